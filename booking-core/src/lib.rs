@@ -1,0 +1,87 @@
+//! The storage-agnostic heart of `booking`, a seat-reservation engine.
+//!
+//! # The seat lifecycle
+//!
+//! ```text
+//!              hold                    reserve
+//!  Available ────────► Held(user, until) ───────► Reserved(reservation)
+//!      ▲  ▲   release /       │                          │
+//!      │  └─ time passes ─────┘                          │ cancel
+//!      └─────────────────────────────────────────────────┘
+//! ```
+//!
+//! - A user **holds** an available seat for [`Policy::lock_ttl`] (default
+//!   5 minutes); holding it again extends the hold. A user holds at most
+//!   [`Policy::max_seats_per_user`] seats of one event at once.
+//! - A hold **expires by time alone**: once its instant passes the seat is
+//!   available, with nothing written ([`SeatState::at`]).
+//! - A user **reserves** seats they hold, all or nothing, in one step; the
+//!   seats become reserved by the new [`Reservation`].
+//! - The owner **cancels** a reservation once; its seats become available.
+//!
+//! The [`rules`] decide every step as pure functions of the loaded rows and
+//! an instant. The [`BookingStore`] and [`AccountStore`] traits are what a
+//! backend implements, each write one transaction calling those rules;
+//! [`MemoryStore`] is the reference implementation. The `testkit` feature
+//! holds the conformance suite every backend runs
+//! ([`conformance_tests!`](crate::conformance_tests)).
+//!
+//! ```
+//! use booking_core::{BookingStore, AccountStore, MemoryStore, NewEvent, SeatMap, Username};
+//! # tokio_test_block_on(async {
+//! let store = MemoryStore::default();
+//! let alice = store.create_user(&Username::new("alice")?, "<hash>").await?;
+//! let event = store
+//!     .create_event(NewEvent {
+//!         name: "The Matrix".into(),
+//!         venue: "Hall 1".into(),
+//!         starts_at: chrono::Utc::now(),
+//!         seat_map: SeatMap::grid(6, 10, 10_000)?,
+//!     })
+//!     .await?;
+//! let seats = store.seats(event.event.id).await?;
+//! let a1 = seats[0].seat.id;
+//! store.hold(alice.id, event.event.id, a1).await?;
+//! let reservation = store.reserve(alice.id, event.event.id, &[a1], None).await?;
+//! assert_eq!(reservation.seat_labels(), ["A1"]);
+//! # Ok::<(), booking_core::Error>(())
+//! # }).unwrap();
+//! # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+//! # }
+//! ```
+
+mod clock;
+mod error;
+mod ids;
+mod memory;
+mod model;
+pub mod rules;
+mod seatmap;
+mod store;
+#[cfg(feature = "testkit")]
+pub mod testkit;
+
+pub use clock::{
+    Clock, ManualClock, SystemClock, Timestamp, add as add_duration, truncate_to_micros,
+};
+pub use error::{BoxError, ConflictKind, Conflicts, Entity, Error, Result, SeatConflict};
+pub use ids::{EventId, ReservationId, SeatId, UserId};
+pub use memory::MemoryStore;
+pub use model::{
+    Credentials, Event, EventSummary, Hold, IdempotencyKey, MAX_EVENT_TEXT, NewEvent, Policy,
+    Reservation, ReservationStatus, Seat, SeatRecord, SeatState, Session, SessionId, User,
+    Username,
+};
+pub use seatmap::{Row, SeatBlock, SeatMap, SeatSpec};
+pub use store::{AccountStore, BookingStore, Store};
+
+/// Public types can cross threads: checked at compile time.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<Error>();
+    send_sync::<MemoryStore>();
+    send_sync::<ManualClock>();
+    send_sync::<Reservation>();
+    send_sync::<SeatMap>();
+};

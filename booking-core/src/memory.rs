@@ -1,0 +1,449 @@
+//! [`MemoryStore`]: the reference implementation of the store traits, kept
+//! in memory behind one lock.
+//!
+//! It is what the conformance suite is checked against, and a real option for
+//! tests and for single-process embedding. Every operation takes the lock
+//! once, reads the clock under it (so operations apply in the order of their
+//! instants), computes its outcome with [`rules`](crate::rules) and only then
+//! writes, so a failed operation changes nothing.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::PoisonError;
+use std::time::Duration;
+
+#[cfg(loom)]
+use loom::sync::{Arc, RwLock};
+#[cfg(not(loom))]
+use std::sync::{Arc, RwLock};
+
+use crate::clock::{self, Clock, SystemClock, Timestamp};
+use crate::error::{Entity, Error, Result};
+use crate::ids::{EventId, ReservationId, SeatId, UserId};
+use crate::model::{
+    Credentials, Event, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation,
+    ReservationStatus, Seat, SeatRecord, SeatState, Session, SessionId, User, Username,
+};
+use crate::rules;
+use crate::store::{AccountStore, BookingStore};
+
+const BACKEND: &str = "memory";
+
+/// An in-memory store. Clones share the same data.
+#[derive(Clone)]
+pub struct MemoryStore {
+    state: Arc<RwLock<State>>,
+    clock: std::sync::Arc<dyn Clock>,
+    policy: Policy,
+}
+
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore")
+            .field("clock", &self.clock)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for MemoryStore {
+    /// An empty store on the system clock with the default policy.
+    fn default() -> Self {
+        Self::new(SystemClock, Policy::default())
+    }
+}
+
+impl MemoryStore {
+    /// An empty store judging time by `clock` and enforcing `policy`.
+    pub fn new(clock: impl Clock, policy: Policy) -> Self {
+        Self {
+            state: Arc::new(RwLock::new(State::default())),
+            clock: std::sync::Arc::new(clock),
+            policy,
+        }
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&State, Timestamp) -> Result<T>) -> Result<T> {
+        let state = self.state.read().map_err(poisoned)?;
+        f(&state, self.clock.now())
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&mut State, Timestamp) -> Result<T>) -> Result<T> {
+        let mut state = self.state.write().map_err(poisoned)?;
+        let now = self.clock.now();
+        f(&mut state, now)
+    }
+}
+
+fn poisoned<T>(_: PoisonError<T>) -> Error {
+    Error::storage(BACKEND, "the store's lock was poisoned by a panic")
+}
+
+#[derive(Default)]
+struct State {
+    last_event: i64,
+    last_seat: i64,
+    last_user: i64,
+    last_reservation: i64,
+    events: BTreeMap<EventId, EventData>,
+    /// Where each seat lives: its event and index in that event's `seats`.
+    seat_index: HashMap<SeatId, (EventId, usize)>,
+    users: BTreeMap<UserId, Credentials>,
+    user_by_name: HashMap<String, UserId>,
+    sessions: HashMap<SessionId, (UserId, Timestamp)>,
+    reservations: BTreeMap<ReservationId, Reservation>,
+    idempotency_keys: HashMap<(UserId, IdempotencyKey), ReservationId>,
+}
+
+struct EventData {
+    event: Event,
+    /// By row then number (ids ascend in that order too).
+    seats: Vec<SeatRecord>,
+}
+
+impl EventData {
+    fn summary(&self, now: Timestamp) -> EventSummary {
+        let available = self
+            .seats
+            .iter()
+            .filter(|r| r.state.at(now) == SeatState::Available)
+            .count();
+        EventSummary {
+            event: self.event.clone(),
+            total_seats: u32::try_from(self.seats.len()).expect("at most a million seats"),
+            available_seats: u32::try_from(available).expect("at most a million seats"),
+        }
+    }
+}
+
+impl State {
+    fn event(&self, id: EventId) -> Result<&EventData> {
+        self.events
+            .get(&id)
+            .ok_or_else(|| Error::not_found(Entity::Event, id.get()))
+    }
+
+    /// The index of `seat` in `event`'s seats; `NotFound(Seat)` if it is not one of them.
+    fn seat_position(&self, event: EventId, seat: SeatId) -> Result<usize> {
+        self.event(event)?;
+        match self.seat_index.get(&seat) {
+            Some(&(of, index)) if of == event => Ok(index),
+            _ => Err(Error::not_found(Entity::Seat, seat.get())),
+        }
+    }
+
+    fn require_user(&self, user: UserId) -> Result<()> {
+        if self.users.contains_key(&user) {
+            Ok(())
+        } else {
+            Err(Error::not_found(Entity::User, user.get()))
+        }
+    }
+
+    fn seat_mut(&mut self, event: EventId, index: usize) -> &mut SeatRecord {
+        &mut self.events.get_mut(&event).expect("checked").seats[index]
+    }
+
+    fn create_event(&mut self, new: NewEvent, now: Timestamp) -> Result<EventSummary> {
+        new.validate()?;
+        self.last_event += 1;
+        let id = EventId::new(self.last_event);
+        let mut seats = Vec::with_capacity(new.seat_map.len());
+        for spec in new.seat_map.seats() {
+            self.last_seat += 1;
+            let seat = SeatId::new(self.last_seat);
+            self.seat_index.insert(seat, (id, seats.len()));
+            seats.push(SeatRecord {
+                seat: Seat {
+                    id: seat,
+                    event: id,
+                    row: spec.row,
+                    number: spec.number,
+                    price_cents: spec.price_cents,
+                },
+                state: SeatState::Available,
+            });
+        }
+        let data = EventData {
+            event: Event {
+                id,
+                name: new.name,
+                venue: new.venue,
+                starts_at: new.starts_at,
+            },
+            seats,
+        };
+        let summary = data.summary(now);
+        self.events.insert(id, data);
+        Ok(summary)
+    }
+
+    fn hold(
+        &mut self,
+        user: UserId,
+        event: EventId,
+        seat: SeatId,
+        now: Timestamp,
+        policy: &Policy,
+    ) -> Result<Hold> {
+        let index = self.seat_position(event, seat)?;
+        self.require_user(user)?;
+        let seats = &self.event(event)?.seats;
+        let held_elsewhere = seats
+            .iter()
+            .filter(|r| r.seat.id != seat)
+            .filter(|r| matches!(r.state.at(now), SeatState::Held { by, .. } if by == user))
+            .count();
+        let held_elsewhere = u32::try_from(held_elsewhere).expect("at most a million seats");
+        let hold = rules::hold(&seats[index], user, held_elsewhere, now, policy)?;
+        self.seat_mut(event, index).state = SeatState::Held {
+            by: user,
+            until: hold.until,
+        };
+        Ok(hold)
+    }
+
+    fn release(
+        &mut self,
+        user: UserId,
+        event: EventId,
+        seat: SeatId,
+        now: Timestamp,
+    ) -> Result<()> {
+        let index = self.seat_position(event, seat)?;
+        rules::release(&self.event(event)?.seats[index], user, now)?;
+        self.seat_mut(event, index).state = SeatState::Available;
+        Ok(())
+    }
+
+    fn reserve(
+        &mut self,
+        user: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        key: Option<&IdempotencyKey>,
+        now: Timestamp,
+        policy: &Policy,
+    ) -> Result<Reservation> {
+        rules::check_seat_ids(seat_ids, policy)?;
+        let previous = key
+            .and_then(|key| self.idempotency_keys.get(&(user, key.clone())))
+            .map(|id| &self.reservations[id]);
+        if let Some(first) = rules::replay(previous, event, seat_ids, now, policy)? {
+            return Ok(first);
+        }
+        let expired_key_of = previous.map(|r| r.id);
+
+        let data = self.event(event)?;
+        let mut loaded = Vec::with_capacity(seat_ids.len());
+        for &seat in seat_ids {
+            loaded.push(data.seats[self.seat_position(event, seat)?].clone());
+        }
+        self.require_user(user)?;
+        let seats = rules::confirm(event, seat_ids, &loaded, user, now, policy)?;
+
+        // Decided: from here on nothing can fail.
+        if let Some(old) = expired_key_of {
+            let old = self.reservations.get_mut(&old).expect("found above");
+            if let Some(key) = old.idempotency_key.take() {
+                self.idempotency_keys.remove(&(user, key));
+            }
+        }
+        self.last_reservation += 1;
+        let id = ReservationId::new(self.last_reservation);
+        for seat in &seats {
+            let (_, index) = self.seat_index[&seat.id];
+            self.seat_mut(event, index).state = SeatState::Reserved { reservation: id };
+        }
+        let reservation = Reservation {
+            id,
+            user,
+            event,
+            event_name: self.event(event)?.event.name.clone(),
+            total_cents: rules::total_cents(&seats),
+            seats,
+            status: ReservationStatus::Confirmed,
+            created_at: now,
+            cancelled_at: None,
+            idempotency_key: key.cloned(),
+        };
+        if let Some(key) = key {
+            self.idempotency_keys.insert((user, key.clone()), id);
+        }
+        self.reservations.insert(id, reservation.clone());
+        Ok(reservation)
+    }
+
+    fn cancel(&mut self, user: UserId, id: ReservationId, now: Timestamp) -> Result<Reservation> {
+        let reservation = self
+            .reservations
+            .get(&id)
+            .ok_or_else(|| Error::not_found(Entity::Reservation, id.get()))?;
+        rules::cancel(reservation, user)?;
+        let event = reservation.event;
+        let seats: Vec<SeatId> = reservation.seats.iter().map(|s| s.id).collect();
+        for seat in seats {
+            let (_, index) = self.seat_index[&seat];
+            self.seat_mut(event, index).state = SeatState::Available;
+        }
+        let reservation = self.reservations.get_mut(&id).expect("found above");
+        reservation.status = ReservationStatus::Cancelled;
+        reservation.cancelled_at = Some(now);
+        Ok(reservation.clone())
+    }
+}
+
+impl BookingStore for MemoryStore {
+    fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    async fn create_event(&self, event: NewEvent) -> Result<EventSummary> {
+        self.write(|state, now| state.create_event(event, now))
+    }
+
+    async fn events(&self) -> Result<Vec<EventSummary>> {
+        self.read(|state, now| {
+            let mut events: Vec<_> = state.events.values().map(|e| e.summary(now)).collect();
+            events.sort_by_key(|e| (e.event.starts_at, e.event.id));
+            Ok(events)
+        })
+    }
+
+    async fn event(&self, event: EventId) -> Result<EventSummary> {
+        self.read(|state, now| Ok(state.event(event)?.summary(now)))
+    }
+
+    async fn seats(&self, event: EventId) -> Result<Vec<SeatRecord>> {
+        self.read(|state, now| {
+            Ok(state
+                .event(event)?
+                .seats
+                .iter()
+                .map(|r| SeatRecord {
+                    seat: r.seat.clone(),
+                    state: r.state.at(now),
+                })
+                .collect())
+        })
+    }
+
+    async fn hold(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Hold> {
+        self.write(|state, now| state.hold(user, event, seat, now, &self.policy))
+    }
+
+    async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<()> {
+        self.write(|state, now| state.release(user, event, seat, now))
+    }
+
+    async fn reserve(
+        &self,
+        user: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Reservation> {
+        self.write(|state, now| state.reserve(user, event, seat_ids, key, now, &self.policy))
+    }
+
+    async fn reservations(&self, user: UserId) -> Result<Vec<Reservation>> {
+        self.read(|state, _| {
+            let mut mine: Vec<_> = state
+                .reservations
+                .values()
+                .filter(|r| r.user == user)
+                .cloned()
+                .collect();
+            mine.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+            Ok(mine)
+        })
+    }
+
+    async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {
+        self.write(|state, now| state.cancel(user, reservation, now))
+    }
+}
+
+impl AccountStore for MemoryStore {
+    async fn create_user(&self, username: &Username, password_hash: &str) -> Result<User> {
+        self.write(|state, _| {
+            if state.user_by_name.contains_key(username.as_str()) {
+                return Err(Error::UsernameTaken {
+                    username: username.to_string(),
+                });
+            }
+            state.last_user += 1;
+            let user = User {
+                id: UserId::new(state.last_user),
+                username: username.clone(),
+            };
+            state
+                .user_by_name
+                .insert(username.as_str().to_owned(), user.id);
+            state.users.insert(
+                user.id,
+                Credentials {
+                    user: user.clone(),
+                    password_hash: password_hash.to_owned(),
+                },
+            );
+            Ok(user)
+        })
+    }
+
+    async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
+        self.read(|state, _| {
+            Ok(state
+                .user_by_name
+                .get(username)
+                .map(|id| state.users[id].clone()))
+        })
+    }
+
+    async fn user(&self, user: UserId) -> Result<Option<User>> {
+        self.read(|state, _| Ok(state.users.get(&user).map(|c| c.user.clone())))
+    }
+
+    async fn create_session(&self, id: &SessionId, user: UserId, ttl: Duration) -> Result<Session> {
+        self.write(|state, now| {
+            state.require_user(user)?;
+            if state.sessions.contains_key(id) {
+                return Err(Error::invalid_input("that session id is already in use"));
+            }
+            let expires_at = clock::add(now, ttl);
+            state.sessions.insert(id.clone(), (user, expires_at));
+            Ok(Session {
+                id: id.clone(),
+                user: state.users[&user].user.clone(),
+                expires_at,
+            })
+        })
+    }
+
+    async fn session(&self, id: &SessionId) -> Result<Option<Session>> {
+        self.read(|state, now| {
+            Ok(state
+                .sessions
+                .get(id)
+                .filter(|(_, expires_at)| *expires_at > now)
+                .map(|&(user, expires_at)| Session {
+                    id: id.clone(),
+                    user: state.users[&user].user.clone(),
+                    expires_at,
+                }))
+        })
+    }
+
+    async fn delete_session(&self, id: &SessionId) -> Result<bool> {
+        self.write(|state, _| Ok(state.sessions.remove(id).is_some()))
+    }
+
+    async fn delete_expired_sessions(&self) -> Result<u64> {
+        self.write(|state, now| {
+            let before = state.sessions.len();
+            state
+                .sessions
+                .retain(|_, (_, expires_at)| *expires_at > now);
+            Ok(u64::try_from(before - state.sessions.len()).expect("fits"))
+        })
+    }
+}

@@ -1,0 +1,531 @@
+//! The domain's data: events, seats and their state, reservations, users,
+//! sessions and the policy that bounds holds.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+use crate::error::{Error, Result};
+use crate::ids::{EventId, ReservationId, SeatId, UserId};
+use crate::seatmap::{Row, SeatMap};
+
+/// The limits that apply to holds and reservations.
+///
+/// `#[non_exhaustive]`: start from [`Policy::default`] and set what differs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Policy {
+    /// How long a hold lasts from the moment it is taken or extended (default 300 s).
+    pub lock_ttl: Duration,
+    /// The most seats one user may hold in one event at once, and the most
+    /// seats one reservation may contain (default 10).
+    pub max_seats_per_user: u32,
+    /// How long an idempotency key is remembered after its reservation (default 24 h).
+    pub idempotency_ttl: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            lock_ttl: Duration::from_secs(300),
+            max_seats_per_user: 10,
+            idempotency_ttl: Duration::from_secs(24 * 60 * 60),
+        }
+    }
+}
+
+impl Policy {
+    /// This policy with another hold lifetime.
+    #[must_use]
+    pub fn with_lock_ttl(mut self, lock_ttl: Duration) -> Self {
+        self.lock_ttl = lock_ttl;
+        self
+    }
+
+    /// This policy with another per-user seat limit.
+    #[must_use]
+    pub fn with_max_seats_per_user(mut self, max: u32) -> Self {
+        self.max_seats_per_user = max;
+        self
+    }
+}
+
+/// An event people book seats for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// Its id.
+    pub id: EventId,
+    /// Its name, e.g. "The Matrix".
+    pub name: String,
+    /// Where it takes place.
+    pub venue: String,
+    /// When it starts.
+    pub starts_at: Timestamp,
+}
+
+/// An event with its seat counts as of one instant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventSummary {
+    /// The event.
+    pub event: Event,
+    /// All its seats.
+    pub total_seats: u32,
+    /// Seats neither held (unexpired) nor reserved.
+    pub available_seats: u32,
+}
+
+/// What it takes to create an event: its details and its seat map.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    /// Its name: 1 to 200 characters, not blank.
+    pub name: String,
+    /// Where it takes place: at most 200 characters.
+    pub venue: String,
+    /// When it starts.
+    pub starts_at: Timestamp,
+    /// Its seats.
+    pub seat_map: SeatMap,
+}
+
+/// The longest event name or venue, in characters.
+pub const MAX_EVENT_TEXT: usize = 200;
+
+impl NewEvent {
+    /// Checks the name and venue; backends call this before writing anything.
+    pub fn validate(&self) -> Result<()> {
+        if self.name.trim().is_empty() {
+            return Err(Error::invalid_input("an event needs a name"));
+        }
+        if self.name.chars().count() > MAX_EVENT_TEXT {
+            return Err(Error::invalid_input(format!(
+                "an event name has at most {MAX_EVENT_TEXT} characters"
+            )));
+        }
+        if self.venue.chars().count() > MAX_EVENT_TEXT {
+            return Err(Error::invalid_input(format!(
+                "a venue has at most {MAX_EVENT_TEXT} characters"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A seat of an event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seat {
+    /// Its id.
+    pub id: SeatId,
+    /// The event it belongs to.
+    pub event: EventId,
+    /// Its row (`A`, `B`, ..., `Z`, `AA`, ...).
+    pub row: Row,
+    /// Its number within the row, from 1.
+    pub number: u32,
+    /// What it costs, in cents.
+    pub price_cents: i64,
+}
+
+impl Seat {
+    /// Its display label, row then number: `A1`, `AB12`.
+    pub fn label(&self) -> String {
+        format!("{}{}", self.row, self.number)
+    }
+
+    /// The order seats are listed in: by row, then by number.
+    pub fn sort_key(&self) -> (Row, u32) {
+        (self.row, self.number)
+    }
+}
+
+/// Where a seat stands, as stored.
+///
+/// A hold carries the instant it ends; once that instant is reached the seat
+/// is available again without anything being written ([`SeatState::at`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SeatState {
+    /// Free to hold.
+    Available,
+    /// Held by `by` until `until` (exclusive).
+    Held {
+        /// The holder.
+        by: UserId,
+        /// The instant the hold ends.
+        until: Timestamp,
+    },
+    /// Part of a confirmed reservation.
+    Reserved {
+        /// That reservation.
+        reservation: ReservationId,
+    },
+}
+
+impl SeatState {
+    /// The state as it stands at `now`: a hold that has ended is `Available`.
+    #[must_use]
+    pub fn at(self, now: Timestamp) -> Self {
+        match self {
+            Self::Held { until, .. } if until <= now => Self::Available,
+            state => state,
+        }
+    }
+
+    /// Rebuilds a state from the three nullable columns backends store it in
+    /// (`reservation_id`, `held_by`, `held_until`); a combination no write
+    /// produces is reported as a storage error of `backend`.
+    pub fn from_columns(
+        backend: &'static str,
+        reservation: Option<ReservationId>,
+        held_by: Option<UserId>,
+        held_until: Option<Timestamp>,
+    ) -> Result<Self> {
+        match (reservation, held_by, held_until) {
+            (None, None, None) => Ok(Self::Available),
+            (None, Some(by), Some(until)) => Ok(Self::Held { by, until }),
+            (Some(reservation), None, None) => Ok(Self::Reserved { reservation }),
+            other => Err(Error::storage(
+                backend,
+                format!("inconsistent seat state columns {other:?}"),
+            )),
+        }
+    }
+
+    /// The three nullable columns this state is stored in:
+    /// `(reservation_id, held_by, held_until)`.
+    pub fn to_columns(self) -> (Option<ReservationId>, Option<UserId>, Option<Timestamp>) {
+        match self {
+            Self::Available => (None, None, None),
+            Self::Held { by, until } => (None, Some(by), Some(until)),
+            Self::Reserved { reservation } => (Some(reservation), None, None),
+        }
+    }
+}
+
+/// A seat with its state, as a transaction loaded it or as a listing shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatRecord {
+    /// The seat.
+    pub seat: Seat,
+    /// Its state. Listings give it as of the listing's instant; rows loaded
+    /// inside a transaction may still carry an ended hold, which the rules
+    /// treat as available.
+    pub state: SeatState,
+}
+
+/// A hold that was taken or extended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hold {
+    /// The held seat.
+    pub seat: Seat,
+    /// The holder.
+    pub user: UserId,
+    /// The instant it ends.
+    pub until: Timestamp,
+}
+
+/// Whether a reservation still stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReservationStatus {
+    /// Its seats are reserved.
+    Confirmed,
+    /// It was cancelled and its seats released.
+    Cancelled,
+}
+
+impl ReservationStatus {
+    /// `"confirmed"` or `"cancelled"`, as the API and the backends spell it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Confirmed => "confirmed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl FromStr for ReservationStatus {
+    type Err = Error;
+
+    fn from_str(s: &str) -> Result<Self> {
+        match s {
+            "confirmed" => Ok(Self::Confirmed),
+            "cancelled" => Ok(Self::Cancelled),
+            other => Err(Error::invalid_input(format!(
+                "unknown reservation status {other:?}"
+            ))),
+        }
+    }
+}
+
+/// A set of seats of one event, reserved by one user in one step.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reservation {
+    /// Its id.
+    pub id: ReservationId,
+    /// Who made it.
+    pub user: UserId,
+    /// The event.
+    pub event: EventId,
+    /// The event's name, so listings need no second lookup.
+    pub event_name: String,
+    /// Its seats, by row then number.
+    pub seats: Vec<Seat>,
+    /// Confirmed or cancelled.
+    pub status: ReservationStatus,
+    /// The sum of its seats' prices, in cents.
+    pub total_cents: i64,
+    /// When it was made.
+    pub created_at: Timestamp,
+    /// When it was cancelled, if it was.
+    pub cancelled_at: Option<Timestamp>,
+    /// The idempotency key it was made with, while that key is remembered.
+    pub idempotency_key: Option<IdempotencyKey>,
+}
+
+impl Reservation {
+    /// Its seats' labels, in order: `["A1", "A3"]`.
+    pub fn seat_labels(&self) -> Vec<String> {
+        self.seats.iter().map(Seat::label).collect()
+    }
+}
+
+/// A client-chosen key that makes a retried reserve return the first answer.
+///
+/// 1 to 255 visible ASCII characters (what fits in an HTTP header unescaped).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct IdempotencyKey(String);
+
+impl IdempotencyKey {
+    /// The longest key accepted.
+    pub const MAX_LEN: usize = 255;
+
+    /// Validates a key.
+    pub fn new(key: impl Into<String>) -> Result<Self> {
+        let key = key.into();
+        if key.is_empty() || key.len() > Self::MAX_LEN {
+            return Err(Error::invalid_input(format!(
+                "an idempotency key has 1 to {} characters",
+                Self::MAX_LEN
+            )));
+        }
+        if !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Error::invalid_input(
+                "an idempotency key has only visible ASCII characters",
+            ));
+        }
+        Ok(Self(key))
+    }
+
+    /// The key's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for IdempotencyKey {
+    type Error = Error;
+
+    fn try_from(key: String) -> Result<Self> {
+        Self::new(key)
+    }
+}
+
+impl From<IdempotencyKey> for String {
+    fn from(key: IdempotencyKey) -> Self {
+        key.0
+    }
+}
+
+impl fmt::Display for IdempotencyKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A validated user name: 1 to 150 ASCII letters, digits and `@.+-_`
+/// (Django's rule). Names are case-sensitive.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Username(String);
+
+impl Username {
+    /// The longest name accepted.
+    pub const MAX_LEN: usize = 150;
+
+    /// Validates a name.
+    pub fn new(name: impl Into<String>) -> Result<Self> {
+        let name = name.into();
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "@.+-_".contains(c);
+        if name.is_empty() || name.len() > Self::MAX_LEN || !name.chars().all(allowed) {
+            return Err(Error::invalid_input(format!(
+                "a user name has 1 to {} ASCII letters, digits and @.+-_",
+                Self::MAX_LEN
+            )));
+        }
+        Ok(Self(name))
+    }
+
+    /// The name's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Username {
+    type Error = Error;
+
+    fn try_from(name: String) -> Result<Self> {
+        Self::new(name)
+    }
+}
+
+impl From<Username> for String {
+    fn from(name: Username) -> Self {
+        name.0
+    }
+}
+
+impl fmt::Display for Username {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A user account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// Its id.
+    pub id: UserId,
+    /// Its unique name.
+    pub username: Username,
+}
+
+/// A user with the stored hash of their password, for checking a login.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    /// The user.
+    pub user: User,
+    /// The password hash (a PHC string such as argon2id's); never the password.
+    pub password_hash: String,
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password_hash", &"<redacted>")
+            .finish()
+    }
+}
+
+/// An opaque session id, as carried in a cookie.
+///
+/// The server makes them from the OS random generator; the store only keeps
+/// them. 16 to 128 visible ASCII characters.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct SessionId(String);
+
+impl SessionId {
+    /// Validates an id.
+    pub fn new(id: impl Into<String>) -> Result<Self> {
+        let id = id.into();
+        if !(16..=128).contains(&id.len()) || !id.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(Error::invalid_input(
+                "a session id has 16 to 128 visible ASCII characters",
+            ));
+        }
+        Ok(Self(id))
+    }
+
+    /// The id's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for SessionId {
+    /// Shows only a prefix: a session id in a log is a credential in a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SessionId({}…)", &self.0[..4])
+    }
+}
+
+/// A live session: who it belongs to and when it ends.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// Its id.
+    pub id: SessionId,
+    /// Its user.
+    pub user: User,
+    /// The instant it ends.
+    pub expires_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_follow_djangos_rule() {
+        for ok in ["alice", "a", "bob.smith+x@example-1_2", &"x".repeat(150)] {
+            assert!(Username::new(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "with space", "émile", "semi;colon", &"x".repeat(151)] {
+            assert!(Username::new(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn idempotency_keys_are_visible_ascii() {
+        assert!(IdempotencyKey::new("retry-1").is_ok());
+        assert!(IdempotencyKey::new("").is_err());
+        assert!(IdempotencyKey::new("a b").is_err());
+        assert!(IdempotencyKey::new("k".repeat(256)).is_err());
+    }
+
+    #[test]
+    fn session_ids_do_not_leak_into_debug_output() {
+        let id = SessionId::new("abcdef0123456789abcdef").unwrap();
+        assert_eq!(format!("{id:?}"), "SessionId(abcd…)");
+        assert!(SessionId::new("short").is_err());
+    }
+
+    #[test]
+    fn seat_state_columns_round_trip() {
+        let until = crate::ManualClock::default().now();
+        use crate::Clock;
+        for state in [
+            SeatState::Available,
+            SeatState::Held {
+                by: UserId::new(3),
+                until,
+            },
+            SeatState::Reserved {
+                reservation: ReservationId::new(9),
+            },
+        ] {
+            let (r, b, u) = state.to_columns();
+            assert_eq!(SeatState::from_columns("test", r, b, u).unwrap(), state);
+        }
+        assert!(SeatState::from_columns("test", None, Some(UserId::new(1)), None).is_err());
+    }
+
+    #[test]
+    fn a_hold_ends_at_its_instant() {
+        use crate::Clock;
+        let now = crate::ManualClock::default().now();
+        let held = SeatState::Held {
+            by: UserId::new(1),
+            until: now,
+        };
+        assert_eq!(held.at(now), SeatState::Available);
+        assert_eq!(
+            held.at(now - chrono::TimeDelta::microseconds(1)),
+            held,
+            "a hold stands until its instant"
+        );
+    }
+}

@@ -1,0 +1,501 @@
+//! The booking rules, as pure functions.
+//!
+//! A backend's transaction loads the rows an operation touches (under lock),
+//! calls one of these with them and the transaction's instant `now`, and
+//! writes back what it returns; on an error it writes nothing. Every backend
+//! calls the same functions, so the rules exist once.
+//!
+//! The rows may carry holds that have already ended: the rules judge every
+//! state [`at`](crate::SeatState::at) `now`, so expiry needs no writes.
+
+use std::collections::HashSet;
+
+use crate::clock::{self, Timestamp};
+use crate::error::{ConflictKind, Conflicts, Entity, Error, Result, SeatConflict};
+use crate::ids::{EventId, SeatId, UserId};
+use crate::model::{Hold, Policy, Reservation, ReservationStatus, Seat, SeatRecord, SeatState};
+
+/// Takes or extends `user`'s hold on `record`'s seat.
+///
+/// `held_elsewhere` is how many *other* seats of the same event `user` holds
+/// at `now` (unexpired holds only); the backend counts it inside the same
+/// transaction.
+///
+/// # Behavior
+///
+/// - reserved → [`Error::SeatReserved`];
+/// - held by another user, unexpired → [`Error::SeatLocked`];
+/// - held by `user`, unexpired → the hold is extended to `now + lock_ttl`
+///   (the limit is not checked again: the seat is already counted);
+/// - otherwise (available, or any ended hold): if `held_elsewhere` has
+///   reached `policy.max_seats_per_user` → [`Error::HoldLimit`], else a new
+///   hold until `now + lock_ttl`.
+///
+/// The returned hold's seat state is `Held { by: user, until }`.
+pub fn hold(
+    record: &SeatRecord,
+    user: UserId,
+    held_elsewhere: u32,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Hold> {
+    let conflict = |kind| Conflicts::single(record.seat.id, record.seat.label(), kind);
+    match record.state.at(now) {
+        SeatState::Reserved { .. } => return Err(conflict(ConflictKind::SeatReserved)),
+        SeatState::Held { by, .. } if by != user => {
+            return Err(conflict(ConflictKind::SeatLocked));
+        }
+        SeatState::Held { .. } => {}
+        SeatState::Available => {
+            if held_elsewhere >= policy.max_seats_per_user {
+                return Err(Error::HoldLimit {
+                    limit: policy.max_seats_per_user,
+                });
+            }
+        }
+    }
+    Ok(Hold {
+        seat: record.seat.clone(),
+        user,
+        until: clock::add(now, policy.lock_ttl),
+    })
+}
+
+/// Releases `user`'s hold on `record`'s seat; the seat becomes
+/// [`SeatState::Available`].
+///
+/// # Behavior
+///
+/// - held by `user`, unexpired → `Ok`;
+/// - anything else (available, held by another, an ended hold, reserved) →
+///   [`Error::NotLockHolder`].
+pub fn release(record: &SeatRecord, user: UserId, now: Timestamp) -> Result<()> {
+    match record.state.at(now) {
+        SeatState::Held { by, .. } if by == user => Ok(()),
+        _ => Err(Conflicts::single(
+            record.seat.id,
+            record.seat.label(),
+            ConflictKind::NotLockHolder,
+        )),
+    }
+}
+
+/// Checks the seat ids of a reserve request before anything is loaded.
+///
+/// # Behavior
+///
+/// Empty, containing an id twice, or longer than `policy.max_seats_per_user`
+/// → [`Error::InvalidInput`].
+pub fn check_seat_ids(seat_ids: &[SeatId], policy: &Policy) -> Result<()> {
+    if seat_ids.is_empty() {
+        return Err(Error::invalid_input("seat_ids must not be empty"));
+    }
+    if seat_ids.len() > usize::try_from(policy.max_seats_per_user).unwrap_or(usize::MAX) {
+        return Err(Error::invalid_input(format!(
+            "at most {} seats per reservation",
+            policy.max_seats_per_user
+        )));
+    }
+    let mut seen = HashSet::with_capacity(seat_ids.len());
+    if let Some(dup) = seat_ids.iter().find(|id| !seen.insert(**id)) {
+        return Err(Error::invalid_input(format!(
+            "seat {dup} is listed more than once"
+        )));
+    }
+    Ok(())
+}
+
+/// Decides whether `user` may reserve `seat_ids` of `event`, all or nothing.
+///
+/// `loaded` holds the seat rows the backend found for `seat_ids` (in any
+/// order; rows of other events are ignored).
+///
+/// # Behavior
+///
+/// 1. [`check_seat_ids`];
+/// 2. an id with no row of `event` → [`Error::NotFound`] for the first such id;
+/// 3. every seat must be held by `user`, unexpired; otherwise the error lists
+///    every seat in conflict, by row then number, each as
+///    [`ConflictKind::SeatReserved`] (reserved), [`ConflictKind::LockExpired`]
+///    (`user`'s hold has ended) or [`ConflictKind::NotLockHolder`] (anything
+///    else), and the first one decides the variant.
+///
+/// On success, returns the seats by row then number: the backend marks each
+/// `Reserved` by the new reservation and clears its hold.
+pub fn confirm(
+    event: EventId,
+    seat_ids: &[SeatId],
+    loaded: &[SeatRecord],
+    user: UserId,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Vec<Seat>> {
+    check_seat_ids(seat_ids, policy)?;
+    let mut records = Vec::with_capacity(seat_ids.len());
+    for id in seat_ids {
+        let record = loaded
+            .iter()
+            .find(|r| r.seat.id == *id && r.seat.event == event)
+            .ok_or_else(|| Error::not_found(Entity::Seat, id.get()))?;
+        records.push(record);
+    }
+    records.sort_by_key(|r| r.seat.sort_key());
+
+    let conflicts: Vec<SeatConflict> = records
+        .iter()
+        .filter_map(|r| {
+            let kind = match r.state {
+                SeatState::Reserved { .. } => ConflictKind::SeatReserved,
+                SeatState::Held { by, until } if by == user && until > now => return None,
+                SeatState::Held { by, .. } if by == user => ConflictKind::LockExpired,
+                _ => ConflictKind::NotLockHolder,
+            };
+            Some(SeatConflict {
+                seat_id: r.seat.id,
+                seat_number: r.seat.label(),
+                kind,
+            })
+        })
+        .collect();
+    match Conflicts::into_error(conflicts) {
+        Some(err) => Err(err),
+        None => Ok(records.into_iter().map(|r| r.seat.clone()).collect()),
+    }
+}
+
+/// The sum of `seats`' prices, in cents.
+pub fn total_cents(seats: &[Seat]) -> i64 {
+    seats
+        .iter()
+        .fold(0i64, |sum, seat| sum.saturating_add(seat.price_cents))
+}
+
+/// Decides whether a reserve carrying an idempotency key repeats an earlier one.
+///
+/// `previous` is `user`'s reservation made with the same key, if the backend
+/// found one (it looks the key up after [`check_seat_ids`] and before
+/// anything else).
+///
+/// # Behavior
+///
+/// - no previous reservation, or one made `policy.idempotency_ttl` or longer
+///   before `now` → `Ok(None)`: go on with a fresh reserve (the backend
+///   forgets the old key in the same transaction);
+/// - a previous reservation for the same event and the same set of seats →
+///   `Ok(Some(previous))`: return it (as it stands now) and change nothing;
+/// - a previous reservation for anything else → [`Error::IdempotencyKeyReused`].
+pub fn replay(
+    previous: Option<&Reservation>,
+    event: EventId,
+    seat_ids: &[SeatId],
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Option<Reservation>> {
+    let Some(previous) = previous else {
+        return Ok(None);
+    };
+    if clock::add(previous.created_at, policy.idempotency_ttl) <= now {
+        return Ok(None);
+    }
+    let mut asked: Vec<SeatId> = seat_ids.to_vec();
+    let mut had: Vec<SeatId> = previous.seats.iter().map(|s| s.id).collect();
+    asked.sort_unstable();
+    had.sort_unstable();
+    if previous.event == event && asked == had {
+        Ok(Some(previous.clone()))
+    } else {
+        Err(Error::IdempotencyKeyReused)
+    }
+}
+
+/// Decides whether `user` may cancel `reservation`.
+///
+/// # Behavior
+///
+/// - someone else's → [`Error::NotFound`] (its existence is not revealed);
+/// - already cancelled → [`Error::AlreadyCancelled`];
+/// - otherwise `Ok`: the backend sets it cancelled at `now` and makes every
+///   one of its seats [`SeatState::Available`].
+pub fn cancel(reservation: &Reservation, user: UserId) -> Result<()> {
+    if reservation.user != user {
+        return Err(Error::not_found(Entity::Reservation, reservation.id.get()));
+    }
+    if reservation.status == ReservationStatus::Cancelled {
+        return Err(Error::AlreadyCancelled { id: reservation.id });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use chrono::TimeDelta;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::ids::ReservationId;
+    use crate::seatmap::Row;
+    use crate::{Clock, ManualClock};
+
+    const ALICE: UserId = UserId::new(1);
+    const BOB: UserId = UserId::new(2);
+    const EVENT: EventId = EventId::new(1);
+
+    fn now() -> Timestamp {
+        ManualClock::default().now()
+    }
+
+    fn seat(id: i64) -> Seat {
+        Seat {
+            id: SeatId::new(id),
+            event: EVENT,
+            row: Row::from_index(0).unwrap(),
+            number: u32::try_from(id).unwrap(),
+            price_cents: 10_000,
+        }
+    }
+
+    fn record(id: i64, state: SeatState) -> SeatRecord {
+        SeatRecord {
+            seat: seat(id),
+            state,
+        }
+    }
+
+    fn held(by: UserId, secs_left: i64) -> SeatState {
+        SeatState::Held {
+            by,
+            until: now() + TimeDelta::seconds(secs_left),
+        }
+    }
+
+    fn reserved() -> SeatState {
+        SeatState::Reserved {
+            reservation: ReservationId::new(1),
+        }
+    }
+
+    #[test]
+    fn hold_takes_an_available_seat_for_the_ttl() {
+        let policy = Policy::default();
+        let hold = hold(&record(1, SeatState::Available), ALICE, 0, now(), &policy).unwrap();
+        assert_eq!(hold.until - now(), TimeDelta::seconds(300));
+        assert_eq!(hold.user, ALICE);
+    }
+
+    #[test]
+    fn hold_extends_your_own_hold_without_counting_it_again() {
+        let policy = Policy::default().with_max_seats_per_user(1);
+        let hold = hold(&record(1, held(ALICE, 10)), ALICE, 1, now(), &policy).unwrap();
+        assert_eq!(hold.until - now(), TimeDelta::seconds(300));
+    }
+
+    #[test]
+    fn hold_refuses_a_seat_someone_else_holds_or_reserved() {
+        let p = Policy::default();
+        let err = hold(&record(1, held(BOB, 10)), ALICE, 0, now(), &p).unwrap_err();
+        assert_eq!(err.code(), "seat_locked");
+        let err = hold(&record(1, reserved()), ALICE, 0, now(), &p).unwrap_err();
+        assert_eq!(err.code(), "seat_reserved");
+    }
+
+    #[test]
+    fn hold_takes_a_seat_whose_hold_has_ended() {
+        let p = Policy::default();
+        let hold = hold(&record(1, held(BOB, 0)), ALICE, 0, now(), &p).unwrap();
+        assert_eq!(hold.user, ALICE);
+    }
+
+    #[test]
+    fn hold_stops_at_the_limit() {
+        let p = Policy::default().with_max_seats_per_user(2);
+        assert!(hold(&record(1, SeatState::Available), ALICE, 1, now(), &p).is_ok());
+        let err = hold(&record(1, SeatState::Available), ALICE, 2, now(), &p).unwrap_err();
+        assert!(matches!(err, Error::HoldLimit { limit: 2 }));
+    }
+
+    #[test]
+    fn release_only_your_unexpired_hold() {
+        assert!(release(&record(1, held(ALICE, 1)), ALICE, now()).is_ok());
+        for state in [
+            SeatState::Available,
+            held(BOB, 10),
+            held(ALICE, 0),
+            reserved(),
+        ] {
+            let err = release(&record(1, state), ALICE, now()).unwrap_err();
+            assert_eq!(err.code(), "not_lock_holder", "{state:?}");
+        }
+    }
+
+    #[test]
+    fn seat_ids_must_be_a_short_set() {
+        let p = Policy::default().with_max_seats_per_user(2);
+        let ids = |v: &[i64]| v.iter().copied().map(SeatId::new).collect::<Vec<_>>();
+        assert!(check_seat_ids(&ids(&[1, 2]), &p).is_ok());
+        for bad in [&[][..], &[1, 1], &[1, 2, 3]] {
+            assert_eq!(
+                check_seat_ids(&ids(bad), &p).unwrap_err().code(),
+                "invalid_input"
+            );
+        }
+    }
+
+    #[test]
+    fn confirm_returns_seats_in_order_when_all_are_yours() {
+        let loaded = [record(3, held(ALICE, 5)), record(1, held(ALICE, 5))];
+        let ids = [SeatId::new(3), SeatId::new(1)];
+        let seats = confirm(EVENT, &ids, &loaded, ALICE, now(), &Policy::default()).unwrap();
+        assert_eq!(seats, [seat(1), seat(3)]);
+    }
+
+    #[test]
+    fn confirm_reports_every_conflict_in_seat_order() {
+        let loaded = [
+            record(4, SeatState::Available),
+            record(1, held(ALICE, 5)),
+            record(3, held(ALICE, 0)),
+            record(2, reserved()),
+            record(5, held(BOB, 5)),
+        ];
+        let ids: Vec<_> = (1..=5).map(SeatId::new).collect();
+        let err = confirm(EVENT, &ids, &loaded, ALICE, now(), &Policy::default()).unwrap_err();
+        assert_eq!(err.code(), "seat_reserved");
+        let kinds: Vec<_> = err
+            .conflicts()
+            .unwrap()
+            .as_slice()
+            .iter()
+            .map(|c| (c.seat_id.get(), c.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (2, ConflictKind::SeatReserved),
+                (3, ConflictKind::LockExpired),
+                (4, ConflictKind::NotLockHolder),
+                (5, ConflictKind::NotLockHolder),
+            ]
+        );
+    }
+
+    #[test]
+    fn confirm_reports_a_seat_of_another_event_as_not_found() {
+        let mut other = record(2, held(ALICE, 5));
+        other.seat.event = EventId::new(2);
+        let loaded = [record(1, held(ALICE, 5)), other];
+        let ids = [SeatId::new(1), SeatId::new(2)];
+        let err = confirm(EVENT, &ids, &loaded, ALICE, now(), &Policy::default()).unwrap_err();
+        assert!(matches!(
+            err,
+            Error::NotFound {
+                entity: Entity::Seat,
+                id: 2
+            }
+        ));
+    }
+
+    fn reservation(user: UserId, status: ReservationStatus, seats: &[i64]) -> Reservation {
+        let seats: Vec<_> = seats.iter().map(|id| seat(*id)).collect();
+        Reservation {
+            id: ReservationId::new(7),
+            user,
+            event: EVENT,
+            event_name: "E".into(),
+            total_cents: total_cents(&seats),
+            seats,
+            status,
+            created_at: now(),
+            cancelled_at: None,
+            idempotency_key: None,
+        }
+    }
+
+    #[test]
+    fn cancel_is_for_the_owner_once() {
+        assert!(
+            cancel(
+                &reservation(ALICE, ReservationStatus::Confirmed, &[1]),
+                ALICE
+            )
+            .is_ok()
+        );
+        let err = cancel(&reservation(BOB, ReservationStatus::Confirmed, &[1]), ALICE);
+        assert_eq!(err.unwrap_err().code(), "not_found");
+        let err = cancel(
+            &reservation(ALICE, ReservationStatus::Cancelled, &[1]),
+            ALICE,
+        );
+        assert_eq!(err.unwrap_err().code(), "already_cancelled");
+    }
+
+    #[test]
+    fn replay_returns_the_first_answer_for_the_same_request_only() {
+        let p = Policy::default();
+        let first = reservation(ALICE, ReservationStatus::Confirmed, &[1, 2]);
+        let same = [SeatId::new(2), SeatId::new(1)];
+        assert_eq!(replay(None, EVENT, &same, now(), &p).unwrap(), None);
+        assert_eq!(
+            replay(Some(&first), EVENT, &same, now(), &p).unwrap(),
+            Some(first.clone())
+        );
+        let err = replay(Some(&first), EVENT, &[SeatId::new(1)], now(), &p).unwrap_err();
+        assert_eq!(err.code(), "idempotency_key_reused");
+        let err = replay(Some(&first), EventId::new(9), &same, now(), &p).unwrap_err();
+        assert_eq!(err.code(), "idempotency_key_reused");
+        let later = clock::add(now(), Duration::from_secs(24 * 3600));
+        assert_eq!(
+            replay(Some(&first), EVENT, &[SeatId::new(1)], later, &p).unwrap(),
+            None,
+            "a key is forgotten after its ttl"
+        );
+    }
+
+    fn any_state() -> impl Strategy<Value = SeatState> {
+        prop_oneof![
+            Just(SeatState::Available),
+            (1i64..=3, -5i64..5).prop_map(|(u, s)| held(UserId::new(u), s)),
+            Just(reserved()),
+        ]
+    }
+
+    proptest! {
+        /// Whatever the state, a successful hold leaves the seat held by the
+        /// caller for exactly the ttl, and never takes a live hold of another
+        /// user or a reserved seat.
+        #[test]
+        fn hold_never_steals(state in any_state(), user in 1i64..=3, elsewhere in 0u32..4) {
+            let user = UserId::new(user);
+            let p = Policy::default().with_max_seats_per_user(2);
+            match hold(&record(1, state), user, elsewhere, now(), &p) {
+                Ok(h) => {
+                    prop_assert_eq!(h.until - now(), TimeDelta::seconds(300));
+                    match state.at(now()) {
+                        SeatState::Available => prop_assert!(elsewhere < 2),
+                        SeatState::Held { by, .. } => prop_assert_eq!(by, user),
+                        SeatState::Reserved { .. } => prop_assert!(false, "took a reserved seat"),
+                    }
+                }
+                Err(e) => prop_assert!(
+                    ["seat_locked", "seat_reserved", "hold_limit"].contains(&e.code())
+                ),
+            }
+        }
+
+        /// Confirm succeeds exactly when every seat is the caller's live hold.
+        #[test]
+        fn confirm_is_all_or_nothing(states in proptest::collection::vec(any_state(), 1..6)) {
+            let loaded: Vec<_> = states.iter().enumerate()
+                .map(|(i, s)| record(i64::try_from(i).unwrap() + 1, *s)).collect();
+            let ids: Vec<_> = loaded.iter().map(|r| r.seat.id).collect();
+            let all_mine = states.iter().all(|s| matches!(s.at(now()), SeatState::Held { by, .. } if by == ALICE));
+            let result = confirm(EVENT, &ids, &loaded, ALICE, now(), &Policy::default());
+            prop_assert_eq!(result.is_ok(), all_mine);
+            if let Err(e) = result {
+                let mine = states.iter().filter(|s| matches!(s.at(now()), SeatState::Held { by, .. } if by == ALICE)).count();
+                prop_assert_eq!(e.conflicts().unwrap().as_slice().len(), states.len() - mine);
+            }
+        }
+    }
+}

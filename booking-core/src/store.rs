@@ -1,0 +1,206 @@
+//! The store traits: what a backend performs, each write as one transaction.
+//!
+//! A store owns its clock: it judges every hold by the instant its
+//! transaction reads from that one clock (PostgreSQL: the database's; tests:
+//! a [`ManualClock`](crate::ManualClock)). Each method's `# Contract` is
+//! checked, item by item, by the conformance suite
+//! (`booking_core::testkit`, feature `testkit`).
+//!
+//! Every method that writes either happens whole or changes nothing, and
+//! fails with [`Error::Storage`](crate::Error::Storage) (and nothing changed)
+//! when the backend does.
+
+use std::future::Future;
+use std::time::Duration;
+
+use crate::error::Result;
+use crate::ids::{EventId, ReservationId, SeatId, UserId};
+use crate::model::{
+    Credentials, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation, SeatRecord,
+    Session, SessionId, User, Username,
+};
+
+/// Events, seats, holds and reservations.
+///
+/// Futures are `Send`, so a store can be used from any tokio task; stores are
+/// `Send + Sync + 'static` and can be shared behind an `Arc`.
+pub trait BookingStore: Send + Sync + 'static {
+    /// The policy this store enforces (hold lifetime, per-user limit).
+    fn policy(&self) -> &Policy;
+
+    /// Creates an event with every seat of its map.
+    ///
+    /// # Contract
+    ///
+    /// - the name and venue are checked by [`NewEvent::validate`]
+    ///   (→ `InvalidInput`);
+    /// - seats get ids in row-then-number order, all `Available`;
+    /// - returns the event with `total_seats == available_seats ==` the map's size.
+    fn create_event(&self, event: NewEvent) -> impl Future<Output = Result<EventSummary>> + Send;
+
+    /// Every event, by start time then id, with seat counts at the store's now.
+    ///
+    /// # Contract
+    ///
+    /// - `available_seats` counts seats neither reserved nor held by an unexpired hold.
+    fn events(&self) -> impl Future<Output = Result<Vec<EventSummary>>> + Send;
+
+    /// One event with its seat counts at the store's now.
+    ///
+    /// # Contract
+    ///
+    /// - unknown id → `NotFound(Event)`.
+    fn event(&self, event: EventId) -> impl Future<Output = Result<EventSummary>> + Send;
+
+    /// The seats of an event, by row then number, with their state at the
+    /// store's now (an ended hold shows as `Available`).
+    ///
+    /// # Contract
+    ///
+    /// - unknown event → `NotFound(Event)`.
+    fn seats(&self, event: EventId) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send;
+
+    /// Takes, or extends, `user`'s hold on a seat, by [`rules::hold`](crate::rules::hold).
+    ///
+    /// # Contract
+    ///
+    /// - unknown event → `NotFound(Event)`; a seat not of that event →
+    ///   `NotFound(Seat)`; unknown user → `NotFound(User)`;
+    /// - then the rule: `SeatReserved`, `SeatLocked`, `HoldLimit`, or the
+    ///   hold until `now + lock_ttl`;
+    /// - of any number of concurrent holds on one available seat, exactly one
+    ///   succeeds; concurrent holds by one user never exceed the limit.
+    fn hold(
+        &self,
+        user: UserId,
+        event: EventId,
+        seat: SeatId,
+    ) -> impl Future<Output = Result<Hold>> + Send;
+
+    /// Releases `user`'s hold on a seat, by [`rules::release`](crate::rules::release).
+    ///
+    /// # Contract
+    ///
+    /// - unknown event → `NotFound(Event)`; a seat not of that event → `NotFound(Seat)`;
+    /// - not held by `user` (or the hold ended) → `NotLockHolder`;
+    /// - otherwise the seat is `Available` afterwards.
+    fn release(
+        &self,
+        user: UserId,
+        event: EventId,
+        seat: SeatId,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Reserves seats `user` holds, all or nothing, by
+    /// [`rules::confirm`](crate::rules::confirm).
+    ///
+    /// # Contract
+    ///
+    /// In this order:
+    /// - empty, duplicate or too many `seat_ids` → `InvalidInput`;
+    /// - with `key`: `user`'s earlier reservation under that key (within
+    ///   `idempotency_ttl`) for the same event and seat set is returned as it
+    ///   stands, changing nothing; for anything else → `IdempotencyKeyReused`.
+    ///   Failed attempts leave no key behind;
+    /// - unknown event → `NotFound(Event)`; an id that is no seat of the event
+    ///   → `NotFound(Seat)`; unknown user → `NotFound(User)`;
+    /// - any seat not held by `user`, unexpired → the conflict error listing
+    ///   every such seat, and nothing changes;
+    /// - otherwise a `Confirmed` reservation with the seats by row then
+    ///   number, `total_cents` their sum, `created_at` now; each seat is
+    ///   `Reserved` by it and no longer held;
+    /// - a seat is never in two confirmed reservations, whatever runs concurrently.
+    fn reserve(
+        &self,
+        user: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        key: Option<&IdempotencyKey>,
+    ) -> impl Future<Output = Result<Reservation>> + Send;
+
+    /// `user`'s reservations, newest first (by creation time, then id),
+    /// cancelled ones included.
+    ///
+    /// # Contract
+    ///
+    /// - only `user`'s; an unknown user has none.
+    fn reservations(&self, user: UserId) -> impl Future<Output = Result<Vec<Reservation>>> + Send;
+
+    /// Cancels one of `user`'s reservations, by [`rules::cancel`](crate::rules::cancel).
+    ///
+    /// # Contract
+    ///
+    /// - unknown, or someone else's → `NotFound(Reservation)`;
+    /// - already cancelled → `AlreadyCancelled`;
+    /// - otherwise it is `Cancelled` with `cancelled_at` now, and all its
+    ///   seats are `Available`; returns it.
+    fn cancel(
+        &self,
+        user: UserId,
+        reservation: ReservationId,
+    ) -> impl Future<Output = Result<Reservation>> + Send;
+}
+
+/// Users and login sessions.
+pub trait AccountStore: Send + Sync + 'static {
+    /// Creates a user with a password hash (never a password).
+    ///
+    /// # Contract
+    ///
+    /// - a name already taken (exactly, case-sensitive) → `UsernameTaken`,
+    ///   also when two creations race.
+    fn create_user(
+        &self,
+        username: &Username,
+        password_hash: &str,
+    ) -> impl Future<Output = Result<User>> + Send;
+
+    /// The user with that name and their password hash, for checking a login.
+    ///
+    /// # Contract
+    ///
+    /// - unknown name → `Ok(None)`.
+    fn credentials(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<Credentials>>> + Send;
+
+    /// The user with that id.
+    ///
+    /// # Contract
+    ///
+    /// - unknown id → `Ok(None)`.
+    fn user(&self, user: UserId) -> impl Future<Output = Result<Option<User>>> + Send;
+
+    /// Starts a session for `user` that ends `ttl` after the store's now.
+    ///
+    /// # Contract
+    ///
+    /// - unknown user → `NotFound(User)`;
+    /// - an id already in use → `InvalidInput` (ids are random: a clash is a bug).
+    fn create_session(
+        &self,
+        id: &SessionId,
+        user: UserId,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<Session>> + Send;
+
+    /// The session with that id, if it has not ended at the store's now.
+    ///
+    /// # Contract
+    ///
+    /// - unknown, deleted or ended → `Ok(None)`.
+    fn session(&self, id: &SessionId) -> impl Future<Output = Result<Option<Session>>> + Send;
+
+    /// Ends a session now; returns whether it existed.
+    fn delete_session(&self, id: &SessionId) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Deletes every session that has ended; returns how many.
+    fn delete_expired_sessions(&self) -> impl Future<Output = Result<u64>> + Send;
+}
+
+/// Everything a booking server needs: both traits. Implemented for every
+/// type that implements them.
+pub trait Store: BookingStore + AccountStore {}
+
+impl<T: BookingStore + AccountStore> Store for T {}

@@ -1,0 +1,1 @@
+//! `booking-http`: placeholder until its issue lands.

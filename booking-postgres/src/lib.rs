@@ -1,0 +1,1 @@
+//! `booking-postgres`: placeholder until its issue lands.

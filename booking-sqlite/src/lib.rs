@@ -1,0 +1,1 @@
+//! `booking-sqlite`: placeholder until its issue lands.
