@@ -226,6 +226,10 @@ impl Conflicts {
     }
 
     /// The error for one seat.
+    ///
+    /// # Panics
+    ///
+    /// Never: one conflict always makes an error.
     pub fn single(seat_id: SeatId, seat_number: String, kind: ConflictKind) -> Error {
         Self::into_error(vec![SeatConflict {
             seat_id,

@@ -353,7 +353,7 @@ impl BookingStore for MemoryStore {
                 .filter(|r| r.user == user)
                 .cloned()
                 .collect();
-            mine.sort_by(|a, b| (b.created_at, b.id).cmp(&(a.created_at, a.id)));
+            mine.sort_by_key(|r| std::cmp::Reverse((r.created_at, r.id)));
             Ok(mine)
         })
     }

@@ -495,8 +495,8 @@ mod tests {
 
     #[test]
     fn seat_state_columns_round_trip() {
-        let until = crate::ManualClock::default().now();
         use crate::Clock;
+        let until = crate::ManualClock::default().now();
         for state in [
             SeatState::Available,
             SeatState::Held {

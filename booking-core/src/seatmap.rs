@@ -215,12 +215,11 @@ impl FromStr for SeatMap {
             part: &str,
             parse: impl Fn(&str) -> std::result::Result<T, E>,
         ) -> Option<RangeInclusive<T>> {
-            match part.split_once('-') {
-                Some((a, b)) => Some(parse(a.trim()).ok()?..=parse(b.trim()).ok()?),
-                None => {
-                    let one = parse(part.trim()).ok()?;
-                    Some(one..=one)
-                }
+            if let Some((first, last)) = part.split_once('-') {
+                Some(parse(first.trim()).ok()?..=parse(last.trim()).ok()?)
+            } else {
+                let one = parse(part.trim()).ok()?;
+                Some(one..=one)
             }
         }
         let blocks = s

@@ -1,1 +1,194 @@
-//! placeholder
+//! The conformance suite: one set of async tests that every backend runs
+//! against its own store, so every backend keeps the same contract.
+//!
+//! A backend implements [`StoreFactory`] (how to make a fresh, empty store
+//! on a given clock and policy, and how to dispose of it) and calls
+//! [`conformance_tests!`](crate::conformance_tests) once in a test file:
+//!
+//! ```ignore
+//! struct Factory;
+//!
+//! impl booking_core::testkit::StoreFactory for Factory {
+//!     type Store = MyStore;
+//!     async fn create(&self, ctx: booking_core::testkit::TestContext) -> MyStore {
+//!         MyStore::open_in_memory(ctx.clock, ctx.policy).unwrap()
+//!     }
+//! }
+//!
+//! booking_core::conformance_tests!(Factory);
+//! ```
+//!
+//! Each generated test is named after the contract item it checks and runs
+//! on a multi-threaded tokio runtime. [`check_invariants`] is public too, for
+//! backends' own storm tests.
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use crate::ManualClock;
+use crate::ids::{EventId, ReservationId, SeatId, UserId};
+use crate::model::{Policy, ReservationStatus, SeatState};
+use crate::store::{BookingStore, Store};
+
+pub mod suite;
+
+#[doc(hidden)]
+pub use tokio;
+
+/// What a factory needs to make a store for one test.
+#[derive(Clone, Debug)]
+pub struct TestContext {
+    /// The clock the store must judge time by; the test moves it.
+    pub clock: ManualClock,
+    /// The policy the store must enforce.
+    pub policy: Policy,
+}
+
+/// Makes fresh, empty stores for the conformance tests.
+pub trait StoreFactory: Send + Sync + 'static {
+    /// The store under test.
+    type Store: Store;
+
+    /// A new, empty store on `ctx.clock` enforcing `ctx.policy`. Each call
+    /// must give a store that shares no data with any other (a new file, a
+    /// new database).
+    fn create(&self, ctx: TestContext) -> impl Future<Output = Self::Store> + Send;
+
+    /// Disposes of a store at the end of a test that passed (drop a test
+    /// database, say). The default just drops it.
+    fn dispose(&self, store: Self::Store) -> impl Future<Output = ()> + Send {
+        async move { drop(store) }
+    }
+}
+
+/// Generates one `#[tokio::test]` per conformance test in the calling module,
+/// each running against stores made by `$factory` (an expression of a type
+/// that implements [`StoreFactory`]).
+#[macro_export]
+macro_rules! conformance_tests {
+    ($factory:expr) => {
+        $crate::conformance_tests!(@each $factory;
+            create_event_lists_seats_by_row_then_number,
+            create_event_rejects_bad_input,
+            events_are_listed_by_start_time,
+            unknown_event_is_not_found,
+            seat_of_another_event_is_not_found,
+            hold_takes_an_available_seat_for_the_ttl,
+            hold_extends_your_own_hold,
+            hold_refuses_a_seat_held_by_another_or_reserved,
+            hold_expires_by_time_alone,
+            hold_limit_counts_only_live_holds_of_that_event,
+            hold_by_unknown_user_is_not_found,
+            release_only_your_live_hold,
+            reserve_takes_every_seat_or_none,
+            reserve_conflict_lists_every_seat_and_changes_nothing,
+            reserve_after_expiry_is_lock_expired,
+            reserve_of_a_reserved_seat_is_seat_reserved,
+            reserve_rejects_malformed_seat_lists,
+            reserve_with_a_key_replays_the_first_answer,
+            reserve_key_is_forgotten_after_its_ttl,
+            reservations_are_the_callers_newest_first,
+            cancel_releases_every_seat_once,
+            cancel_of_someone_elses_reservation_is_not_found,
+            users_have_unique_case_sensitive_names,
+            sessions_expire_and_can_be_deleted,
+            race_many_tasks_hold_one_seat_one_wins,
+            race_one_user_cannot_exceed_the_hold_limit,
+            race_repeated_reserve_reserves_once,
+            race_same_idempotency_key_gives_one_reservation,
+            race_same_username_one_wins,
+            race_mixed_operations_keep_the_invariants,
+        );
+    };
+    (@each $factory:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[$crate::testkit::tokio::test(
+                crate = "::booking_core::testkit::tokio",
+                flavor = "multi_thread",
+                worker_threads = 4
+            )]
+            async fn $name() {
+                $crate::testkit::suite::$name(&$factory).await;
+            }
+        )*
+    };
+}
+
+/// Checks invariants 1-4 of the API on `event`, through the store's own
+/// reads, given every user who may have reservations there.
+///
+/// 1. a seat is in at most one confirmed reservation;
+/// 2. a confirmed reservation's seats are all `Reserved` by it, in its event;
+/// 3. every `Reserved` seat belongs to a confirmed reservation that lists it
+///    (with holds, one holder per seat is guaranteed by the state's shape);
+/// 4. a cancelled reservation holds none of its seats; every reservation has
+///    its seats and the total of their prices.
+pub async fn check_invariants<S: BookingStore>(
+    store: &S,
+    event: EventId,
+    users: &[UserId],
+) -> Result<(), String> {
+    let seats = store.seats(event).await.map_err(|e| e.to_string())?;
+    let states: HashMap<SeatId, SeatState> = seats.iter().map(|r| (r.seat.id, r.state)).collect();
+    let mut owner_of_seat: HashMap<SeatId, ReservationId> = HashMap::new();
+    for user in users {
+        for r in store.reservations(*user).await.map_err(|e| e.to_string())? {
+            if r.user != *user {
+                return Err(format!("reservation {} listed for user {user}", r.id));
+            }
+            if r.seats.is_empty() || r.total_cents != crate::rules::total_cents(&r.seats) {
+                return Err(format!(
+                    "reservation {} has no seats or a wrong total",
+                    r.id
+                ));
+            }
+            if r.event != event {
+                continue;
+            }
+            for seat in &r.seats {
+                let state = states.get(&seat.id).ok_or_else(|| {
+                    format!("reservation {} has seat {} of another event", r.id, seat.id)
+                })?;
+                let reserved_by_it = *state == SeatState::Reserved { reservation: r.id };
+                match r.status {
+                    ReservationStatus::Confirmed => {
+                        if let Some(other) = owner_of_seat.insert(seat.id, r.id) {
+                            return Err(format!(
+                                "invariant 1: seat {} is in confirmed reservations {other} and {}",
+                                seat.label(),
+                                r.id
+                            ));
+                        }
+                        if !reserved_by_it {
+                            return Err(format!(
+                                "invariant 2: seat {} of confirmed reservation {} is {state:?}",
+                                seat.label(),
+                                r.id
+                            ));
+                        }
+                    }
+                    ReservationStatus::Cancelled => {
+                        if reserved_by_it {
+                            return Err(format!(
+                                "invariant 4: seat {} is still reserved by cancelled reservation {}",
+                                seat.label(),
+                                r.id
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    for record in &seats {
+        if let SeatState::Reserved { reservation } = record.state
+            && owner_of_seat.get(&record.seat.id) != Some(&reservation)
+        {
+            return Err(format!(
+                "invariant 2: seat {} is reserved by {reservation}, which is not a confirmed reservation listing it",
+                record.seat.label()
+            ));
+        }
+    }
+    Ok(())
+}

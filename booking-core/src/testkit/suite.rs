@@ -1,0 +1,1046 @@
+//! The conformance tests, one `pub async fn` per contract item of the store
+//! traits. [`conformance_tests!`](crate::conformance_tests) calls each of them.
+//!
+//! Every test starts from [`Fixture::new`]: a fresh store on a manual clock,
+//! users alice, bob and carol, and a ten-seat event `A1`..`A5` ($100.00),
+//! `B1`..`B5` ($50.00).
+#![allow(missing_docs, clippy::missing_panics_doc)]
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::TimeDelta;
+
+use super::{StoreFactory, TestContext, check_invariants};
+use crate::{
+    AccountStore, BookingStore, Clock, ConflictKind, Entity, Error, EventId, IdempotencyKey,
+    ManualClock, NewEvent, Policy, Reservation, ReservationId, ReservationStatus, SeatId,
+    SeatState, SessionId, UserId, Username,
+};
+
+/// A fresh store with three users and one ten-seat event.
+pub struct Fixture<'f, F: StoreFactory> {
+    factory: &'f F,
+    pub store: Arc<F::Store>,
+    pub clock: ManualClock,
+    pub event: EventId,
+    pub alice: UserId,
+    pub bob: UserId,
+    pub carol: UserId,
+    labels: Vec<(String, SeatId)>,
+    /// Users made by [`Fixture::create_users`], checked by [`Fixture::finish`] too.
+    more_users: std::sync::Mutex<Vec<UserId>>,
+}
+
+impl<'f, F: StoreFactory> Fixture<'f, F> {
+    /// A fixture with the default policy.
+    pub async fn new(factory: &'f F) -> Self {
+        Self::with_policy(factory, Policy::default()).await
+    }
+
+    /// A fixture enforcing `policy`.
+    pub async fn with_policy(factory: &'f F, policy: Policy) -> Self {
+        let clock = ManualClock::default();
+        let store = factory
+            .create(TestContext {
+                clock: clock.clone(),
+                policy,
+            })
+            .await;
+        let mut users = Vec::new();
+        for name in ["alice", "bob", "carol"] {
+            let user = store
+                .create_user(&Username::new(name).unwrap(), "hash")
+                .await
+                .expect("create user");
+            users.push(user.id);
+        }
+        let event = store
+            .create_event(new_event("Fixture", &clock, "A:1-5:10000,B:1-5:5000"))
+            .await
+            .expect("create event")
+            .event
+            .id;
+        let labels = store
+            .seats(event)
+            .await
+            .expect("seats")
+            .into_iter()
+            .map(|r| (r.seat.label(), r.seat.id))
+            .collect();
+        Self {
+            factory,
+            store: Arc::new(store),
+            clock,
+            event,
+            alice: users[0],
+            bob: users[1],
+            carol: users[2],
+            labels,
+            more_users: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The id of the fixture event's seat labelled `label`.
+    pub fn seat(&self, label: &str) -> SeatId {
+        self.labels
+            .iter()
+            .find(|(l, _)| l == label)
+            .unwrap_or_else(|| panic!("no seat {label}"))
+            .1
+    }
+
+    /// The ids of the seats labelled `labels`.
+    pub fn seats(&self, labels: &[&str]) -> Vec<SeatId> {
+        labels.iter().map(|l| self.seat(l)).collect()
+    }
+
+    /// The state of seat `label` as the store lists it now.
+    pub async fn state(&self, label: &str) -> SeatState {
+        let id = self.seat(label);
+        self.store
+            .seats(self.event)
+            .await
+            .expect("seats")
+            .into_iter()
+            .find(|r| r.seat.id == id)
+            .expect("listed")
+            .state
+    }
+
+    /// How many of the event's seats are available now.
+    pub async fn available(&self) -> u32 {
+        self.store
+            .event(self.event)
+            .await
+            .expect("event")
+            .available_seats
+    }
+
+    pub async fn hold(&self, user: UserId, label: &str) -> crate::Result<crate::Hold> {
+        self.store.hold(user, self.event, self.seat(label)).await
+    }
+
+    pub async fn reserve(&self, user: UserId, labels: &[&str]) -> crate::Result<Reservation> {
+        self.store
+            .reserve(user, self.event, &self.seats(labels), None)
+            .await
+    }
+
+    /// Creates `n` more users named `{prefix}{i}`.
+    pub async fn create_users(&self, prefix: &str, n: usize) -> Vec<UserId> {
+        let mut users = Vec::with_capacity(n);
+        for i in 0..n {
+            let name = Username::new(format!("{prefix}{i}")).unwrap();
+            users.push(self.store.create_user(&name, "hash").await.unwrap().id);
+        }
+        self.more_users.lock().unwrap().extend(&users);
+        users
+    }
+
+    /// Every user the fixture made.
+    pub fn users(&self) -> Vec<UserId> {
+        let mut users = vec![self.alice, self.bob, self.carol];
+        users.extend(self.more_users.lock().unwrap().iter());
+        users
+    }
+
+    /// Asserts the invariants over every user it made, then disposes of the store.
+    pub async fn finish(self) {
+        let users = self.users();
+        check_invariants(&*self.store, self.event, &users)
+            .await
+            .expect("invariants hold");
+        if let Ok(store) = Arc::try_unwrap(self.store) {
+            self.factory.dispose(store).await;
+        }
+    }
+}
+
+fn new_event(name: &str, clock: &ManualClock, seat_map: &str) -> NewEvent {
+    NewEvent {
+        name: name.into(),
+        venue: "Hall 1".into(),
+        starts_at: clock.now() + TimeDelta::days(30),
+        seat_map: seat_map.parse().expect("seat map"),
+    }
+}
+
+fn conflict_kinds(err: &Error) -> Vec<(SeatId, ConflictKind)> {
+    err.conflicts()
+        .unwrap_or_else(|| panic!("expected a seat conflict, got {err:?}"))
+        .as_slice()
+        .iter()
+        .map(|c| (c.seat_id, c.kind))
+        .collect()
+}
+
+fn assert_not_found(result: crate::Result<impl std::fmt::Debug>, entity: Entity) {
+    match result {
+        Err(Error::NotFound { entity: e, .. }) if e == entity => {}
+        other => panic!("expected NotFound({entity}), got {other:?}"),
+    }
+}
+
+const TTL: TimeDelta = TimeDelta::seconds(300);
+
+// ---- events and seats ------------------------------------------------------
+
+pub async fn create_event_lists_seats_by_row_then_number<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let summary = fx.store.event(fx.event).await.unwrap();
+    assert_eq!(summary.event.name, "Fixture");
+    assert_eq!(summary.event.venue, "Hall 1");
+    assert_eq!((summary.total_seats, summary.available_seats), (10, 10));
+
+    let seats = fx.store.seats(fx.event).await.unwrap();
+    let labels: Vec<_> = seats.iter().map(|r| r.seat.label()).collect();
+    assert_eq!(
+        labels,
+        ["A1", "A2", "A3", "A4", "A5", "B1", "B2", "B3", "B4", "B5"]
+    );
+    assert!(seats.windows(2).all(|w| w[0].seat.id < w[1].seat.id));
+    assert!(seats.iter().all(|r| r.state == SeatState::Available));
+    assert!(seats.iter().all(|r| r.seat.event == fx.event));
+    assert_eq!(seats[0].seat.price_cents, 10_000);
+    assert_eq!(seats[9].seat.price_cents, 5_000);
+
+    // Rows past Z order as shown: Z before AA.
+    let wide = fx
+        .store
+        .create_event(new_event("Wide", &fx.clock, "AA:1-2:100,Z:10-11:100"))
+        .await
+        .unwrap();
+    assert_eq!(wide.total_seats, 4);
+    let labels: Vec<_> = fx
+        .store
+        .seats(wide.event.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.seat.label())
+        .collect();
+    assert_eq!(labels, ["Z10", "Z11", "AA1", "AA2"]);
+    fx.finish().await;
+}
+
+pub async fn create_event_rejects_bad_input<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let mut blank = new_event(" ", &fx.clock, "A:1:100");
+    let err = fx.store.create_event(blank.clone()).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    blank.name = "x".repeat(201);
+    let err = fx.store.create_event(blank).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(
+        fx.store.events().await.unwrap().len(),
+        1,
+        "nothing was created"
+    );
+    fx.finish().await;
+}
+
+pub async fn events_are_listed_by_start_time<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let mut earlier = new_event("Earlier", &fx.clock, "A:1-3:100");
+    earlier.starts_at = fx.clock.now() + TimeDelta::days(1);
+    let earlier = fx.store.create_event(earlier).await.unwrap();
+    fx.hold(fx.alice, "A1").await.unwrap();
+    let events = fx.store.events().await.unwrap();
+    let names: Vec<_> = events.iter().map(|e| e.event.name.as_str()).collect();
+    assert_eq!(names, ["Earlier", "Fixture"]);
+    assert_eq!(events[0], earlier);
+    assert_eq!((events[1].total_seats, events[1].available_seats), (10, 9));
+    fx.finish().await;
+}
+
+pub async fn unknown_event_is_not_found<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let nowhere = EventId::new(fx.event.get() + 1000);
+    let a1 = fx.seat("A1");
+    assert_not_found(fx.store.event(nowhere).await, Entity::Event);
+    assert_not_found(fx.store.seats(nowhere).await, Entity::Event);
+    assert_not_found(fx.store.hold(fx.alice, nowhere, a1).await, Entity::Event);
+    assert_not_found(fx.store.release(fx.alice, nowhere, a1).await, Entity::Event);
+    assert_not_found(
+        fx.store.reserve(fx.alice, nowhere, &[a1], None).await,
+        Entity::Event,
+    );
+    fx.finish().await;
+}
+
+pub async fn seat_of_another_event_is_not_found<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let other = fx
+        .store
+        .create_event(new_event("Other", &fx.clock, "A:1-2:100"))
+        .await
+        .unwrap()
+        .event
+        .id;
+    let foreign = fx.store.seats(other).await.unwrap()[0].seat.id;
+    let unknown = SeatId::new(foreign.get() + 1000);
+    for seat in [foreign, unknown] {
+        assert_not_found(fx.store.hold(fx.alice, fx.event, seat).await, Entity::Seat);
+        assert_not_found(
+            fx.store.release(fx.alice, fx.event, seat).await,
+            Entity::Seat,
+        );
+    }
+    fx.store.hold(fx.alice, other, foreign).await.unwrap();
+    fx.hold(fx.alice, "A1").await.unwrap();
+    let ids = [fx.seat("A1"), foreign];
+    assert_not_found(
+        fx.store.reserve(fx.alice, fx.event, &ids, None).await,
+        Entity::Seat,
+    );
+    assert!(matches!(fx.state("A1").await, SeatState::Held { .. }));
+    fx.finish().await;
+}
+
+// ---- holds -------------------------------------------------------------------
+
+pub async fn hold_takes_an_available_seat_for_the_ttl<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let hold = fx.hold(fx.alice, "A1").await.unwrap();
+    assert_eq!(hold.user, fx.alice);
+    assert_eq!(hold.seat.id, fx.seat("A1"));
+    assert_eq!(hold.seat.label(), "A1");
+    assert_eq!(hold.until, fx.clock.now() + TTL);
+    assert_eq!(
+        fx.state("A1").await,
+        SeatState::Held {
+            by: fx.alice,
+            until: hold.until
+        }
+    );
+    assert_eq!(fx.available().await, 9);
+    fx.finish().await;
+}
+
+pub async fn hold_extends_your_own_hold<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.clock.advance(Duration::from_secs(200));
+    let again = fx.hold(fx.alice, "A1").await.unwrap();
+    assert_eq!(again.until, fx.clock.now() + TTL);
+    fx.clock.advance(Duration::from_secs(200));
+    assert!(
+        matches!(fx.state("A1").await, SeatState::Held { by, .. } if by == fx.alice),
+        "the extension outlives the first hold"
+    );
+    fx.finish().await;
+}
+
+pub async fn hold_refuses_a_seat_held_by_another_or_reserved<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let first = fx.hold(fx.alice, "A1").await.unwrap();
+    let err = fx.hold(fx.bob, "A1").await.unwrap_err();
+    assert!(matches!(err, Error::SeatLocked(_)), "{err:?}");
+    assert_eq!(err.to_string(), "Seat A1 is locked by another user");
+    assert_eq!(
+        conflict_kinds(&err),
+        [(fx.seat("A1"), ConflictKind::SeatLocked)]
+    );
+    assert_eq!(
+        fx.state("A1").await,
+        SeatState::Held {
+            by: fx.alice,
+            until: first.until
+        },
+        "the failed hold changed nothing"
+    );
+
+    fx.hold(fx.alice, "A2").await.unwrap();
+    fx.reserve(fx.alice, &["A2"]).await.unwrap();
+    for user in [fx.alice, fx.bob] {
+        let err = fx.hold(user, "A2").await.unwrap_err();
+        assert!(matches!(err, Error::SeatReserved(_)), "{err:?}");
+    }
+    fx.finish().await;
+}
+
+pub async fn hold_expires_by_time_alone<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.clock.advance(Duration::from_secs(299));
+    assert!(matches!(fx.state("A1").await, SeatState::Held { .. }));
+    assert!(fx.hold(fx.bob, "A1").await.is_err());
+    fx.clock.advance(Duration::from_secs(1));
+    assert_eq!(fx.state("A1").await, SeatState::Available);
+    assert_eq!(fx.available().await, 10);
+    let hold = fx.hold(fx.bob, "A1").await.unwrap();
+    assert_eq!(hold.user, fx.bob);
+    fx.finish().await;
+}
+
+pub async fn hold_limit_counts_only_live_holds_of_that_event<F: StoreFactory>(f: &F) {
+    let fx = Fixture::with_policy(f, Policy::default().with_max_seats_per_user(2)).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.hold(fx.alice, "A2").await.unwrap();
+    let err = fx.hold(fx.alice, "A3").await.unwrap_err();
+    assert!(matches!(err, Error::HoldLimit { limit: 2 }), "{err:?}");
+    assert_eq!(fx.state("A3").await, SeatState::Available);
+    // Extending a seat already held is not a new one.
+    fx.hold(fx.alice, "A1").await.unwrap();
+    // Other users and other events have their own count.
+    fx.hold(fx.bob, "A3").await.unwrap();
+    let other = fx
+        .store
+        .create_event(new_event("Other", &fx.clock, "A:1:100"))
+        .await
+        .unwrap()
+        .event
+        .id;
+    let seat = fx.store.seats(other).await.unwrap()[0].seat.id;
+    fx.store.hold(fx.alice, other, seat).await.unwrap();
+    // A release frees a place.
+    fx.store
+        .release(fx.alice, fx.event, fx.seat("A2"))
+        .await
+        .unwrap();
+    fx.hold(fx.alice, "A4").await.unwrap();
+    // Reserved seats are no longer held.
+    fx.reserve(fx.alice, &["A1", "A4"]).await.unwrap();
+    fx.hold(fx.alice, "B1").await.unwrap();
+    fx.hold(fx.alice, "B2").await.unwrap();
+    // Ended holds do not count.
+    fx.clock.advance(Duration::from_secs(300));
+    fx.hold(fx.alice, "B3").await.unwrap();
+    fx.hold(fx.alice, "B4").await.unwrap();
+    fx.finish().await;
+}
+
+pub async fn hold_by_unknown_user_is_not_found<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let ghost = UserId::new(fx.carol.get() + 1000);
+    assert_not_found(fx.hold(ghost, "A1").await, Entity::User);
+    assert_eq!(fx.state("A1").await, SeatState::Available);
+    fx.finish().await;
+}
+
+pub async fn release_only_your_live_hold<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let release = |user, label| fx.store.release(user, fx.event, fx.seat(label));
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.hold(fx.bob, "A2").await.unwrap();
+    fx.hold(fx.alice, "A3").await.unwrap();
+    fx.reserve(fx.alice, &["A3"]).await.unwrap();
+
+    for (user, label) in [
+        (fx.bob, "A1"),
+        (fx.alice, "A2"),
+        (fx.alice, "A3"),
+        (fx.alice, "A4"),
+    ] {
+        let err = release(user, label).await.unwrap_err();
+        assert_eq!(
+            conflict_kinds(&err),
+            [(fx.seat(label), ConflictKind::NotLockHolder)],
+            "{label}"
+        );
+    }
+    release(fx.alice, "A1").await.unwrap();
+    assert_eq!(fx.state("A1").await, SeatState::Available);
+    assert!(release(fx.alice, "A1").await.is_err(), "released twice");
+
+    fx.clock.advance(Duration::from_secs(300));
+    let err = release(fx.bob, "A2").await.unwrap_err();
+    assert!(
+        matches!(err, Error::NotLockHolder(_)),
+        "an ended hold: {err:?}"
+    );
+    fx.finish().await;
+}
+
+// ---- reservations --------------------------------------------------------------
+
+pub async fn reserve_takes_every_seat_or_none<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.hold(fx.alice, "B3").await.unwrap();
+    fx.clock.advance(Duration::from_secs(10));
+    let r = fx.reserve(fx.alice, &["B3", "A1"]).await.unwrap();
+    assert_eq!(r.user, fx.alice);
+    assert_eq!(r.event, fx.event);
+    assert_eq!(r.event_name, "Fixture");
+    assert_eq!(r.seat_labels(), ["A1", "B3"], "by row then number");
+    assert_eq!(r.status, ReservationStatus::Confirmed);
+    assert_eq!(r.total_cents, 15_000);
+    assert_eq!(r.created_at, fx.clock.now());
+    assert_eq!(r.cancelled_at, None);
+    assert_eq!(r.idempotency_key, None);
+    for label in ["A1", "B3"] {
+        assert_eq!(
+            fx.state(label).await,
+            SeatState::Reserved { reservation: r.id }
+        );
+    }
+    assert_eq!(fx.available().await, 8);
+    // A reservation does not expire with the holds it came from.
+    fx.clock.advance(Duration::from_secs(3600));
+    assert_eq!(fx.available().await, 8);
+    assert_eq!(fx.store.reservations(fx.alice).await.unwrap(), [r]);
+    fx.finish().await;
+}
+
+pub async fn reserve_conflict_lists_every_seat_and_changes_nothing<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let a1 = fx.hold(fx.alice, "A1").await.unwrap();
+    fx.hold(fx.bob, "A3").await.unwrap();
+    let err = fx.reserve(fx.alice, &["A4", "A3", "A1"]).await.unwrap_err();
+    assert!(matches!(err, Error::NotLockHolder(_)), "{err:?}");
+    assert_eq!(
+        conflict_kinds(&err),
+        [
+            (fx.seat("A3"), ConflictKind::NotLockHolder),
+            (fx.seat("A4"), ConflictKind::NotLockHolder),
+        ]
+    );
+    assert_eq!(
+        fx.state("A1").await,
+        SeatState::Held {
+            by: fx.alice,
+            until: a1.until
+        }
+    );
+    assert!(fx.store.reservations(fx.alice).await.unwrap().is_empty());
+    fx.finish().await;
+}
+
+pub async fn reserve_after_expiry_is_lock_expired<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.hold(fx.alice, "A2").await.unwrap();
+    fx.clock.advance(Duration::from_secs(150));
+    fx.hold(fx.alice, "A2").await.unwrap();
+    fx.clock.advance(Duration::from_secs(150));
+    let err = fx.reserve(fx.alice, &["A1", "A2"]).await.unwrap_err();
+    assert!(matches!(err, Error::LockExpired(_)), "{err:?}");
+    assert_eq!(
+        conflict_kinds(&err),
+        [(fx.seat("A1"), ConflictKind::LockExpired)]
+    );
+    assert_eq!(err.to_string(), "Your lock on seat A1 has expired");
+    // Someone else's expired hold is simply not the caller's.
+    fx.hold(fx.bob, "B1").await.unwrap();
+    fx.clock.advance(Duration::from_secs(300));
+    let err = fx.reserve(fx.alice, &["B1"]).await.unwrap_err();
+    assert!(matches!(err, Error::NotLockHolder(_)), "{err:?}");
+    fx.finish().await;
+}
+
+pub async fn reserve_of_a_reserved_seat_is_seat_reserved<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.reserve(fx.alice, &["A1"]).await.unwrap();
+    fx.hold(fx.bob, "A2").await.unwrap();
+    for user in [fx.alice, fx.bob] {
+        let err = fx.reserve(user, &["A1", "A2"]).await.unwrap_err();
+        assert!(matches!(err, Error::SeatReserved(_)), "{err:?}");
+        assert_eq!(
+            err.to_string().split(" (").next(),
+            Some("Seat A1 is already reserved")
+        );
+    }
+    assert!(matches!(fx.state("A2").await, SeatState::Held { by, .. } if by == fx.bob));
+    fx.finish().await;
+}
+
+pub async fn reserve_rejects_malformed_seat_lists<F: StoreFactory>(f: &F) {
+    let fx = Fixture::with_policy(f, Policy::default().with_max_seats_per_user(3)).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    let invalid = |err: Error| assert_eq!(err.code(), "invalid_input", "{err:?}");
+    invalid(fx.reserve(fx.alice, &[]).await.unwrap_err());
+    invalid(fx.reserve(fx.alice, &["A1", "A1"]).await.unwrap_err());
+    invalid(
+        fx.reserve(fx.alice, &["A1", "A2", "A3", "A4"])
+            .await
+            .unwrap_err(),
+    );
+    // Malformed input is reported before unknown ids.
+    let unknown = SeatId::new(fx.seat("B5").get() + 1000);
+    let err = fx
+        .store
+        .reserve(fx.alice, fx.event, &[unknown, unknown], None)
+        .await
+        .unwrap_err();
+    invalid(err);
+    assert_not_found(
+        fx.store
+            .reserve(fx.alice, fx.event, &[fx.seat("A1"), unknown], None)
+            .await,
+        Entity::Seat,
+    );
+    assert!(matches!(fx.state("A1").await, SeatState::Held { .. }));
+    fx.finish().await;
+}
+
+pub async fn reserve_with_a_key_replays_the_first_answer<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let key = IdempotencyKey::new("checkout-1").unwrap();
+    let ids = fx.seats(&["A1", "A2"]);
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.hold(fx.alice, "A2").await.unwrap();
+    let first = fx
+        .store
+        .reserve(fx.alice, fx.event, &ids, Some(&key))
+        .await
+        .unwrap();
+    assert_eq!(first.idempotency_key.as_ref(), Some(&key));
+    fx.clock.advance(Duration::from_secs(60));
+    let reversed = [ids[1], ids[0]];
+    let again = fx
+        .store
+        .reserve(fx.alice, fx.event, &reversed, Some(&key))
+        .await
+        .unwrap();
+    assert_eq!(again, first, "a retry returns the first reservation");
+    assert_eq!(fx.store.reservations(fx.alice).await.unwrap().len(), 1);
+
+    let err = fx
+        .store
+        .reserve(fx.alice, fx.event, &ids[..1], Some(&key))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::IdempotencyKeyReused), "{err:?}");
+
+    // Keys are per user: bob's "checkout-1" is his own.
+    fx.hold(fx.bob, "B1").await.unwrap();
+    let bobs = fx
+        .store
+        .reserve(fx.bob, fx.event, &[fx.seat("B1")], Some(&key))
+        .await
+        .unwrap();
+    assert_ne!(bobs.id, first.id);
+
+    // A failed attempt leaves no key behind.
+    let key2 = IdempotencyKey::new("checkout-2").unwrap();
+    let b2 = [fx.seat("B2")];
+    assert!(
+        fx.store
+            .reserve(fx.alice, fx.event, &b2, Some(&key2))
+            .await
+            .is_err()
+    );
+    fx.hold(fx.alice, "B3").await.unwrap();
+    fx.store
+        .reserve(fx.alice, fx.event, &[fx.seat("B3")], Some(&key2))
+        .await
+        .expect("the key of a failed attempt is free");
+
+    // A replay shows the reservation as it stands now.
+    let cancelled = fx.store.cancel(fx.alice, first.id).await.unwrap();
+    let replay = fx
+        .store
+        .reserve(fx.alice, fx.event, &ids, Some(&key))
+        .await
+        .unwrap();
+    assert_eq!(replay, cancelled);
+    fx.finish().await;
+}
+
+pub async fn reserve_key_is_forgotten_after_its_ttl<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let key = IdempotencyKey::new("k").unwrap();
+    fx.hold(fx.alice, "A1").await.unwrap();
+    let first = fx
+        .store
+        .reserve(fx.alice, fx.event, &[fx.seat("A1")], Some(&key))
+        .await
+        .unwrap();
+    fx.clock.advance(Duration::from_secs(24 * 3600));
+    fx.hold(fx.alice, "A2").await.unwrap();
+    let second = fx
+        .store
+        .reserve(fx.alice, fx.event, &[fx.seat("A2")], Some(&key))
+        .await
+        .expect("an old key is free again");
+    assert_ne!(second.id, first.id);
+    assert_eq!(second.idempotency_key.as_ref(), Some(&key));
+    let listed = fx.store.reservations(fx.alice).await.unwrap();
+    let old = listed.iter().find(|r| r.id == first.id).unwrap();
+    assert_eq!(
+        old.idempotency_key, None,
+        "the old reservation let go of it"
+    );
+    assert_eq!(old.status, ReservationStatus::Confirmed);
+    fx.finish().await;
+}
+
+pub async fn reservations_are_the_callers_newest_first<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let mut made = Vec::new();
+    for label in ["A1", "A2", "A3"] {
+        fx.hold(fx.alice, label).await.unwrap();
+        made.push(fx.reserve(fx.alice, &[label]).await.unwrap().id);
+        fx.clock.advance(Duration::from_secs(1));
+    }
+    // Two in the same instant: the later id is newer.
+    fx.hold(fx.alice, "A4").await.unwrap();
+    fx.hold(fx.alice, "A5").await.unwrap();
+    made.push(fx.reserve(fx.alice, &["A4"]).await.unwrap().id);
+    made.push(fx.reserve(fx.alice, &["A5"]).await.unwrap().id);
+    fx.hold(fx.bob, "B1").await.unwrap();
+    fx.reserve(fx.bob, &["B1"]).await.unwrap();
+    fx.store.cancel(fx.alice, made[1]).await.unwrap();
+
+    let listed: Vec<ReservationId> = fx
+        .store
+        .reservations(fx.alice)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
+    made.reverse();
+    assert_eq!(listed, made);
+    assert_eq!(fx.store.reservations(fx.carol).await.unwrap(), []);
+    let ghost = UserId::new(fx.carol.get() + 1000);
+    assert_eq!(fx.store.reservations(ghost).await.unwrap(), []);
+    fx.finish().await;
+}
+
+pub async fn cancel_releases_every_seat_once<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.hold(fx.alice, "A2").await.unwrap();
+    let r = fx.reserve(fx.alice, &["A1", "A2"]).await.unwrap();
+    fx.clock.advance(Duration::from_secs(5));
+    let cancelled = fx.store.cancel(fx.alice, r.id).await.unwrap();
+    assert_eq!(cancelled.status, ReservationStatus::Cancelled);
+    assert_eq!(cancelled.cancelled_at, Some(fx.clock.now()));
+    assert_eq!(cancelled.seats, r.seats, "history keeps its seats");
+    assert_eq!(cancelled.total_cents, r.total_cents);
+    assert_eq!(fx.state("A1").await, SeatState::Available);
+    assert_eq!(fx.state("A2").await, SeatState::Available);
+    assert_eq!(fx.available().await, 10);
+
+    let err = fx.store.cancel(fx.alice, r.id).await.unwrap_err();
+    assert!(
+        matches!(err, Error::AlreadyCancelled { id } if id == r.id),
+        "{err:?}"
+    );
+    // The seats are free for anyone.
+    fx.hold(fx.bob, "A1").await.unwrap();
+    fx.reserve(fx.bob, &["A1"]).await.unwrap();
+    fx.finish().await;
+}
+
+pub async fn cancel_of_someone_elses_reservation_is_not_found<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    let r = fx.reserve(fx.alice, &["A1"]).await.unwrap();
+    assert_not_found(fx.store.cancel(fx.bob, r.id).await, Entity::Reservation);
+    let unknown = ReservationId::new(r.id.get() + 1000);
+    assert_not_found(
+        fx.store.cancel(fx.alice, unknown).await,
+        Entity::Reservation,
+    );
+    assert_eq!(
+        fx.state("A1").await,
+        SeatState::Reserved { reservation: r.id }
+    );
+    fx.finish().await;
+}
+
+// ---- accounts and sessions ---------------------------------------------------------
+
+pub async fn users_have_unique_case_sensitive_names<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let name = Username::new("dave").unwrap();
+    let dave = fx.store.create_user(&name, "argon2-hash").await.unwrap();
+    assert_eq!(dave.username, name);
+    let err = fx.store.create_user(&name, "other").await.unwrap_err();
+    assert!(matches!(err, Error::UsernameTaken { .. }), "{err:?}");
+    let upper = fx
+        .store
+        .create_user(&Username::new("Dave").unwrap(), "h")
+        .await
+        .unwrap();
+    assert_ne!(upper.id, dave.id);
+
+    let creds = fx.store.credentials("dave").await.unwrap().unwrap();
+    assert_eq!(creds.user, dave);
+    assert_eq!(creds.password_hash, "argon2-hash");
+    assert!(fx.store.credentials("nobody").await.unwrap().is_none());
+    assert_eq!(fx.store.user(dave.id).await.unwrap(), Some(dave));
+    let ghost = UserId::new(upper.id.get() + 1000);
+    assert_eq!(fx.store.user(ghost).await.unwrap(), None);
+    fx.finish().await;
+}
+
+pub async fn sessions_expire_and_can_be_deleted<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let id = SessionId::new("0123456789abcdef0123456789abcdef").unwrap();
+    let hour = Duration::from_secs(3600);
+    let session = fx.store.create_session(&id, fx.alice, hour).await.unwrap();
+    assert_eq!(session.user.id, fx.alice);
+    assert_eq!(session.expires_at, fx.clock.now() + TimeDelta::hours(1));
+    assert_eq!(fx.store.session(&id).await.unwrap(), Some(session));
+    let err = fx
+        .store
+        .create_session(&id, fx.bob, hour)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_input", "an id in use: {err:?}");
+    let ghost = UserId::new(fx.carol.get() + 1000);
+    let other = SessionId::new("ffffffffffffffffffffffffffffffff").unwrap();
+    assert_not_found(
+        fx.store.create_session(&other, ghost, hour).await,
+        Entity::User,
+    );
+
+    fx.clock.advance(hour);
+    assert_eq!(fx.store.session(&id).await.unwrap(), None, "ended");
+    let live = fx.store.create_session(&other, fx.bob, hour).await.unwrap();
+    assert_eq!(fx.store.delete_expired_sessions().await.unwrap(), 1);
+    assert_eq!(fx.store.session(&other).await.unwrap(), Some(live));
+
+    assert!(fx.store.delete_session(&other).await.unwrap());
+    assert_eq!(fx.store.session(&other).await.unwrap(), None);
+    assert!(!fx.store.delete_session(&other).await.unwrap());
+    fx.finish().await;
+}
+
+// ---- concurrency -----------------------------------------------------------------
+
+pub async fn race_many_tasks_hold_one_seat_one_wins<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let users = fx.create_users("racer", 64).await;
+    let seat = fx.seat("A1");
+    let tasks: Vec<_> = users
+        .iter()
+        .map(|&user| {
+            let store = Arc::clone(&fx.store);
+            let event = fx.event;
+            tokio::spawn(async move { (user, store.hold(user, event, seat).await) })
+        })
+        .collect();
+    let mut winners = Vec::new();
+    for task in tasks {
+        match task.await.unwrap() {
+            (user, Ok(_)) => winners.push(user),
+            (_, Err(Error::SeatLocked(_))) => {}
+            (_, Err(other)) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one of 64 holds wins");
+    assert!(matches!(fx.state("A1").await, SeatState::Held { by, .. } if by == winners[0]));
+    fx.finish().await;
+}
+
+pub async fn race_one_user_cannot_exceed_the_hold_limit<F: StoreFactory>(f: &F) {
+    let fx = Fixture::with_policy(f, Policy::default().with_max_seats_per_user(3)).await;
+    let labels = ["A1", "A2", "A3", "A4", "A5", "B1", "B2", "B3", "B4", "B5"];
+    let tasks: Vec<_> = labels
+        .iter()
+        .map(|label| {
+            let store = Arc::clone(&fx.store);
+            let (event, seat, alice) = (fx.event, fx.seat(label), fx.alice);
+            tokio::spawn(async move { store.hold(alice, event, seat).await })
+        })
+        .collect();
+    let mut held = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => held += 1,
+            Err(Error::HoldLimit { limit: 3 }) => {}
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!(held, 3, "ten concurrent holds by one user, limit three");
+    assert_eq!(fx.available().await, 7);
+    fx.finish().await;
+}
+
+pub async fn race_repeated_reserve_reserves_once<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.hold(fx.alice, "A2").await.unwrap();
+    let ids = fx.seats(&["A1", "A2"]);
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (store, ids) = (Arc::clone(&fx.store), ids.clone());
+            let (event, alice) = (fx.event, fx.alice);
+            tokio::spawn(async move { store.reserve(alice, event, &ids, None).await })
+        })
+        .collect();
+    let mut made = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => made += 1,
+            Err(Error::SeatReserved(_)) => {}
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!(made, 1);
+    assert_eq!(fx.store.reservations(fx.alice).await.unwrap().len(), 1);
+    fx.finish().await;
+}
+
+pub async fn race_same_idempotency_key_gives_one_reservation<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    let key = IdempotencyKey::new("double-click").unwrap();
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (store, key) = (Arc::clone(&fx.store), key.clone());
+            let (event, alice, a1) = (fx.event, fx.alice, fx.seat("A1"));
+            tokio::spawn(async move { store.reserve(alice, event, &[a1], Some(&key)).await })
+        })
+        .collect();
+    let mut ids = HashSet::new();
+    for task in tasks {
+        let reservation = task.await.unwrap().expect("every retry gets the answer");
+        ids.insert(reservation.id);
+    }
+    assert_eq!(ids.len(), 1, "one reservation for one key: {ids:?}");
+    fx.finish().await;
+}
+
+pub async fn race_same_username_one_wins<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let store = Arc::clone(&fx.store);
+            tokio::spawn(async move {
+                store
+                    .create_user(&Username::new("erin").unwrap(), "hash")
+                    .await
+            })
+        })
+        .collect();
+    let mut created = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(_) => created += 1,
+            Err(Error::UsernameTaken { .. }) => {}
+            Err(other) => panic!("unexpected error {other:?}"),
+        }
+    }
+    assert_eq!(created, 1);
+    fx.finish().await;
+}
+
+/// A small deterministic generator, so every run of the race is reproducible
+/// in its choices (if not in its interleaving).
+struct XorShift(u64);
+
+impl XorShift {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        usize::try_from(self.0 % n as u64).expect("below n")
+    }
+}
+
+pub async fn race_mixed_operations_keep_the_invariants<F: StoreFactory>(f: &F) {
+    const USERS: u64 = 12;
+    let fx = Fixture::with_policy(f, Policy::default().with_max_seats_per_user(4)).await;
+    let users = fx.create_users("storm", 12).await;
+    let seats: Vec<SeatId> = fx.labels.iter().map(|(_, id)| *id).collect();
+    let tasks: Vec<_> = users
+        .iter()
+        .zip(1..=USERS)
+        .map(|(&user, seed)| {
+            let storm = StormUser {
+                store: Arc::clone(&fx.store),
+                clock: fx.clock.clone(),
+                event: fx.event,
+                seats: seats.clone(),
+                user,
+                rng: XorShift(0x9E37_79B9_7F4A_7C15 ^ seed),
+            };
+            tokio::spawn(storm.run(60))
+        })
+        .collect();
+    for (task, user) in tasks.into_iter().zip(users) {
+        let made = task.await.unwrap();
+        let listed = fx.store.reservations(user).await.unwrap();
+        let status = |r: &Reservation| (r.id, r.status);
+        assert_eq!(
+            listed.iter().map(status).collect::<HashSet<_>>(),
+            made.iter().map(status).collect::<HashSet<_>>(),
+            "every confirmed reserve and cancel is stored as answered, nothing more"
+        );
+    }
+    fx.finish().await;
+}
+
+/// One user of [`race_mixed_operations_keep_the_invariants`], doing random
+/// holds, releases, reserves, cancels and clock moves.
+struct StormUser<S> {
+    store: Arc<S>,
+    clock: ManualClock,
+    event: EventId,
+    seats: Vec<SeatId>,
+    user: UserId,
+    rng: XorShift,
+}
+
+impl<S: BookingStore> StormUser<S> {
+    /// Runs `ops` operations; returns the reservations made, as last answered.
+    async fn run(mut self, ops: usize) -> Vec<Reservation> {
+        let mut made: Vec<Reservation> = Vec::new();
+        for _ in 0..ops {
+            let result = match self.rng.below(10) {
+                0..=3 => {
+                    let seat = self.any_seat();
+                    self.store.hold(self.user, self.event, seat).await.map(drop)
+                }
+                4 => {
+                    let seat = self.any_seat();
+                    self.store.release(self.user, self.event, seat).await
+                }
+                5..=7 => {
+                    let ask = self.seats_to_reserve().await;
+                    let reserved = self.store.reserve(self.user, self.event, &ask, None).await;
+                    reserved.map(|r| made.push(r))
+                }
+                8 => match made
+                    .iter_mut()
+                    .find(|r| r.status == ReservationStatus::Confirmed)
+                {
+                    Some(r) => self.store.cancel(self.user, r.id).await.map(|c| *r = c),
+                    None => Ok(()),
+                },
+                _ => {
+                    self.clock.advance(Duration::from_secs(40));
+                    Ok(())
+                }
+            };
+            match result {
+                Ok(()) | Err(Error::HoldLimit { .. }) => {}
+                Err(e) if e.conflicts().is_some() => {}
+                Err(e) => panic!("unexpected error {e:?}"),
+            }
+        }
+        made
+    }
+
+    fn any_seat(&mut self) -> SeatId {
+        self.seats[self.rng.below(self.seats.len())]
+    }
+
+    /// The seats this user holds, and sometimes one it may not.
+    async fn seats_to_reserve(&mut self) -> Vec<SeatId> {
+        let mut ask: Vec<SeatId> = self
+            .store
+            .seats(self.event)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|r| matches!(r.state, SeatState::Held { by, .. } if by == self.user))
+            .map(|r| r.seat.id)
+            .collect();
+        let extra = self.any_seat();
+        let room = ask.len() < self.store.policy().max_seats_per_user as usize;
+        if (ask.is_empty() || self.rng.below(3) == 0) && room && !ask.contains(&extra) {
+            ask.push(extra);
+        }
+        ask
+    }
+}
