@@ -1,1 +1,0 @@
-//! Runnable examples: `cargo run -p examples --example NAME`.
