@@ -23,8 +23,8 @@
 //! an instant. The [`BookingStore`] and [`AccountStore`] traits are what a
 //! backend implements, each write one transaction calling those rules;
 //! [`MemoryStore`] is the reference implementation. The `testkit` feature
-//! holds the conformance suite every backend runs
-//! ([`conformance_tests!`](crate::conformance_tests)).
+//! holds the conformance suite every backend runs with one line,
+//! `booking_core::conformance_tests!(factory)`.
 //!
 //! ```
 //! use booking_core::{BookingStore, AccountStore, MemoryStore, NewEvent, SeatMap, Username};
