@@ -58,6 +58,9 @@ async fn main() -> Result<(), booking_core::Error> {
     );
 
     let after = store.event(event_id).await?;
-    println!("{} of {} seats available", after.available_seats, after.total_seats);
+    println!(
+        "{} of {} seats available",
+        after.available_seats, after.total_seats
+    );
     Ok(())
 }

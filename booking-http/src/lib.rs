@@ -1,1 +1,36 @@
-//! `booking-http`: placeholder until its issue lands.
+//! `booking-http`: the REST API of `../shared/API.md` over any
+//! [`booking_core::Store`], as an axum [`Router`](axum::Router), and the
+//! `booking-server` binary that serves it.
+//!
+//! ```ignore
+//! let state = booking_http::AppState::new(store, booking_http::Settings::default());
+//! let router = booking_http::app(state);
+//! axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await?;
+//! ```
+//!
+//! Checks run in the API's order: method (405), CSRF (403), session (401),
+//! input (400/413/415), existence (404), business rules (409). Every error
+//! is an [`ApiError`]: JSON `{"success": false, "error", "code"}`.
+
+mod accounts;
+mod app;
+mod booking;
+mod csrf;
+mod error;
+mod extract;
+mod state;
+mod throttle;
+mod views;
+
+pub use accounts::hash_password;
+pub use app::{MAX_BODY_BYTES, app};
+pub use error::ApiError;
+pub use state::{AppState, Settings};
+
+/// Public types can cross threads: checked at compile time.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<ApiError>();
+    send_sync::<Settings>();
+    send_sync::<AppState<booking_core::MemoryStore>>();
+};

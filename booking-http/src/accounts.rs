@@ -1,0 +1,216 @@
+//! Accounts: CSRF token, login, logout, me, register, health.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::{Arc, OnceLock};
+use std::time::Instant;
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::Cookie;
+use booking_core::{SessionId, Store, User, UserId, Username};
+use rand::TryRngCore;
+use rand::rngs::OsRng;
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::csrf::{CsrfToken, RotateCsrf};
+use crate::error::ApiError;
+use crate::extract::{ApiJson, CurrentUser, SESSION_COOKIE, random_hex, site_cookie};
+use crate::state::AppState;
+
+/// The shortest password accepted at sign-up.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// The longest password accepted (hashing cost is bounded by input size).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+type AppStateRef<S> = State<Arc<AppState<S>>>;
+
+/// The client's address as the socket saw it (`0.0.0.0` when unknown, as in
+/// tests that drive the router without a socket).
+pub struct ClientAddr(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Self(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip()),
+        ))
+    }
+}
+
+/// A user name and password.
+#[derive(Deserialize)]
+pub struct LoginBody {
+    username: String,
+    password: String,
+}
+
+/// `GET /api/csrf/`
+pub async fn csrf_token(Extension(token): Extension<CsrfToken>) -> Json<serde_json::Value> {
+    Json(json!({ "csrf_token": token.0 }))
+}
+
+/// `GET /api/health/`: 200 when the store answers, 503 otherwise.
+pub async fn health<S: Store>(
+    State(state): AppStateRef<S>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    // Any read that reaches the database will do; user 0 never exists.
+    state.store.user(UserId::new(0)).await?;
+    Ok(Json(json!({ "status": "ok" })))
+}
+
+/// `POST /api/login/`
+pub async fn login<S: Store>(
+    State(state): AppStateRef<S>,
+    ClientAddr(address): ClientAddr,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response, ApiError> {
+    let now = Instant::now();
+    if let Some(wait) = state.throttle.retry_after(&body.username, address, now) {
+        return Err(ApiError::too_many_attempts(wait));
+    }
+    let credentials = state.store.credentials(&body.username).await?;
+    let hash = credentials.as_ref().map(|c| c.password_hash.clone());
+    let password_ok = verify_password(body.password, hash).await?;
+    let Some(credentials) = credentials.filter(|_| password_ok) else {
+        state.throttle.record_failure(&body.username, address, now);
+        return Err(ApiError::invalid_credentials());
+    };
+    state.throttle.record_success(&body.username);
+    start_session(&state, jar, credentials.user, StatusCode::OK).await
+}
+
+/// `POST /api/register/`: creates a user and logs them in.
+pub async fn register<S: Store>(
+    State(state): AppStateRef<S>,
+    jar: CookieJar,
+    ApiJson(body): ApiJson<LoginBody>,
+) -> Result<Response, ApiError> {
+    if !state.settings.signup {
+        return Err(ApiError::not_found("Sign-up is closed"));
+    }
+    let username = Username::new(body.username)?;
+    if body.password.chars().count() < MIN_PASSWORD_CHARS
+        || body.password.len() > MAX_PASSWORD_BYTES
+    {
+        return Err(ApiError::invalid_input(format!(
+            "A password has at least {MIN_PASSWORD_CHARS} characters (and at most {MAX_PASSWORD_BYTES} bytes)"
+        )));
+    }
+    let hash = hash_password(body.password).await?;
+    let user = state.store.create_user(&username, &hash).await?;
+    start_session(&state, jar, user, StatusCode::CREATED).await
+}
+
+/// `POST /api/logout/`: deletes the session server-side (works without one too).
+pub async fn logout<S: Store>(
+    State(state): AppStateRef<S>,
+    jar: CookieJar,
+) -> Result<Response, ApiError> {
+    if let Some(id) = jar
+        .get(SESSION_COOKIE)
+        .and_then(|c| SessionId::new(c.value()).ok())
+    {
+        state.store.delete_session(&id).await?;
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
+    Ok((jar, Json(json!({ "success": true }))).into_response())
+}
+
+/// `GET /api/me/`
+pub async fn me(CurrentUser(user): CurrentUser) -> Json<serde_json::Value> {
+    Json(json!({ "user_id": user.id.get(), "username": user.username.as_str() }))
+}
+
+/// Ends the request's old session, if any, and starts a new one with a new id
+/// and a new CSRF token.
+async fn start_session<S: Store>(
+    state: &AppState<S>,
+    jar: CookieJar,
+    user: User,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
+    if let Some(old) = jar
+        .get(SESSION_COOKIE)
+        .and_then(|c| SessionId::new(c.value()).ok())
+    {
+        state.store.delete_session(&old).await?;
+    }
+    let id = SessionId::new(random_hex(16)?)?;
+    state
+        .store
+        .create_session(&id, user.id, state.settings.session_ttl)
+        .await?;
+    let mut cookie = site_cookie(
+        SESSION_COOKIE,
+        id.as_str().to_owned(),
+        state.settings.secure_cookies,
+    );
+    cookie.set_http_only(true);
+    let body =
+        json!({ "success": true, "user_id": user.id.get(), "username": user.username.as_str() });
+    let mut response = (status, jar.add(cookie), Json(body)).into_response();
+    response.extensions_mut().insert(RotateCsrf);
+    Ok(response)
+}
+
+/// argon2id with OWASP's recommended parameters (19 MiB, 2 passes, 1 lane).
+fn argon2() -> Argon2<'static> {
+    let params = Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters");
+    Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
+}
+
+/// Hashes a password on a blocking thread (it takes tens of milliseconds).
+pub async fn hash_password(password: String) -> Result<String, ApiError> {
+    tokio::task::spawn_blocking(move || hash_now(password.as_bytes()))
+        .await
+        .map_err(|e| internal("password hashing task failed", &e))?
+        .map_err(|e| internal("password hashing failed", &e))
+}
+
+/// Checks `password` against `hash` on a blocking thread. With no hash (an
+/// unknown user) it checks against a dummy, so both cases take as long.
+async fn verify_password(password: String, hash: Option<String>) -> Result<bool, ApiError> {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    tokio::task::spawn_blocking(move || {
+        let dummy =
+            DUMMY.get_or_init(|| hash_now(b"no user has this password").unwrap_or_default());
+        let known = hash.is_some();
+        let hash = hash.unwrap_or_else(|| dummy.clone());
+        let matches = PasswordHash::new(&hash).is_ok_and(|parsed| {
+            argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        });
+        known && matches
+    })
+    .await
+    .map_err(|e| internal("password check task failed", &e))
+}
+
+/// Hashes `password` with a 16-byte salt from the OS random generator, as a
+/// PHC string. Blocks for tens of milliseconds.
+fn hash_now(password: &[u8]) -> Result<String, argon2::password_hash::Error> {
+    let mut bytes = [0u8; 16];
+    OsRng
+        .try_fill_bytes(&mut bytes)
+        .map_err(|_| argon2::password_hash::Error::Crypto)?;
+    let salt = SaltString::encode_b64(&bytes)?;
+    Ok(argon2().hash_password(password, &salt)?.to_string())
+}
+
+fn internal(what: &str, err: &dyn std::fmt::Display) -> ApiError {
+    tracing::error!(error = %err, "{what}");
+    ApiError::unavailable()
+}

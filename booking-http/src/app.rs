@@ -1,0 +1,172 @@
+//! [`app`]: the router with every route and middleware of the API.
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use booking_core::Store;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::booking::IDEMPOTENCY_HEADER;
+use crate::error::ApiError;
+use crate::extract::CSRF_HEADER;
+use crate::state::AppState;
+use crate::{accounts, booking, csrf};
+
+/// The largest request body accepted (64 KiB); larger ones get 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The whole API over `state`'s store.
+pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    Router::new()
+        .route("/api/csrf/", get(accounts::csrf_token))
+        .route("/api/login/", post(accounts::login::<S>))
+        .route("/api/logout/", post(accounts::logout::<S>))
+        .route("/api/register/", post(accounts::register::<S>))
+        .route("/api/me/", get(accounts::me))
+        .route("/api/health/", get(accounts::health::<S>))
+        .route("/api/events/", get(booking::events::<S>))
+        .route("/api/events/{event_id}/", get(booking::event::<S>))
+        .route("/api/events/{event_id}/seats/", get(booking::seats::<S>))
+        .route(
+            "/api/events/{event_id}/seats/{seat_id}/lock/",
+            post(booking::lock::<S>),
+        )
+        .route(
+            "/api/events/{event_id}/seats/{seat_id}/unlock/",
+            post(booking::unlock::<S>),
+        )
+        .route("/api/events/{event_id}/reserve/", post(booking::reserve::<S>))
+        .route("/api/reservations/", get(booking::reservations::<S>))
+        .route("/api/reservations/{id}/cancel/", post(booking::cancel::<S>))
+        // Route layers run only for a matched route and method: 405 comes first.
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            csrf::csrf::<S>,
+        ))
+        .route_layer(middleware::from_fn(track_metrics))
+        .route("/metrics", get(render_metrics))
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .fallback(fallback)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            state.settings.request_timeout,
+            timeout,
+        ))
+        .layer(cors(&state.settings.cors_origins))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %request.method(), path = %request.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+fn cors(origins: &[HeaderValue]) -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins.iter().cloned()))
+        .allow_credentials(true)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::CONTENT_TYPE,
+            HeaderName::from_static(CSRF_HEADER),
+            HeaderName::from_static(IDEMPOTENCY_HEADER),
+        ])
+        .max_age(Duration::from_secs(3600))
+}
+
+/// Unknown paths: an API path without its trailing slash is redirected
+/// (308 keeps the method and body); anything else is a JSON 404.
+async fn fallback(request: Request) -> Response {
+    let uri = request.uri();
+    let path = uri.path();
+    if path.starts_with("/api/") && !path.ends_with('/') {
+        let target = match uri.query() {
+            Some(query) => format!("{path}/?{query}"),
+            None => format!("{path}/"),
+        };
+        return Redirect::permanent(&target).into_response();
+    }
+    ApiError::not_found(format!("No such path: {path}")).into_response()
+}
+
+/// Answers 503 `timeout` when a request takes longer than the configured limit.
+async fn timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "The request took too long",
+        )
+        .into_response(),
+    }
+}
+
+/// The process's Prometheus recorder, installed on first use; `None` if the
+/// embedding program installed another `metrics` recorder first.
+fn prometheus() -> Option<&'static PrometheusHandle> {
+    static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(
+                    Matcher::Full("http_request_duration_seconds".into()),
+                    &[
+                        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                    ],
+                )
+                .ok()?
+                .install_recorder()
+                .ok()
+        })
+        .as_ref()
+}
+
+/// Counts requests and their latency by method, route and status.
+async fn track_metrics(request: Request, next: Next) -> Response {
+    prometheus();
+    let start = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let response = next.run(request).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+        .record(start.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`: Prometheus text format.
+async fn render_metrics() -> Response {
+    match prometheus() {
+        Some(handle) => (
+            [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+            handle.render(),
+        )
+            .into_response(),
+        None => {
+            ApiError::not_found("Metrics are recorded by the embedding program").into_response()
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! [`ApiError`]: every rejection the API sends, as the JSON body of API.md:
+//! `{"success": false, "error": "...", "code": "..."}`.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use booking_core::{Error, SeatConflict};
+use serde::Serialize;
+
+/// An API error: a status, a stable code and a message for people.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    conflicts: Vec<SeatConflict>,
+    retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with `status`, `code` and `message`.
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            conflicts: Vec::new(),
+            retry_after_secs: None,
+        }
+    }
+
+    /// 400 `invalid_input`.
+    pub fn invalid_input(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_input", message)
+    }
+
+    /// 401 `not_authenticated`.
+    pub fn not_authenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "not_authenticated",
+            "Authentication credentials were not provided",
+        )
+    }
+
+    /// 401 `invalid_credentials`: the same answer for an unknown user and a wrong password.
+    pub fn invalid_credentials() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "Invalid username or password",
+        )
+    }
+
+    /// 403 `csrf_failed`.
+    pub fn csrf_failed() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf_failed",
+            "CSRF check failed: send the csrftoken cookie's value in the X-CSRFToken header",
+        )
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 405 `method_not_allowed`.
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "Method not allowed on this path",
+        )
+    }
+
+    /// 429 `too_many_attempts`, with `Retry-After`.
+    pub fn too_many_attempts(retry_after_secs: u64) -> Self {
+        let mut err = Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "Too many failed login attempts; try again later",
+        );
+        err.retry_after_secs = Some(retry_after_secs.max(1));
+        err
+    }
+
+    /// 503 `storage_unavailable`; the detail goes to the log, not the client.
+    pub fn unavailable() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "storage_unavailable",
+            "The service is temporarily unavailable",
+        )
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(err: Error) -> Self {
+        let status = match &err {
+            Error::NotFound { .. } => StatusCode::NOT_FOUND,
+            Error::InvalidInput { .. } => StatusCode::BAD_REQUEST,
+            Error::Storage { backend, source } => {
+                tracing::error!(backend, error = %source, "storage failure");
+                return Self::unavailable();
+            }
+            // Seat conflicts, hold limit, already cancelled, username taken,
+            // idempotency key reused, and anything added later: rule conflicts.
+            _ => StatusCode::CONFLICT,
+        };
+        if let Some(conflicts) = err.conflicts() {
+            metrics::counter!("booking_conflicts_total", "code" => err.code()).increment(1);
+            let mut api = Self::new(status, err.code(), err.to_string());
+            api.conflicts = conflicts.as_slice().to_vec();
+            return api;
+        }
+        Self::new(status, err.code(), err.to_string())
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    success: bool,
+    error: &'a str,
+    code: &'a str,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    conflicts: Vec<ConflictBody<'a>>,
+}
+
+#[derive(Serialize)]
+struct ConflictBody<'a> {
+    seat_id: i64,
+    seat_number: &'a str,
+    code: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Body {
+            success: false,
+            error: &self.message,
+            code: self.code,
+            conflicts: self
+                .conflicts
+                .iter()
+                .map(|c| ConflictBody {
+                    seat_id: c.seat_id.get(),
+                    seat_number: &c.seat_number,
+                    code: c.kind.code(),
+                })
+                .collect(),
+        };
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
+}

@@ -1,0 +1,3 @@
+//! `booking-server`: serves the booking API (placeholder until the backends land).
+
+fn main() {}

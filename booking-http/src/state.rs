@@ -1,0 +1,58 @@
+//! The server's shared state and settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::HeaderValue;
+use booking_core::Store;
+
+use crate::throttle::LoginThrottle;
+
+/// How the API behaves, beyond what the store's policy says.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Origins allowed to call the API from a browser with credentials
+    /// (default `http://localhost:3000`).
+    pub cors_origins: Vec<HeaderValue>,
+    /// Marks the session and CSRF cookies `Secure` (serve over HTTPS then).
+    pub secure_cookies: bool,
+    /// Whether `POST /api/register/` is open.
+    pub signup: bool,
+    /// How long a login lasts (default two weeks, as Django's).
+    pub session_ttl: Duration,
+    /// The longest a request may take before it is answered with 503.
+    pub request_timeout: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            cors_origins: vec![HeaderValue::from_static("http://localhost:3000")],
+            secure_cookies: false,
+            signup: true,
+            session_ttl: Duration::from_secs(14 * 24 * 3600),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What every handler can reach: the store, the settings and the login throttle.
+pub struct AppState<S> {
+    /// The store.
+    pub store: S,
+    /// The settings.
+    pub settings: Settings,
+    /// Failed-login counts, per user name and per client address.
+    pub throttle: LoginThrottle,
+}
+
+impl<S: Store> AppState<S> {
+    /// State over `store` with `settings`.
+    pub fn new(store: S, settings: Settings) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            settings,
+            throttle: LoginThrottle::default(),
+        })
+    }
+}

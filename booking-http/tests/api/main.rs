@@ -1,0 +1,53 @@
+//! The whole HTTP contract over real HTTP, once per backend.
+
+mod harness;
+mod suite;
+
+/// Generates one `#[tokio::test]` per suite function, over `$factory`.
+macro_rules! api_tests {
+    ($factory:expr) => {
+        api_tests!(@each $factory;
+            csrf_cookie_comes_with_any_first_response,
+            login_me_logout,
+            register_creates_and_logs_in,
+            unsafe_requests_need_the_csrf_token,
+            wrong_methods_are_405_before_anything_else,
+            paths_without_trailing_slash_redirect,
+            cors_allows_only_configured_origins,
+            failed_logins_are_throttled,
+            events_and_seat_maps,
+            locks_and_their_conflicts,
+            reserve_list_and_cancel,
+            reserve_input_errors,
+            idempotency_key_replays_the_first_answer,
+            malformed_requests_get_json_errors,
+            health_and_metrics,
+            race_fifty_users_one_seat,
+        );
+    };
+    (@each $factory:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                crate::suite::$name(&$factory).await;
+            }
+        )*
+    };
+}
+
+mod memory {
+    use booking_core::MemoryStore;
+    use booking_core::testkit::{StoreFactory, TestContext};
+
+    struct Memory;
+
+    impl StoreFactory for Memory {
+        type Store = MemoryStore;
+
+        async fn create(&self, ctx: TestContext) -> MemoryStore {
+            MemoryStore::new(ctx.clock, ctx.policy)
+        }
+    }
+
+    api_tests!(Memory);
+}

@@ -1,0 +1,862 @@
+//! The API tests, one `pub async fn` per part of API.md, each generic over
+//! the store factory so every backend runs the same bodies (`api_tests!`).
+
+use std::time::Duration;
+
+use booking_core::testkit::StoreFactory;
+use booking_core::{AccountStore, Policy, Store};
+use booking_http::Settings;
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::harness::{Client, PASSWORD, TestServer};
+
+async fn server<F: StoreFactory>(f: &F) -> TestServer<F::Store> {
+    TestServer::start(f, Policy::default(), Settings::default()).await
+}
+
+fn set_cookie<'a>(answer: &'a crate::harness::Answer, name: &str) -> Option<&'a str> {
+    answer
+        .headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+}
+
+// ---- sessions and CSRF ----------------------------------------------------------
+
+pub async fn csrf_cookie_comes_with_any_first_response<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let client = s.client();
+    let answer = client.get("/api/csrf/").await;
+    answer.expect(200, "");
+    let token = answer.body["csrf_token"].as_str().unwrap().to_owned();
+    let cookie = set_cookie(&answer, "csrftoken").expect("csrftoken cookie");
+    assert!(cookie.contains("SameSite=Lax"), "{cookie}");
+    assert!(
+        !cookie.contains("HttpOnly"),
+        "JavaScript reads it: {cookie}"
+    );
+    assert_eq!(client.cookie("csrftoken").unwrap(), token);
+    assert_eq!(
+        client.get("/api/csrf/").await.body["csrf_token"],
+        token.as_str()
+    );
+
+    // Whatever the first request is, its answer brings a token.
+    let fresh = s.client();
+    let health = fresh.get("/api/health/").await;
+    health.expect(200, "");
+    assert_eq!(health.body, json!({"status": "ok"}));
+    assert!(set_cookie(&health, "csrftoken").is_some());
+    let denied = s.client().get("/api/me/").await;
+    denied.expect(401, "not_authenticated");
+    assert!(set_cookie(&denied, "csrftoken").is_some());
+}
+
+pub async fn login_me_logout<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let client = s.client();
+    client
+        .get("/api/me/")
+        .await
+        .expect(401, "not_authenticated");
+    client
+        .login("alice", "wrong password")
+        .await
+        .expect(401, "invalid_credentials");
+    client
+        .login("nobody", PASSWORD)
+        .await
+        .expect(401, "invalid_credentials");
+
+    let before = client.cookie("csrftoken").unwrap();
+    let answer = client.login("alice", PASSWORD).await;
+    answer.expect(200, "");
+    assert_eq!(answer.body["success"], true);
+    assert_eq!(answer.body["username"], "alice");
+    let user_id = answer.body["user_id"].as_i64().unwrap();
+    let session = set_cookie(&answer, "sessionid").unwrap();
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+        assert!(session.contains(attribute), "{session}");
+    }
+    assert!(!session.contains("Secure"));
+    assert_ne!(
+        client.cookie("csrftoken").unwrap(),
+        before,
+        "login issues a new token"
+    );
+
+    let me = client.get("/api/me/").await;
+    me.expect(200, "");
+    assert_eq!(me.body, json!({"user_id": user_id, "username": "alice"}));
+
+    // A new session id at every login.
+    let first = client.cookie("sessionid").unwrap();
+    client.login("alice", PASSWORD).await.expect(200, "");
+    let second = client.cookie("sessionid").unwrap();
+    assert_ne!(first, second);
+
+    client.post("/api/logout/", json!({})).await.expect(200, "");
+    client
+        .get("/api/me/")
+        .await
+        .expect(401, "not_authenticated");
+    // The old cookie no longer works: the session is gone server-side.
+    let replay = s.client();
+    replay.get("/api/csrf/").await;
+    let answer = replay
+        .send(
+            Method::GET,
+            "/api/me/",
+            None,
+            &[("Cookie", &format!("sessionid={second}"))],
+        )
+        .await;
+    answer.expect(401, "not_authenticated");
+    // Logout without a session is fine too.
+    replay.post("/api/logout/", json!({})).await.expect(200, "");
+}
+
+pub async fn register_creates_and_logs_in<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let client = s.client();
+    client.get("/api/csrf/").await;
+    let answer = client
+        .post(
+            "/api/register/",
+            json!({"username": "carol.c+1@x", "password": "long enough"}),
+        )
+        .await;
+    answer.expect(201, "");
+    assert_eq!(answer.body["username"], "carol.c+1@x");
+    client.get("/api/me/").await.expect(200, "");
+    let again = s.client();
+    again.get("/api/csrf/").await;
+    again
+        .post(
+            "/api/register/",
+            json!({"username": "alice", "password": "long enough"}),
+        )
+        .await
+        .expect(409, "username_taken");
+    for bad in [
+        json!({"username": "", "password": "long enough"}),
+        json!({"username": "has space", "password": "long enough"}),
+        json!({"username": "x".repeat(151), "password": "long enough"}),
+        json!({"username": "dave", "password": "short"}),
+        json!({"username": "dave"}),
+    ] {
+        again
+            .post("/api/register/", bad)
+            .await
+            .expect(400, "invalid_input");
+    }
+
+    let closed = TestServer::start(
+        f,
+        Policy::default(),
+        Settings {
+            signup: false,
+            ..Settings::default()
+        },
+    )
+    .await;
+    let client = closed.client();
+    client.get("/api/csrf/").await;
+    client
+        .post(
+            "/api/register/",
+            json!({"username": "dave", "password": "long enough"}),
+        )
+        .await
+        .expect(404, "not_found");
+}
+
+pub async fn unsafe_requests_need_the_csrf_token<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    let a1 = s.seat("A1").await;
+    let event = s.event;
+    let paths = [
+        "/api/login/".to_owned(),
+        "/api/logout/".to_owned(),
+        "/api/register/".to_owned(),
+        format!("/api/events/{event}/seats/{a1}/lock/"),
+        format!("/api/events/{event}/seats/{a1}/unlock/"),
+        format!("/api/events/{event}/reserve/"),
+        "/api/reservations/1/cancel/".to_owned(),
+    ];
+    for path in &paths {
+        let url = s.base.join(path).unwrap();
+        // No header at all.
+        let answer = crate::harness::read(
+            alice
+                .http
+                .post(url.clone())
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        answer.expect(403, "csrf_failed");
+        // A wrong token.
+        let answer = crate::harness::read(
+            alice
+                .http
+                .post(url)
+                .header("X-CSRFToken", "not-the-token")
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        answer.expect(403, "csrf_failed");
+    }
+    // CSRF is checked before the session.
+    let anonymous = s.client();
+    let answer = crate::harness::read(
+        anonymous
+            .http
+            .post(s.base.join(&paths[3]).unwrap())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    answer.expect(403, "csrf_failed");
+    // Nothing was locked by any of it.
+    let seats = alice.get(&format!("/api/events/{event}/seats/")).await;
+    assert!(
+        seats.body["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["status"] == "available")
+    );
+}
+
+pub async fn wrong_methods_are_405_before_anything_else<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let client = s.client();
+    for (method, path) in [
+        (Method::GET, "/api/login/"),
+        (Method::POST, "/api/events/"),
+        (Method::DELETE, "/api/me/"),
+        (Method::PUT, "/api/reservations/"),
+        (Method::GET, "/api/reservations/1/cancel/"),
+    ] {
+        // No session and no CSRF token: 405 still comes first.
+        let answer = client.send(method.clone(), path, None, &[]).await;
+        answer.expect(405, "method_not_allowed");
+    }
+}
+
+pub async fn paths_without_trailing_slash_redirect<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let answer = s.client().get("/api/events?x=1").await;
+    assert_eq!(answer.status, StatusCode::PERMANENT_REDIRECT);
+    assert_eq!(answer.headers["location"], "/api/events/?x=1");
+    s.client()
+        .get("/api/nothing-here/")
+        .await
+        .expect(404, "not_found");
+}
+
+pub async fn cors_allows_only_configured_origins<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let client = s.client();
+    let preflight = |origin: &'static str| {
+        client.send(
+            Method::OPTIONS,
+            "/api/login/",
+            None,
+            &[
+                ("Origin", origin),
+                ("Access-Control-Request-Method", "POST"),
+                ("Access-Control-Request-Headers", "content-type,x-csrftoken"),
+            ],
+        )
+    };
+    let allowed = preflight("http://localhost:3000").await;
+    assert!(allowed.status.is_success(), "{allowed:?}");
+    assert_eq!(
+        allowed.headers["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
+    assert_eq!(allowed.headers["access-control-allow-credentials"], "true");
+    let other = preflight("http://evil.example").await;
+    assert!(other.headers.get("access-control-allow-origin").is_none());
+    let simple = client
+        .send(
+            Method::GET,
+            "/api/health/",
+            None,
+            &[("Origin", "http://localhost:3000")],
+        )
+        .await;
+    assert_eq!(
+        simple.headers["access-control-allow-origin"],
+        "http://localhost:3000"
+    );
+}
+
+pub async fn failed_logins_are_throttled<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let client = s.client();
+    for _ in 0..10 {
+        client
+            .login("alice", "wrong password")
+            .await
+            .expect(401, "invalid_credentials");
+    }
+    let answer = client.login("alice", PASSWORD).await;
+    answer.expect(429, "too_many_attempts");
+    let wait: u64 = answer.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(wait > 0 && wait <= 15 * 60 + 1, "{wait}");
+    // Another user name is not held back by alice's failures.
+    s.client().login("bob", PASSWORD).await.expect(200, "");
+}
+
+// ---- events and seats -----------------------------------------------------------
+
+pub async fn events_and_seat_maps<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    let bob = s.login("bob").await;
+    s.client()
+        .get("/api/events/")
+        .await
+        .expect(401, "not_authenticated");
+
+    let events = alice.get("/api/events/").await;
+    events.expect(200, "");
+    let list = events.body["events"].as_array().unwrap();
+    assert_eq!(list.len(), 2);
+    let show = &list[0];
+    assert_eq!(show["id"], s.event.get());
+    assert_eq!(show["name"], "Show");
+    assert_eq!(show["venue"], "Hall");
+    assert_eq!(show["starts_at"], "2025-01-02T00:00:00Z");
+    assert_eq!(
+        (
+            show["total_seats"].as_i64(),
+            show["available_seats"].as_i64()
+        ),
+        (Some(10), Some(10))
+    );
+
+    let event = s.event;
+    let a1 = s.seat("A1").await;
+    alice
+        .post(&format!("/api/events/{event}/seats/{a1}/lock/"), json!({}))
+        .await
+        .expect(200, "");
+    let detail = bob.get(&format!("/api/events/{event}/")).await;
+    detail.expect(200, "");
+    assert_eq!(detail.body["event"]["available_seats"], 9);
+    bob.get("/api/events/999999/")
+        .await
+        .expect(404, "not_found");
+    bob.get("/api/events/999999/seats/")
+        .await
+        .expect(404, "not_found");
+
+    let seat_list =
+        |answer: &crate::harness::Answer| answer.body["seats"].as_array().unwrap().clone();
+    let mine = seat_list(&alice.get(&format!("/api/events/{event}/seats/")).await);
+    let theirs = seat_list(&bob.get(&format!("/api/events/{event}/seats/")).await);
+    let labels: Vec<_> = mine
+        .iter()
+        .map(|s| s["seat_number"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        labels,
+        ["A1", "A2", "A3", "A4", "A5", "B1", "B2", "B3", "B4", "B5"]
+    );
+    assert_eq!(mine[0]["row"], "A");
+    assert_eq!(mine[0]["number"], 1);
+    assert_eq!(mine[0]["price_cents"], 10_000);
+    assert_eq!(mine[5]["price_cents"], 5_000);
+    assert_eq!(mine[0]["status"], "locked");
+    assert_eq!(mine[0]["is_locked"], true);
+    assert_eq!(mine[0]["locked_until"], "2025-01-01T00:05:00Z");
+    assert_eq!(mine[0]["locked_by_me"], true);
+    assert_eq!(theirs[0]["locked_by_me"], false);
+    assert_eq!(theirs[1]["status"], "available");
+    assert_eq!(theirs[1]["locked_until"], Value::Null);
+
+    // A lock whose time has passed shows as available.
+    s.clock.advance(Duration::from_secs(300));
+    let after = seat_list(&bob.get(&format!("/api/events/{event}/seats/")).await);
+    assert_eq!(after[0]["status"], "available");
+    assert_eq!(after[0]["is_locked"], false);
+}
+
+async fn lock<S: Store>(s: &TestServer<S>, client: &Client, label: &str) -> crate::harness::Answer {
+    let seat = s.seat(label).await;
+    client
+        .post(
+            &format!("/api/events/{}/seats/{seat}/lock/", s.event),
+            json!({}),
+        )
+        .await
+}
+
+pub async fn locks_and_their_conflicts<F: StoreFactory>(f: &F) {
+    let s = TestServer::start(
+        f,
+        Policy::default().with_max_seats_per_user(2),
+        Settings::default(),
+    )
+    .await;
+    let alice = s.login("alice").await;
+    let bob = s.login("bob").await;
+    let event = s.event;
+    let answer = lock(&s, &alice, "A1").await;
+    answer.expect(200, "");
+    assert_eq!(answer.body["success"], true);
+    assert_eq!(answer.body["message"], "Seat A1 locked for 5 minutes");
+    assert_eq!(answer.body["seat"]["seat_number"], "A1");
+    assert_eq!(answer.body["seat"]["status"], "locked");
+    assert_eq!(answer.body["seat"]["locked_until"], "2025-01-01T00:05:00Z");
+    assert_eq!(answer.body["seat"]["id"], s.seat("A1").await.get());
+
+    s.clock.advance(Duration::from_secs(60));
+    let again = lock(&s, &alice, "A1").await;
+    assert_eq!(
+        again.body["seat"]["locked_until"], "2025-01-01T00:06:00Z",
+        "extended"
+    );
+    let taken = lock(&s, &bob, "A1").await;
+    taken.expect(409, "seat_locked");
+    assert_eq!(taken.body["error"], "Seat A1 is locked by another user");
+
+    lock(&s, &alice, "A2").await.expect(200, "");
+    lock(&s, &alice, "A3").await.expect(409, "hold_limit");
+
+    let a2 = s.seat("A2").await;
+    alice
+        .post(
+            &format!("/api/events/{event}/reserve/"),
+            json!({"seat_ids": [a2.get()]}),
+        )
+        .await
+        .expect(201, "");
+    lock(&s, &bob, "A2").await.expect(409, "seat_reserved");
+
+    let foreign = s.seat_of(s.other_event, "A1").await;
+    alice
+        .post(
+            &format!("/api/events/{event}/seats/{foreign}/lock/"),
+            json!({}),
+        )
+        .await
+        .expect(404, "not_found");
+    alice
+        .post(
+            &format!("/api/events/999999/seats/{foreign}/lock/"),
+            json!({}),
+        )
+        .await
+        .expect(404, "not_found");
+
+    let a1 = s.seat("A1").await;
+    bob.post(
+        &format!("/api/events/{event}/seats/{a1}/unlock/"),
+        json!({}),
+    )
+    .await
+    .expect(409, "not_lock_holder");
+    let released = alice
+        .post(
+            &format!("/api/events/{event}/seats/{a1}/unlock/"),
+            json!({}),
+        )
+        .await;
+    released.expect(200, "");
+    assert_eq!(released.body, json!({"success": true}));
+    alice
+        .post(
+            &format!("/api/events/{event}/seats/{a1}/unlock/"),
+            json!({}),
+        )
+        .await
+        .expect(409, "not_lock_holder");
+
+    // The message names the real lifetime.
+    let short = TestServer::start(
+        f,
+        Policy::default().with_lock_ttl(Duration::from_secs(90)),
+        Settings::default(),
+    )
+    .await;
+    let client = short.login("alice").await;
+    let seat = short.seat("B1").await;
+    let answer = client
+        .post(
+            &format!("/api/events/{}/seats/{seat}/lock/", short.event),
+            json!({}),
+        )
+        .await;
+    assert_eq!(answer.body["message"], "Seat B1 locked for 90 seconds");
+}
+
+// ---- reservations ------------------------------------------------------------------
+
+pub async fn reserve_list_and_cancel<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    let bob = s.login("bob").await;
+    let event = s.event;
+    let (a1, a3, b2) = (s.seat("A1").await, s.seat("A3").await, s.seat("B2").await);
+    for seat in [a3, a1] {
+        alice
+            .post(
+                &format!("/api/events/{event}/seats/{seat}/lock/"),
+                json!({}),
+            )
+            .await
+            .expect(200, "");
+    }
+    let reserve = format!("/api/events/{event}/reserve/");
+    let made = alice
+        .post(&reserve, json!({"seat_ids": [a3.get(), a1.get()]}))
+        .await;
+    made.expect(201, "");
+    let r = &made.body["reservation"];
+    assert_eq!(made.body["success"], true);
+    assert_eq!(r["event_id"], event.get());
+    assert_eq!(r["event_name"], "Show");
+    assert_eq!(r["seats"], json!(["A1", "A3"]));
+    assert_eq!(r["status"], "confirmed");
+    assert_eq!(r["total_cents"], 20_000);
+    assert_eq!(r["total_price"], "$200.00");
+    assert_eq!(r["created_at"], "2025-01-01T00:00:00Z");
+    let id = r["id"].as_i64().unwrap();
+
+    // Conflicts list every seat.
+    bob.post(&format!("/api/events/{event}/seats/{b2}/lock/"), json!({}))
+        .await
+        .expect(200, "");
+    let conflict = bob
+        .post(&reserve, json!({"seat_ids": [b2.get(), a1.get()]}))
+        .await;
+    conflict.expect(409, "seat_reserved");
+    assert_eq!(
+        conflict.body["conflicts"],
+        json!([{"seat_id": a1.get(), "seat_number": "A1", "code": "seat_reserved"}])
+    );
+    s.clock.advance(Duration::from_secs(300));
+    bob.post(&reserve, json!({"seat_ids": [b2.get()]}))
+        .await
+        .expect(409, "lock_expired");
+    alice
+        .post(&reserve, json!({"seat_ids": [b2.get()]}))
+        .await
+        .expect(409, "not_lock_holder");
+
+    let listed = alice.get("/api/reservations/").await;
+    listed.expect(200, "");
+    assert_eq!(listed.body["reservations"].as_array().unwrap().len(), 1);
+    assert_eq!(listed.body["reservations"][0], *r);
+    assert_eq!(
+        bob.get("/api/reservations/").await.body["reservations"],
+        json!([])
+    );
+
+    bob.post(&format!("/api/reservations/{id}/cancel/"), json!({}))
+        .await
+        .expect(404, "not_found");
+    alice
+        .post("/api/reservations/999999/cancel/", json!({}))
+        .await
+        .expect(404, "not_found");
+    let cancelled = alice
+        .post(&format!("/api/reservations/{id}/cancel/"), json!({}))
+        .await;
+    cancelled.expect(200, "");
+    assert_eq!(cancelled.body["reservation"]["status"], "cancelled");
+    assert_eq!(cancelled.body["reservation"]["seats"], json!(["A1", "A3"]));
+    alice
+        .post(&format!("/api/reservations/{id}/cancel/"), json!({}))
+        .await
+        .expect(409, "already_cancelled");
+    let seats = bob.get(&format!("/api/events/{event}/seats/")).await;
+    assert_eq!(seats.body["seats"][0]["status"], "available");
+    assert_eq!(
+        alice.get("/api/reservations/").await.body["reservations"][0]["status"],
+        "cancelled"
+    );
+}
+
+pub async fn reserve_input_errors<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    let event = s.event;
+    let a1 = s.seat("A1").await.get();
+    alice
+        .post(&format!("/api/events/{event}/seats/{a1}/lock/"), json!({}))
+        .await
+        .expect(200, "");
+    let reserve = format!("/api/events/{event}/reserve/");
+    for (body, status, code) in [
+        (json!({"seat_ids": []}), 400, "invalid_input"),
+        (json!({"seat_ids": [a1, a1]}), 400, "invalid_input"),
+        (
+            json!({"seat_ids": (1..=11).collect::<Vec<_>>()}),
+            400,
+            "invalid_input",
+        ),
+        (json!({"seat_ids": "A1"}), 400, "invalid_input"),
+        (json!({"seat_ids": [1.5]}), 400, "invalid_input"),
+        (json!({"seats": [a1]}), 400, "invalid_input"),
+        (json!({"seat_ids": [a1, 999_999]}), 404, "not_found"),
+        (json!({"seat_ids": [-1]}), 404, "not_found"),
+    ] {
+        alice.post(&reserve, body).await.expect(status, code);
+    }
+    alice
+        .post("/api/events/999999/reserve/", json!({"seat_ids": [a1]}))
+        .await
+        .expect(404, "not_found");
+    assert_eq!(
+        alice.get("/api/reservations/").await.body["reservations"],
+        json!([])
+    );
+}
+
+pub async fn idempotency_key_replays_the_first_answer<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    let event = s.event;
+    let (a1, a2) = (s.seat("A1").await.get(), s.seat("A2").await.get());
+    for seat in [a1, a2] {
+        alice
+            .post(
+                &format!("/api/events/{event}/seats/{seat}/lock/"),
+                json!({}),
+            )
+            .await;
+    }
+    let reserve = format!("/api/events/{event}/reserve/");
+    let send = |body: Value, key: &'static str| {
+        alice.send(
+            Method::POST,
+            &reserve,
+            Some(body),
+            &[("Idempotency-Key", key)],
+        )
+    };
+    let first = send(json!({"seat_ids": [a1]}), "k-1").await;
+    first.expect(201, "");
+    let retry = send(json!({"seat_ids": [a1]}), "k-1").await;
+    retry.expect(201, "");
+    assert_eq!(retry.body, first.body);
+    send(json!({"seat_ids": [a2]}), "k-1")
+        .await
+        .expect(409, "idempotency_key_reused");
+    send(json!({"seat_ids": [a2]}), "k-2").await.expect(201, "");
+    send(json!({"seat_ids": [a2]}), "bad key with spaces")
+        .await
+        .expect(400, "invalid_input");
+    assert_eq!(
+        alice.get("/api/reservations/").await.body["reservations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+/// Malformed requests of every kind get the JSON error, never a 500.
+#[allow(
+    clippy::too_many_lines,
+    reason = "a table of cases, one per malformed request"
+)]
+pub async fn malformed_requests_get_json_errors<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    let event = s.event;
+    let reserve = format!("/api/events/{event}/reserve/");
+    let token = alice.cookie("csrftoken").unwrap();
+    let raw = |path: String, content_type: &'static str, body: Vec<u8>| {
+        let request = alice
+            .http
+            .post(s.base.join(&path).unwrap())
+            .header("X-CSRFToken", token.clone())
+            .header("Content-Type", content_type)
+            .body(body);
+        async move { crate::harness::read(request.send().await.unwrap()).await }
+    };
+    let cases: Vec<(String, &'static str, Vec<u8>, u16, &str)> = vec![
+        (
+            reserve.clone(),
+            "application/json",
+            b"{not json".to_vec(),
+            400,
+            "invalid_json",
+        ),
+        (
+            reserve.clone(),
+            "application/json",
+            b"".to_vec(),
+            400,
+            "invalid_json",
+        ),
+        (
+            reserve.clone(),
+            "application/json",
+            b"[1,2]".to_vec(),
+            400,
+            "invalid_input",
+        ),
+        (
+            reserve.clone(),
+            "application/json",
+            b"{\"seat_ids\": [1e30]}".to_vec(),
+            400,
+            "invalid_input",
+        ),
+        (
+            reserve.clone(),
+            "application/json",
+            b"{\"seat_ids\": [99999999999999999999]}".to_vec(),
+            400,
+            "invalid_input",
+        ),
+        (
+            reserve.clone(),
+            "application/json",
+            "{\"seat_ids\": [\"\u{1F600}\u{202E}\"]}"
+                .as_bytes()
+                .to_vec(),
+            400,
+            "invalid_input",
+        ),
+        (
+            reserve.clone(),
+            "application/json",
+            vec![0xff, 0xfe, 0x00],
+            400,
+            "invalid_json",
+        ),
+        (
+            reserve.clone(),
+            "text/plain",
+            b"{\"seat_ids\": [1]}".to_vec(),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "/api/login/".into(),
+            "application/json",
+            b"{\"username\": 5}".to_vec(),
+            400,
+            "invalid_input",
+        ),
+        (
+            "/api/events/abc/reserve/".into(),
+            "application/json",
+            b"{\"seat_ids\": [1]}".to_vec(),
+            404,
+            "not_found",
+        ),
+        (
+            format!("/api/events/{event}/seats/-5/lock/"),
+            "application/json",
+            b"{}".to_vec(),
+            404,
+            "not_found",
+        ),
+        (
+            "/api/events/99999999999999999999999/seats/1/lock/".into(),
+            "application/json",
+            b"{}".to_vec(),
+            404,
+            "not_found",
+        ),
+        (
+            "/api/reservations/%F0%9F%98%80/cancel/".into(),
+            "application/json",
+            b"{}".to_vec(),
+            404,
+            "not_found",
+        ),
+    ];
+    for (path, content_type, body, status, code) in cases {
+        let answer = raw(path.clone(), content_type, body).await;
+        assert_ne!(answer.status, StatusCode::INTERNAL_SERVER_ERROR, "{path}");
+        answer.expect(status, code);
+    }
+    for path in [
+        "/api/events/abc/",
+        "/api/events/1.5/seats/",
+        "/api/events/-1/",
+    ] {
+        alice.get(path).await.expect(404, "not_found");
+    }
+    // Last: the server answers 413 without reading the megabyte and closes
+    // that connection, so nothing may be sent on it after.
+    let huge = raw(reserve, "application/json", vec![b' '; 1024 * 1024]).await;
+    huge.expect(413, "payload_too_large");
+}
+
+// ---- operations --------------------------------------------------------------------
+
+pub async fn health_and_metrics<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let client = s.client();
+    client.get("/api/health/").await.expect(200, "");
+    client
+        .get("/api/events/")
+        .await
+        .expect(401, "not_authenticated");
+    let metrics = client.get("/metrics").await;
+    assert_eq!(metrics.status, StatusCode::OK);
+    let text = metrics.body.as_str().unwrap();
+    assert!(text.contains("http_requests_total"), "{text}");
+    assert!(text.contains("route=\"/api/events/\""), "{text}");
+    assert!(text.contains("http_request_duration_seconds"), "{text}");
+}
+
+/// 50 clients, 50 users, one seat: exactly one 200, the rest 409.
+pub async fn race_fifty_users_one_seat<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let hash = booking_http::hash_password(PASSWORD.into()).await.unwrap();
+    let mut clients = Vec::new();
+    for i in 0..50 {
+        let name = booking_core::Username::new(format!("racer{i}")).unwrap();
+        s.store.store.create_user(&name, &hash).await.unwrap();
+        clients.push(s.login(name.as_str()).await);
+    }
+    let (event, seat) = (s.event, s.seat("A1").await);
+    let path = format!("/api/events/{event}/seats/{seat}/lock/");
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .map(|client| {
+            let path = path.clone();
+            tokio::spawn(async move { client.post(&path, json!({})).await })
+        })
+        .collect();
+    let mut statuses = Vec::new();
+    for task in tasks {
+        let answer = task.await.unwrap();
+        if answer.status != StatusCode::OK {
+            answer.expect(409, "seat_locked");
+        }
+        statuses.push(answer.status.as_u16());
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+}
