@@ -22,7 +22,7 @@ mod state;
 mod throttle;
 mod views;
 
-pub use accounts::hash_password;
+pub use accounts::{MIN_PASSWORD_CHARS, hash_password};
 pub use app::{MAX_BODY_BYTES, app};
 pub use error::ApiError;
 pub use state::{AppState, Settings};

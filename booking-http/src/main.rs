@@ -1,3 +1,356 @@
-//! `booking-server`: serves the booking API (placeholder until the backends land).
+//! `booking-server`: serves the booking API (and, later, the web UI) over
+//! SQLite or PostgreSQL, and administers users and events from the command
+//! line.
+//!
+//! ```text
+//! booking-server --demo                      # serve at 127.0.0.1:8000 on sqlite:booking.db
+//! echo 's3cret-pass' | booking-server user add carol
+//! booking-server event add --name "Rust Conf" --venue "Hall B" \
+//!     --starts-at 2026-09-01T09:00:00Z --seats "A-T:1-30:4500"
+//! ```
 
-fn main() {}
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, anyhow, bail};
+use booking_core::{
+    AccountStore, MemoryStore, NewEvent, Policy, SeatMap, Store, SystemClock, Timestamp, Username,
+};
+use booking_http::{AppState, Settings};
+use clap::{Args, Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+/// The booking server.
+#[derive(Parser, Debug)]
+#[command(name = "booking-server", version, about)]
+struct Cli {
+    #[command(flatten)]
+    store: StoreArgs,
+    #[command(flatten)]
+    serve: ServeArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+/// Where the data lives and the rules it keeps.
+#[derive(Args, Debug)]
+struct StoreArgs {
+    /// `sqlite:PATH`, `postgres://...`, or `memory:` (nothing kept after exit).
+    #[arg(
+        long,
+        env = "BOOKING_DATABASE_URL",
+        default_value = "sqlite:booking.db",
+        global = true
+    )]
+    database_url: String,
+    /// How long a seat lock lasts, in seconds.
+    #[arg(
+        long,
+        env = "BOOKING_LOCK_TTL_SECS",
+        default_value_t = 300,
+        global = true
+    )]
+    lock_ttl_secs: u64,
+    /// The most seats one user may hold in one event at once (and reserve at once).
+    #[arg(
+        long,
+        env = "BOOKING_MAX_SEATS_PER_USER",
+        default_value_t = 10,
+        global = true
+    )]
+    max_seats_per_user: u32,
+}
+
+/// How the API is served.
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// The address to listen on.
+    #[arg(long, env = "BOOKING_BIND", default_value = "127.0.0.1:8000")]
+    bind: SocketAddr,
+    /// An origin allowed to call the API from a browser (repeatable).
+    #[arg(
+        long = "cors-origin",
+        env = "BOOKING_CORS_ORIGIN",
+        value_delimiter = ',',
+        default_value = "http://localhost:3000"
+    )]
+    cors_origins: Vec<String>,
+    /// Mark cookies `Secure` (when served over HTTPS).
+    #[arg(long, env = "BOOKING_SECURE_COOKIES")]
+    secure_cookies: bool,
+    /// Close `POST /api/register/` (it answers 404).
+    #[arg(long, env = "BOOKING_NO_SIGNUP")]
+    no_signup: bool,
+    /// Seed an empty database with three events and the users admin, alice and bob.
+    #[arg(long, env = "BOOKING_DEMO")]
+    demo: bool,
+    /// The longest a request may take, in seconds.
+    #[arg(long, env = "BOOKING_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    request_timeout_secs: u64,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the API (the default).
+    Serve,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage events.
+    #[command(subcommand)]
+    Event(EventCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create a user; the password is read from standard input (one line).
+    Add {
+        /// The user name: 1-150 ASCII letters, digits and @.+-_
+        name: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum EventCommand {
+    /// Create an event with its seat map.
+    Add {
+        /// Its name.
+        #[arg(long)]
+        name: String,
+        /// Where it takes place.
+        #[arg(long, default_value = "")]
+        venue: String,
+        /// When it starts, RFC 3339 (2026-09-01T19:00:00Z).
+        #[arg(long)]
+        starts_at: Timestamp,
+        /// The seat map: `ROWS:NUMBERS:PRICE_CENTS` blocks, comma-separated
+        /// (`A-F:1-10:10000` is rows A-F, seats 1-10, $100.00).
+        #[arg(long)]
+        seats: SeatMap,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => return fail(&format!("cannot start the runtime: {e}")),
+    };
+    match runtime.block_on(open_and_run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => fail(&format!("{e:#}")),
+    }
+}
+
+fn fail(message: &str) -> std::process::ExitCode {
+    eprintln!("booking-server: {message}");
+    std::process::ExitCode::FAILURE
+}
+
+/// Opens the store the URL names and runs the command on it.
+async fn open_and_run(cli: Cli) -> anyhow::Result<()> {
+    let policy = Policy::default()
+        .with_lock_ttl(Duration::from_secs(cli.store.lock_ttl_secs))
+        .with_max_seats_per_user(cli.store.max_seats_per_user);
+    let url = cli.store.database_url.clone();
+    if url == "memory:" {
+        return run(MemoryStore::new(SystemClock, policy), cli).await;
+    }
+    bail!("unsupported --database-url {url:?}: use sqlite:PATH, postgres://... or memory:")
+}
+
+async fn run<S: Store>(store: S, cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        None | Some(Command::Serve) => serve(store, cli.serve).await,
+        Some(Command::User(UserCommand::Add { name })) => {
+            let password = read_password()?;
+            // The same rule as sign-up over the API.
+            if password.chars().count() < booking_http::MIN_PASSWORD_CHARS {
+                bail!(
+                    "a password has at least {} characters",
+                    booking_http::MIN_PASSWORD_CHARS
+                );
+            }
+            let user = create_user(&store, &name, password).await?;
+            println!("created user {} (id {})", user.username, user.id);
+            Ok(())
+        }
+        Some(Command::Event(EventCommand::Add {
+            name,
+            venue,
+            starts_at,
+            seats,
+        })) => {
+            let event = store
+                .create_event(NewEvent {
+                    name,
+                    venue,
+                    starts_at,
+                    seat_map: seats,
+                })
+                .await
+                .context("cannot create the event")?;
+            println!(
+                "created event {} (id {}) with {} seats",
+                event.event.name, event.event.id, event.total_seats
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn serve<S: Store>(store: S, args: ServeArgs) -> anyhow::Result<()> {
+    if args.demo {
+        seed_demo(&store).await?;
+    }
+    let cors_origins = args
+        .cors_origins
+        .iter()
+        .map(|o| o.parse().map_err(|_| anyhow!("bad --cors-origin {o:?}")))
+        .collect::<Result<_, _>>()?;
+    let settings = Settings {
+        cors_origins,
+        secure_cookies: args.secure_cookies,
+        signup: !args.no_signup,
+        request_timeout: Duration::from_secs(args.request_timeout_secs),
+        ..Settings::default()
+    };
+    let state = AppState::new(store, settings);
+    tokio::spawn(purge_expired_sessions(std::sync::Arc::clone(&state)));
+    let listener = tokio::net::TcpListener::bind(args.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.bind))?;
+    let local = listener.local_addr().context("no local address")?;
+    tracing::info!("booking-server listening on http://{local}");
+    // For scripts and tests that bind port 0.
+    println!("listening on http://{local}");
+    axum::serve(
+        listener,
+        booking_http::app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the server failed")?;
+    tracing::info!("booking-server stopped");
+    Ok(())
+}
+
+/// Resolves at SIGINT or SIGTERM; in-flight requests then finish.
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+/// Deletes ended sessions once an hour.
+async fn purge_expired_sessions<S: Store>(state: std::sync::Arc<AppState<S>>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        tick.tick().await;
+        match state.store.delete_expired_sessions().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "deleted ended sessions"),
+            Err(e) => tracing::warn!(error = %e, "cannot delete ended sessions"),
+        }
+    }
+}
+
+/// Seeds an empty database: three events of 60 seats (rows A-F, seats 1-10,
+/// $100.00) and the users admin, alice and bob. A database with any event
+/// or any of those users is left as it is.
+async fn seed_demo<S: Store>(store: &S) -> anyhow::Result<()> {
+    let has_events = !store
+        .events()
+        .await
+        .context("cannot read events")?
+        .is_empty();
+    let has_users = store
+        .credentials("admin")
+        .await
+        .context("cannot read users")?
+        .is_some();
+    if has_events || has_users {
+        tracing::info!("--demo: the database has data already; not seeding");
+        return Ok(());
+    }
+    for (name, password) in [
+        ("admin", "admin123"),
+        ("alice", "alice123"),
+        ("bob", "bob123"),
+    ] {
+        create_user(store, name, password.to_owned()).await?;
+    }
+    let today = chrono::Utc::now().date_naive();
+    for (days, name, venue) in [
+        (7, "The Matrix", "Cinema 1"),
+        (14, "Taylor Swift", "Stadium"),
+        (21, "Python Conf", "Convention Center"),
+    ] {
+        let starts_at = (today + chrono::Days::new(days))
+            .and_hms_opt(19, 0, 0)
+            .expect("a valid time")
+            .and_utc();
+        store
+            .create_event(NewEvent {
+                name: name.into(),
+                venue: venue.into(),
+                starts_at,
+                seat_map: SeatMap::grid(6, 10, 10_000).expect("a valid map"),
+            })
+            .await
+            .context("cannot create a demo event")?;
+    }
+    tracing::info!("--demo: seeded 3 events and users admin, alice, bob");
+    Ok(())
+}
+
+/// Hashes `password` and creates the user (the caller checks the password rules).
+async fn create_user<S: AccountStore>(
+    store: &S,
+    name: &str,
+    password: String,
+) -> anyhow::Result<booking_core::User> {
+    let username = Username::new(name).context("bad user name")?;
+    let hash = booking_http::hash_password(password)
+        .await
+        .map_err(|e| anyhow!("cannot hash the password: {}", e.code()))?;
+    store
+        .create_user(&username, &hash)
+        .await
+        .context("cannot create the user")
+}
+
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
