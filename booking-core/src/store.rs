@@ -204,3 +204,123 @@ pub trait AccountStore: Send + Sync + 'static {
 pub trait Store: BookingStore + AccountStore {}
 
 impl<T: BookingStore + AccountStore> Store for T {}
+
+/// A shared store is a store: `Arc<S>` can go wherever an `S` can.
+impl<S: BookingStore> BookingStore for std::sync::Arc<S> {
+    fn policy(&self) -> &Policy {
+        (**self).policy()
+    }
+
+    fn create_event(&self, event: NewEvent) -> impl Future<Output = Result<EventSummary>> + Send {
+        (**self).create_event(event)
+    }
+
+    fn events(&self) -> impl Future<Output = Result<Vec<EventSummary>>> + Send {
+        (**self).events()
+    }
+
+    fn event(&self, event: EventId) -> impl Future<Output = Result<EventSummary>> + Send {
+        (**self).event(event)
+    }
+
+    fn seats(&self, event: EventId) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send {
+        (**self).seats(event)
+    }
+
+    fn hold(
+        &self,
+        user: UserId,
+        event: EventId,
+        seat: SeatId,
+    ) -> impl Future<Output = Result<Hold>> + Send {
+        (**self).hold(user, event, seat)
+    }
+
+    fn release(
+        &self,
+        user: UserId,
+        event: EventId,
+        seat: SeatId,
+    ) -> impl Future<Output = Result<()>> + Send {
+        (**self).release(user, event, seat)
+    }
+
+    fn reserve(
+        &self,
+        user: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        key: Option<&IdempotencyKey>,
+    ) -> impl Future<Output = Result<Reservation>> + Send {
+        (**self).reserve(user, event, seat_ids, key)
+    }
+
+    fn reservations(&self, user: UserId) -> impl Future<Output = Result<Vec<Reservation>>> + Send {
+        (**self).reservations(user)
+    }
+
+    fn cancel(
+        &self,
+        user: UserId,
+        reservation: ReservationId,
+    ) -> impl Future<Output = Result<Reservation>> + Send {
+        (**self).cancel(user, reservation)
+    }
+}
+
+/// A shared store is a store: `Arc<S>` can go wherever an `S` can.
+impl<S: AccountStore> AccountStore for std::sync::Arc<S> {
+    fn create_user(
+        &self,
+        username: &Username,
+        password_hash: &str,
+    ) -> impl Future<Output = Result<User>> + Send {
+        (**self).create_user(username, password_hash)
+    }
+
+    fn credentials(
+        &self,
+        username: &str,
+    ) -> impl Future<Output = Result<Option<Credentials>>> + Send {
+        (**self).credentials(username)
+    }
+
+    fn user(&self, user: UserId) -> impl Future<Output = Result<Option<User>>> + Send {
+        (**self).user(user)
+    }
+
+    fn create_session(
+        &self,
+        id: &SessionId,
+        user: UserId,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<Session>> + Send {
+        (**self).create_session(id, user, ttl)
+    }
+
+    fn session(&self, id: &SessionId) -> impl Future<Output = Result<Option<Session>>> + Send {
+        (**self).session(id)
+    }
+
+    fn delete_session(&self, id: &SessionId) -> impl Future<Output = Result<bool>> + Send {
+        (**self).delete_session(id)
+    }
+
+    fn delete_expired_sessions(&self) -> impl Future<Output = Result<u64>> + Send {
+        (**self).delete_expired_sessions()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use crate::{MemoryStore, Store};
+
+    fn takes_a_store<S: Store>(_: &S) {}
+
+    #[test]
+    fn an_arc_of_a_store_is_a_store() {
+        takes_a_store(&Arc::new(MemoryStore::default()));
+    }
+}
