@@ -19,7 +19,7 @@ use crate::booking::IDEMPOTENCY_HEADER;
 use crate::error::ApiError;
 use crate::extract::CSRF_HEADER;
 use crate::state::AppState;
-use crate::{accounts, booking, csrf};
+use crate::{accounts, booking, csrf, live};
 
 /// The largest request body accepted (64 KiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -37,6 +37,7 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
         .route("/api/events/", get(booking::events::<S>))
         .route("/api/events/{event_id}/", get(booking::event::<S>))
         .route("/api/events/{event_id}/seats/", get(booking::seats::<S>))
+        .route("/api/events/{event_id}/stream/", get(live::stream::<S>))
         .route(
             "/api/events/{event_id}/seats/{seat_id}/lock/",
             post(booking::lock::<S>),

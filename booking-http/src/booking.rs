@@ -70,6 +70,7 @@ pub async fn lock<S: Store>(
         .hold(user.id, EventId::new(event), SeatId::new(seat))
         .await?;
     metrics::counter!("booking_holds_total").increment(1);
+    state.watchers.nudge(hold.seat.event);
     let label = hold.seat.label();
     Ok(Json(json!({
         "success": true,
@@ -89,10 +90,12 @@ pub async fn unlock<S: Store>(
     CurrentUser(user): CurrentUser,
     ApiPath((event, seat)): ApiPath<(i64, i64)>,
 ) -> ApiResult {
+    let event = EventId::new(event);
     state
         .store
-        .release(user.id, EventId::new(event), SeatId::new(seat))
+        .release(user.id, event, SeatId::new(seat))
         .await?;
+    state.watchers.nudge(event);
     Ok(Json(json!({ "success": true })))
 }
 
@@ -122,6 +125,7 @@ pub async fn reserve<S: Store>(
         .reserve(user.id, EventId::new(event), &seat_ids, key.as_ref())
         .await?;
     metrics::counter!("booking_reservations_total").increment(1);
+    state.watchers.nudge(reservation.event);
     Ok((
         StatusCode::CREATED,
         Json(json!({ "success": true, "reservation": ReservationView::from(reservation) })),
@@ -151,6 +155,7 @@ pub async fn cancel<S: Store>(
 ) -> ApiResult {
     let reservation = state.store.cancel(user.id, ReservationId::new(id)).await?;
     metrics::counter!("booking_cancellations_total").increment(1);
+    state.watchers.nudge(reservation.event);
     Ok(Json(
         json!({ "success": true, "reservation": ReservationView::from(reservation) }),
     ))

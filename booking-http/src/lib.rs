@@ -18,6 +18,7 @@ mod booking;
 mod csrf;
 mod error;
 mod extract;
+mod live;
 mod state;
 mod throttle;
 mod views;

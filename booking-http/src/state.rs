@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::http::HeaderValue;
 use booking_core::Store;
 
+use crate::live::Watchers;
 use crate::throttle::LoginThrottle;
 
 /// How the API behaves, beyond what the store's policy says.
@@ -22,6 +23,9 @@ pub struct Settings {
     pub session_ttl: Duration,
     /// The longest a request may take before it is answered with 503.
     pub request_timeout: Duration,
+    /// How often a watched event's seats are re-read for the live stream,
+    /// at most (this process's own changes are sent at once).
+    pub live_poll_interval: Duration,
 }
 
 impl Default for Settings {
@@ -32,6 +36,7 @@ impl Default for Settings {
             signup: true,
             session_ttl: Duration::from_secs(14 * 24 * 3600),
             request_timeout: Duration::from_secs(30),
+            live_poll_interval: Duration::from_secs(1),
         }
     }
 }
@@ -44,6 +49,8 @@ pub struct AppState<S> {
     pub settings: Settings,
     /// Failed-login counts, per user name and per client address.
     pub throttle: LoginThrottle,
+    /// The live seat-change watchers.
+    pub watchers: Watchers,
 }
 
 impl<S: Store> AppState<S> {
@@ -53,6 +60,7 @@ impl<S: Store> AppState<S> {
             store,
             settings,
             throttle: LoginThrottle::default(),
+            watchers: Watchers::default(),
         })
     }
 }

@@ -23,6 +23,7 @@ macro_rules! api_tests {
             malformed_requests_get_json_errors,
             health_and_metrics,
             race_fifty_users_one_seat,
+            seat_changes_stream_live,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use booking_core::testkit::StoreFactory;
-use booking_core::{AccountStore, Policy, Store};
+use booking_core::{AccountStore, BookingStore, Policy, Store};
 use booking_http::Settings;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -859,4 +859,98 @@ pub async fn race_fifty_users_one_seat<F: StoreFactory>(f: &F) {
         1,
         "{statuses:?}"
     );
+}
+
+/// Reads server-sent events from a streaming response.
+struct EventStream {
+    response: reqwest::Response,
+    buffer: String,
+}
+
+impl EventStream {
+    /// The next `seats` message's data, waiting at most five seconds.
+    async fn next_seats(&mut self) -> Value {
+        tokio::time::timeout(Duration::from_secs(5), async {
+            loop {
+                if let Some(end) = self.buffer.find("\n\n") {
+                    let message: String = self.buffer.drain(..end + 2).collect();
+                    if message.lines().any(|l| l == "event: seats") {
+                        let data = message
+                            .lines()
+                            .find_map(|l| l.strip_prefix("data: "))
+                            .expect("a data line");
+                        return serde_json::from_str(data).unwrap();
+                    }
+                    continue;
+                }
+                let chunk = self.response.chunk().await.unwrap().expect("stream open");
+                self.buffer.push_str(std::str::from_utf8(&chunk).unwrap());
+            }
+        })
+        .await
+        .expect("a seats message within five seconds")
+    }
+}
+
+pub async fn seat_changes_stream_live<F: StoreFactory>(f: &F) {
+    let settings = Settings {
+        live_poll_interval: Duration::from_millis(100),
+        ..Settings::default()
+    };
+    let s = TestServer::start(f, Policy::default(), settings).await;
+    let alice = s.login("alice").await;
+    let bob = s.login("bob").await;
+    let event = s.event;
+    let url = s
+        .base
+        .join(&format!("/api/events/{event}/stream/"))
+        .unwrap();
+    let response = alice.http.get(url).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut stream = EventStream {
+        response,
+        buffer: String::new(),
+    };
+    let first = stream.next_seats().await;
+    assert_eq!(first["full"], true);
+    assert_eq!(first["seats"].as_array().unwrap().len(), 10);
+
+    // A change through this server is sent at once.
+    let a1 = s.seat("A1").await;
+    bob.post(&format!("/api/events/{event}/seats/{a1}/lock/"), json!({}))
+        .await
+        .expect(200, "");
+    let change = stream.next_seats().await;
+    assert_eq!(change["full"], false);
+    assert_eq!(change["seats"].as_array().unwrap().len(), 1);
+    assert_eq!(change["seats"][0]["seat_number"], "A1");
+    assert_eq!(change["seats"][0]["status"], "locked");
+    assert_eq!(change["seats"][0]["locked_by_me"], false, "seen as alice");
+
+    // A change made elsewhere (another process, straight in the store) is
+    // picked up by polling, and so is a hold that expires.
+    let users = s.store.store.credentials("alice").await.unwrap().unwrap();
+    let a2 = s.seat("A2").await;
+    s.store.store.hold(users.user.id, event, a2).await.unwrap();
+    let change = stream.next_seats().await;
+    assert_eq!(change["seats"][0]["seat_number"], "A2");
+    assert_eq!(change["seats"][0]["locked_by_me"], true);
+    s.clock.advance(Duration::from_secs(300));
+    let expired = stream.next_seats().await;
+    let statuses: Vec<_> = expired["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["status"].clone())
+        .collect();
+    assert_eq!(statuses, [json!("available"), json!("available")]);
+
+    bob.get("/api/events/999999/stream/")
+        .await
+        .expect(404, "not_found");
+    s.client()
+        .get(&format!("/api/events/{event}/stream/"))
+        .await
+        .expect(401, "not_authenticated");
 }

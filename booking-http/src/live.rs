@@ -1,0 +1,190 @@
+//! Live seat changes: `GET /api/events/{event_id}/stream/`, a stream of
+//! server-sent events.
+//!
+//! Each process keeps one watcher per event that has viewers. The watcher
+//! reads the event's seats from the store at least every `poll_interval`
+//! (so changes made by other server processes, and holds that simply
+//! expire, show up), and at once when this process changed a seat of that
+//! event ([`Watchers::nudge`]). It sends the seats whose state changed to
+//! every viewer; a viewer's first message is the whole seat map.
+//!
+//! Messages are `event: seats` with `data: {"seats": [...], "full": bool}`,
+//! each seat as `GET /api/events/{id}/seats/` shows it to that viewer.
+
+use std::collections::HashMap;
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use booking_core::{EventId, SeatRecord, Store, UserId};
+use serde_json::json;
+use tokio::sync::{Notify, broadcast};
+
+use futures_util::future::ready;
+use futures_util::stream::{self, Stream, StreamExt};
+
+use crate::error::ApiError;
+use crate::extract::{ApiPath, CurrentUser};
+use crate::state::AppState;
+use crate::views::SeatView;
+
+/// A batch of seats whose state changed (or every seat, for `full`).
+#[derive(Clone, Debug)]
+struct Changes {
+    seats: Arc<Vec<SeatRecord>>,
+    full: bool,
+}
+
+/// The watcher of one event.
+struct Watch {
+    changes: broadcast::Sender<Changes>,
+    /// The last seat map read, for new viewers.
+    latest: Mutex<Arc<Vec<SeatRecord>>>,
+    nudged: Notify,
+}
+
+impl Watch {
+    fn latest(&self) -> Arc<Vec<SeatRecord>> {
+        Arc::clone(&self.latest.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+/// Every event's watcher in this process.
+#[derive(Default)]
+pub struct Watchers {
+    watches: Mutex<HashMap<EventId, Weak<Watch>>>,
+}
+
+impl Watchers {
+    /// Tells the watcher of `event`, if any, that a seat changed.
+    pub fn nudge(&self, event: EventId) {
+        let watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(watch) = watches.get(&event).and_then(Weak::upgrade) {
+            watch.nudged.notify_one();
+        }
+    }
+}
+
+/// `GET /api/events/{event_id}/stream/`
+pub async fn stream<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(event): ApiPath<i64>,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let event = EventId::new(event);
+    let (watch, first) = watch(&state, event).await?;
+    let changes = watch.changes.subscribe();
+    let viewer = user.id;
+    let first = stream::once(ready(Ok(message(&first, viewer))));
+    // The stream owns the watch: the watcher runs while any stream does.
+    let rest = stream::unfold((changes, watch), move |(mut changes, watch)| async move {
+        let batch = match changes.recv().await {
+            Ok(batch) => batch,
+            Err(broadcast::error::RecvError::Lagged(_)) => Changes {
+                seats: watch.latest(),
+                full: true,
+            },
+            Err(broadcast::error::RecvError::Closed) => return None,
+        };
+        Some((Ok(message(&batch, viewer)), (changes, watch)))
+    });
+    Ok(Sse::new(first.chain(rest)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+fn message(batch: &Changes, viewer: UserId) -> Event {
+    let seats: Vec<SeatView> = batch
+        .seats
+        .iter()
+        .map(|r| SeatView::new(r, viewer))
+        .collect();
+    Event::default()
+        .event("seats")
+        .json_data(json!({ "seats": seats, "full": batch.full }))
+        .unwrap_or_else(|_| Event::default().comment("unserializable"))
+}
+
+/// The watcher of `event` (started if there is none) and the seat map now.
+async fn watch<S: Store>(
+    state: &Arc<AppState<S>>,
+    event: EventId,
+) -> Result<(Arc<Watch>, Changes), ApiError> {
+    let full = |seats| Changes { seats, full: true };
+    let existing = state
+        .watchers
+        .watches
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(&event)
+        .and_then(Weak::upgrade);
+    if let Some(watch) = existing {
+        let latest = watch.latest();
+        return Ok((watch, full(latest)));
+    }
+    // Unknown events are 404 here, before anything starts.
+    let seats = Arc::new(state.store.seats(event).await?);
+    let mut watches = state
+        .watchers
+        .watches
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if let Some(watch) = watches.get(&event).and_then(Weak::upgrade) {
+        // Another viewer started one meanwhile.
+        let latest = watch.latest();
+        return Ok((watch, full(latest)));
+    }
+    let watch = Arc::new(Watch {
+        changes: broadcast::channel(64).0,
+        latest: Mutex::new(Arc::clone(&seats)),
+        nudged: Notify::new(),
+    });
+    watches.insert(event, Arc::downgrade(&watch));
+    tokio::spawn(poll(Arc::clone(state), event, Arc::downgrade(&watch)));
+    Ok((watch, full(seats)))
+}
+
+/// Reads the seat map every poll interval or when nudged, and sends what
+/// changed, until the last viewer is gone.
+async fn poll<S: Store>(state: Arc<AppState<S>>, event: EventId, watch: Weak<Watch>) {
+    let interval = state.settings.live_poll_interval;
+    loop {
+        {
+            let Some(watch) = watch.upgrade() else { break };
+            // Wait for a nudge or the interval, whichever comes first.
+            let _ = tokio::time::timeout(interval, watch.nudged.notified()).await;
+        }
+        let Some(watch) = watch.upgrade() else { break };
+        let seats = match state.store.seats(event).await {
+            Ok(seats) => Arc::new(seats),
+            Err(e) => {
+                tracing::warn!(%event, error = %e, "live seats: cannot read the seat map");
+                continue;
+            }
+        };
+        let previous = std::mem::replace(
+            &mut *watch.latest.lock().unwrap_or_else(PoisonError::into_inner),
+            Arc::clone(&seats),
+        );
+        let changed: Vec<SeatRecord> = seats
+            .iter()
+            .zip(previous.iter())
+            .filter(|(now, before)| now != before)
+            .map(|(now, _)| now.clone())
+            .collect();
+        if !changed.is_empty() {
+            let _ = watch.changes.send(Changes {
+                seats: Arc::new(changed),
+                full: false,
+            });
+        }
+    }
+    let mut watches = state
+        .watchers
+        .watches
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if watches.get(&event).is_some_and(|w| w.strong_count() == 0) {
+        watches.remove(&event);
+    }
+}
