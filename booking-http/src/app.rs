@@ -19,7 +19,7 @@ use crate::booking::IDEMPOTENCY_HEADER;
 use crate::error::ApiError;
 use crate::extract::CSRF_HEADER;
 use crate::state::AppState;
-use crate::{accounts, booking, csrf, live};
+use crate::{accounts, booking, csrf, live, web};
 
 /// The largest request body accepted (64 KiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -56,6 +56,7 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
         ))
         .route_layer(middleware::from_fn(track_metrics))
         .route("/metrics", get(render_metrics))
+        .merge(web::routes())
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .fallback(fallback)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

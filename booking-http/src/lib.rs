@@ -22,6 +22,7 @@ mod live;
 mod state;
 mod throttle;
 mod views;
+mod web;
 
 pub use accounts::{MIN_PASSWORD_CHARS, hash_password};
 pub use app::{MAX_BODY_BYTES, app};

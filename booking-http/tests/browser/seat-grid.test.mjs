@@ -1,0 +1,190 @@
+// Two people book through the web app in a real browser (Debian's Chromium),
+// against a real booking-server on a loopback port.
+//
+//   cd booking-http/tests/browser && npm ci && npm test
+//
+// BOOKING_SERVER_BIN names the server binary (default: the workspace's
+// target/debug/booking-server; build it first), BOOKING_DATABASE_URL its
+// database (default: a new SQLite file), SCREENSHOT where the seat-grid
+// picture goes (default: target/browser/seat-grid.png; the README shows a
+// copy kept at docs/seat-grid.png). A phone-sized one goes beside it.
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../../..');
+const serverBin = process.env.BOOKING_SERVER_BIN ?? join(root, 'target/debug/booking-server');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+const screenshot = process.env.SCREENSHOT ?? join(root, 'target/browser/seat-grid.png');
+
+let server;
+let base;
+let browser;
+let dataDir;
+
+before(async () => {
+  assert.ok(existsSync(serverBin),
+    `no server binary at ${serverBin}: run 'cargo build -p booking-http' first (scripts/test-all.sh does)`);
+  assert.ok(existsSync(chromiumPath),
+    `no Chromium at ${chromiumPath}: install Debian's package with 'apt-get install chromium' (.ci/run does)`);
+  dataDir = mkdtempSync(join(tmpdir(), 'booking-browser-'));
+  const database = process.env.BOOKING_DATABASE_URL ?? `sqlite:${join(dataDir, 'booking.db')}`;
+  server = spawn(serverBin, ['--demo', '--bind', '127.0.0.1:0', '--database-url', database], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, RUST_LOG: 'warn' },
+  });
+  base = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('booking-server did not start within 30 s')), 30_000);
+    let out = '';
+    server.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = out.match(/listening on (http:\/\/\S+)/);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    server.on('exit', (code) => reject(new Error(`booking-server exited with ${code} before listening`)));
+  });
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGTERM');
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function logIn(name, password) {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
+  const page = await context.newPage();
+  page.on('dialog', (dialog) => dialog.accept());
+  await page.goto(base);
+  const form = page.getByRole('form', { name: 'Log in' });
+  await form.getByLabel('User name').fill(name);
+  await form.getByLabel('Password').fill(password);
+  await form.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Events' }).waitFor();
+  return page;
+}
+
+async function openEvent(page, name) {
+  await page.getByRole('article').filter({ hasText: name }).getByRole('link', { name: 'Choose seats' }).click();
+  await page.getByRole('grid').waitFor();
+}
+
+const seat = (page, label) => page.locator(`button[aria-label^="Seat ${label},"]`);
+
+async function seatState(page, label) {
+  return (await seat(page, label).getAttribute('aria-label')).split(', ')[1];
+}
+
+/** Waits until seat `label` reads `state` on `page`, for at most `ms`. */
+async function seatBecomes(page, label, state, ms) {
+  await page.waitForFunction(
+    ([l, s]) => document.querySelector(`button[aria-label^="Seat ${l},"]`)?.getAttribute('aria-label').split(', ')[1] === s,
+    [label, state],
+    { timeout: ms },
+  );
+}
+
+test('two users book the same seat in turn, live', async () => {
+  const alice = await logIn('alice', 'alice123');
+  const bob = await logIn('bob', 'bob123');
+  await openEvent(alice, 'The Matrix');
+  await openEvent(bob, 'The Matrix');
+  assert.equal(await seatState(bob, 'A1'), 'available');
+  assert.equal(await seat(bob, 'A1').getAttribute('aria-label'), 'Seat A1, available, $100.00');
+
+  // Alice holds A1; Bob sees it held within two seconds, with no reload.
+  await seat(alice, 'A1').click();
+  await seatBecomes(alice, 'A1', 'held by you', 2000);
+  await alice.getByText(/A1 · \$100\.00 · expires in [45]:\d\d/).waitFor();
+  await seatBecomes(bob, 'A1', 'held by someone else', 2000);
+
+  // Bob cannot take it: the grid refuses, and so does the server.
+  await seat(bob, 'A1').click({ force: true }); // aria-disabled, but a person can still click it
+  await bob.getByRole('alert').filter({ hasText: 'Seat A1 is held by someone else.' }).waitFor();
+  const refused = await bob.evaluate(async (id) => {
+    const token = document.cookie.split('; ').find((c) => c.startsWith('csrftoken=')).split('=')[1];
+    const event = location.hash.match(/events\/(\d+)/)[1];
+    const r = await fetch(`/api/events/${event}/seats/${id}/lock/`, { method: 'POST', headers: { 'X-CSRFToken': token } });
+    return { status: r.status, body: await r.json() };
+  }, Number(await seat(bob, 'A1').getAttribute('data-seat')));
+  assert.equal(refused.status, 409);
+  assert.equal(refused.body.code, 'seat_locked');
+
+  // Alice confirms and sees the reservation with the right total.
+  await alice.getByText('Total: $100.00').waitFor();
+  await alice.getByRole('button', { name: 'Confirm reservation' }).click();
+  await alice.getByRole('alert').filter({ hasText: 'Reserved A1 for $100.00.' }).waitFor();
+  await seatBecomes(bob, 'A1', 'reserved', 2000);
+  await alice.getByRole('link', { name: 'My reservations' }).click();
+  const row = alice.getByRole('row').filter({ hasText: 'The Matrix' });
+  await row.waitFor();
+  assert.match(await row.innerText(), /A1\s+\$100\.00\s+confirmed/);
+
+  // Alice cancels; Bob sees A1 available again and reserves it, by keyboard.
+  await row.getByRole('button', { name: /Cancel reservation/ }).click();
+  await alice.getByRole('alert').filter({ hasText: 'is cancelled' }).waitFor();
+  await alice.getByRole('row').filter({ hasText: 'The Matrix' }).filter({ hasText: 'cancelled' }).waitFor();
+  await seatBecomes(bob, 'A1', 'available', 2000);
+
+  await seat(bob, 'A1').focus();
+  await bob.keyboard.press('ArrowRight');
+  assert.equal(await bob.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Seat A2, available, $100.00');
+  await bob.keyboard.press('ArrowLeft');
+  await bob.keyboard.press('Enter');
+  await seatBecomes(bob, 'A1', 'held by you', 2000);
+  await seat(bob, 'A3').click();
+  await seatBecomes(bob, 'A3', 'held by you', 2000);
+  await bob.getByRole('button', { name: 'Confirm reservation' }).click();
+  await bob.getByRole('alert').filter({ hasText: 'Reserved A1, A3 for $200.00.' }).waitFor();
+
+  // A picture of the grid as Alice sees it: Bob's reservation (A1, A3), a
+  // seat Bob holds (B4) and two Alice holds (C5, C6).
+  await seat(bob, 'B4').click();
+  await alice.getByRole('link', { name: 'Events' }).click();
+  await openEvent(alice, 'The Matrix');
+  await seat(alice, 'C5').click();
+  await seatBecomes(alice, 'C5', 'held by you', 2000);
+  await seat(alice, 'C6').click();
+  await seatBecomes(alice, 'C6', 'held by you', 2000);
+  await seatBecomes(alice, 'B4', 'held by someone else', 2000);
+  await seat(alice, 'D5').focus();
+  mkdirSync(dirname(screenshot), { recursive: true });
+  await alice.screenshot({ path: screenshot, fullPage: true });
+  await alice.setViewportSize({ width: 390, height: 844 });
+  await alice.screenshot({ path: screenshot.replace(/\.png$/, '-phone.png'), fullPage: true });
+});
+
+test('the page is small', async () => {
+  let bytes = 0;
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  page.on('response', async (response) => {
+    if (response.url().startsWith(base) && !response.url().includes('/api/')) {
+      bytes += (await response.body()).length;
+    }
+  });
+  await page.goto(base, { waitUntil: 'load' });
+  await page.getByRole('form', { name: 'Log in' }).waitFor();
+  const timing = await page.evaluate(() => {
+    const [nav] = performance.getEntriesByType('navigation');
+    return { domInteractive: nav.domInteractive, load: nav.loadEventEnd };
+  });
+  console.log(`page transfer: ${bytes} bytes; DOM interactive at ${timing.domInteractive.toFixed(0)} ms, load at ${timing.load.toFixed(0)} ms`);
+  assert.ok(bytes < 64 * 1024, `the page's own files are ${bytes} bytes`);
+  await context.close();
+});
