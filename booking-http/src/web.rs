@@ -20,9 +20,12 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/", get(index))
         .route(
             "/app.js",
-            get(|| asset("text/javascript; charset=utf-8", SCRIPT)),
+            get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }),
         )
-        .route("/app.css", get(|| asset("text/css; charset=utf-8", STYLE)))
+        .route(
+            "/app.css",
+            get(|| async { asset("text/css; charset=utf-8", STYLE) }),
+        )
 }
 
 async fn index() -> impl IntoResponse {
@@ -37,7 +40,7 @@ async fn index() -> impl IntoResponse {
     )
 }
 
-async fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (
         [
             (header::CONTENT_TYPE, content_type),
