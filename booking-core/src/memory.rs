@@ -8,6 +8,7 @@
 //! writes, so a failed operation changes nothing.
 
 use std::collections::{BTreeMap, HashMap};
+use std::ops::RangeInclusive;
 use std::sync::PoisonError;
 use std::time::Duration;
 
@@ -24,6 +25,7 @@ use crate::model::{
     ReservationStatus, Seat, SeatRecord, SeatState, Session, SessionId, User, Username,
 };
 use crate::rules;
+use crate::seatmap::Row;
 use crate::store::{AccountStore, BookingStore};
 
 const BACKEND: &str = "memory";
@@ -318,6 +320,26 @@ impl BookingStore for MemoryStore {
             Ok(state
                 .event(event)?
                 .seats
+                .iter()
+                .map(|r| SeatRecord {
+                    seat: r.seat.clone(),
+                    state: r.state.at(now),
+                })
+                .collect())
+        })
+    }
+
+    async fn seats_in_rows(
+        &self,
+        event: EventId,
+        rows: RangeInclusive<Row>,
+    ) -> Result<Vec<SeatRecord>> {
+        self.read(|state, now| {
+            let seats = &state.event(event)?.seats;
+            // Seats are sorted by row: find the section's bounds by bisection.
+            let start = seats.partition_point(|r| r.seat.row < *rows.start());
+            let end = seats.partition_point(|r| r.seat.row <= *rows.end());
+            Ok(seats[start..end.max(start)]
                 .iter()
                 .map(|r| SeatRecord {
                     seat: r.seat.clone(),

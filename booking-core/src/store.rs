@@ -11,6 +11,7 @@
 //! when the backend does.
 
 use std::future::Future;
+use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crate::error::Result;
@@ -19,6 +20,7 @@ use crate::model::{
     Credentials, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation, SeatRecord,
     Session, SessionId, User, Username,
 };
+use crate::seatmap::Row;
 
 /// Events, seats, holds and reservations.
 ///
@@ -59,6 +61,30 @@ pub trait BookingStore: Send + Sync + 'static {
     ///
     /// - unknown event → `NotFound(Event)`.
     fn seats(&self, event: EventId) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send;
+
+    /// The seats of an event in the rows `rows` (both ends included), as
+    /// [`seats`](BookingStore::seats) lists them: one section of a large
+    /// event's map.
+    ///
+    /// The default reads the whole map and keeps those rows; backends
+    /// override it with an indexed read.
+    ///
+    /// # Contract
+    ///
+    /// - unknown event → `NotFound(Event)`;
+    /// - exactly the seats of `seats(event)` whose row is in `rows`, in the same
+    ///   order (none when the range is empty or past the last row).
+    fn seats_in_rows(
+        &self,
+        event: EventId,
+        rows: RangeInclusive<Row>,
+    ) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send {
+        async move {
+            let mut seats = self.seats(event).await?;
+            seats.retain(|r| rows.contains(&r.seat.row));
+            Ok(seats)
+        }
+    }
 
     /// Takes, or extends, `user`'s hold on a seat, by [`rules::hold`](crate::rules::hold).
     ///
@@ -225,6 +251,14 @@ impl<S: BookingStore> BookingStore for std::sync::Arc<S> {
 
     fn seats(&self, event: EventId) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send {
         (**self).seats(event)
+    }
+
+    fn seats_in_rows(
+        &self,
+        event: EventId,
+        rows: RangeInclusive<Row>,
+    ) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send {
+        (**self).seats_in_rows(event, rows)
     }
 
     fn hold(

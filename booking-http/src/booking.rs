@@ -6,12 +6,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use booking_core::{EventId, IdempotencyKey, ReservationId, SeatId, Store};
+use booking_core::{EventId, IdempotencyKey, ReservationId, Row, SeatId, Store};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, CurrentUser};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser};
 use crate::state::AppState;
 use crate::views::{EventView, ReservationView, SeatView, lifetime, rfc3339};
 
@@ -43,18 +43,32 @@ pub async fn event<S: Store>(
     Ok(Json(json!({ "event": EventView::from(event) })))
 }
 
-/// `GET /api/events/{event_id}/seats/`
+/// The query of a seat-map read.
+#[derive(Deserialize)]
+pub struct SeatsQuery {
+    /// Only these rows: `A-J`, or one row `C` (for large events).
+    rows: Option<String>,
+}
+
+/// `GET /api/events/{event_id}/seats/[?rows=A-J]`
 pub async fn seats<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
     ApiPath(event): ApiPath<i64>,
+    ApiQuery(query): ApiQuery<SeatsQuery>,
 ) -> ApiResult {
-    let seats: Vec<SeatView> = state
-        .store
-        .seats(EventId::new(event))
-        .await?
-        .into_iter()
-        .map(|record| SeatView::new(&record, user.id))
+    let event = EventId::new(event);
+    let records = match query.rows.as_deref() {
+        None => state.store.seats(event).await?,
+        Some(rows) => {
+            let (first, last) = rows.split_once('-').unwrap_or((rows, rows));
+            let range = first.trim().parse::<Row>()?..=last.trim().parse::<Row>()?;
+            state.store.seats_in_rows(event, range).await?
+        }
+    };
+    let seats: Vec<SeatView> = records
+        .iter()
+        .map(|record| SeatView::new(record, user.id))
         .collect();
     Ok(Json(json!({ "seats": seats })))
 }

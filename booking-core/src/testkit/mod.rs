@@ -73,6 +73,7 @@ macro_rules! conformance_tests {
             events_are_listed_by_start_time,
             unknown_event_is_not_found,
             seat_of_another_event_is_not_found,
+            seats_in_rows_reads_one_section,
             hold_takes_an_available_seat_for_the_ttl,
             hold_extends_your_own_hold,
             hold_refuses_a_seat_held_by_another_or_reserved,

@@ -1044,3 +1044,66 @@ impl<S: BookingStore> StormUser<S> {
         ask
     }
 }
+
+pub async fn seats_in_rows_reads_one_section<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let big = fx
+        .store
+        .create_event(new_event("Big", &fx.clock, "A-AB:1-3:100"))
+        .await
+        .unwrap()
+        .event
+        .id;
+    let all = fx.store.seats(big).await.unwrap();
+    let row = |label: &str| label.parse::<crate::Row>().unwrap();
+    let section = fx
+        .store
+        .seats_in_rows(big, row("Z")..=row("AA"))
+        .await
+        .unwrap();
+    let labels: Vec<_> = section.iter().map(|r| r.seat.label()).collect();
+    assert_eq!(labels, ["Z1", "Z2", "Z3", "AA1", "AA2", "AA3"]);
+    let expected: Vec<_> = all
+        .iter()
+        .filter(|r| (row("Z")..=row("AA")).contains(&r.seat.row))
+        .cloned()
+        .collect();
+    assert_eq!(section, expected);
+    // States are as of now, like seats().
+    fx.hold(fx.alice, "A1").await.unwrap();
+    let first = fx
+        .store
+        .seats_in_rows(fx.event, row("A")..=row("A"))
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 5);
+    assert!(matches!(first[0].state, SeatState::Held { .. }));
+    fx.clock.advance(Duration::from_secs(300));
+    let later = fx
+        .store
+        .seats_in_rows(fx.event, row("A")..=row("A"))
+        .await
+        .unwrap();
+    assert_eq!(later[0].state, SeatState::Available);
+    // Empty and out-of-range sections.
+    #[allow(clippy::reversed_empty_ranges)]
+    let backwards = row("C")..=row("B");
+    assert_eq!(
+        fx.store.seats_in_rows(fx.event, backwards).await.unwrap(),
+        []
+    );
+    assert_eq!(
+        fx.store
+            .seats_in_rows(fx.event, row("X")..=row("ZZ"))
+            .await
+            .unwrap(),
+        []
+    );
+    assert_not_found(
+        fx.store
+            .seats_in_rows(EventId::new(fx.event.get() + 1000), row("A")..=row("B"))
+            .await,
+        Entity::Event,
+    );
+    fx.finish().await;
+}

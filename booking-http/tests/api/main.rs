@@ -24,6 +24,7 @@ macro_rules! api_tests {
             health_and_metrics,
             race_fifty_users_one_seat,
             seat_changes_stream_live,
+            seat_map_by_rows,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

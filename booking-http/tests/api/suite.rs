@@ -954,3 +954,40 @@ pub async fn seat_changes_stream_live<F: StoreFactory>(f: &F) {
         .await
         .expect(401, "not_authenticated");
 }
+
+pub async fn seat_map_by_rows<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    let event = s.event;
+    let labels = |answer: &crate::harness::Answer| -> Vec<String> {
+        answer.body["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["seat_number"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let b = alice
+        .get(&format!("/api/events/{event}/seats/?rows=B"))
+        .await;
+    b.expect(200, "");
+    assert_eq!(labels(&b), ["B1", "B2", "B3", "B4", "B5"]);
+    let both = alice
+        .get(&format!("/api/events/{event}/seats/?rows=A-B"))
+        .await;
+    assert_eq!(labels(&both).len(), 10);
+    let none = alice
+        .get(&format!("/api/events/{event}/seats/?rows=X-Z"))
+        .await;
+    assert_eq!(labels(&none).len(), 0);
+    for bad in ["a", "A-", "1-2", "AAAA"] {
+        alice
+            .get(&format!("/api/events/{event}/seats/?rows={bad}"))
+            .await
+            .expect(400, "invalid_input");
+    }
+    alice
+        .get("/api/events/999999/seats/?rows=A")
+        .await
+        .expect(404, "not_found");
+}
