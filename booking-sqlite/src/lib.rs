@@ -1,1 +1,49 @@
-//! `booking-sqlite`: placeholder until its issue lands.
+//! `booking-sqlite`: the embedded default backend. Every store trait of
+//! `booking-core` on one SQLite file (bundled SQLite: nothing to install).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use booking_core::BookingStore;
+//! use booking_sqlite::{SqliteOptions, SqliteStore, Synchronous};
+//!
+//! let store = SqliteStore::open(
+//!     "booking.db",
+//!     SqliteOptions::default().with_synchronous(Synchronous::Full),
+//! )?;
+//! let events = store.events().await?;
+//! # Ok(()) }
+//! ```
+//!
+//! - **Schema**: versioned migrations (refinery) embedded in the crate and
+//!   applied on open. Foreign keys are on; a partial unique index lets a
+//!   seat be in at most one confirmed reservation; cancelled reservations
+//!   keep their seats as history. A database whose schema is newer than
+//!   this code is refused ([`OpenError::SchemaTooNew`]), as is a file that
+//!   is not a database ([`OpenError::NotADatabase`]).
+//! - **Transactions**: each write is one `BEGIN IMMEDIATE` transaction on
+//!   the one writer connection: load rows, apply `booking_core::rules`,
+//!   write back; a rule that fails rolls back and changes nothing.
+//! - **Concurrency**: WAL mode, so readers (a small pool of read-only
+//!   connections) never block the writer nor it them; a `busy_timeout`
+//!   covers other processes opening the same file. All database work runs
+//!   on tokio's blocking threads.
+//! - **Durability** ([`Synchronous`]): `Normal` (default) loses nothing when
+//!   the process crashes and at most the last commits on power loss; `Full`
+//!   loses nothing on power loss either, at one `fsync` per commit.
+
+mod error;
+mod options;
+mod schema;
+mod store;
+
+pub use error::OpenError;
+pub use options::{SqliteOptions, Synchronous};
+pub use store::SqliteStore;
+
+/// Public types can cross threads: checked at compile time.
+const _: () = {
+    const fn send_sync<T: Send + Sync>() {}
+    send_sync::<SqliteStore>();
+    send_sync::<OpenError>();
+    send_sync::<SqliteOptions>();
+};

@@ -1,0 +1,795 @@
+//! [`SqliteStore`]: the store traits on a SQLite file.
+//!
+//! One writer connection runs every write as a `BEGIN IMMEDIATE`
+//! transaction (so two writers never both read and then both write): it
+//! loads the rows, calls `booking_core::rules`, and writes back what they
+//! decided; an error rolls everything back. Reads go to a small pool of
+//! read-only connections, which WAL mode lets run beside the writer. All of
+//! it runs on tokio's blocking threads, never on the async workers.
+
+use std::ops::RangeInclusive;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::Duration;
+
+use booking_core::rules;
+use booking_core::{
+    AccountStore, BookingStore, Clock, Credentials, Entity, Error, Event, EventId, EventSummary,
+    Hold, IdempotencyKey, NewEvent, Policy, Reservation, ReservationId, ReservationStatus, Result,
+    Row, Seat, SeatId, SeatRecord, SeatState, Session, SessionId, Timestamp, User, UserId,
+    Username,
+};
+use chrono::DateTime;
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+use crate::error::{BACKEND, OnUnique, OpenError, storage, to_core};
+use crate::options::SqliteOptions;
+use crate::schema;
+
+/// A booking store on a SQLite database. Clones share the connections.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writer: Mutex<Connection>,
+    /// Idle read-only connections; empty for an in-memory database, whose
+    /// one connection does everything.
+    readers: Mutex<Vec<Connection>>,
+    reader_returned: Condvar,
+    has_readers: bool,
+    /// The file, or `None` in memory.
+    path: Option<PathBuf>,
+    clock: Arc<dyn Clock>,
+    policy: Policy,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("policy", &self.inner.policy)
+            .field("clock", &self.inner.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and brings its
+    /// schema up to date. Blocks while it does.
+    pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, OpenError> {
+        let path = path.as_ref();
+        let mut writer = schema::connect(path, OpenFlags::default(), &options, true)?;
+        schema::migrate(&mut writer, path)?;
+        let read_only = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let readers = (0..options.readers)
+            .map(|_| schema::connect(path, read_only, &options, false))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self::new(writer, readers, Some(path.to_owned()), options))
+    }
+
+    /// A fresh database in memory (one connection; gone when the store is).
+    pub fn open_in_memory(options: SqliteOptions) -> Result<Self, OpenError> {
+        let path = Path::new(":memory:");
+        let mut conn = schema::connect(path, OpenFlags::default(), &options, false)?;
+        schema::migrate(&mut conn, path)?;
+        Ok(Self::new(conn, Vec::new(), None, options))
+    }
+
+    /// The database file, or `None` for an in-memory database.
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
+    fn new(
+        writer: Connection,
+        readers: Vec<Connection>,
+        path: Option<PathBuf>,
+        options: SqliteOptions,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                writer: Mutex::new(writer),
+                has_readers: !readers.is_empty(),
+                path,
+                readers: Mutex::new(readers),
+                reader_returned: Condvar::new(),
+                clock: options.clock,
+                policy: options.policy,
+            }),
+        }
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer, with the
+    /// instant read under the write lock; commits if it returns `Ok`.
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>, Timestamp, &Policy) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            let mut conn = lock(&inner.writer)?;
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(storage)?;
+            let now = inner.clock.now();
+            let out = f(&tx, now, &inner.policy)?;
+            tx.commit().map_err(storage)?;
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Runs `f` on a reader (in one read transaction, for a consistent view).
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection, Timestamp) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            if !inner.has_readers {
+                let conn = lock(&inner.writer)?;
+                return f(&conn, inner.clock.now());
+            }
+            let conn = {
+                let mut idle = lock(&inner.readers)?;
+                loop {
+                    if let Some(conn) = idle.pop() {
+                        break conn;
+                    }
+                    idle = inner.reader_returned.wait(idle).map_err(|_| poisoned())?;
+                }
+            };
+            let out = (|| {
+                conn.execute_batch("BEGIN").map_err(storage)?;
+                let out = f(&conn, inner.clock.now());
+                conn.execute_batch("COMMIT").map_err(storage)?;
+                out
+            })();
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            lock(&inner.readers)?.push(conn);
+            inner.reader_returned.notify_one();
+            out
+        })
+        .await
+    }
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Error::storage(BACKEND, format!("a database task failed: {e}")))?
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
+    mutex.lock().map_err(|_| poisoned())
+}
+
+fn poisoned() -> Error {
+    Error::storage(BACKEND, "a connection lock was poisoned by a panic")
+}
+
+// ---- conversions ---------------------------------------------------------------
+
+fn micros(t: Timestamp) -> i64 {
+    t.timestamp_micros()
+}
+
+fn instant(us: i64) -> Result<Timestamp> {
+    DateTime::from_timestamp_micros(us)
+        .ok_or_else(|| Error::storage(BACKEND, format!("instant {us} out of range")))
+}
+
+fn opt_instant(us: Option<i64>) -> Result<Option<Timestamp>> {
+    us.map(instant).transpose()
+}
+
+const SEAT_COLUMNS: &str =
+    "s.id, s.event_id, s.row, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until";
+
+/// A seat row as stored.
+struct RawSeat {
+    id: i64,
+    event: i64,
+    row: i64,
+    number: i64,
+    price_cents: i64,
+    reservation: Option<i64>,
+    held_by: Option<i64>,
+    held_until: Option<i64>,
+}
+
+impl RawSeat {
+    fn from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: r.get(0)?,
+            event: r.get(1)?,
+            row: r.get(2)?,
+            number: r.get(3)?,
+            price_cents: r.get(4)?,
+            reservation: r.get(5)?,
+            held_by: r.get(6)?,
+            held_until: r.get(7)?,
+        })
+    }
+
+    fn into_record(self) -> Result<SeatRecord> {
+        let bad = || Error::storage(BACKEND, format!("seat {} has a bad row or number", self.id));
+        let row = u32::try_from(self.row)
+            .ok()
+            .and_then(Row::from_index)
+            .ok_or_else(bad)?;
+        let number = u32::try_from(self.number).map_err(|_| bad())?;
+        Ok(SeatRecord {
+            seat: Seat {
+                id: SeatId::new(self.id),
+                event: EventId::new(self.event),
+                row,
+                number,
+                price_cents: self.price_cents,
+            },
+            state: SeatState::from_columns(
+                BACKEND,
+                self.reservation.map(ReservationId::new),
+                self.held_by.map(UserId::new),
+                opt_instant(self.held_until)?,
+            )?,
+        })
+    }
+}
+
+/// Runs a seat query and converts every row.
+fn query_seats(
+    conn: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<SeatRecord>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(storage)?;
+    let raw = stmt
+        .query_map(params, RawSeat::from_row)
+        .map_err(storage)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(storage)?;
+    raw.into_iter().map(RawSeat::into_record).collect()
+}
+
+fn require_event(conn: &Connection, event: EventId) -> Result<Event> {
+    let row = conn
+        .prepare_cached("SELECT name, venue, starts_at FROM events WHERE id = ?1")
+        .map_err(storage)?
+        .query_row([event.get()], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .optional()
+        .map_err(storage)?;
+    let Some((name, venue, starts_at)) = row else {
+        return Err(Error::not_found(Entity::Event, event.get()));
+    };
+    Ok(Event {
+        id: event,
+        name,
+        venue,
+        starts_at: instant(starts_at)?,
+    })
+}
+
+fn require_user(conn: &Connection, user: UserId) -> Result<User> {
+    let name: Option<String> = conn
+        .prepare_cached("SELECT username FROM users WHERE id = ?1")
+        .map_err(storage)?
+        .query_row([user.get()], |r| r.get(0))
+        .optional()
+        .map_err(storage)?;
+    let Some(name) = name else {
+        return Err(Error::not_found(Entity::User, user.get()));
+    };
+    Ok(User {
+        id: user,
+        username: Username::new(name)?,
+    })
+}
+
+/// The seat `seat` of `event` as stored (its hold may have ended).
+fn load_seat(conn: &Connection, event: EventId, seat: SeatId) -> Result<SeatRecord> {
+    require_event(conn, event)?;
+    let sql = format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE s.id = ?1 AND s.event_id = ?2");
+    query_seats(conn, &sql, params![seat.get(), event.get()])?
+        .pop()
+        .ok_or_else(|| Error::not_found(Entity::Seat, seat.get()))
+}
+
+fn summaries(
+    conn: &Connection,
+    event: Option<EventId>,
+    now: Timestamp,
+) -> Result<Vec<EventSummary>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT e.id, e.name, e.venue, e.starts_at, COUNT(s.id),
+                    COALESCE(SUM(s.reservation_id IS NULL AND (s.held_until IS NULL OR s.held_until <= ?1)), 0)
+             FROM events e LEFT JOIN seats s ON s.event_id = e.id
+             WHERE ?2 IS NULL OR e.id = ?2
+             GROUP BY e.id ORDER BY e.starts_at, e.id",
+        )
+        .map_err(storage)?;
+    let rows = stmt
+        .query_map(params![micros(now), event.map(EventId::get)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })
+        .map_err(storage)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(storage)?;
+    rows.into_iter()
+        .map(|(id, name, venue, starts_at, total, available)| {
+            let count = |n: i64| {
+                u32::try_from(n).map_err(|_| Error::storage(BACKEND, "a seat count out of range"))
+            };
+            Ok(EventSummary {
+                event: Event {
+                    id: EventId::new(id),
+                    name,
+                    venue,
+                    starts_at: instant(starts_at)?,
+                },
+                total_seats: count(total)?,
+                available_seats: count(available)?,
+            })
+        })
+        .collect()
+}
+
+fn load_reservation(conn: &Connection, id: ReservationId) -> Result<Option<Reservation>> {
+    let head = conn
+        .prepare_cached(
+            "SELECT r.user_id, r.event_id, e.name, r.status, r.total_cents, r.created_at,
+                    r.cancelled_at, r.idempotency_key
+             FROM reservations r JOIN events e ON e.id = r.event_id WHERE r.id = ?1",
+        )
+        .map_err(storage)?
+        .query_row([id.get()], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, i64>(4)?,
+                r.get::<_, i64>(5)?,
+                r.get::<_, Option<i64>>(6)?,
+                r.get::<_, Option<String>>(7)?,
+            ))
+        })
+        .optional()
+        .map_err(storage)?;
+    let Some((user, event, event_name, status, total_cents, created_at, cancelled_at, key)) = head
+    else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT {SEAT_COLUMNS} FROM reservation_seats rs JOIN seats s ON s.id = rs.seat_id
+         WHERE rs.reservation_id = ?1 ORDER BY s.row, s.number"
+    );
+    let seats = query_seats(conn, &sql, [id.get()])?
+        .into_iter()
+        .map(|r| r.seat)
+        .collect();
+    Ok(Some(Reservation {
+        id,
+        user: UserId::new(user),
+        event: EventId::new(event),
+        event_name,
+        seats,
+        status: status
+            .parse::<ReservationStatus>()
+            .map_err(|e| Error::storage(BACKEND, e.to_string()))?,
+        total_cents,
+        created_at: instant(created_at)?,
+        cancelled_at: opt_instant(cancelled_at)?,
+        idempotency_key: key.map(IdempotencyKey::new).transpose()?,
+    }))
+}
+
+fn set_seat_state(tx: &Connection, seat: SeatId, state: SeatState) -> Result<()> {
+    let (reservation, held_by, held_until) = state.to_columns();
+    tx.prepare_cached(
+        "UPDATE seats SET reservation_id = ?2, held_by = ?3, held_until = ?4 WHERE id = ?1",
+    )
+    .map_err(storage)?
+    .execute(params![
+        seat.get(),
+        reservation.map(ReservationId::get),
+        held_by.map(UserId::get),
+        held_until.map(micros),
+    ])
+    .map_err(storage)?;
+    Ok(())
+}
+
+fn reserve_in(
+    tx: &Connection,
+    user: UserId,
+    event: EventId,
+    seat_ids: &[SeatId],
+    key: Option<&IdempotencyKey>,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Reservation> {
+    rules::check_seat_ids(seat_ids, policy)?;
+    let previous = match key {
+        Some(key) => {
+            let id: Option<i64> = tx
+                .prepare_cached(
+                    "SELECT id FROM reservations WHERE user_id = ?1 AND idempotency_key = ?2",
+                )
+                .map_err(storage)?
+                .query_row(params![user.get(), key.as_str()], |r| r.get(0))
+                .optional()
+                .map_err(storage)?;
+            match id {
+                Some(id) => load_reservation(tx, ReservationId::new(id))?,
+                None => None,
+            }
+        }
+        None => None,
+    };
+    if let Some(first) = rules::replay(previous.as_ref(), event, seat_ids, now, policy)? {
+        return Ok(first);
+    }
+
+    require_event(tx, event)?;
+    let sql = format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE s.id = ?1 AND s.event_id = ?2");
+    let mut loaded = Vec::with_capacity(seat_ids.len());
+    for seat in seat_ids {
+        loaded.extend(query_seats(tx, &sql, params![seat.get(), event.get()])?);
+    }
+    if let Some(missing) = seat_ids
+        .iter()
+        .find(|id| !loaded.iter().any(|r| r.seat.id == **id))
+    {
+        return Err(Error::not_found(Entity::Seat, missing.get()));
+    }
+    require_user(tx, user)?;
+    let seats = rules::confirm(event, seat_ids, &loaded, user, now, policy)?;
+
+    if let Some(expired) = previous {
+        tx.prepare_cached("UPDATE reservations SET idempotency_key = NULL WHERE id = ?1")
+            .map_err(storage)?
+            .execute([expired.id.get()])
+            .map_err(storage)?;
+    }
+    let total_cents = rules::total_cents(&seats);
+    tx.prepare_cached(
+        "INSERT INTO reservations (user_id, event_id, status, total_cents, created_at, idempotency_key)
+         VALUES (?1, ?2, 'confirmed', ?3, ?4, ?5)",
+    )
+    .map_err(storage)?
+    .execute(params![
+        user.get(),
+        event.get(),
+        total_cents,
+        micros(now),
+        key.map(IdempotencyKey::as_str)
+    ])
+    .map_err(storage)?;
+    let id = ReservationId::new(tx.last_insert_rowid());
+    for seat in &seats {
+        tx.prepare_cached(
+            "INSERT INTO reservation_seats (reservation_id, seat_id, confirmed) VALUES (?1, ?2, 1)",
+        )
+        .map_err(storage)?
+        .execute(params![id.get(), seat.id.get()])
+        .map_err(storage)?;
+        set_seat_state(tx, seat.id, SeatState::Reserved { reservation: id })?;
+    }
+    load_reservation(tx, id)?.ok_or_else(|| Error::storage(BACKEND, "the new reservation vanished"))
+}
+
+impl BookingStore for SqliteStore {
+    fn policy(&self) -> &Policy {
+        &self.inner.policy
+    }
+
+    async fn create_event(&self, new: NewEvent) -> Result<EventSummary> {
+        new.validate()?;
+        self.write(move |tx, now, _| {
+            tx.prepare_cached("INSERT INTO events (name, venue, starts_at) VALUES (?1, ?2, ?3)")
+                .map_err(storage)?
+                .execute(params![new.name, new.venue, micros(new.starts_at)])
+                .map_err(storage)?;
+            let id = EventId::new(tx.last_insert_rowid());
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO seats (event_id, row, number, price_cents) VALUES (?1, ?2, ?3, ?4)",
+                )
+                .map_err(storage)?;
+            for seat in new.seat_map.seats() {
+                insert
+                    .execute(params![id.get(), seat.row.index(), seat.number, seat.price_cents])
+                    .map_err(storage)?;
+            }
+            summaries(tx, Some(id), now)?
+                .pop()
+                .ok_or_else(|| Error::storage(BACKEND, "the new event vanished"))
+        })
+        .await
+    }
+
+    async fn events(&self) -> Result<Vec<EventSummary>> {
+        self.read(|conn, now| summaries(conn, None, now)).await
+    }
+
+    async fn event(&self, event: EventId) -> Result<EventSummary> {
+        self.read(move |conn, now| {
+            summaries(conn, Some(event), now)?
+                .pop()
+                .ok_or_else(|| Error::not_found(Entity::Event, event.get()))
+        })
+        .await
+    }
+
+    async fn seats(&self, event: EventId) -> Result<Vec<SeatRecord>> {
+        self.seats_in_rows(
+            event,
+            Row::from_index(0).expect("row A")..=Row::from_index(Row::COUNT - 1).expect("row ZZZ"),
+        )
+        .await
+    }
+
+    async fn seats_in_rows(
+        &self,
+        event: EventId,
+        rows: RangeInclusive<Row>,
+    ) -> Result<Vec<SeatRecord>> {
+        self.read(move |conn, now| {
+            require_event(conn, event)?;
+            let sql = format!(
+                "SELECT {SEAT_COLUMNS} FROM seats s
+                 WHERE s.event_id = ?1 AND s.row BETWEEN ?2 AND ?3 ORDER BY s.row, s.number"
+            );
+            let mut seats = query_seats(
+                conn,
+                &sql,
+                params![event.get(), rows.start().index(), rows.end().index()],
+            )?;
+            for record in &mut seats {
+                record.state = record.state.at(now);
+            }
+            Ok(seats)
+        })
+        .await
+    }
+
+    async fn hold(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Hold> {
+        self.write(move |tx, now, policy| {
+            let record = load_seat(tx, event, seat)?;
+            require_user(tx, user)?;
+            let held_elsewhere: i64 = tx
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM seats
+                     WHERE event_id = ?1 AND held_by = ?2 AND held_until > ?3 AND id <> ?4",
+                )
+                .map_err(storage)?
+                .query_row(
+                    params![event.get(), user.get(), micros(now), seat.get()],
+                    |r| r.get(0),
+                )
+                .map_err(storage)?;
+            let held_elsewhere = u32::try_from(held_elsewhere).unwrap_or(u32::MAX);
+            let hold = rules::hold(&record, user, held_elsewhere, now, policy)?;
+            set_seat_state(
+                tx,
+                seat,
+                SeatState::Held {
+                    by: user,
+                    until: hold.until,
+                },
+            )?;
+            Ok(hold)
+        })
+        .await
+    }
+
+    async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<()> {
+        self.write(move |tx, now, _| {
+            let record = load_seat(tx, event, seat)?;
+            rules::release(&record, user, now)?;
+            set_seat_state(tx, seat, SeatState::Available)
+        })
+        .await
+    }
+
+    async fn reserve(
+        &self,
+        user: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Reservation> {
+        let (seat_ids, key) = (seat_ids.to_vec(), key.cloned());
+        self.write(move |tx, now, policy| {
+            reserve_in(tx, user, event, &seat_ids, key.as_ref(), now, policy)
+        })
+        .await
+    }
+
+    async fn reservations(&self, user: UserId) -> Result<Vec<Reservation>> {
+        self.read(move |conn, _| {
+            let ids = conn
+                .prepare_cached(
+                    "SELECT id FROM reservations WHERE user_id = ?1 ORDER BY created_at DESC, id DESC",
+                )
+                .map_err(storage)?
+                .query_map([user.get()], |r| r.get::<_, i64>(0))
+                .map_err(storage)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(storage)?;
+            ids.into_iter()
+                .filter_map(|id| load_reservation(conn, ReservationId::new(id)).transpose())
+                .collect()
+        })
+        .await
+    }
+
+    async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {
+        self.write(move |tx, now, _| {
+            let found = load_reservation(tx, reservation)?
+                .ok_or_else(|| Error::not_found(Entity::Reservation, reservation.get()))?;
+            rules::cancel(&found, user)?;
+            tx.prepare_cached(
+                "UPDATE reservations SET status = 'cancelled', cancelled_at = ?2 WHERE id = ?1",
+            )
+            .map_err(storage)?
+            .execute(params![reservation.get(), micros(now)])
+            .map_err(storage)?;
+            tx.prepare_cached(
+                "UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = ?1",
+            )
+            .map_err(storage)?
+            .execute([reservation.get()])
+            .map_err(storage)?;
+            for seat in &found.seats {
+                set_seat_state(tx, seat.id, SeatState::Available)?;
+            }
+            load_reservation(tx, reservation)?
+                .ok_or_else(|| Error::storage(BACKEND, "the reservation vanished"))
+        })
+        .await
+    }
+}
+
+impl AccountStore for SqliteStore {
+    async fn create_user(&self, username: &Username, password_hash: &str) -> Result<User> {
+        let (username, hash) = (username.clone(), password_hash.to_owned());
+        self.write(move |tx, _, _| {
+            tx.prepare_cached("INSERT INTO users (username, password_hash) VALUES (?1, ?2)")
+                .map_err(storage)?
+                .execute(params![username.as_str(), hash])
+                .map_err(|e| to_core(e, OnUnique::Username(username.as_str())))?;
+            Ok(User {
+                id: UserId::new(tx.last_insert_rowid()),
+                username,
+            })
+        })
+        .await
+    }
+
+    async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
+        let username = username.to_owned();
+        self.read(move |conn, _| {
+            conn.prepare_cached("SELECT id, username, password_hash FROM users WHERE username = ?1")
+                .map_err(storage)?
+                .query_row([&username], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                    ))
+                })
+                .optional()
+                .map_err(storage)?
+                .map(|(id, name, hash)| {
+                    Ok(Credentials {
+                        user: User {
+                            id: UserId::new(id),
+                            username: Username::new(name)?,
+                        },
+                        password_hash: hash,
+                    })
+                })
+                .transpose()
+        })
+        .await
+    }
+
+    async fn user(&self, user: UserId) -> Result<Option<User>> {
+        self.read(move |conn, _| match require_user(conn, user) {
+            Ok(found) => Ok(Some(found)),
+            Err(Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        })
+        .await
+    }
+
+    async fn create_session(&self, id: &SessionId, user: UserId, ttl: Duration) -> Result<Session> {
+        let id = id.clone();
+        self.write(move |tx, now, _| {
+            let found = require_user(tx, user)?;
+            let expires_at = booking_core::add_duration(now, ttl);
+            tx.prepare_cached("INSERT INTO sessions (id, user_id, expires_at) VALUES (?1, ?2, ?3)")
+                .map_err(storage)?
+                .execute(params![id.as_str(), user.get(), micros(expires_at)])
+                .map_err(|e| to_core(e, OnUnique::SessionId))?;
+            Ok(Session {
+                id,
+                user: found,
+                expires_at,
+            })
+        })
+        .await
+    }
+
+    async fn session(&self, id: &SessionId) -> Result<Option<Session>> {
+        let id = id.clone();
+        self.read(move |conn, now| {
+            conn.prepare_cached(
+                "SELECT u.id, u.username, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.id = ?1 AND s.expires_at > ?2",
+            )
+            .map_err(storage)?
+            .query_row(params![id.as_str(), micros(now)], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+            })
+            .optional()
+            .map_err(storage)?
+            .map(|(user, name, expires_at)| {
+                Ok(Session {
+                    id,
+                    user: User {
+                        id: UserId::new(user),
+                        username: Username::new(name)?,
+                    },
+                    expires_at: instant(expires_at)?,
+                })
+            })
+            .transpose()
+        })
+        .await
+    }
+
+    async fn delete_session(&self, id: &SessionId) -> Result<bool> {
+        let id = id.clone();
+        self.write(move |tx, _, _| {
+            let n = tx
+                .prepare_cached("DELETE FROM sessions WHERE id = ?1")
+                .map_err(storage)?
+                .execute([id.as_str()])
+                .map_err(storage)?;
+            Ok(n > 0)
+        })
+        .await
+    }
+
+    async fn delete_expired_sessions(&self) -> Result<u64> {
+        self.write(|tx, now, _| {
+            let n = tx
+                .prepare_cached("DELETE FROM sessions WHERE expires_at <= ?1")
+                .map_err(storage)?
+                .execute([micros(now)])
+                .map_err(storage)?;
+            Ok(u64::try_from(n).unwrap_or(u64::MAX))
+        })
+        .await
+    }
+}
