@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every check the project has: formatting, lints, docs, all tests of every
 # crate (the PostgreSQL ones need a server: see README.md), the examples,
-# and the loom model check. Exits non-zero on the first failure.
+# the browser test (Debian's Chromium, Node.js) and the loom model check.
+# Exits non-zero on the first failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,10 @@ cargo test --workspace
 
 step "examples"
 cargo run --quiet -p examples --example embed_memory >/dev/null
+
+step "browser test (Chromium + playwright-core, against a real booking-server)"
+cargo build --quiet -p booking-http --bin booking-server
+(cd booking-http/tests/browser && npm ci --no-audit --no-fund --loglevel=error && npm test)
 
 step "loom model check (--cfg loom, its own target dir)"
 RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \

@@ -18,6 +18,7 @@ use booking_core::{
     AccountStore, MemoryStore, NewEvent, Policy, SeatMap, Store, SystemClock, Timestamp, Username,
 };
 use booking_http::{AppState, Settings};
+use booking_sqlite::{SqliteOptions, SqliteStore};
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -135,7 +136,8 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+            EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| EnvFilter::new("info,refinery_core=warn")),
         )
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -164,6 +166,14 @@ async fn open_and_run(cli: Cli) -> anyhow::Result<()> {
     let url = cli.store.database_url.clone();
     if url == "memory:" {
         return run(MemoryStore::new(SystemClock, policy), cli).await;
+    }
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        let path = path.strip_prefix("//").unwrap_or(path).to_owned();
+        let options = SqliteOptions::default().with_policy(policy);
+        let store = tokio::task::spawn_blocking(move || SqliteStore::open(path, options))
+            .await
+            .context("the database task failed")??;
+        return run(store, cli).await;
     }
     bail!("unsupported --database-url {url:?}: use sqlite:PATH, postgres://... or memory:")
 }

@@ -53,3 +53,41 @@ mod memory {
 
     api_tests!(Memory);
 }
+
+mod sqlite {
+    use std::path::PathBuf;
+    use std::sync::Once;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use booking_core::testkit::{StoreFactory, TestContext};
+    use booking_sqlite::{SqliteOptions, SqliteStore};
+
+    /// A store on a new SQLite file under cargo's test scratch directory
+    /// (`target/tmp`), which each run of this test binary clears first.
+    struct Sqlite;
+
+    fn scratch() -> PathBuf {
+        static CLEAR: Once = Once::new();
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("api-sqlite");
+        CLEAR.call_once(|| {
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("a scratch directory");
+        });
+        dir
+    }
+
+    impl StoreFactory for Sqlite {
+        type Store = SqliteStore;
+
+        async fn create(&self, ctx: TestContext) -> SqliteStore {
+            static NEXT: AtomicUsize = AtomicUsize::new(0);
+            let file = scratch().join(format!("{}.db", NEXT.fetch_add(1, Ordering::Relaxed)));
+            let options = SqliteOptions::default()
+                .with_clock(ctx.clock)
+                .with_policy(ctx.policy);
+            SqliteStore::open(file, options).expect("open")
+        }
+    }
+
+    api_tests!(Sqlite);
+}
