@@ -33,10 +33,12 @@ pub struct SqliteStore {
 }
 
 struct Inner {
-    writer: Mutex<Connection>,
     /// Idle read-only connections; empty for an in-memory database, whose
-    /// one connection does everything.
+    /// one connection does everything. Declared before `writer` so they
+    /// close first: the last connection to close checkpoints the WAL into
+    /// the database file, which read-only ones cannot.
     readers: Mutex<Vec<Connection>>,
+    writer: Mutex<Connection>,
     reader_returned: Condvar,
     has_readers: bool,
     /// The file, or `None` in memory.
