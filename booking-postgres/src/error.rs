@@ -1,0 +1,82 @@
+//! Errors: [`ConnectError`] when the store cannot start, and the one function
+//! that turns a `tokio_postgres` error into a `booking_core::Error`.
+
+use booking_core::Error;
+use tokio_postgres::error::SqlState;
+
+/// The backend's name in [`Error::Storage`].
+pub const BACKEND: &str = "postgres";
+
+/// Why [`PgStore::connect`](crate::PgStore::connect) failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConnectError {
+    /// The URL is not a PostgreSQL connection string.
+    #[error("bad PostgreSQL URL: {0}")]
+    Url(#[source] tokio_postgres::Error),
+    /// The server could not be reached or refused the connection.
+    #[error("cannot connect to PostgreSQL: {0}")]
+    Connect(#[source] tokio_postgres::Error),
+    /// The pool could not be built.
+    #[error("cannot build the connection pool: {0}")]
+    Pool(String),
+    /// Applying the migrations failed.
+    #[error("cannot migrate the database: {0}")]
+    Migration(#[source] refinery::Error),
+}
+
+/// An operation's failure: a rule's error, or the database's (kept whole so
+/// serialization failures and deadlocks can be retried).
+#[derive(Debug)]
+pub(crate) enum OpError {
+    Core(Error),
+    Db(tokio_postgres::Error),
+}
+
+impl From<Error> for OpError {
+    fn from(e: Error) -> Self {
+        Self::Core(e)
+    }
+}
+
+impl From<tokio_postgres::Error> for OpError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+impl OpError {
+    /// Whether running the transaction again may succeed.
+    pub(crate) fn retryable(&self) -> bool {
+        matches!(self, Self::Db(e) if matches!(
+            e.code(),
+            Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED
+        ))
+    }
+
+    /// The core error: by SQLSTATE, a unique violation on a user name is
+    /// `UsernameTaken` and on a session id `InvalidInput`; anything else
+    /// from the database is a storage failure.
+    pub(crate) fn into_core(self, username: Option<&str>) -> Error {
+        match self {
+            Self::Core(e) => e,
+            Self::Db(e) => {
+                let constraint = e.as_db_error().and_then(|d| d.constraint()).unwrap_or("");
+                if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
+                    match (constraint, username) {
+                        ("users_username_key", Some(name)) => {
+                            return Error::UsernameTaken {
+                                username: name.to_owned(),
+                            };
+                        }
+                        ("sessions_pkey", _) => {
+                            return Error::invalid_input("that session id is already in use");
+                        }
+                        _ => {}
+                    }
+                }
+                Error::storage(BACKEND, e)
+            }
+        }
+    }
+}

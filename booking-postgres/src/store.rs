@@ -1,0 +1,766 @@
+//! [`PgStore`]: the store traits on PostgreSQL.
+//!
+//! Every operation is one transaction on a pooled connection: it locks the
+//! rows it will change with `SELECT ... FOR UPDATE` (the user's row first,
+//! then seats in ascending id order, so two transactions never wait on each
+//! other in a cycle), applies `booking_core::rules` with the transaction's
+//! instant, and writes back. Serialization failures and deadlocks are
+//! retried a bounded number of times; anything else rolls back and
+//! surfaces as a storage error.
+
+use std::ops::RangeInclusive;
+use std::sync::Arc;
+use std::time::Duration;
+
+use booking_core::rules;
+use booking_core::{
+    AccountStore, BookingStore, Clock, Credentials, Entity, Error, Event, EventId, EventSummary,
+    Hold, IdempotencyKey, NewEvent, Policy, Reservation, ReservationId, ReservationStatus, Result,
+    Row, Seat, SeatId, SeatRecord, SeatState, Session, SessionId, Timestamp, User, UserId,
+    Username,
+};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
+use tokio_postgres::NoTls;
+
+use crate::error::{BACKEND, ConnectError, OpError};
+
+refinery::embed_migrations!("migrations");
+
+/// How often a transaction that hit a serialization failure or deadlock is
+/// run again before the error is returned.
+const RETRIES: u32 = 3;
+
+/// A lock id for `pg_advisory_lock`: processes that start at once migrate
+/// one after another.
+const MIGRATION_LOCK: i64 = 0x0062_6f6f_6b69_6e67;
+
+/// Options of [`PgStore::connect`].
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct PgOptions {
+    /// The booking policy.
+    pub policy: Policy,
+    /// A clock to judge holds by instead of the database's (tests inject a
+    /// manual one); `None` (the default): the database's
+    /// `transaction_timestamp()`, one clock for every server process.
+    pub clock: Option<Arc<dyn Clock>>,
+    /// The most connections in the pool (default 16).
+    pub max_connections: Option<usize>,
+}
+
+impl PgOptions {
+    /// These options with `policy`.
+    #[must_use]
+    pub fn with_policy(mut self, policy: Policy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    /// These options with `clock` instead of the database's.
+    #[must_use]
+    pub fn with_clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Some(Arc::new(clock));
+        self
+    }
+}
+
+/// A booking store on PostgreSQL. Clones share the pool.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+    database: Arc<str>,
+    clock: Option<Arc<dyn Clock>>,
+    policy: Policy,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore")
+            .field("policy", &self.policy)
+            .field("clock", &self.clock)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user@host/db`) and
+    /// brings its schema up to date.
+    pub async fn connect(url: &str, options: PgOptions) -> Result<Self, ConnectError> {
+        let config: tokio_postgres::Config = url.parse().map_err(ConnectError::Url)?;
+        {
+            let (mut client, connection) =
+                config.connect(NoTls).await.map_err(ConnectError::Connect)?;
+            let driver = tokio::spawn(connection);
+            client
+                .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+                .await
+                .map_err(ConnectError::Connect)?;
+            let migrated = migrations::runner().run_async(&mut client).await;
+            let _ = client
+                .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+                .await;
+            drop(client);
+            let _ = driver.await;
+            migrated.map_err(ConnectError::Migration)?;
+        }
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(options.max_connections.unwrap_or(16))
+            .build()
+            .map_err(|e| ConnectError::Pool(e.to_string()))?;
+        Ok(Self {
+            pool,
+            database: config.get_dbname().unwrap_or_default().into(),
+            clock: options.clock,
+            policy: options.policy,
+        })
+    }
+
+    /// The name of the database it is connected to.
+    pub fn database(&self) -> &str {
+        &self.database
+    }
+
+    /// The connection pool (for tests and operations tooling).
+    pub fn pool(&self) -> &Pool {
+        &self.pool
+    }
+}
+
+/// Runs `$body` in a transaction (`$tx`, with the instant `$now`), committing
+/// if it returns `Ok`, retrying serialization failures and deadlocks.
+macro_rules! transaction {
+    ($store:expr, $username:expr, |$tx:ident, $now:ident| $body:expr) => {{
+        let mut attempt = 0;
+        loop {
+            let result: Result<_, OpError> = async {
+                let mut client = $store
+                    .pool
+                    .get()
+                    .await
+                    .map_err(|e| Error::storage(BACKEND, e.to_string()))?;
+                let $tx = client.transaction().await?;
+                let $now = $store.now(&$tx).await?;
+                let out = $body;
+                $tx.commit().await?;
+                Ok(out)
+            }
+            .await;
+            match result {
+                Err(e) if e.retryable() && attempt < RETRIES => attempt += 1,
+                other => break other.map_err(|e| e.into_core($username)),
+            }
+        }
+    }};
+}
+
+impl PgStore {
+    async fn now(&self, tx: &Transaction<'_>) -> Result<Timestamp, OpError> {
+        match &self.clock {
+            Some(clock) => Ok(clock.now()),
+            None => Ok(tx
+                .query_one("SELECT transaction_timestamp()", &[])
+                .await?
+                .get(0)),
+        }
+    }
+}
+
+const SEAT_COLUMNS: &str = "s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until";
+
+fn seat_record(row: &tokio_postgres::Row) -> Result<SeatRecord> {
+    let id: i64 = row.get(0);
+    let bad = || Error::storage(BACKEND, format!("seat {id} has a bad row or number"));
+    let row_index: i32 = row.get(2);
+    let number: i32 = row.get(3);
+    Ok(SeatRecord {
+        seat: Seat {
+            id: SeatId::new(id),
+            event: EventId::new(row.get(1)),
+            row: u32::try_from(row_index)
+                .ok()
+                .and_then(Row::from_index)
+                .ok_or_else(bad)?,
+            number: u32::try_from(number).map_err(|_| bad())?,
+            price_cents: row.get(4),
+        },
+        state: SeatState::from_columns(
+            BACKEND,
+            row.get::<_, Option<i64>>(5).map(ReservationId::new),
+            row.get::<_, Option<i64>>(6).map(UserId::new),
+            row.get(7),
+        )?,
+    })
+}
+
+async fn require_event(tx: &Transaction<'_>, event: EventId) -> Result<(), OpError> {
+    let stmt = tx
+        .prepare_cached("SELECT 1 FROM events WHERE id = $1")
+        .await?;
+    if tx.query_opt(&stmt, &[&event.get()]).await?.is_none() {
+        return Err(Error::not_found(Entity::Event, event.get()).into());
+    }
+    Ok(())
+}
+
+/// Locks the user's row (serializing that user's holds and reserves);
+/// `None` if there is no such user.
+async fn lock_user(tx: &Transaction<'_>, user: UserId) -> Result<Option<User>, OpError> {
+    let stmt = tx
+        .prepare_cached("SELECT username FROM users WHERE id = $1 FOR UPDATE")
+        .await?;
+    match tx.query_opt(&stmt, &[&user.get()]).await? {
+        Some(row) => Ok(Some(User {
+            id: user,
+            username: Username::new(row.get::<_, String>(0))?,
+        })),
+        None => Ok(None),
+    }
+}
+
+async fn seats_where(
+    tx: &Transaction<'_>,
+    condition: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<SeatRecord>, OpError> {
+    let sql = format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE {condition}");
+    let stmt = tx.prepare_cached(&sql).await?;
+    let rows = tx.query(&stmt, params).await?;
+    Ok(rows.iter().map(seat_record).collect::<Result<_>>()?)
+}
+
+async fn set_seat_state(
+    tx: &Transaction<'_>,
+    seat: SeatId,
+    state: SeatState,
+) -> Result<(), OpError> {
+    let (reservation, held_by, held_until) = state.to_columns();
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE seats SET reservation_id = $2, held_by = $3, held_until = $4 WHERE id = $1",
+        )
+        .await?;
+    tx.execute(
+        &stmt,
+        &[
+            &seat.get(),
+            &reservation.map(ReservationId::get),
+            &held_by.map(UserId::get),
+            &held_until,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn summaries(
+    tx: &Transaction<'_>,
+    event: Option<EventId>,
+    now: Timestamp,
+) -> Result<Vec<EventSummary>, OpError> {
+    let stmt = tx
+        .prepare_cached(
+            "SELECT e.id, e.name, e.venue, e.starts_at, COUNT(s.id),
+                    COUNT(s.id) FILTER (WHERE s.reservation_id IS NULL
+                                          AND (s.held_until IS NULL OR s.held_until <= $1))
+             FROM events e LEFT JOIN seats s ON s.event_id = e.id
+             WHERE $2::BIGINT IS NULL OR e.id = $2
+             GROUP BY e.id ORDER BY e.starts_at, e.id",
+        )
+        .await?;
+    let rows = tx.query(&stmt, &[&now, &event.map(EventId::get)]).await?;
+    let count =
+        |n: i64| u32::try_from(n).map_err(|_| Error::storage(BACKEND, "a seat count out of range"));
+    rows.iter()
+        .map(|r| {
+            Ok(EventSummary {
+                event: Event {
+                    id: EventId::new(r.get(0)),
+                    name: r.get(1),
+                    venue: r.get(2),
+                    starts_at: r.get(3),
+                },
+                total_seats: count(r.get(4))?,
+                available_seats: count(r.get(5))?,
+            })
+        })
+        .collect()
+}
+
+async fn load_reservation(
+    tx: &Transaction<'_>,
+    id: ReservationId,
+) -> Result<Option<Reservation>, OpError> {
+    let stmt = tx
+        .prepare_cached(
+            "SELECT r.user_id, r.event_id, e.name, r.status, r.total_cents, r.created_at,
+                    r.cancelled_at, r.idempotency_key
+             FROM reservations r JOIN events e ON e.id = r.event_id WHERE r.id = $1",
+        )
+        .await?;
+    let Some(head) = tx.query_opt(&stmt, &[&id.get()]).await? else {
+        return Ok(None);
+    };
+    let seats = seats_where(
+        tx,
+        "s.id IN (SELECT seat_id FROM reservation_seats WHERE reservation_id = $1)
+         ORDER BY s.row_index, s.number",
+        &[&id.get()],
+    )
+    .await?
+    .into_iter()
+    .map(|r| r.seat)
+    .collect();
+    Ok(Some(Reservation {
+        id,
+        user: UserId::new(head.get(0)),
+        event: EventId::new(head.get(1)),
+        event_name: head.get(2),
+        seats,
+        status: head
+            .get::<_, String>(3)
+            .parse::<ReservationStatus>()
+            .map_err(|e| Error::storage(BACKEND, e.to_string()))?,
+        total_cents: head.get(4),
+        created_at: head.get(5),
+        cancelled_at: head.get(6),
+        idempotency_key: head
+            .get::<_, Option<String>>(7)
+            .map(IdempotencyKey::new)
+            .transpose()?,
+    }))
+}
+
+async fn reserve_in(
+    tx: &Transaction<'_>,
+    user: UserId,
+    event: EventId,
+    seat_ids: &[SeatId],
+    key: Option<&IdempotencyKey>,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Reservation, OpError> {
+    rules::check_seat_ids(seat_ids, policy)?;
+    // The user's row first: one reserve per user at a time, so a retried
+    // key sees the first attempt's reservation.
+    let found_user = lock_user(tx, user).await?;
+    let previous = match key {
+        Some(key) => {
+            let stmt = tx
+                .prepare_cached(
+                    "SELECT id FROM reservations WHERE user_id = $1 AND idempotency_key = $2",
+                )
+                .await?;
+            match tx.query_opt(&stmt, &[&user.get(), &key.as_str()]).await? {
+                Some(row) => load_reservation(tx, ReservationId::new(row.get(0))).await?,
+                None => None,
+            }
+        }
+        None => None,
+    };
+    if let Some(first) = rules::replay(previous.as_ref(), event, seat_ids, now, policy)? {
+        return Ok(first);
+    }
+    require_event(tx, event).await?;
+    let ids: Vec<i64> = seat_ids.iter().map(|s| s.get()).collect();
+    let loaded = seats_where(
+        tx,
+        "s.id = ANY($1) AND s.event_id = $2 ORDER BY s.id FOR UPDATE",
+        &[&ids, &event.get()],
+    )
+    .await?;
+    if let Some(missing) = seat_ids
+        .iter()
+        .find(|id| !loaded.iter().any(|r| r.seat.id == **id))
+    {
+        return Err(Error::not_found(Entity::Seat, missing.get()).into());
+    }
+    if found_user.is_none() {
+        return Err(Error::not_found(Entity::User, user.get()).into());
+    }
+    let seats = rules::confirm(event, seat_ids, &loaded, user, now, policy)?;
+
+    if let Some(expired) = previous {
+        let stmt = tx
+            .prepare_cached("UPDATE reservations SET idempotency_key = NULL WHERE id = $1")
+            .await?;
+        tx.execute(&stmt, &[&expired.id.get()]).await?;
+    }
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO reservations (user_id, event_id, status, total_cents, created_at, idempotency_key)
+             VALUES ($1, $2, 'confirmed', $3, $4, $5) RETURNING id",
+        )
+        .await?;
+    let id = ReservationId::new(
+        tx.query_one(
+            &stmt,
+            &[
+                &user.get(),
+                &event.get(),
+                &rules::total_cents(&seats),
+                &now,
+                &key.map(IdempotencyKey::as_str),
+            ],
+        )
+        .await?
+        .get(0),
+    );
+    let link = tx
+        .prepare_cached(
+            "INSERT INTO reservation_seats (reservation_id, seat_id, confirmed) VALUES ($1, $2, TRUE)",
+        )
+        .await?;
+    for seat in &seats {
+        tx.execute(&link, &[&id.get(), &seat.id.get()]).await?;
+        set_seat_state(tx, seat.id, SeatState::Reserved { reservation: id }).await?;
+    }
+    load_reservation(tx, id)
+        .await?
+        .ok_or_else(|| Error::storage(BACKEND, "the new reservation vanished").into())
+}
+
+impl BookingStore for PgStore {
+    fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    async fn create_event(&self, new: NewEvent) -> Result<EventSummary> {
+        new.validate()?;
+        let specs = new.seat_map.seats();
+        let rows: Vec<i32> = specs
+            .iter()
+            .map(|s| i32::try_from(s.row.index()).unwrap_or(i32::MAX))
+            .collect();
+        let numbers: Vec<i32> = specs
+            .iter()
+            .map(|s| i32::try_from(s.number).unwrap_or(i32::MAX))
+            .collect();
+        let prices: Vec<i64> = specs.iter().map(|s| s.price_cents).collect();
+        transaction!(self, None, |tx, now| {
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO events (name, venue, starts_at) VALUES ($1, $2, $3) RETURNING id",
+                )
+                .await?;
+            let id: i64 = tx
+                .query_one(&stmt, &[&new.name, &new.venue, &new.starts_at])
+                .await?
+                .get(0);
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO seats (event_id, row_index, number, price_cents)
+                     SELECT $1, r, n, p FROM UNNEST($2::INTEGER[], $3::INTEGER[], $4::BIGINT[]) AS t (r, n, p)",
+                )
+                .await?;
+            tx.execute(&stmt, &[&id, &rows, &numbers, &prices]).await?;
+            summaries(&tx, Some(EventId::new(id)), now)
+                .await?
+                .pop()
+                .ok_or_else(|| Error::storage(BACKEND, "the new event vanished"))?
+        })
+    }
+
+    async fn events(&self) -> Result<Vec<EventSummary>> {
+        transaction!(self, None, |tx, now| summaries(&tx, None, now).await?)
+    }
+
+    async fn event(&self, event: EventId) -> Result<EventSummary> {
+        transaction!(self, None, |tx, now| {
+            summaries(&tx, Some(event), now)
+                .await?
+                .pop()
+                .ok_or_else(|| Error::not_found(Entity::Event, event.get()))?
+        })
+    }
+
+    async fn seats(&self, event: EventId) -> Result<Vec<SeatRecord>> {
+        let all =
+            Row::from_index(0).expect("row A")..=Row::from_index(Row::COUNT - 1).expect("row ZZZ");
+        self.seats_in_rows(event, all).await
+    }
+
+    async fn seats_in_rows(
+        &self,
+        event: EventId,
+        rows: RangeInclusive<Row>,
+    ) -> Result<Vec<SeatRecord>> {
+        let (first, last) = (
+            i32::try_from(rows.start().index()).unwrap_or(i32::MAX),
+            i32::try_from(rows.end().index()).unwrap_or(i32::MAX),
+        );
+        transaction!(self, None, |tx, now| {
+            require_event(&tx, event).await?;
+            let mut seats = seats_where(
+                &tx,
+                "s.event_id = $1 AND s.row_index BETWEEN $2 AND $3 ORDER BY s.row_index, s.number",
+                &[&event.get(), &first, &last],
+            )
+            .await?;
+            for record in &mut seats {
+                record.state = record.state.at(now);
+            }
+            seats
+        })
+    }
+
+    async fn hold(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Hold> {
+        let policy = &self.policy;
+        transaction!(self, None, |tx, now| {
+            require_event(&tx, event).await?;
+            let exists = seats_where(
+                &tx,
+                "s.id = $1 AND s.event_id = $2",
+                &[&seat.get(), &event.get()],
+            )
+            .await?;
+            if exists.is_empty() {
+                return Err(Error::not_found(Entity::Seat, seat.get()).into());
+            }
+            if lock_user(&tx, user).await?.is_none() {
+                return Err(Error::not_found(Entity::User, user.get()).into());
+            }
+            let record = seats_where(&tx, "s.id = $1 FOR UPDATE", &[&seat.get()])
+                .await?
+                .pop()
+                .ok_or_else(|| Error::not_found(Entity::Seat, seat.get()))?;
+            let stmt = tx
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM seats
+                     WHERE event_id = $1 AND held_by = $2 AND held_until > $3 AND id <> $4",
+                )
+                .await?;
+            let held: i64 = tx
+                .query_one(&stmt, &[&event.get(), &user.get(), &now, &seat.get()])
+                .await?
+                .get(0);
+            let taken = rules::hold(
+                &record,
+                user,
+                u32::try_from(held).unwrap_or(u32::MAX),
+                now,
+                policy,
+            )?;
+            set_seat_state(
+                &tx,
+                seat,
+                SeatState::Held {
+                    by: user,
+                    until: taken.until,
+                },
+            )
+            .await?;
+            taken
+        })
+    }
+
+    async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<()> {
+        transaction!(self, None, |tx, now| {
+            require_event(&tx, event).await?;
+            let record = seats_where(
+                &tx,
+                "s.id = $1 AND s.event_id = $2 FOR UPDATE",
+                &[&seat.get(), &event.get()],
+            )
+            .await?
+            .pop()
+            .ok_or_else(|| Error::not_found(Entity::Seat, seat.get()))?;
+            rules::release(&record, user, now)?;
+            set_seat_state(&tx, seat, SeatState::Available).await?;
+        })
+    }
+
+    async fn reserve(
+        &self,
+        user: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        key: Option<&IdempotencyKey>,
+    ) -> Result<Reservation> {
+        let policy = &self.policy;
+        transaction!(self, None, |tx, now| {
+            reserve_in(&tx, user, event, seat_ids, key, now, policy).await?
+        })
+    }
+
+    async fn reservations(&self, user: UserId) -> Result<Vec<Reservation>> {
+        transaction!(self, None, |tx, _now| {
+            let stmt = tx
+                .prepare_cached(
+                    "SELECT id FROM reservations WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
+                )
+                .await?;
+            let ids: Vec<i64> = tx
+                .query(&stmt, &[&user.get()])
+                .await?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            let mut found = Vec::with_capacity(ids.len());
+            for id in ids {
+                found.extend(load_reservation(&tx, ReservationId::new(id)).await?);
+            }
+            found
+        })
+    }
+
+    async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {
+        transaction!(self, None, |tx, now| {
+            let stmt = tx
+                .prepare_cached("SELECT 1 FROM reservations WHERE id = $1 FOR UPDATE")
+                .await?;
+            tx.query_opt(&stmt, &[&reservation.get()]).await?;
+            let found = load_reservation(&tx, reservation)
+                .await?
+                .ok_or_else(|| Error::not_found(Entity::Reservation, reservation.get()))?;
+            rules::cancel(&found, user)?;
+            let ids: Vec<i64> = found.seats.iter().map(|s| s.id.get()).collect();
+            seats_where(&tx, "s.id = ANY($1) ORDER BY s.id FOR UPDATE", &[&ids]).await?;
+            let stmt = tx
+                .prepare_cached(
+                    "UPDATE reservations SET status = 'cancelled', cancelled_at = $2 WHERE id = $1",
+                )
+                .await?;
+            tx.execute(&stmt, &[&reservation.get(), &now]).await?;
+            let stmt = tx
+                .prepare_cached(
+                    "UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = $1",
+                )
+                .await?;
+            tx.execute(&stmt, &[&reservation.get()]).await?;
+            for seat in &found.seats {
+                set_seat_state(&tx, seat.id, SeatState::Available).await?;
+            }
+            load_reservation(&tx, reservation)
+                .await?
+                .ok_or_else(|| Error::storage(BACKEND, "the reservation vanished"))?
+        })
+    }
+}
+
+impl AccountStore for PgStore {
+    async fn create_user(&self, username: &Username, password_hash: &str) -> Result<User> {
+        transaction!(self, Some(username.as_str()), |tx, _now| {
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO users (username, password_hash) VALUES ($1, $2) RETURNING id",
+                )
+                .await?;
+            let id: i64 = tx
+                .query_one(&stmt, &[&username.as_str(), &password_hash])
+                .await?
+                .get(0);
+            User {
+                id: UserId::new(id),
+                username: username.clone(),
+            }
+        })
+    }
+
+    async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
+        transaction!(self, None, |tx, _now| {
+            let stmt = tx
+                .prepare_cached("SELECT id, password_hash FROM users WHERE username = $1")
+                .await?;
+            match tx.query_opt(&stmt, &[&username]).await? {
+                Some(row) => Some(Credentials {
+                    user: User {
+                        id: UserId::new(row.get(0)),
+                        username: Username::new(username)?,
+                    },
+                    password_hash: row.get(1),
+                }),
+                None => None,
+            }
+        })
+    }
+
+    async fn user(&self, user: UserId) -> Result<Option<User>> {
+        transaction!(self, None, |tx, _now| {
+            let stmt = tx
+                .prepare_cached("SELECT username FROM users WHERE id = $1")
+                .await?;
+            match tx.query_opt(&stmt, &[&user.get()]).await? {
+                Some(row) => Some(User {
+                    id: user,
+                    username: Username::new(row.get::<_, String>(0))?,
+                }),
+                None => None,
+            }
+        })
+    }
+
+    async fn create_session(&self, id: &SessionId, user: UserId, ttl: Duration) -> Result<Session> {
+        transaction!(self, None, |tx, now| {
+            let stmt = tx
+                .prepare_cached("SELECT username FROM users WHERE id = $1")
+                .await?;
+            let Some(row) = tx.query_opt(&stmt, &[&user.get()]).await? else {
+                return Err(Error::not_found(Entity::User, user.get()).into());
+            };
+            let found = User {
+                id: user,
+                username: Username::new(row.get::<_, String>(0))?,
+            };
+            let expires_at = booking_core::add_duration(now, ttl);
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, $3)",
+                )
+                .await?;
+            tx.execute(&stmt, &[&id.as_str(), &user.get(), &expires_at])
+                .await?;
+            Session {
+                id: id.clone(),
+                user: found,
+                expires_at,
+            }
+        })
+    }
+
+    async fn session(&self, id: &SessionId) -> Result<Option<Session>> {
+        transaction!(self, None, |tx, now| {
+            let stmt = tx
+                .prepare_cached(
+                    "SELECT u.id, u.username, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE s.id = $1 AND s.expires_at > $2",
+                )
+                .await?;
+            match tx.query_opt(&stmt, &[&id.as_str(), &now]).await? {
+                Some(row) => Some(Session {
+                    id: id.clone(),
+                    user: User {
+                        id: UserId::new(row.get(0)),
+                        username: Username::new(row.get::<_, String>(1))?,
+                    },
+                    expires_at: row.get(2),
+                }),
+                None => None,
+            }
+        })
+    }
+
+    async fn delete_session(&self, id: &SessionId) -> Result<bool> {
+        transaction!(self, None, |tx, _now| {
+            let stmt = tx
+                .prepare_cached("DELETE FROM sessions WHERE id = $1")
+                .await?;
+            tx.execute(&stmt, &[&id.as_str()]).await? > 0
+        })
+    }
+
+    async fn delete_expired_sessions(&self) -> Result<u64> {
+        transaction!(self, None, |tx, now| {
+            let stmt = tx
+                .prepare_cached("DELETE FROM sessions WHERE expires_at <= $1")
+                .await?;
+            tx.execute(&stmt, &[&now]).await?
+        })
+    }
+}

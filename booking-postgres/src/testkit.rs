@@ -1,0 +1,89 @@
+//! A fresh PostgreSQL database per test (feature `testkit`).
+//!
+//! The server comes from `BOOKING_PG_URL` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`). When no server answers,
+//! [`TestDatabase::create`] panics with how to start one: tests never skip.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tokio_postgres::NoTls;
+
+/// The server URL tests use.
+pub fn server_url() -> String {
+    std::env::var("BOOKING_PG_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// A uniquely named database on the test server; drop it with
+/// [`TestDatabase::drop_database`].
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// Its name.
+    pub name: String,
+    /// A URL to connect to it.
+    pub url: String,
+}
+
+async fn admin() -> tokio_postgres::Client {
+    let url = server_url();
+    let (client, connection) = match tokio_postgres::connect(&url, NoTls).await {
+        Ok(pair) => pair,
+        Err(e) => panic!(
+            "no PostgreSQL server answers at {url} ({e}). Start one \
+             (Debian: apt-get install postgresql && pg_ctlcluster --skip-systemctl-redirect \
+             $(ls /etc/postgresql) main start) or point BOOKING_PG_URL at one."
+        ),
+    };
+    tokio::spawn(connection);
+    client
+}
+
+impl TestDatabase {
+    /// Creates a new, empty database.
+    ///
+    /// # Panics
+    ///
+    /// When no server answers, or it refuses to create a database.
+    pub async fn create() -> Self {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "booking_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let admin = admin().await;
+        // Separately: a batch would run as one transaction, which these refuse.
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .expect("drop a leftover test database");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create a test database");
+        let server = server_url();
+        let base = server
+            .rsplit_once('/')
+            .map_or(server.as_str(), |(base, _)| base);
+        Self {
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+
+    /// Drops the database (closing its connections).
+    ///
+    /// # Panics
+    ///
+    /// When the server refuses.
+    pub async fn drop_database(self) {
+        admin()
+            .await
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .await
+            .expect("drop a test database");
+    }
+}
