@@ -18,6 +18,7 @@ use booking_core::{
     AccountStore, MemoryStore, NewEvent, Policy, SeatMap, Store, SystemClock, Timestamp, Username,
 };
 use booking_http::{AppState, Settings};
+use booking_postgres::{PgOptions, PgStore};
 use booking_sqlite::{SqliteOptions, SqliteStore};
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -173,6 +174,12 @@ async fn open_and_run(cli: Cli) -> anyhow::Result<()> {
         let store = tokio::task::spawn_blocking(move || SqliteStore::open(path, options))
             .await
             .context("the database task failed")??;
+        return run(store, cli).await;
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        let store = PgStore::connect(&url, PgOptions::default().with_policy(policy))
+            .await
+            .context("cannot open the PostgreSQL database")?;
         return run(store, cli).await;
     }
     bail!("unsupported --database-url {url:?}: use sqlite:PATH, postgres://... or memory:")

@@ -4,7 +4,7 @@
 //! `postgres://postgres@127.0.0.1:5432/postgres`). When no server answers,
 //! [`TestDatabase::create`] panics with how to start one: tests never skip.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tokio_postgres::NoTls;
 
@@ -46,6 +46,10 @@ impl TestDatabase {
     /// When no server answers, or it refuses to create a database.
     pub async fn create() -> Self {
         static NEXT: AtomicUsize = AtomicUsize::new(0);
+        static SWEPT: AtomicBool = AtomicBool::new(false);
+        if !SWEPT.swap(true, Ordering::SeqCst) {
+            drop_leftovers().await;
+        }
         let name = format!(
             "booking_test_{}_{}",
             std::process::id(),
@@ -85,5 +89,31 @@ impl TestDatabase {
             ))
             .await
             .expect("drop a test database");
+    }
+}
+
+/// Drops test databases left by test processes that are gone (a failed
+/// test keeps its database for inspection until then; so does a harness
+/// that never disposes of its stores).
+async fn drop_leftovers() {
+    let admin = admin().await;
+    let names: Vec<String> = admin
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'booking\\_test\\_%'",
+            &[],
+        )
+        .await
+        .expect("list test databases")
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for name in names {
+        let pid = name.split('_').nth(2).and_then(|p| p.parse::<u32>().ok());
+        let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            let _ = admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+        }
     }
 }

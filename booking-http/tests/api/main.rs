@@ -91,3 +91,37 @@ mod sqlite {
 
     api_tests!(Sqlite);
 }
+
+mod postgres {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
+
+    use booking_core::testkit::{StoreFactory, TestContext};
+    use booking_postgres::testkit::TestDatabase;
+    use booking_postgres::{PgOptions, PgStore};
+
+    /// A store on a fresh PostgreSQL database. The harness does not dispose
+    /// of stores, so the databases are dropped when this test binary starts
+    /// its next run (each name carries the process id).
+    #[derive(Default)]
+    struct Postgres {
+        databases: Mutex<HashMap<String, TestDatabase>>,
+    }
+
+    impl StoreFactory for Postgres {
+        type Store = PgStore;
+
+        async fn create(&self, ctx: TestContext) -> PgStore {
+            let db = TestDatabase::create().await;
+            let options = PgOptions::default()
+                .with_clock(ctx.clock)
+                .with_policy(ctx.policy);
+            let store = PgStore::connect(&db.url, options).await.expect("connect");
+            let mut databases = self.databases.lock().unwrap();
+            databases.insert(store.database().to_owned(), db);
+            store
+        }
+    }
+
+    api_tests!(Postgres::default());
+}
