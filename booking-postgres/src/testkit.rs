@@ -117,3 +117,64 @@ async fn drop_leftovers() {
         }
     }
 }
+
+/// Each query lists rows that break one of the API's invariants.
+const VIOLATIONS: [(&str, &str); 5] = [
+    (
+        "1: a seat in two confirmed reservations",
+        "SELECT seat_id FROM reservation_seats WHERE confirmed
+         GROUP BY seat_id HAVING COUNT(*) > 1",
+    ),
+    (
+        "2: a confirmed reservation's seat not reserved by it, or of another event",
+        "SELECT rs.seat_id FROM reservation_seats rs
+         JOIN reservations r ON r.id = rs.reservation_id JOIN seats s ON s.id = rs.seat_id
+         WHERE r.status = 'confirmed'
+           AND (s.reservation_id IS DISTINCT FROM r.id OR s.event_id <> r.event_id
+                OR rs.confirmed IS NOT TRUE)",
+    ),
+    (
+        "2: a reserved seat whose reservation is not confirmed or does not list it",
+        "SELECT s.id FROM seats s
+         LEFT JOIN reservations r ON r.id = s.reservation_id
+         LEFT JOIN reservation_seats rs ON rs.reservation_id = s.reservation_id AND rs.seat_id = s.id
+         WHERE s.reservation_id IS NOT NULL
+           AND (r.status IS DISTINCT FROM 'confirmed' OR rs.seat_id IS NULL)",
+    ),
+    (
+        "4: a cancelled reservation still holding a seat",
+        "SELECT rs.seat_id FROM reservation_seats rs JOIN reservations r ON r.id = rs.reservation_id
+         WHERE r.status = 'cancelled' AND rs.confirmed IS NOT NULL",
+    ),
+    (
+        "4: a reservation without seats, or whose total is not its seats' sum",
+        "SELECT r.id FROM reservations r
+         LEFT JOIN reservation_seats rs ON rs.reservation_id = r.id
+         LEFT JOIN seats s ON s.id = rs.seat_id
+         GROUP BY r.id HAVING COUNT(s.id) = 0 OR SUM(s.price_cents) <> MIN(r.total_cents)",
+    ),
+];
+
+/// Checks the API's invariants with SQL straight on the database at `url`,
+/// apart from the store's code.
+///
+/// # Panics
+///
+/// Naming the first invariant that does not hold, or when the database
+/// cannot be read.
+pub async fn assert_invariants(url: &str) {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .expect("connect to check invariants");
+    tokio::spawn(connection);
+    for (what, sql) in VIOLATIONS {
+        let bad: Vec<i64> = client
+            .query(sql, &[])
+            .await
+            .expect(what)
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert!(bad.is_empty(), "invariant {what}: {bad:?}");
+    }
+}
