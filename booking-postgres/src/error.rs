@@ -54,6 +54,15 @@ impl OpError {
         ))
     }
 
+    /// Whether the connection it happened on is unusable (closed, or the
+    /// server ended it: SQLSTATE classes 08 and 57P), so the pool must not
+    /// hand it out again.
+    pub(crate) fn connection_broken(&self) -> bool {
+        matches!(self, Self::Db(e) if e.is_closed() || e.code().is_some_and(|c| {
+            c.code().starts_with("08") || c.code().starts_with("57P")
+        }))
+    }
+
     /// The core error: by SQLSTATE, a unique violation on a user name is
     /// `UsernameTaken` and on a session id `InvalidInput`; anything else
     /// from the database is a storage failure.

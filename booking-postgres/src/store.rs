@@ -139,12 +139,11 @@ macro_rules! transaction {
     ($store:expr, $username:expr, |$tx:ident, $now:ident| $body:expr) => {{
         let mut attempt = 0;
         loop {
+            let mut client = match $store.pool.get().await {
+                Ok(client) => client,
+                Err(e) => break Err(Error::storage(BACKEND, e.to_string())),
+            };
             let result: Result<_, OpError> = async {
-                let mut client = $store
-                    .pool
-                    .get()
-                    .await
-                    .map_err(|e| Error::storage(BACKEND, e.to_string()))?;
                 let $tx = client.transaction().await?;
                 let $now = $store.now(&$tx).await?;
                 let out = $body;
@@ -152,6 +151,10 @@ macro_rules! transaction {
                 Ok(out)
             }
             .await;
+            if result.as_ref().is_err_and(OpError::connection_broken) {
+                // Never hand this connection out again.
+                drop(deadpool_postgres::Object::take(client));
+            }
             match result {
                 Err(e) if e.retryable() && attempt < RETRIES => attempt += 1,
                 other => break other.map_err(|e| e.into_core($username)),

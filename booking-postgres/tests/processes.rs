@@ -1,0 +1,167 @@
+//! Two independent stores (two pools, as two server processes have) on one
+//! database, judging time by the database's clock: races and a storm, with
+//! the invariants checked in SQL afterwards.
+
+use std::sync::Arc;
+
+use booking_core::{AccountStore, BookingStore, Error, NewEvent, SeatState, UserId, Username};
+use booking_postgres::testkit::{TestDatabase, assert_invariants};
+use booking_postgres::{PgOptions, PgStore};
+
+struct Setup {
+    db: TestDatabase,
+    stores: [Arc<PgStore>; 2],
+    event: booking_core::EventId,
+    seats: Vec<booking_core::SeatId>,
+    users: Vec<UserId>,
+}
+
+async fn setup(users: usize, seat_map: &str) -> Setup {
+    let db = TestDatabase::create().await;
+    let a = PgStore::connect(&db.url, PgOptions::default())
+        .await
+        .unwrap();
+    let b = PgStore::connect(&db.url, PgOptions::default())
+        .await
+        .unwrap();
+    let event = a
+        .create_event(NewEvent {
+            name: "Race".into(),
+            venue: "Hall".into(),
+            starts_at: chrono::Utc::now(),
+            seat_map: seat_map.parse().unwrap(),
+        })
+        .await
+        .unwrap()
+        .event
+        .id;
+    let seats = b
+        .seats(event)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.seat.id)
+        .collect();
+    let mut ids = Vec::new();
+    for i in 0..users {
+        let name = Username::new(format!("user{i}")).unwrap();
+        ids.push(a.create_user(&name, "hash").await.unwrap().id);
+    }
+    Setup {
+        db,
+        stores: [Arc::new(a), Arc::new(b)],
+        event,
+        seats,
+        users: ids,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_stores_one_winner_per_seat() {
+    let s = setup(16, "A:1-6:1000").await;
+    for &seat in &s.seats {
+        let tasks: Vec<_> = s
+            .users
+            .iter()
+            .enumerate()
+            .map(|(i, &user)| {
+                let store = Arc::clone(&s.stores[i % 2]);
+                let event = s.event;
+                tokio::spawn(async move { (user, store.hold(user, event, seat).await) })
+            })
+            .collect();
+        let mut winners = Vec::new();
+        for task in tasks {
+            match task.await.unwrap() {
+                (user, Ok(_)) => winners.push(user),
+                (_, Err(Error::SeatLocked(_))) => {}
+                (_, Err(e)) => panic!("unexpected {e:?}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "seat {seat}: {winners:?}");
+        // The winner reserves through the other store.
+        let other = &s.stores[1];
+        other
+            .reserve(winners[0], s.event, &[seat], None)
+            .await
+            .unwrap();
+    }
+    let reserved = s.stores[0]
+        .seats(s.event)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| matches!(r.state, SeatState::Reserved { .. }))
+        .count();
+    assert_eq!(reserved, s.seats.len());
+    assert_invariants(&s.db.url).await;
+    drop(s.stores);
+    s.db.drop_database().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn storm_across_two_stores_keeps_the_invariants() {
+    let s = setup(12, "A-B:1-6:2500").await;
+    let tasks: Vec<_> = s
+        .users
+        .iter()
+        .enumerate()
+        .map(|(i, &user)| {
+            let stores = s.stores.clone();
+            let (event, seats) = (s.event, s.seats.clone());
+            tokio::spawn(async move {
+                let mut rng = 0x9E37_79B9_7F4A_7C15_u64 ^ (i as u64 + 1);
+                let mut next = move |n: usize| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    usize::try_from(rng % n as u64).unwrap()
+                };
+                let mut made = Vec::new();
+                for _ in 0..60 {
+                    let store = &stores[next(2)];
+                    let seat = seats[next(seats.len())];
+                    let outcome = match next(8) {
+                        0..=3 => store.hold(user, event, seat).await.map(drop),
+                        4 => store.release(user, event, seat).await,
+                        5 | 6 => {
+                            let mine: Vec<_> = store
+                                .seats(event)
+                                .await
+                                .unwrap()
+                                .into_iter()
+                                .filter(
+                                    |r| matches!(r.state, SeatState::Held { by, .. } if by == user),
+                                )
+                                .map(|r| r.seat.id)
+                                .collect();
+                            let ask = if mine.is_empty() { vec![seat] } else { mine };
+                            store
+                                .reserve(user, event, &ask, None)
+                                .await
+                                .map(|r| made.push(r.id))
+                        }
+                        _ => match made.pop() {
+                            Some(id) => store.cancel(user, id).await.map(drop),
+                            None => Ok(()),
+                        },
+                    };
+                    match outcome {
+                        Ok(()) | Err(Error::HoldLimit { .. }) => {}
+                        Err(e) if e.conflicts().is_some() => {}
+                        Err(e) => panic!("unexpected {e:?}"),
+                    }
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    booking_core::testkit::check_invariants(&*s.stores[0], s.event, &s.users)
+        .await
+        .unwrap();
+    assert_invariants(&s.db.url).await;
+    drop(s.stores);
+    s.db.drop_database().await;
+}
