@@ -78,18 +78,26 @@ pub async fn stream<S: Store>(
     let changes = watch.changes.subscribe();
     let viewer = user.id;
     let first = stream::once(ready(Ok(message(&first, viewer))));
-    // The stream owns the watch: the watcher runs while any stream does.
-    let rest = stream::unfold((changes, watch), move |(mut changes, watch)| async move {
-        let batch = match changes.recv().await {
-            Ok(batch) => batch,
-            Err(broadcast::error::RecvError::Lagged(_)) => Changes {
-                seats: watch.latest(),
-                full: true,
-            },
-            Err(broadcast::error::RecvError::Closed) => return None,
-        };
-        Some((Ok(message(&batch, viewer)), (changes, watch)))
-    });
+    // The stream owns the watch: the watcher runs while any stream does. It
+    // ends when the server shuts down.
+    let rest = stream::unfold(
+        (changes, watch, state),
+        move |(mut changes, watch, state)| async move {
+            let received = tokio::select! {
+                received = changes.recv() => received,
+                () = state.shutting_down() => return None,
+            };
+            let batch = match received {
+                Ok(batch) => batch,
+                Err(broadcast::error::RecvError::Lagged(_)) => Changes {
+                    seats: watch.latest(),
+                    full: true,
+                },
+                Err(broadcast::error::RecvError::Closed) => return None,
+            };
+            Some((Ok(message(&batch, viewer)), (changes, watch, state)))
+        },
+    );
     Ok(Sse::new(first.chain(rest)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

@@ -243,6 +243,7 @@ async fn serve<S: Store>(store: S, args: ServeArgs) -> anyhow::Result<()> {
     };
     let state = AppState::new(store, settings);
     tokio::spawn(purge_expired_sessions(std::sync::Arc::clone(&state)));
+    let stopping = std::sync::Arc::clone(&state);
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
@@ -254,7 +255,11 @@ async fn serve<S: Store>(store: S, args: ServeArgs) -> anyhow::Result<()> {
         listener,
         booking_http::app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown_signal())
+    .with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        // End the live streams, or the shutdown would wait on them forever.
+        stopping.shut_down();
+    })
     .await
     .context("the server failed")?;
     tracing::info!("booking-server stopped");

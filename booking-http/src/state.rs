@@ -51,6 +51,8 @@ pub struct AppState<S> {
     pub throttle: LoginThrottle,
     /// The live seat-change watchers.
     pub watchers: Watchers,
+    /// Set once the server is shutting down: open streams end then.
+    shutting_down: tokio::sync::watch::Sender<bool>,
 }
 
 impl<S: Store> AppState<S> {
@@ -61,6 +63,21 @@ impl<S: Store> AppState<S> {
             settings,
             throttle: LoginThrottle::default(),
             watchers: Watchers::default(),
+            shutting_down: tokio::sync::watch::Sender::new(false),
         })
+    }
+}
+
+impl<S> AppState<S> {
+    /// Starts the shutdown: every open seat-change stream ends, so a
+    /// graceful shutdown does not wait on them forever.
+    pub fn shut_down(&self) {
+        self.shutting_down.send_replace(true);
+    }
+
+    /// Resolves once [`AppState::shut_down`] was called.
+    pub async fn shutting_down(&self) {
+        let mut flag = self.shutting_down.subscribe();
+        let _ = flag.wait_for(|down| *down).await;
     }
 }
