@@ -266,3 +266,32 @@ async fn check_through_api(clients: &[Arc<Client>], servers: &[Server], event: i
         }
     }
 }
+
+/// When the database goes away, the server answers 503
+/// `storage_unavailable` as JSON (health included), never a 500 or a hang,
+/// and shows no internals.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_database_is_503_json() {
+    let db = TestDatabase::create().await;
+    let server = start(&db.url);
+    let client = Client::new();
+    let (status, _) = client.send(&server, None, "/api/health/").await;
+    assert_eq!(status, StatusCode::OK);
+    // The health answer brought the CSRF cookie.
+    let body = json!({"username": "alice", "password": "a long password"});
+    let (status, _) = client.send(&server, Some(body), "/api/register/").await;
+    assert_eq!(status, StatusCode::CREATED);
+
+    db.drop_database().await;
+    for path in ["/api/health/", "/api/events/", "/api/me/"] {
+        let (status, answer) = client.send(&server, None, path).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{path}: {answer}");
+        assert_eq!(answer["code"], "storage_unavailable", "{path}");
+        assert_eq!(answer["success"], false);
+        let text = answer["error"].as_str().unwrap();
+        assert!(
+            !text.contains("postgres") && !text.contains("database"),
+            "{text}"
+        );
+    }
+}
