@@ -102,62 +102,7 @@ async fn two_stores_one_winner_per_seat() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn storm_across_two_stores_keeps_the_invariants() {
     let s = setup(12, "A-B:1-6:2500").await;
-    let tasks: Vec<_> = s
-        .users
-        .iter()
-        .enumerate()
-        .map(|(i, &user)| {
-            let stores = s.stores.clone();
-            let (event, seats) = (s.event, s.seats.clone());
-            tokio::spawn(async move {
-                let mut rng = 0x9E37_79B9_7F4A_7C15_u64 ^ (i as u64 + 1);
-                let mut next = move |n: usize| {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    usize::try_from(rng % n as u64).unwrap()
-                };
-                let mut made = Vec::new();
-                for _ in 0..60 {
-                    let store = &stores[next(2)];
-                    let seat = seats[next(seats.len())];
-                    let outcome = match next(8) {
-                        0..=3 => store.hold(user, event, seat).await.map(drop),
-                        4 => store.release(user, event, seat).await,
-                        5 | 6 => {
-                            let mine: Vec<_> = store
-                                .seats(event)
-                                .await
-                                .unwrap()
-                                .into_iter()
-                                .filter(
-                                    |r| matches!(r.state, SeatState::Held { by, .. } if by == user),
-                                )
-                                .map(|r| r.seat.id)
-                                .collect();
-                            let ask = if mine.is_empty() { vec![seat] } else { mine };
-                            store
-                                .reserve(user, event, &ask, None)
-                                .await
-                                .map(|r| made.push(r.id))
-                        }
-                        _ => match made.pop() {
-                            Some(id) => store.cancel(user, id).await.map(drop),
-                            None => Ok(()),
-                        },
-                    };
-                    match outcome {
-                        Ok(()) | Err(Error::HoldLimit { .. }) => {}
-                        Err(e) if e.conflicts().is_some() => {}
-                        Err(e) => panic!("unexpected {e:?}"),
-                    }
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
+    booking_core::testkit::storm(&s.stores, s.event, &s.users, 60, None).await;
     booking_core::testkit::check_invariants(&*s.stores[0], s.event, &s.users)
         .await
         .unwrap();

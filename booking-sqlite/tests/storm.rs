@@ -5,15 +5,12 @@
 mod common;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use booking_core::testkit::check_invariants;
-use booking_core::{
-    AccountStore, BookingStore, Clock, Error, ManualClock, NewEvent, Policy, SeatState, Username,
-};
+use booking_core::testkit::{check_invariants, storm};
+use booking_core::{AccountStore, BookingStore, Clock, ManualClock, NewEvent, Policy, Username};
 use booking_sqlite::{SqliteOptions, SqliteStore};
 
-const TASKS: u64 = 16;
+const TASKS: usize = 16;
 const OPS: usize = 250;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -36,76 +33,12 @@ async fn storm_keeps_the_invariants_on_the_file() {
         .unwrap()
         .event
         .id;
-    let seats: Vec<_> = store
-        .seats(event)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.seat.id)
-        .collect();
     let mut users = Vec::new();
     for i in 0..TASKS {
         let name = Username::new(format!("storm{i}")).unwrap();
         users.push(store.create_user(&name, "hash").await.unwrap().id);
     }
-
-    let tasks: Vec<_> = users
-        .iter()
-        .zip(1..)
-        .map(|(&user, seed)| {
-            let (store, seats, clock) = (Arc::clone(&store), seats.clone(), clock.clone());
-            tokio::spawn(async move {
-                let mut rng = 0x9E37_79B9_7F4A_7C15_u64 ^ seed;
-                let mut next = move |n: usize| {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    usize::try_from(rng % n as u64).unwrap()
-                };
-                let mut confirmed = Vec::new();
-                for _ in 0..OPS {
-                    let seat = seats[next(seats.len())];
-                    let outcome = match next(10) {
-                        0..=3 => store.hold(user, event, seat).await.map(drop),
-                        4 => store.release(user, event, seat).await,
-                        5..=7 => {
-                            let mine: Vec<_> = store
-                                .seats(event)
-                                .await
-                                .unwrap()
-                                .into_iter()
-                                .filter(
-                                    |r| matches!(r.state, SeatState::Held { by, .. } if by == user),
-                                )
-                                .map(|r| r.seat.id)
-                                .collect();
-                            let ask = if mine.is_empty() { vec![seat] } else { mine };
-                            store
-                                .reserve(user, event, &ask, None)
-                                .await
-                                .map(|r| confirmed.push(r.id))
-                        }
-                        8 => match confirmed.pop() {
-                            Some(id) => store.cancel(user, id).await.map(drop),
-                            None => Ok(()),
-                        },
-                        _ => {
-                            clock.advance(Duration::from_secs(45));
-                            Ok(())
-                        }
-                    };
-                    match outcome {
-                        Ok(()) | Err(Error::HoldLimit { .. }) => {}
-                        Err(e) if e.conflicts().is_some() => {}
-                        Err(e) => panic!("unexpected error {e:?}"),
-                    }
-                }
-            })
-        })
-        .collect();
-    for task in tasks {
-        task.await.unwrap();
-    }
+    storm(&[Arc::clone(&store)], event, &users, OPS, Some(&clock)).await;
 
     check_invariants(&*store, event, &users).await.unwrap();
     let reservations: i64 = {

@@ -115,6 +115,53 @@ macro_rules! conformance_tests {
     };
 }
 
+/// A storm: each of `users`, in its own task, does `ops` random holds,
+/// releases, reserves (of what it holds, sometimes plus a seat it may not),
+/// cancels of its own reservations and, given a `clock`, clock moves of
+/// 40 s, each through one of `stores` chosen at random (several stores on
+/// one database stand for several server processes).
+///
+/// Returns each user's reservations as last answered, in `users`' order.
+///
+/// # Panics
+///
+/// On any error but a seat conflict or the hold limit.
+pub async fn storm<S: BookingStore>(
+    stores: &[std::sync::Arc<S>],
+    event: EventId,
+    users: &[UserId],
+    ops: usize,
+    clock: Option<&ManualClock>,
+) -> Vec<Vec<crate::Reservation>> {
+    let seats: Vec<_> = stores[0]
+        .seats(event)
+        .await
+        .expect("the storm's event")
+        .iter()
+        .map(|r| r.seat.id)
+        .collect();
+    let tasks: Vec<_> = users
+        .iter()
+        .zip(1u64..)
+        .map(|(&user, seed)| {
+            let storm_user = suite::StormUser {
+                stores: stores.to_vec(),
+                clock: clock.cloned(),
+                event,
+                seats: seats.clone(),
+                user,
+                rng: suite::XorShift(0x9E37_79B9_7F4A_7C15 ^ seed),
+            };
+            tokio::spawn(storm_user.run(ops))
+        })
+        .collect();
+    let mut answered = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        answered.push(task.await.expect("a storm task panicked"));
+    }
+    answered
+}
+
 /// Checks invariants 1-4 of the API on `event`, through the store's own
 /// reads, given every user who may have reservations there.
 ///

@@ -926,7 +926,7 @@ pub async fn race_same_username_one_wins<F: StoreFactory>(f: &F) {
 
 /// A small deterministic generator, so every run of the race is reproducible
 /// in its choices (if not in its interleaving).
-struct XorShift(u64);
+pub(super) struct XorShift(pub(super) u64);
 
 impl XorShift {
     fn below(&mut self, n: usize) -> usize {
@@ -938,28 +938,12 @@ impl XorShift {
 }
 
 pub async fn race_mixed_operations_keep_the_invariants<F: StoreFactory>(f: &F) {
-    const USERS: u64 = 12;
     let fx = Fixture::with_policy(f, Policy::default().with_max_seats_per_user(4)).await;
     let users = fx.create_users("storm", 12).await;
-    let seats: Vec<SeatId> = fx.labels.iter().map(|(_, id)| *id).collect();
-    let tasks: Vec<_> = users
-        .iter()
-        .zip(1..=USERS)
-        .map(|(&user, seed)| {
-            let storm = StormUser {
-                store: Arc::clone(&fx.store),
-                clock: fx.clock.clone(),
-                event: fx.event,
-                seats: seats.clone(),
-                user,
-                rng: XorShift(0x9E37_79B9_7F4A_7C15 ^ seed),
-            };
-            tokio::spawn(storm.run(60))
-        })
-        .collect();
-    for (task, user) in tasks.into_iter().zip(users) {
-        let made = task.await.unwrap();
-        let listed = fx.store.reservations(user).await.unwrap();
+    let stores = [Arc::clone(&fx.store)];
+    let answered = super::storm(&stores, fx.event, &users, 60, Some(&fx.clock)).await;
+    for (user, made) in users.iter().zip(answered) {
+        let listed = fx.store.reservations(*user).await.unwrap();
         let status = |r: &Reservation| (r.id, r.status);
         assert_eq!(
             listed.iter().map(status).collect::<HashSet<_>>(),
@@ -970,45 +954,43 @@ pub async fn race_mixed_operations_keep_the_invariants<F: StoreFactory>(f: &F) {
     fx.finish().await;
 }
 
-/// One user of [`race_mixed_operations_keep_the_invariants`], doing random
-/// holds, releases, reserves, cancels and clock moves.
-struct StormUser<S> {
-    store: Arc<S>,
-    clock: ManualClock,
-    event: EventId,
-    seats: Vec<SeatId>,
-    user: UserId,
-    rng: XorShift,
+/// One user of a [`storm`](super::storm), doing random holds, releases,
+/// reserves, cancels and clock moves, each through one of its stores.
+pub(super) struct StormUser<S> {
+    pub(super) stores: Vec<Arc<S>>,
+    pub(super) clock: Option<ManualClock>,
+    pub(super) event: EventId,
+    pub(super) seats: Vec<SeatId>,
+    pub(super) user: UserId,
+    pub(super) rng: XorShift,
 }
 
 impl<S: BookingStore> StormUser<S> {
     /// Runs `ops` operations; returns the reservations made, as last answered.
-    async fn run(mut self, ops: usize) -> Vec<Reservation> {
+    pub(super) async fn run(mut self, ops: usize) -> Vec<Reservation> {
         let mut made: Vec<Reservation> = Vec::new();
         for _ in 0..ops {
+            let store = Arc::clone(&self.stores[self.rng.below(self.stores.len())]);
+            let (user, event) = (self.user, self.event);
             let result = match self.rng.below(10) {
-                0..=3 => {
-                    let seat = self.any_seat();
-                    self.store.hold(self.user, self.event, seat).await.map(drop)
-                }
-                4 => {
-                    let seat = self.any_seat();
-                    self.store.release(self.user, self.event, seat).await
-                }
+                0..=3 => store.hold(user, event, self.any_seat()).await.map(drop),
+                4 => store.release(user, event, self.any_seat()).await,
                 5..=7 => {
-                    let ask = self.seats_to_reserve().await;
-                    let reserved = self.store.reserve(self.user, self.event, &ask, None).await;
+                    let ask = self.seats_to_reserve(&*store).await;
+                    let reserved = store.reserve(user, event, &ask, None).await;
                     reserved.map(|r| made.push(r))
                 }
                 8 => match made
                     .iter_mut()
                     .find(|r| r.status == ReservationStatus::Confirmed)
                 {
-                    Some(r) => self.store.cancel(self.user, r.id).await.map(|c| *r = c),
+                    Some(r) => store.cancel(user, r.id).await.map(|c| *r = c),
                     None => Ok(()),
                 },
                 _ => {
-                    self.clock.advance(Duration::from_secs(40));
+                    if let Some(clock) = &self.clock {
+                        clock.advance(Duration::from_secs(40));
+                    }
                     Ok(())
                 }
             };
@@ -1026,9 +1008,8 @@ impl<S: BookingStore> StormUser<S> {
     }
 
     /// The seats this user holds, and sometimes one it may not.
-    async fn seats_to_reserve(&mut self) -> Vec<SeatId> {
-        let mut ask: Vec<SeatId> = self
-            .store
+    async fn seats_to_reserve(&mut self, store: &S) -> Vec<SeatId> {
+        let mut ask: Vec<SeatId> = store
             .seats(self.event)
             .await
             .unwrap()
@@ -1037,7 +1018,7 @@ impl<S: BookingStore> StormUser<S> {
             .map(|r| r.seat.id)
             .collect();
         let extra = self.any_seat();
-        let room = ask.len() < self.store.policy().max_seats_per_user as usize;
+        let room = ask.len() < store.policy().max_seats_per_user as usize;
         if (ask.is_empty() || self.rng.below(3) == 0) && room && !ask.contains(&extra) {
             ask.push(extra);
         }
