@@ -20,6 +20,10 @@ pub enum ConnectError {
     /// The pool could not be built.
     #[error("cannot build the connection pool: {0}")]
     Pool(String),
+    /// The TLS settings are unusable: a PEM file without certificates, or
+    /// no trusted system certificates (feature `tls`).
+    #[error("cannot set up TLS: {0}")]
+    Tls(String),
     /// Applying the migrations failed.
     #[error("cannot migrate the database: {0}")]
     Migration(#[source] refinery::Error),

@@ -13,7 +13,14 @@
 //! ```
 //!
 //! - **Connections**: a deadpool pool; statements prepared once per
-//!   connection.
+//!   connection. Opening a connection times out after 5 s unless the URL
+//!   says otherwise (`connect_timeout`), and waiting for a free one after
+//!   10 s, so a database that is gone fails calls quickly instead of
+//!   hanging them.
+//! - **TLS** (feature `tls`): rustls with the *ring* provider, trusting the
+//!   system's certificates or given PEM ones (`TlsRoots`); the server's
+//!   certificate and host name are always verified, and the URL's
+//!   `sslmode` (`prefer`, `require`, `disable`) says when TLS is used.
 //! - **Schema**: versioned migrations (refinery) embedded and applied on
 //!   connect, under an advisory lock so processes starting together migrate
 //!   one at a time. The same constraints as SQLite: foreign keys, a partial
@@ -34,9 +41,13 @@ mod error;
 mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+#[cfg(feature = "tls")]
+mod tls;
 
 pub use error::ConnectError;
 pub use store::{PgOptions, PgStore};
+#[cfg(feature = "tls")]
+pub use tls::TlsRoots;
 
 /// Public types can cross threads: checked at compile time.
 const _: () = {

@@ -20,7 +20,8 @@ use booking_core::{
     Username,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
-use tokio_postgres::NoTls;
+use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
+use tokio_postgres::{NoTls, Socket};
 
 use crate::error::{BACKEND, ConnectError, OpError};
 
@@ -34,6 +35,15 @@ const RETRIES: u32 = 3;
 /// one after another.
 const MIGRATION_LOCK: i64 = 0x0062_6f6f_6b69_6e67;
 
+/// How long opening a connection may take when the URL does not say
+/// (`connect_timeout`): a database host that does not answer must not hang
+/// every request.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long an operation waits for a free pooled connection before it fails
+/// with a storage error.
+const POOL_WAIT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Options of [`PgStore::connect`].
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
@@ -46,6 +56,13 @@ pub struct PgOptions {
     pub clock: Option<Arc<dyn Clock>>,
     /// The most connections in the pool (default 16).
     pub max_connections: Option<usize>,
+    /// TLS with these trusted certificates (feature `tls`); `None` (the
+    /// default): plain connections. With TLS configured, the URL's
+    /// `sslmode` decides when it is used: `prefer` (the default) when the
+    /// server offers it, `require` always, `disable` never. The server's
+    /// certificate is always verified, including its host name.
+    #[cfg(feature = "tls")]
+    pub tls: Option<crate::TlsRoots>,
 }
 
 impl PgOptions {
@@ -60,6 +77,21 @@ impl PgOptions {
     #[must_use]
     pub fn with_clock(mut self, clock: impl Clock) -> Self {
         self.clock = Some(Arc::new(clock));
+        self
+    }
+
+    /// These options with a pool of at most `connections`.
+    #[must_use]
+    pub fn with_max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = Some(connections);
+        self
+    }
+
+    /// These options with TLS, trusting `roots` (feature `tls`).
+    #[cfg(feature = "tls")]
+    #[must_use]
+    pub fn with_tls(mut self, roots: crate::TlsRoots) -> Self {
+        self.tls = Some(roots);
         self
     }
 }
@@ -86,34 +118,17 @@ impl PgStore {
     /// Connects to the database at `url` (`postgres://user@host/db`) and
     /// brings its schema up to date.
     pub async fn connect(url: &str, options: PgOptions) -> Result<Self, ConnectError> {
-        let config: tokio_postgres::Config = url.parse().map_err(ConnectError::Url)?;
-        {
-            let (mut client, connection) =
-                config.connect(NoTls).await.map_err(ConnectError::Connect)?;
-            let driver = tokio::spawn(connection);
-            client
-                .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
-                .await
-                .map_err(ConnectError::Connect)?;
-            let migrated = migrations::runner().run_async(&mut client).await;
-            let _ = client
-                .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
-                .await;
-            drop(client);
-            let _ = driver.await;
-            migrated.map_err(ConnectError::Migration)?;
+        let mut config: tokio_postgres::Config = url.parse().map_err(ConnectError::Url)?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
         }
-        let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(options.max_connections.unwrap_or(16))
-            .build()
-            .map_err(|e| ConnectError::Pool(e.to_string()))?;
+        #[cfg(feature = "tls")]
+        let pool = match &options.tls {
+            Some(roots) => pool(&config, crate::tls::connector(roots)?, &options).await?,
+            None => pool(&config, NoTls, &options).await?,
+        };
+        #[cfg(not(feature = "tls"))]
+        let pool = pool(&config, NoTls, &options).await?;
         Ok(Self {
             pool,
             database: config.get_dbname().unwrap_or_default().into(),
@@ -131,6 +146,64 @@ impl PgStore {
     pub fn pool(&self) -> &Pool {
         &self.pool
     }
+}
+
+/// Migrates the database over one connection made with `tls`, then builds
+/// the pool with the same connector.
+async fn pool<T>(
+    config: &tokio_postgres::Config,
+    tls: T,
+    options: &PgOptions,
+) -> Result<Pool, ConnectError>
+where
+    T: MakeTlsConnect<Socket> + Clone + Sync + Send + 'static,
+    T::Stream: Sync + Send,
+    T::TlsConnect: Sync + Send,
+    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
+{
+    migrate(config, tls.clone()).await?;
+    let manager = Manager::from_config(
+        config.clone(),
+        tls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(options.max_connections.unwrap_or(16))
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .wait_timeout(Some(POOL_WAIT_TIMEOUT))
+        .create_timeout(Some(
+            config
+                .get_connect_timeout()
+                .copied()
+                .unwrap_or(CONNECT_TIMEOUT),
+        ))
+        .build()
+        .map_err(|e| ConnectError::Pool(e.to_string()))
+}
+
+/// Applies the embedded migrations, holding an advisory lock so that
+/// processes starting together migrate one after another.
+async fn migrate<T>(config: &tokio_postgres::Config, tls: T) -> Result<(), ConnectError>
+where
+    T: MakeTlsConnect<Socket>,
+    T::Stream: Send + 'static,
+{
+    let (mut client, connection) = config.connect(tls).await.map_err(ConnectError::Connect)?;
+    let driver = tokio::spawn(connection);
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
+        .await
+        .map_err(ConnectError::Connect)?;
+    let migrated = migrations::runner().run_async(&mut client).await;
+    let _ = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
+        .await;
+    drop(client);
+    let _ = driver.await;
+    migrated.map_err(ConnectError::Migration)?;
+    Ok(())
 }
 
 /// Runs `$body` in a transaction (`$tx`, with the instant `$now`), committing

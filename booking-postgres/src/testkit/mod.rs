@@ -3,10 +3,17 @@
 //! The server comes from `BOOKING_PG_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`). When no server answers,
 //! [`TestDatabase::create`] panics with how to start one: tests never skip.
+//!
+//! Tests that stop the server or change its configuration start one of
+//! their own instead: a [`Cluster`].
+
+mod cluster;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tokio_postgres::NoTls;
+
+pub use cluster::{Cluster, ServerCertificate};
 
 /// The server URL tests use.
 pub fn server_url() -> String {
