@@ -11,6 +11,7 @@
 
 use std::io::BufRead;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
@@ -18,7 +19,7 @@ use booking_core::{
     AccountStore, MemoryStore, NewEvent, Policy, SeatMap, Store, SystemClock, Timestamp, Username,
 };
 use booking_http::{AppState, Settings};
-use booking_postgres::{PgOptions, PgStore};
+use booking_postgres::{PgOptions, PgStore, TlsRoots};
 use booking_sqlite::{SqliteOptions, SqliteStore};
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
@@ -62,6 +63,11 @@ struct StoreArgs {
         global = true
     )]
     max_seats_per_user: u32,
+    /// PEM certificates to trust for TLS to PostgreSQL (a private
+    /// authority's, or the server's own). Without it, `sslmode=require` in
+    /// the URL trusts the system's certificates.
+    #[arg(long, env = "BOOKING_DATABASE_CA_FILE", global = true)]
+    database_ca_file: Option<PathBuf>,
 }
 
 /// How the API is served.
@@ -177,7 +183,13 @@ async fn open_and_run(cli: Cli) -> anyhow::Result<()> {
         return run(store, cli).await;
     }
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = PgStore::connect(&url, PgOptions::default().with_policy(policy))
+        let mut options = PgOptions::default().with_policy(policy);
+        if let Some(path) = &cli.store.database_ca_file {
+            let pem = std::fs::read(path)
+                .with_context(|| format!("cannot read --database-ca-file {}", path.display()))?;
+            options = options.with_tls(TlsRoots::Pem(pem));
+        }
+        let store = PgStore::connect(&url, options)
             .await
             .context("cannot open the PostgreSQL database")?;
         return run(store, cli).await;

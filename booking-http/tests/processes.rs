@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 
-use booking_postgres::testkit::{TestDatabase, assert_invariants};
+use booking_postgres::testkit::{Cluster, ServerCertificate, TestDatabase, assert_invariants};
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{StatusCode, Url};
 use serde_json::{Value, json};
@@ -28,8 +28,13 @@ impl Drop for Server {
 }
 
 fn start(db: &str) -> Server {
+    start_with(db, &[])
+}
+
+fn start_with(db: &str, flags: &[&str]) -> Server {
     let mut child = Command::new(SERVER)
         .args(["--database-url", db, "--bind", "127.0.0.1:0"])
+        .args(flags)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::piped())
         .spawn()
@@ -294,4 +299,42 @@ async fn a_lost_database_is_503_json() {
             "{text}"
         );
     }
+}
+
+/// `--database-ca-file` and `sslmode=require`: the server reaches a
+/// PostgreSQL that offers a certificate of a private authority over TLS,
+/// verifying it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_reaches_postgres_over_verified_tls() {
+    let generated = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let certificate = ServerCertificate {
+        cert_pem: generated.cert.pem(),
+        key_pem: generated.signing_key.serialize_pem(),
+    };
+    let cluster = Cluster::start_with_tls(&certificate);
+    let ca_file = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("root-{}.crt", std::process::id()));
+    std::fs::write(&ca_file, &certificate.cert_pem).unwrap();
+    let url = format!(
+        "postgres://postgres@localhost:{}/postgres?sslmode=require&hostaddr=127.0.0.1",
+        cluster.port()
+    );
+
+    let server = start_with(&url, &["--database-ca-file", ca_file.to_str().unwrap()]);
+    let client = Client::new();
+    let body = json!({"username": "alice", "password": "a long password"});
+    client.send(&server, None, "/api/health/").await;
+    let (status, answer) = client.send(&server, Some(body), "/api/register/").await;
+    assert_eq!(status, StatusCode::CREATED, "{answer}");
+
+    // Without the certificate, the system's are trusted, and they do not
+    // vouch for this server: it refuses to start.
+    let refused = Command::new(SERVER)
+        .args(["--database-url", &url, "--bind", "127.0.0.1:0"])
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("PostgreSQL"), "{said}");
 }

@@ -56,11 +56,12 @@ pub struct PgOptions {
     pub clock: Option<Arc<dyn Clock>>,
     /// The most connections in the pool (default 16).
     pub max_connections: Option<usize>,
-    /// TLS with these trusted certificates (feature `tls`); `None` (the
-    /// default): plain connections. With TLS configured, the URL's
-    /// `sslmode` decides when it is used: `prefer` (the default) when the
-    /// server offers it, `require` always, `disable` never. The server's
-    /// certificate is always verified, including its host name.
+    /// TLS with these trusted certificates (feature `tls`). With TLS
+    /// configured, the URL's `sslmode` decides when it is used: `prefer`
+    /// (the default) when the server offers it, `require` always, `disable`
+    /// never. The server's certificate is always verified, including its
+    /// host name. `None` (the default): plain connections, unless the URL
+    /// says `sslmode=require`, which trusts the system's certificates.
     #[cfg(feature = "tls")]
     pub tls: Option<crate::TlsRoots>,
 }
@@ -123,7 +124,13 @@ impl PgStore {
             config.connect_timeout(CONNECT_TIMEOUT);
         }
         #[cfg(feature = "tls")]
-        let pool = match &options.tls {
+        let roots = options.tls.clone().or_else(|| {
+            // `sslmode=require` without roots: trust the system's.
+            (config.get_ssl_mode() == tokio_postgres::config::SslMode::Require)
+                .then_some(crate::TlsRoots::System)
+        });
+        #[cfg(feature = "tls")]
+        let pool = match &roots {
             Some(roots) => pool(&config, crate::tls::connector(roots)?, &options).await?,
             None => pool(&config, NoTls, &options).await?,
         };

@@ -1,8 +1,8 @@
 //! TLS (feature `tls`): against a server of the test's own that offers a
 //! certificate for `localhost`, a store trusting that certificate connects
 //! over TLS and works; one trusting another certificate, one reaching the
-//! server by a name the certificate does not carry, and one with TLS
-//! required but not configured are all refused.
+//! server by a name the certificate does not carry, and one trusting only
+//! the system's certificates are all refused.
 
 use booking_core::{AccountStore, Username};
 use booking_postgres::testkit::{Cluster, ServerCertificate};
@@ -66,11 +66,12 @@ async fn tls_connections_verify_the_server() {
             trusting(&server),
             "NotValidForName",
         ),
+        // `sslmode=require` alone trusts the system's certificates only.
         (
-            "TLS required, not configured",
+            "only the system's certificates",
             url("localhost"),
             PgOptions::default(),
-            "NoTls",
+            "UnknownIssuer",
         ),
     ];
     for (case, url, options, reason) in refused {
