@@ -121,13 +121,17 @@ async fn timeout(State(limit): State<Duration>, request: Request, next: Next) ->
     }
 }
 
+/// How often the recorder folds the latency samples it has gathered into
+/// its histogram buckets.
+const METRICS_UPKEEP_INTERVAL: Duration = Duration::from_secs(5);
+
 /// The process's Prometheus recorder, installed on first use; `None` if the
 /// embedding program installed another `metrics` recorder first.
 fn prometheus() -> Option<&'static PrometheusHandle> {
     static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            PrometheusBuilder::new()
+            let handle = PrometheusBuilder::new()
                 .set_buckets_for_metric(
                     Matcher::Full("http_request_duration_seconds".into()),
                     &[
@@ -136,7 +140,22 @@ fn prometheus() -> Option<&'static PrometheusHandle> {
                 )
                 .ok()?
                 .install_recorder()
-                .ok()
+                .ok()?;
+            // The recorder keeps every histogram sample until it is folded
+            // into the buckets, which only a scrape or an upkeep does: without
+            // this, a server nobody scrapes grows by every request it serves.
+            // A thread, not a task: it must outlive any one tokio runtime.
+            let upkeep = handle.clone();
+            std::thread::Builder::new()
+                .name("metrics-upkeep".into())
+                .spawn(move || {
+                    loop {
+                        std::thread::sleep(METRICS_UPKEEP_INTERVAL);
+                        upkeep.run_upkeep();
+                    }
+                })
+                .ok()?;
+            Some(handle)
         })
         .as_ref()
 }
