@@ -171,8 +171,25 @@ fn argon2() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// Admits as many argon2 computations at once as there are cores. Each
+/// takes 19 MiB for tens of milliseconds: unbounded, a burst of a thousand
+/// logins would ask for 19 GiB; bounded, the rest wait their turn (the
+/// cores could not go faster anyway).
+async fn password_work_permit() -> tokio::sync::SemaphorePermit<'static> {
+    static PERMITS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    let permits = PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        tokio::sync::Semaphore::new(cores)
+    });
+    permits
+        .acquire()
+        .await
+        .expect("the password semaphore is never closed")
+}
+
 /// Hashes a password on a blocking thread (it takes tens of milliseconds).
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
+    let _permit = password_work_permit().await;
     tokio::task::spawn_blocking(move || hash_now(password.as_bytes()))
         .await
         .map_err(|e| internal("password hashing task failed", &e))?
@@ -183,6 +200,7 @@ pub async fn hash_password(password: String) -> Result<String, ApiError> {
 /// unknown user) it checks against a dummy, so both cases take as long.
 async fn verify_password(password: String, hash: Option<String>) -> Result<bool, ApiError> {
     static DUMMY: OnceLock<String> = OnceLock::new();
+    let _permit = password_work_permit().await;
     tokio::task::spawn_blocking(move || {
         let dummy =
             DUMMY.get_or_init(|| hash_now(b"no user has this password").unwrap_or_default());

@@ -24,6 +24,12 @@ use booking_sqlite::{SqliteOptions, SqliteStore};
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of the system allocator: under load it is faster, and
+/// it hands the 19 MiB a password hash takes back to the system, where
+/// glibc keeps it per thread (a burst of logins left the server at 400 MB).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The booking server.
 #[derive(Parser, Debug)]
 #[command(name = "booking-server", version, about)]
