@@ -97,6 +97,13 @@ impl SeatView {
     }
 }
 
+/// The answer of a seat-map read: `{"seats": [...]}`.
+#[derive(Serialize)]
+pub struct SeatsView {
+    /// The seats, by row then number.
+    pub seats: Vec<SeatView>,
+}
+
 /// A reservation.
 #[derive(Serialize)]
 pub struct ReservationView {

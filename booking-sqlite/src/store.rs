@@ -143,9 +143,11 @@ impl SqliteStore {
                 }
             };
             let out = (|| {
-                conn.execute_batch("BEGIN").map_err(storage)?;
+                // Cached like every other statement: reads are the hot path.
+                let run = |sql| conn.prepare_cached(sql)?.execute([]);
+                run("BEGIN").map_err(storage)?;
                 let out = f(&conn, inner.clock.now());
-                conn.execute_batch("COMMIT").map_err(storage)?;
+                run("COMMIT").map_err(storage)?;
                 out
             })();
             if !conn.is_autocommit() {
