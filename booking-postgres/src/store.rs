@@ -256,6 +256,8 @@ impl PgStore {
 }
 
 const SEAT_COLUMNS: &str = "s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until";
+/// How many columns `SEAT_COLUMNS` names (the index of a column after them).
+const SEAT_COLUMN_COUNT: usize = 8;
 
 fn seat_record(row: &tokio_postgres::Row) -> Result<SeatRecord> {
     let id: i64 = row.get(0);
@@ -596,33 +598,31 @@ impl BookingStore for PgStore {
     async fn hold(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Hold> {
         let policy = &self.policy;
         transaction!(self, None, |tx, now| {
-            require_event(&tx, event).await?;
-            let exists = seats_where(
-                &tx,
-                "s.id = $1 AND s.event_id = $2",
-                &[&seat.get(), &event.get()],
-            )
-            .await?;
-            if exists.is_empty() {
+            // The user's row first (every write takes the user before seats),
+            // serializing this user's holds so the count below stays true.
+            let found_user = lock_user(&tx, user).await?;
+            // The seat, locked, with the user's other live holds in the event.
+            let stmt = tx
+                .prepare_cached(&format!(
+                    "SELECT {SEAT_COLUMNS},
+                            (SELECT COUNT(*) FROM seats h
+                             WHERE h.event_id = s.event_id AND h.held_by = $2
+                               AND h.held_until > $3 AND h.id <> s.id)
+                     FROM seats s WHERE s.id = $1 AND s.event_id = $4 FOR UPDATE OF s"
+                ))
+                .await?;
+            let Some(row) = tx
+                .query_opt(&stmt, &[&seat.get(), &user.get(), &now, &event.get()])
+                .await?
+            else {
+                require_event(&tx, event).await?;
                 return Err(Error::not_found(Entity::Seat, seat.get()).into());
-            }
-            if lock_user(&tx, user).await?.is_none() {
+            };
+            if found_user.is_none() {
                 return Err(Error::not_found(Entity::User, user.get()).into());
             }
-            let record = seats_where(&tx, "s.id = $1 FOR UPDATE", &[&seat.get()])
-                .await?
-                .pop()
-                .ok_or_else(|| Error::not_found(Entity::Seat, seat.get()))?;
-            let stmt = tx
-                .prepare_cached(
-                    "SELECT COUNT(*) FROM seats
-                     WHERE event_id = $1 AND held_by = $2 AND held_until > $3 AND id <> $4",
-                )
-                .await?;
-            let held: i64 = tx
-                .query_one(&stmt, &[&event.get(), &user.get(), &now, &seat.get()])
-                .await?
-                .get(0);
+            let record = seat_record(&row)?;
+            let held: i64 = row.get(SEAT_COLUMN_COUNT);
             let taken = rules::hold(
                 &record,
                 user,
@@ -645,15 +645,17 @@ impl BookingStore for PgStore {
 
     async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<()> {
         transaction!(self, None, |tx, now| {
-            require_event(&tx, event).await?;
-            let record = seats_where(
+            let found = seats_where(
                 &tx,
                 "s.id = $1 AND s.event_id = $2 FOR UPDATE",
                 &[&seat.get(), &event.get()],
             )
             .await?
-            .pop()
-            .ok_or_else(|| Error::not_found(Entity::Seat, seat.get()))?;
+            .pop();
+            let Some(record) = found else {
+                require_event(&tx, event).await?;
+                return Err(Error::not_found(Entity::Seat, seat.get()).into());
+            };
             rules::release(&record, user, now)?;
             set_seat_state(&tx, seat, SeatState::Available).await?;
         })
