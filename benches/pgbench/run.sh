@@ -30,7 +30,7 @@ sql() {
 # exits, so first wait for the last run's connections to close.
 seat_updates() {
     while [[ $(sql -c "SELECT count(*) FROM pg_stat_activity
-                       WHERE datname = current_database() AND pid <> pg_backend_pid()") != 0 ]]; do
+                       WHERE datname = current_database() AND application_name = 'pgbench'") != 0 ]]; do
         sleep 0.1
     done
     sql -c "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname = 'seats'"
