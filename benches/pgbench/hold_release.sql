@@ -1,0 +1,24 @@
+-- PgStore::hold then PgStore::release (booking-postgres/src/store.rs), two
+-- transactions: the client takes a hold on its own seat and lets it go, so
+-- every run ends with the seat available. The hold is hold.sql's.
+\set user :client_id + 1
+\set event 2
+\set seat 62 + :client_id
+-- hold
+BEGIN;
+SELECT transaction_timestamp() \gset
+SELECT 1 FROM events WHERE id = :event;
+SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until FROM seats s WHERE s.id = :seat AND s.event_id = :event;
+SELECT username FROM users WHERE id = :user FOR UPDATE;
+SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until FROM seats s WHERE s.id = :seat FOR UPDATE;
+SELECT COUNT(*) FROM seats
+    WHERE event_id = :event AND held_by = :user AND held_until > :transaction_timestamp AND id <> :seat;
+UPDATE seats SET reservation_id = NULL, held_by = :user, held_until = :transaction_timestamp::timestamptz + interval '300 seconds' WHERE id = :seat;
+COMMIT;
+-- release
+BEGIN;
+SELECT transaction_timestamp();
+SELECT 1 FROM events WHERE id = :event;
+SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until FROM seats s WHERE s.id = :seat AND s.event_id = :event FOR UPDATE;
+UPDATE seats SET reservation_id = NULL, held_by = NULL, held_until = NULL WHERE id = :seat;
+COMMIT;

@@ -1,0 +1,41 @@
+-- The hot seat with the store's SQL: every client tries to hold seat 61
+-- with PgStore::hold (hold.sql's transaction); whoever gets it releases it
+-- at once (PgStore::release), the others roll back (seat_locked), and all
+-- try again. So every run ends with the seat available.
+--
+-- Unlike the Rust bench's rounds, clients do not wait for each other: a
+-- loser tries again at once. run.sh counts the holds won from the seat
+-- updates (two per win).
+--
+-- The store judges the locked seat row in Rust (booking_core::rules::hold).
+-- pgbench reads a NULL column as an empty string it cannot test, so the
+-- same judgement rides along as one more column of that SELECT, may_hold:
+-- not reserved, and free, its hold ended, or held by this user. Then the
+-- per-user limit (10) applies to the COUNT.
+\set user :client_id + 1
+\set event 2
+\set seat 61
+-- hold
+BEGIN;
+SELECT transaction_timestamp() \gset
+SELECT 1 FROM events WHERE id = :event;
+SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until FROM seats s WHERE s.id = :seat AND s.event_id = :event;
+SELECT username FROM users WHERE id = :user FOR UPDATE;
+SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until,
+       s.reservation_id IS NULL AND (s.held_until IS NULL OR s.held_until <= :transaction_timestamp OR s.held_by = :user) AS may_hold
+    FROM seats s WHERE s.id = :seat FOR UPDATE \gset
+SELECT COUNT(*) FROM seats
+    WHERE event_id = :event AND held_by = :user AND held_until > :transaction_timestamp AND id <> :seat \gset
+\if :may_hold AND :count < 10
+UPDATE seats SET reservation_id = NULL, held_by = :user, held_until = :transaction_timestamp::timestamptz + interval '300 seconds' WHERE id = :seat;
+COMMIT;
+-- release
+BEGIN;
+SELECT transaction_timestamp();
+SELECT 1 FROM events WHERE id = :event;
+SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until FROM seats s WHERE s.id = :seat AND s.event_id = :event FOR UPDATE;
+UPDATE seats SET reservation_id = NULL, held_by = NULL, held_until = NULL WHERE id = :seat;
+COMMIT;
+\else
+ROLLBACK;
+\endif
