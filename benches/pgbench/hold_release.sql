@@ -7,18 +7,17 @@
 -- hold
 BEGIN;
 SELECT transaction_timestamp() \gset
-SELECT 1 FROM events WHERE id = :event;
-SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until FROM seats s WHERE s.id = :seat AND s.event_id = :event;
 SELECT username FROM users WHERE id = :user FOR UPDATE;
-SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until FROM seats s WHERE s.id = :seat FOR UPDATE;
-SELECT COUNT(*) FROM seats
-    WHERE event_id = :event AND held_by = :user AND held_until > :transaction_timestamp AND id <> :seat;
+SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until,
+       (SELECT COUNT(*) FROM seats h
+        WHERE h.event_id = s.event_id AND h.held_by = :user
+          AND h.held_until > :transaction_timestamp AND h.id <> s.id)
+    FROM seats s WHERE s.id = :seat AND s.event_id = :event FOR UPDATE OF s;
 UPDATE seats SET reservation_id = NULL, held_by = :user, held_until = :transaction_timestamp::timestamptz + interval '300 seconds' WHERE id = :seat;
 COMMIT;
 -- release
 BEGIN;
 SELECT transaction_timestamp();
-SELECT 1 FROM events WHERE id = :event;
 SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until FROM seats s WHERE s.id = :seat AND s.event_id = :event FOR UPDATE;
 UPDATE seats SET reservation_id = NULL, held_by = NULL, held_until = NULL WHERE id = :seat;
 COMMIT;
