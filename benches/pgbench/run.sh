@@ -72,7 +72,7 @@ for script in hold hold_release hold_reserve_cancel seats_60; do
     done
 done
 run seats_10000 1
-for script in hotseat hold_conditional hotseat_conditional; do
+for script in hotseat hold_conditional hold_locked_conditional hotseat_conditional; do
     for n in "${clients[@]}"; do
         run "$script" "$n"
     done
