@@ -74,10 +74,19 @@ impl Budget {
     }
 }
 
-/// An answer: status and JSON body (`Value::Null` when there is none).
+/// An answer: status and body.
 pub struct Answer {
     pub status: StatusCode,
-    pub body: Value,
+    bytes: Vec<u8>,
+}
+
+impl Answer {
+    /// The body as JSON (`Value::Null` when it is not). Parsed on demand:
+    /// parsing every seat map would cost the load generator more CPU than
+    /// the server spends answering, on the machine they share.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
+    }
 }
 
 /// A simulated user.
@@ -151,8 +160,8 @@ impl User {
             bail!(
                 "cannot register or log in {}: {} {}",
                 self.name,
-                registered.body,
-                login.body
+                registered.json(),
+                login.json()
             );
         }
         Ok(())
@@ -202,16 +211,19 @@ impl User {
                 return Err(e).with_context(|| format!("{endpoint} failed"));
             }
         };
-        let body: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let answer = Answer {
+            status,
+            bytes: bytes.into(),
+        };
         if status.is_success() {
             record.ok += 1;
         } else if status == StatusCode::CONFLICT
-            && EXPECTED_CONFLICTS.contains(&body["code"].as_str().unwrap_or(""))
+            && EXPECTED_CONFLICTS.contains(&answer.json()["code"].as_str().unwrap_or(""))
         {
             record.expected_conflicts += 1;
         } else {
             record.other += 1;
         }
-        Ok(Answer { status, body })
+        Ok(answer)
     }
 }

@@ -220,7 +220,7 @@ async fn pick_event(user: &mut User, event: Option<i64>) -> anyhow::Result<(i64,
         let answer = user
             .call(Method::GET, "GET /api/events/", "/api/events/", None, None)
             .await?;
-        answer.body["events"]
+        answer.json()["events"]
             .as_array()
             .into_iter()
             .flatten()
@@ -237,7 +237,7 @@ async fn pick_event(user: &mut User, event: Option<i64>) -> anyhow::Result<(i64,
             None,
         )
         .await?;
-    let seats: Vec<i64> = answer.body["seats"]
+    let seats: Vec<i64> = answer.json()["seats"]
         .as_array()
         .into_iter()
         .flatten()

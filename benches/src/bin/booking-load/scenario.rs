@@ -155,7 +155,7 @@ async fn flow(user: &mut User, run: &Run) {
         else {
             continue;
         };
-        let available: Vec<i64> = answer.body["seats"]
+        let available: Vec<i64> = answer.json()["seats"]
             .as_array()
             .map(|seats| {
                 seats
@@ -192,7 +192,7 @@ async fn flow(user: &mut User, run: &Run) {
         match reserved {
             Ok(answer) if answer.status == StatusCode::CREATED => {
                 if rand::rng().random_bool(0.3) {
-                    let id = answer.body["reservation"]["id"].as_i64().unwrap_or(0);
+                    let id = answer.json()["reservation"]["id"].as_i64().unwrap_or(0);
                     let _ = user
                         .call(
                             Method::POST,
@@ -229,7 +229,11 @@ pub async fn verify(users: &mut [User], event: i64) -> anyhow::Result<Vec<String
                 None,
             )
             .await?;
-        for r in answer.body["reservations"].as_array().into_iter().flatten() {
+        for r in answer.json()["reservations"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             if r["event_id"].as_i64() != Some(event) || r["status"] != "confirmed" {
                 continue;
             }
@@ -256,7 +260,8 @@ pub async fn verify(users: &mut [User], event: i64) -> anyhow::Result<Vec<String
             None,
         )
         .await?;
-    let status: HashMap<&str, &Value> = seats.body["seats"]
+    let seats = seats.json();
+    let status: HashMap<&str, &Value> = seats["seats"]
         .as_array()
         .into_iter()
         .flatten()
