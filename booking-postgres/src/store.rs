@@ -351,12 +351,17 @@ async fn summaries(
 ) -> Result<Vec<EventSummary>, OpError> {
     let stmt = tx
         .prepare_cached(
-            "SELECT e.id, e.name, e.venue, e.starts_at, COUNT(s.id),
-                    COUNT(s.id) FILTER (WHERE s.reservation_id IS NULL
-                                          AND (s.held_until IS NULL OR s.held_until <= $1))
-             FROM events e LEFT JOIN seats s ON s.event_id = e.id
+            // Available: neither reserved nor held (a seat is never both),
+            // each counted through its partial index.
+            "SELECT e.id, e.name, e.venue, e.starts_at, e.total_seats::BIGINT,
+                    e.total_seats
+                    - (SELECT COUNT(*) FROM seats r
+                       WHERE r.event_id = e.id AND r.reservation_id IS NOT NULL)
+                    - (SELECT COUNT(*) FROM seats h
+                       WHERE h.event_id = e.id AND h.held_by IS NOT NULL AND h.held_until > $1)
+             FROM events e
              WHERE $2::BIGINT IS NULL OR e.id = $2
-             GROUP BY e.id ORDER BY e.starts_at, e.id",
+             ORDER BY e.starts_at, e.id",
         )
         .await?;
     let rows = tx.query(&stmt, &[&now, &event.map(EventId::get)]).await?;
@@ -528,14 +533,17 @@ impl BookingStore for PgStore {
             .map(|s| i32::try_from(s.number).unwrap_or(i32::MAX))
             .collect();
         let prices: Vec<i64> = specs.iter().map(|s| s.price_cents).collect();
+        let total =
+            i32::try_from(specs.len()).map_err(|_| Error::invalid_input("too many seats"))?;
         transaction!(self, None, |tx, now| {
             let stmt = tx
                 .prepare_cached(
-                    "INSERT INTO events (name, venue, starts_at) VALUES ($1, $2, $3) RETURNING id",
+                    "INSERT INTO events (name, venue, starts_at, total_seats)
+                     VALUES ($1, $2, $3, $4) RETURNING id",
                 )
                 .await?;
             let id: i64 = tx
-                .query_one(&stmt, &[&new.name, &new.venue, &new.starts_at])
+                .query_one(&stmt, &[&new.name, &new.venue, &new.starts_at, &total])
                 .await?
                 .get(0);
             let stmt = tx

@@ -343,13 +343,19 @@ fn summaries(
     event: Option<EventId>,
     now: Timestamp,
 ) -> Result<Vec<EventSummary>> {
+    // Available: neither reserved nor held (a seat is never both), each
+    // counted through its partial index. Sorted in Rust: an ORDER BY would
+    // re-plan the statement at every run (see `seats_in_rows_sql`).
     let mut stmt = conn
         .prepare_cached(
-            "SELECT e.id, e.name, e.venue, e.starts_at, COUNT(s.id),
-                    COALESCE(SUM(s.reservation_id IS NULL AND (s.held_until IS NULL OR s.held_until <= ?1)), 0)
-             FROM events e LEFT JOIN seats s ON s.event_id = e.id
-             WHERE ?2 IS NULL OR e.id = ?2
-             GROUP BY e.id ORDER BY e.starts_at, e.id",
+            "SELECT e.id, e.name, e.venue, e.starts_at, e.total_seats,
+                    e.total_seats
+                    - (SELECT COUNT(*) FROM seats r
+                       WHERE r.event_id = e.id AND r.reservation_id IS NOT NULL)
+                    - (SELECT COUNT(*) FROM seats h
+                       WHERE h.event_id = e.id AND h.held_by IS NOT NULL AND h.held_until > ?1)
+             FROM events e
+             WHERE ?2 IS NULL OR e.id = ?2",
         )
         .map_err(storage)?;
     let rows = stmt
@@ -366,6 +372,8 @@ fn summaries(
         .map_err(storage)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(storage)?;
+    let mut rows = rows;
+    rows.sort_unstable_by_key(|&(id, _, _, starts_at, _, _)| (starts_at, id));
     rows.into_iter()
         .map(|(id, name, venue, starts_at, total, available)| {
             let count = |n: i64| {
@@ -538,10 +546,14 @@ impl BookingStore for SqliteStore {
     async fn create_event(&self, new: NewEvent) -> Result<EventSummary> {
         new.validate()?;
         self.write(move |tx, now, _| {
-            tx.prepare_cached("INSERT INTO events (name, venue, starts_at) VALUES (?1, ?2, ?3)")
-                .map_err(storage)?
-                .execute(params![new.name, new.venue, micros(new.starts_at)])
-                .map_err(storage)?;
+            let total = i64::try_from(new.seat_map.len())
+                .map_err(|_| Error::invalid_input("too many seats"))?;
+            tx.prepare_cached(
+                "INSERT INTO events (name, venue, starts_at, total_seats) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(storage)?
+            .execute(params![new.name, new.venue, micros(new.starts_at), total])
+            .map_err(storage)?;
             let id = EventId::new(tx.last_insert_rowid());
             let mut insert = tx
                 .prepare_cached(
@@ -838,7 +850,7 @@ mod tests {
         let store = SqliteStore::open_in_memory(SqliteOptions::default()).unwrap();
         let conn = store.inner.writer.lock().unwrap();
         conn.execute_batch(
-            "INSERT INTO events (id, name, venue, starts_at) VALUES (1, 'e', 'v', 0);
+            "INSERT INTO events (id, name, venue, starts_at, total_seats) VALUES (1, 'e', 'v', 0, 2);
              INSERT INTO seats (event_id, row, number, price_cents) VALUES (1, 0, 1, 100), (1, 0, 2, 100);",
         )
         .unwrap();
