@@ -46,6 +46,10 @@ struct Cli {
     /// The event to load (default: the event with the most seats).
     #[arg(long)]
     event: Option<i64>,
+    /// Read seat maps by these rows only (`A-J`), as clients of a large
+    /// event do; locks go to seats of these rows.
+    #[arg(long)]
+    rows: Option<String>,
     /// Stop after this many seconds.
     #[arg(long, default_value_t = 10)]
     duration_secs: u64,
@@ -93,7 +97,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
 
     eprintln!("signing in {} users at {}", cli.users, cli.base_url);
     let mut users = sign_in_all(&cli, &setup_budget).await?;
-    let (event, seats) = pick_event(&mut users[0], cli.event).await?;
+    let (event, seats) = pick_event(&mut users[0], cli.event, cli.rows.as_deref()).await?;
     eprintln!("event {event}: {} seats", seats.len());
 
     let budget = Arc::new(Budget {
@@ -103,6 +107,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
     });
     let run = Arc::new(Run {
         event,
+        seats_path: scenario::seats_path(event, cli.rows.as_deref()),
         seats,
         budget: Arc::clone(&budget),
         hotseat: Hotseat::new(cli.users),
@@ -213,7 +218,11 @@ async fn sign_in_all(cli: &Cli, budget: &Arc<Budget>) -> anyhow::Result<Vec<User
 }
 
 /// The event to load and its seat ids.
-async fn pick_event(user: &mut User, event: Option<i64>) -> anyhow::Result<(i64, Vec<i64>)> {
+async fn pick_event(
+    user: &mut User,
+    event: Option<i64>,
+    rows: Option<&str>,
+) -> anyhow::Result<(i64, Vec<i64>)> {
     let event = if let Some(event) = event {
         event
     } else {
@@ -232,7 +241,7 @@ async fn pick_event(user: &mut User, event: Option<i64>) -> anyhow::Result<(i64,
         .call(
             Method::GET,
             "GET /api/events/{id}/seats/",
-            &format!("/api/events/{event}/seats/"),
+            &scenario::seats_path(event, rows),
             None,
             None,
         )

@@ -29,7 +29,9 @@ pub enum Scenario {
 /// What every user shares in a run.
 pub struct Run {
     pub event: i64,
-    /// The event's seat ids.
+    /// The seat-map path users read (`?rows=` when given one).
+    pub seats_path: String,
+    /// The seat ids users lock: the event's, or its rows' when given some.
     pub seats: Vec<i64>,
     pub budget: Arc<Budget>,
     pub hotseat: Hotseat,
@@ -55,8 +57,12 @@ impl Hotseat {
     }
 }
 
-fn seats_path(event: i64) -> String {
-    format!("/api/events/{event}/seats/")
+/// The path of `event`'s seat map, or of its `rows` (`A-J`) only.
+pub fn seats_path(event: i64, rows: Option<&str>) -> String {
+    match rows {
+        Some(rows) => format!("/api/events/{event}/seats/?rows={rows}"),
+        None => format!("/api/events/{event}/seats/"),
+    }
 }
 
 /// Runs `scenario` for one user until the budget is spent.
@@ -70,16 +76,10 @@ pub async fn run_user(scenario: Scenario, user: &mut User, run: &Run) {
 }
 
 async fn read(user: &mut User, run: &Run) {
-    let path = seats_path(run.event);
+    let path = &run.seats_path;
     while !run.budget.spent() {
         let _ = user
-            .call(
-                Method::GET,
-                "GET /api/events/{id}/seats/",
-                &path,
-                None,
-                None,
-            )
+            .call(Method::GET, "GET /api/events/{id}/seats/", path, None, None)
             .await;
     }
 }
@@ -147,7 +147,7 @@ async fn flow(user: &mut User, run: &Run) {
             .call(
                 Method::GET,
                 "GET /api/events/{id}/seats/",
-                &seats_path(event),
+                &run.seats_path,
                 None,
                 None,
             )
@@ -255,7 +255,7 @@ pub async fn verify(users: &mut [User], event: i64) -> anyhow::Result<Vec<String
         .call(
             Method::GET,
             "GET /api/events/{id}/seats/",
-            &seats_path(event),
+            &seats_path(event, None),
             None,
             None,
         )
