@@ -62,11 +62,14 @@ run() {
 
 psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "SET client_min_messages TO warning" \
     -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
-sql -f "$root/booking-postgres/migrations/V1__initial.sql" -f "$here/setup.sql" >/dev/null
+for migration in "$root"/booking-postgres/migrations/V*.sql; do
+    sql -f "$migration" >/dev/null
+done
+sql -f "$here/setup.sql" >/dev/null
 
 echo "pgbench, $seconds s per run, $(sql -c 'SHOW server_version')"
 printf "%-22s %7s %10s %12s %7s %12s\n" script clients tps "latency ms" failed "holds won/s"
-for script in hold hold_release hold_reserve_cancel seats_60; do
+for script in hold hold_release hold_reserve_cancel seats_60 churn; do
     for n in "${clients[@]}"; do
         run "$script" "$n"
     done
