@@ -35,6 +35,10 @@ const RETRIES: u32 = 3;
 /// one after another.
 const MIGRATION_LOCK: i64 = 0x0062_6f6f_6b69_6e67;
 
+/// An event at least this large changes the seats table's statistics
+/// enough to refresh them at once (see `PgStore::analyze_seats`).
+const ANALYZE_AFTER_SEATS: usize = 1_000;
+
 /// How long opening a connection may take when the URL does not say
 /// (`connect_timeout`): a database host that does not answer must not hang
 /// every request.
@@ -260,6 +264,22 @@ impl PgStore {
             drop(deadpool_postgres::Object::take(client));
         }
         result.map_err(|e| e.into_core(None))
+    }
+
+    /// Refreshes the seats table's statistics after a large event was
+    /// added. Until autovacuum gets to it, the planner believes an event has
+    /// a few hundred seats: it counted a 100,000-seat event's available
+    /// seats by reading all of them instead of through the partial indexes,
+    /// and its cost estimate switched JIT compilation on (125 ms a query).
+    /// Best effort: the event exists either way, and autovacuum would get
+    /// there in the end.
+    async fn analyze_seats(&self) {
+        let analyzed = self
+            .statement(async |client| Ok(client.batch_execute("ANALYZE seats").await?))
+            .await;
+        if let Err(e) = analyzed {
+            tracing::warn!(error = %e, "ANALYZE seats after a large new event failed");
+        }
     }
 
     async fn now(&self, tx: &Transaction<'_>) -> Result<Timestamp, OpError> {
@@ -553,7 +573,7 @@ impl BookingStore for PgStore {
         let prices: Vec<i64> = specs.iter().map(|s| s.price_cents).collect();
         let total =
             i32::try_from(specs.len()).map_err(|_| Error::invalid_input("too many seats"))?;
-        transaction!(self, None, |tx, now| {
+        let summary = transaction!(self, None, |tx, now| {
             let stmt = tx
                 .prepare_cached(
                     "INSERT INTO events (name, venue, starts_at, total_seats)
@@ -575,7 +595,11 @@ impl BookingStore for PgStore {
                 .await?
                 .pop()
                 .ok_or_else(|| Error::storage(BACKEND, "the new event vanished"))?
-        })
+        })?;
+        if specs.len() >= ANALYZE_AFTER_SEATS {
+            self.analyze_seats().await;
+        }
+        Ok(summary)
     }
 
     async fn events(&self) -> Result<Vec<EventSummary>> {
