@@ -5,24 +5,13 @@
 //! one computation per core needs.
 #![cfg(target_os = "linux")]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod server;
 
 use reqwest::StatusCode;
 use serde_json::json;
+use server::Server;
 
-const SERVER: &str = env!("CARGO_BIN_EXE_booking-server");
 const MIB: u64 = 1024 * 1024;
-
-/// The server, killed when dropped.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A line of `/proc/PID/status` in bytes (`VmHWM:   12345 kB`).
 fn status_bytes(pid: u32, field: &str) -> u64 {
@@ -39,24 +28,9 @@ fn status_bytes(pid: u32, field: &str) -> u64 {
 async fn a_burst_of_sign_ups_keeps_memory_bounded() {
     let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
     let burst = (4 * cores).max(24);
-    let mut child = Command::new(SERVER)
-        .args(["--database-url", "memory:", "--bind", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start booking-server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned();
-    let server = Server(child);
-    let pid = server.0.id();
+    let server = Server::start("memory:", &[]);
+    let base = server.base.as_str().trim_end_matches('/').to_owned();
+    let pid = server.child.id();
     let before = status_bytes(pid, "VmRSS:");
 
     let sign_ups: Vec<_> = (0..burst)

@@ -3,54 +3,21 @@
 //! after a storm of holds, reserves and cancels spread across all three the
 //! API's invariants hold (checked in SQL on the database).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod server;
+
+use std::process::Command;
 use std::sync::Arc;
 
 use booking_postgres::testkit::{Cluster, ServerCertificate, TestDatabase, assert_invariants};
 use reqwest::cookie::{CookieStore, Jar};
-use reqwest::{StatusCode, Url};
+use reqwest::StatusCode;
 use serde_json::{Value, json};
+use server::Server;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_booking-server");
 
-/// A running server process, killed when dropped.
-struct Server {
-    child: Child,
-    base: Url,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(db: &str) -> Server {
-    start_with(db, &[])
-}
-
-fn start_with(db: &str, flags: &[&str]) -> Server {
-    let mut child = Command::new(SERVER)
-        .args(["--database-url", db, "--bind", "127.0.0.1:0"])
-        .args(flags)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("start booking-server");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let url = line
-        .trim()
-        .strip_prefix("listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-    Server {
-        base: Url::parse(url).unwrap(),
-        child,
-    }
+    Server::start(db, &[])
 }
 
 /// A browser-like client: one cookie jar for every server (cookies are per
@@ -320,7 +287,7 @@ async fn the_server_reaches_postgres_over_verified_tls() {
         cluster.port()
     );
 
-    let server = start_with(&url, &["--database-ca-file", ca_file.to_str().unwrap()]);
+    let server = Server::start(&url, &["--database-ca-file", ca_file.to_str().unwrap()]);
     let client = Client::new();
     let body = json!({"username": "alice", "password": "a long password"});
     client.send(&server, None, "/api/health/").await;

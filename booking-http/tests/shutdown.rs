@@ -1,32 +1,19 @@
 //! SIGTERM stops the server gracefully, even with a live seat stream open:
 //! the stream ends, and the process exits with success.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod server;
+
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::cookie::{CookieStore, Jar};
+use server::Server;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_ends_streams_and_exits_cleanly() {
-    let mut server = Command::new(env!("CARGO_BIN_EXE_booking-server"))
-        .args([
-            "--database-url",
-            "memory:",
-            "--demo",
-            "--bind",
-            "127.0.0.1:0",
-        ])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let base = reqwest::Url::parse(line.trim().strip_prefix("listening on ").unwrap()).unwrap();
+    let mut server = Server::start("memory:", &["--demo"]);
+    let base = server.base.clone();
 
     let jar = Arc::new(Jar::default());
     let http = reqwest::Client::builder()
@@ -62,7 +49,7 @@ async fn sigterm_ends_streams_and_exits_cleanly() {
     assert!(stream.chunk().await.unwrap().is_some(), "the first message");
 
     let killed = Command::new("kill")
-        .args(["-TERM", &server.id().to_string()])
+        .args(["-TERM", &server.child.id().to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
@@ -76,7 +63,7 @@ async fn sigterm_ends_streams_and_exits_cleanly() {
     // ...and the process exits, successfully.
     let deadline = Instant::now() + Duration::from_secs(10);
     let status = loop {
-        if let Some(status) = server.try_wait().unwrap() {
+        if let Some(status) = server.child.try_wait().unwrap() {
             break status;
         }
         assert!(

@@ -1,0 +1,48 @@
+//! `booking-server` as a real process, for the tests that need one: started
+//! on a free loopback port, killed when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use reqwest::Url;
+
+/// A running `booking-server`.
+pub struct Server {
+    /// The process.
+    pub child: Child,
+    /// Where it listens (`http://127.0.0.1:PORT/`).
+    pub base: Url,
+}
+
+impl Server {
+    /// Starts one on `database` (a `--database-url`) with more `flags`, and
+    /// waits until it listens.
+    pub fn start(database: &str, flags: &[&str]) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_booking-server"))
+            .args(["--database-url", database, "--bind", "127.0.0.1:0"])
+            .args(flags)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start booking-server");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        Self {
+            base: Url::parse(url).unwrap(),
+            child,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
