@@ -9,8 +9,8 @@ use std::process::Command;
 use std::sync::Arc;
 
 use booking_postgres::testkit::{Cluster, ServerCertificate, TestDatabase, assert_invariants};
-use reqwest::cookie::{CookieStore, Jar};
 use reqwest::StatusCode;
+use reqwest::cookie::{CookieStore, Jar};
 use serde_json::{Value, json};
 use server::Server;
 
