@@ -248,8 +248,9 @@ macro_rules! transaction {
 }
 
 impl PgStore {
-    /// Runs one read-only statement outside a transaction, on a pooled
-    /// connection (dropped from the pool if it broke).
+    /// Runs `run` on a pooled connection outside any transaction (for a
+    /// single statement that needs none), dropping the connection from the
+    /// pool if it broke.
     async fn statement<T>(
         &self,
         run: impl AsyncFnOnce(&deadpool_postgres::Client) -> Result<T, OpError>,

@@ -338,6 +338,16 @@ fn load_seat(conn: &Connection, event: EventId, seat: SeatId) -> Result<SeatReco
         .ok_or_else(|| Error::not_found(Entity::Seat, seat.get()))
 }
 
+/// Each event's summary as of instant `?1`, or only event `?2`'s.
+const SUMMARIES_SQL: &str = "SELECT e.id, e.name, e.venue, e.starts_at, e.total_seats,
+        e.total_seats
+        - (SELECT COUNT(*) FROM seats r
+           WHERE r.event_id = e.id AND r.reservation_id IS NOT NULL)
+        - (SELECT COUNT(*) FROM seats h
+           WHERE h.event_id = e.id AND h.held_by IS NOT NULL AND h.held_until > ?1)
+     FROM events e
+     WHERE ?2 IS NULL OR e.id = ?2";
+
 fn summaries(
     conn: &Connection,
     event: Option<EventId>,
@@ -346,19 +356,8 @@ fn summaries(
     // Available: neither reserved nor held (a seat is never both), each
     // counted through its partial index. Sorted in Rust: an ORDER BY would
     // re-plan the statement at every run (see `seats_in_rows_sql`).
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT e.id, e.name, e.venue, e.starts_at, e.total_seats,
-                    e.total_seats
-                    - (SELECT COUNT(*) FROM seats r
-                       WHERE r.event_id = e.id AND r.reservation_id IS NOT NULL)
-                    - (SELECT COUNT(*) FROM seats h
-                       WHERE h.event_id = e.id AND h.held_by IS NOT NULL AND h.held_until > ?1)
-             FROM events e
-             WHERE ?2 IS NULL OR e.id = ?2",
-        )
-        .map_err(storage)?;
-    let rows = stmt
+    let mut stmt = conn.prepare_cached(SUMMARIES_SQL).map_err(storage)?;
+    let mut rows = stmt
         .query_map(params![micros(now), event.map(EventId::get)], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
@@ -372,7 +371,6 @@ fn summaries(
         .map_err(storage)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(storage)?;
-    let mut rows = rows;
     rows.sort_unstable_by_key(|&(id, _, _, starts_at, _, _)| (starts_at, id));
     rows.into_iter()
         .map(|(id, name, venue, starts_at, total, available)| {
@@ -843,10 +841,10 @@ mod tests {
 
     use super::*;
 
-    /// The seat-map read is planned once, not at every run (see
-    /// [`seats_in_rows_sql`]).
+    /// The seat-map read and the event summaries are planned once, not at
+    /// every run (see [`seats_in_rows_sql`]).
     #[test]
-    fn the_seat_map_statement_is_not_prepared_again() {
+    fn the_hot_reads_are_not_prepared_again() {
         let store = SqliteStore::open_in_memory(SqliteOptions::default()).unwrap();
         let conn = store.inner.writer.lock().unwrap();
         conn.execute_batch(
@@ -862,6 +860,15 @@ mod tests {
             .prepare_cached(&sql)
             .unwrap()
             .get_status(StatementStatus::RePrepare);
-        assert_eq!(prepared_again, 0);
+        assert_eq!(prepared_again, 0, "the seat map");
+
+        for event in [None, Some(EventId::new(1)), None, Some(EventId::new(1))] {
+            summaries(&conn, event, chrono::Utc::now()).unwrap();
+        }
+        let prepared_again = conn
+            .prepare_cached(SUMMARIES_SQL)
+            .unwrap()
+            .get_status(StatementStatus::RePrepare);
+        assert_eq!(prepared_again, 0, "the event summaries");
     }
 }
