@@ -174,34 +174,40 @@ fn argon2() -> Argon2<'static> {
 /// Admits as many argon2 computations at once as there are cores. Each
 /// takes 19 MiB for tens of milliseconds: unbounded, a burst of a thousand
 /// logins would ask for 19 GiB; bounded, the rest wait their turn (the
-/// cores could not go faster anyway).
-async fn password_work_permit() -> tokio::sync::SemaphorePermit<'static> {
-    static PERMITS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+/// cores could not go faster anyway). The permit is owned so it can move
+/// into the blocking work: a caller that gives up does not free its place
+/// while its hash still runs.
+async fn password_work_permit() -> tokio::sync::OwnedSemaphorePermit {
+    static PERMITS: OnceLock<Arc<tokio::sync::Semaphore>> = OnceLock::new();
     let permits = PERMITS.get_or_init(|| {
         let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
-        tokio::sync::Semaphore::new(cores)
+        Arc::new(tokio::sync::Semaphore::new(cores))
     });
-    permits
-        .acquire()
+    Arc::clone(permits)
+        .acquire_owned()
         .await
         .expect("the password semaphore is never closed")
 }
 
 /// Hashes a password on a blocking thread (it takes tens of milliseconds).
 pub async fn hash_password(password: String) -> Result<String, ApiError> {
-    let _permit = password_work_permit().await;
-    tokio::task::spawn_blocking(move || hash_now(password.as_bytes()))
-        .await
-        .map_err(|e| internal("password hashing task failed", &e))?
-        .map_err(|e| internal("password hashing failed", &e))
+    let permit = password_work_permit().await;
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        hash_now(password.as_bytes())
+    })
+    .await
+    .map_err(|e| internal("password hashing task failed", &e))?
+    .map_err(|e| internal("password hashing failed", &e))
 }
 
 /// Checks `password` against `hash` on a blocking thread. With no hash (an
 /// unknown user) it checks against a dummy, so both cases take as long.
 async fn verify_password(password: String, hash: Option<String>) -> Result<bool, ApiError> {
     static DUMMY: OnceLock<String> = OnceLock::new();
-    let _permit = password_work_permit().await;
+    let permit = password_work_permit().await;
     tokio::task::spawn_blocking(move || {
+        let _permit = permit;
         let dummy =
             DUMMY.get_or_init(|| hash_now(b"no user has this password").unwrap_or_default());
         let known = hash.is_some();
