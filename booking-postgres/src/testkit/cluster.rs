@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 /// A PostgreSQL server of the test's own. Its superuser is `postgres`,
-/// with trust authentication on 127.0.0.1 only.
+/// with trust authentication on 127.0.0.1 only. `fsync` is off: tests crash
+/// the server, never the machine, and committed work survives that through
+/// the write-ahead log in the operating system's cache.
 #[derive(Debug)]
 pub struct Cluster {
     dir: tempfile::TempDir,
