@@ -16,10 +16,6 @@ use server::Server;
 
 const SERVER: &str = env!("CARGO_BIN_EXE_booking-server");
 
-fn start(db: &str) -> Server {
-    Server::start(db, &[])
-}
-
 /// A browser-like client: one cookie jar for every server (cookies are per
 /// host, and the three listen on 127.0.0.1).
 struct Client {
@@ -82,7 +78,7 @@ async fn three_processes_share_sessions_and_keep_the_invariants() {
         "{}",
         String::from_utf8_lossy(&seeded.stderr)
     );
-    let servers: Vec<Server> = (0..3).map(|_| start(&db.url)).collect();
+    let servers: Vec<Server> = (0..3).map(|_| Server::start(&db.url, &[])).collect();
 
     // Sign up through the first server; the session works on the others.
     let mut clients = Vec::new();
@@ -245,7 +241,7 @@ async fn check_through_api(clients: &[Arc<Client>], servers: &[Server], event: i
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_database_is_503_json() {
     let db = TestDatabase::create().await;
-    let server = start(&db.url);
+    let server = Server::start(&db.url, &[]);
     let client = Client::new();
     let (status, _) = client.send(&server, None, "/api/health/").await;
     assert_eq!(status, StatusCode::OK);

@@ -30,13 +30,7 @@ async fn a_killed_connection_fails_cleanly_and_the_pool_recovers() {
         .unwrap()
         .event
         .id;
-    let seats: Vec<_> = store
-        .seats(event)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.seat.id)
-        .collect();
+    let seats = booking_core::testkit::seat_ids(&store, event).await;
     for &seat in &seats {
         store.hold(alice, event, seat).await.unwrap();
     }

@@ -35,13 +35,7 @@ async fn setup(users: usize, seat_map: &str) -> Setup {
         .unwrap()
         .event
         .id;
-    let seats = b
-        .seats(event)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.seat.id)
-        .collect();
+    let seats = booking_core::testkit::seat_ids(&b, event).await;
     let mut ids = Vec::new();
     for i in 0..users {
         let name = Username::new(format!("user{i}")).unwrap();

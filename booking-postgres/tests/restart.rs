@@ -109,6 +109,17 @@ async fn limit<T>(call: impl Future<Output = Result<T, Error>>) -> Result<T, Err
         .expect("a store call returns within 15 s, whatever the database is doing")
 }
 
+/// Runs `step` (`pg_ctl`, which blocks) on a blocking thread, off the
+/// storm's worker threads.
+async fn off_the_workers(cluster: Cluster, step: fn(&Cluster)) -> Cluster {
+    tokio::task::spawn_blocking(move || {
+        step(&cluster);
+        cluster
+    })
+    .await
+    .unwrap()
+}
+
 /// A store on `cluster` with an event of 20 seats and eight users.
 async fn setup(cluster: &Cluster) -> (Arc<PgStore>, EventId, Vec<SeatId>, Vec<UserId>) {
     let store = Arc::new(
@@ -127,13 +138,7 @@ async fn setup(cluster: &Cluster) -> (Arc<PgStore>, EventId, Vec<SeatId>, Vec<Us
         .unwrap()
         .event
         .id;
-    let seats: Vec<SeatId> = store
-        .seats(event)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.seat.id)
-        .collect();
+    let seats = booking_core::testkit::seat_ids(&*store, event).await;
     let mut users = Vec::new();
     for i in 0..8 {
         let name = Username::new(format!("user{i}")).unwrap();
@@ -170,22 +175,11 @@ async fn a_storm_survives_the_database_crashing_and_coming_back() {
 
     tokio::time::sleep(Duration::from_millis(1500)).await;
     phase.store(CRASHING, Ordering::SeqCst);
-    // pg_ctl blocks: keep it off the storm's worker threads.
-    let cluster = tokio::task::spawn_blocking(move || {
-        cluster.crash();
-        cluster
-    })
-    .await
-    .unwrap();
+    let cluster = off_the_workers(cluster, Cluster::crash).await;
     phase.store(DOWN, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     phase.store(RESTARTING, Ordering::SeqCst);
-    let cluster = tokio::task::spawn_blocking(move || {
-        cluster.start_again();
-        cluster
-    })
-    .await
-    .unwrap();
+    let cluster = off_the_workers(cluster, Cluster::start_again).await;
     phase.store(BACK, Ordering::SeqCst);
     tokio::time::sleep(Duration::from_secs(2)).await;
     stop.store(true, Ordering::SeqCst);

@@ -9,7 +9,7 @@
 
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
 use booking_core::rules;
@@ -219,8 +219,13 @@ const SEAT_COLUMNS: &str =
 /// statement to be planned again whenever `?1` is bound, so every read of
 /// the hottest query was parsed and planned anew (18% of the server's time
 /// under load).
-fn seats_in_rows_sql() -> String {
-    format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.row BETWEEN ?2 AND ?3")
+fn seats_in_rows_sql() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT {SEAT_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.row BETWEEN ?2 AND ?3"
+        )
+    });
+    &SQL
 }
 
 /// A seat row as stored.
@@ -600,7 +605,7 @@ impl BookingStore for SqliteStore {
             require_event(conn, event)?;
             let mut seats = query_seats(
                 conn,
-                &seats_in_rows_sql(),
+                seats_in_rows_sql(),
                 params![event.get(), rows.start().index(), rows.end().index()],
             )?;
             seats.sort_unstable_by_key(|record| (record.seat.row, record.seat.number));
@@ -854,10 +859,10 @@ mod tests {
         .unwrap();
         let sql = seats_in_rows_sql();
         for _ in 0..3 {
-            query_seats(&conn, &sql, params![1, 0, 10]).unwrap();
+            query_seats(&conn, sql, params![1, 0, 10]).unwrap();
         }
         let prepared_again = conn
-            .prepare_cached(&sql)
+            .prepare_cached(sql)
             .unwrap()
             .get_status(StatementStatus::RePrepare);
         assert_eq!(prepared_again, 0, "the seat map");

@@ -133,13 +133,7 @@ pub async fn storm<S: BookingStore>(
     ops: usize,
     clock: Option<&ManualClock>,
 ) -> Vec<Vec<crate::Reservation>> {
-    let seats: Vec<_> = stores[0]
-        .seats(event)
-        .await
-        .expect("the storm's event")
-        .iter()
-        .map(|r| r.seat.id)
-        .collect();
+    let seats = seat_ids(&*stores[0], event).await;
     let tasks: Vec<_> = users
         .iter()
         .zip(1u64..)
@@ -160,6 +154,21 @@ pub async fn storm<S: BookingStore>(
         answered.push(task.await.expect("a storm task panicked"));
     }
     answered
+}
+
+/// The ids of `event`'s seats, by row then number.
+///
+/// # Panics
+///
+/// When the store cannot read them.
+pub async fn seat_ids<S: BookingStore>(store: &S, event: EventId) -> Vec<SeatId> {
+    store
+        .seats(event)
+        .await
+        .expect("the event's seats")
+        .iter()
+        .map(|r| r.seat.id)
+        .collect()
 }
 
 /// Checks invariants 1-4 of the API on `event`, through the store's own
