@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use crate::error::ApiError;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser};
 use crate::state::AppState;
-use crate::views::{EventView, ReservationView, SeatView, SeatsView, lifetime, rfc3339};
+use crate::views::{EventView, ReservationView, SeatsView, lifetime, rfc3339};
 
 type AppStateRef<S> = State<Arc<AppState<S>>>;
 type ApiResult = Result<Json<Value>, ApiError>;
@@ -56,7 +56,7 @@ pub async fn seats<S: Store>(
     CurrentUser(user): CurrentUser,
     ApiPath(event): ApiPath<i64>,
     ApiQuery(query): ApiQuery<SeatsQuery>,
-) -> Result<Json<SeatsView>, ApiError> {
+) -> Result<SeatsView, ApiError> {
     let event = EventId::new(event);
     let records = match query.rows.as_deref() {
         None => state.store.seats(event).await?,
@@ -66,12 +66,7 @@ pub async fn seats<S: Store>(
             state.store.seats_in_rows(event, range).await?
         }
     };
-    // Serialized straight from the views: the hottest read of the API.
-    let seats = records
-        .iter()
-        .map(|record| SeatView::new(record, user.id))
-        .collect();
-    Ok(Json(SeatsView { seats }))
+    Ok(SeatsView::new(records, user.id))
 }
 
 /// `POST /api/events/{event_id}/seats/{seat_id}/lock/`

@@ -2,9 +2,12 @@
 
 use std::time::Duration;
 
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use booking_core::{EventSummary, Reservation, SeatRecord, SeatState, Timestamp, UserId};
 use chrono::SecondsFormat;
 use serde::Serialize;
+use serde::ser::SerializeStruct;
 
 /// An instant as an RFC 3339 UTC string: `2025-12-21T10:05:00Z`.
 pub fn rfc3339(t: Timestamp) -> String {
@@ -97,11 +100,56 @@ impl SeatView {
     }
 }
 
-/// The answer of a seat-map read: `{"seats": [...]}`.
-#[derive(Serialize)]
+/// The answer of a seat-map read: `{"seats": [...]}`, each seat as `viewer`
+/// sees it.
+///
+/// A map of a large event is large (16 MB of JSON for 100,000 seats), so
+/// the seats are serialized straight from their records, with no
+/// [`SeatView`] of each kept in between, into a buffer sized for the whole
+/// answer up front rather than doubled as it fills.
 pub struct SeatsView {
-    /// The seats, by row then number.
-    pub seats: Vec<SeatView>,
+    records: Vec<SeatRecord>,
+    viewer: UserId,
+}
+
+impl SeatsView {
+    /// About the most one seat takes in JSON: a locked seat with a
+    /// seven-digit id, a three-letter row, a four-digit number and a
+    /// six-digit price in cents.
+    const SEAT_BYTES: usize = 184;
+
+    /// The map of `records` (by row then number) as `viewer` sees it.
+    pub fn new(records: Vec<SeatRecord>, viewer: UserId) -> Self {
+        Self { records, viewer }
+    }
+}
+
+impl Serialize for SeatsView {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// The seats, each made into its view only as it is written.
+        struct Seats<'a>(&'a SeatsView);
+
+        impl Serialize for Seats<'_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                let SeatsView { records, viewer } = self.0;
+                serializer.collect_seq(records.iter().map(|r| SeatView::new(r, *viewer)))
+            }
+        }
+
+        let mut map = serializer.serialize_struct("SeatsView", 1)?;
+        map.serialize_field("seats", &Seats(self))?;
+        map.end()
+    }
+}
+
+impl IntoResponse for SeatsView {
+    fn into_response(self) -> Response {
+        let mut body = Vec::with_capacity(16 + self.records.len() * Self::SEAT_BYTES);
+        // serde_json fails only on a map with keys that are not strings or a
+        // `Serialize` that fails on purpose; seat views have neither.
+        serde_json::to_writer(&mut body, &self).expect("seat views always serialize");
+        ([(CONTENT_TYPE, "application/json")], body).into_response()
+    }
 }
 
 /// A reservation.
@@ -136,6 +184,8 @@ impl From<Reservation> for ReservationView {
 
 #[cfg(test)]
 mod tests {
+    use booking_core::{EventId, Seat, SeatId};
+
     use super::*;
 
     #[test]
@@ -146,6 +196,32 @@ mod tests {
         assert_eq!(dollars(120_000), "$1,200.00");
         assert_eq!(dollars(123_456_789), "$1,234,567.89");
         assert_eq!(dollars(-150), "-$1.50");
+    }
+
+    #[test]
+    fn a_long_seat_fits_the_room_a_seat_map_sizes_for() {
+        let viewer = UserId::new(1);
+        let seat = Seat {
+            id: SeatId::new(9_999_999),
+            event: EventId::new(1),
+            row: "ZZZ".parse().unwrap(),
+            number: 9_999,
+            price_cents: 999_999,
+        };
+        let until = "2026-11-25T14:00:00Z".parse().unwrap();
+        let state = SeatState::Held {
+            by: UserId::new(2),
+            until,
+        };
+        let map = SeatsView::new(vec![SeatRecord { seat, state }], viewer);
+        let json = serde_json::to_string(&map).unwrap();
+        // One seat and the `{"seats":[]}` around it; the seat's comma in a
+        // longer map takes the last byte.
+        assert!(
+            json.len() < 16 + SeatsView::SEAT_BYTES,
+            "{} bytes: {json}",
+            json.len()
+        );
     }
 
     #[test]
