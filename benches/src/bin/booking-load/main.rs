@@ -169,7 +169,7 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
         }
     }
     if matches!(cli.scenario, Scenario::Flow | Scenario::Hotseat) {
-        problems.extend(scenario::verify(&mut users, event).await?);
+        problems.extend(scenario::verify(&mut users, event, cli.rows.as_deref()).await?);
     }
 
     let result = report::Report::new(&cli, event, elapsed, &totals, &rounds, &problems);

@@ -215,8 +215,14 @@ async fn flow(user: &mut User, run: &Run) {
 
 /// Checks through the API that no seat of `event` is in two confirmed
 /// reservations and that every confirmed reservation's seats show as
-/// reserved. Returns the problems found.
-pub async fn verify(users: &mut [User], event: i64) -> anyhow::Result<Vec<String>> {
+/// reserved, reading the map of the `rows` the run locked in (the whole
+/// map without them): a seat reserved outside them is not found there, so
+/// it is reported too. Returns the problems found.
+pub async fn verify(
+    users: &mut [User],
+    event: i64,
+    rows: Option<&str>,
+) -> anyhow::Result<Vec<String>> {
     let mut problems = Vec::new();
     let mut owner: HashMap<String, i64> = HashMap::new();
     for user in users.iter_mut() {
@@ -255,7 +261,7 @@ pub async fn verify(users: &mut [User], event: i64) -> anyhow::Result<Vec<String
         .call(
             Method::GET,
             "GET /api/events/{id}/seats/",
-            &seats_path(event, None),
+            &seats_path(event, rows),
             None,
             None,
         )
