@@ -47,6 +47,14 @@ pub enum OpenError {
         /// What refinery reported.
         source: refinery::Error,
     },
+    /// The connections' threads could not be started.
+    #[error("cannot start the threads of {path}'s connections: {source}")]
+    Threads {
+        /// The file.
+        path: PathBuf,
+        /// What the system reported.
+        source: std::io::Error,
+    },
     /// Anything else SQLite reported (permissions, a missing directory, ...).
     #[error("cannot open {path}: {source}")]
     Sqlite {

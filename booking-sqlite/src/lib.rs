@@ -25,12 +25,15 @@
 //!   write back; a rule that fails rolls back and changes nothing.
 //! - **Concurrency**: WAL mode, so readers (a small pool of read-only
 //!   connections) never block the writer nor it them; a `busy_timeout`
-//!   covers other processes opening the same file. All database work runs
-//!   on tokio's blocking threads.
+//!   covers other processes opening the same file. Each connection runs
+//!   on a thread of its own, never on the async workers, so the store's
+//!   futures need no particular runtime. Dropping the last clone of a
+//!   store waits for its work in flight and closes the file.
 //! - **Durability** ([`Synchronous`]): `Normal` (default) loses nothing when
 //!   the process crashes and at most the last commits on power loss; `Full`
 //!   loses nothing on power loss either, at one `fsync` per commit.
 
+mod connections;
 mod error;
 mod options;
 mod schema;

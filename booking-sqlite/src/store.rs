@@ -4,12 +4,13 @@
 //! transaction (so two writers never both read and then both write): it
 //! loads the rows, calls `booking_core::rules`, and writes back what they
 //! decided; an error rolls everything back. Reads go to a small pool of
-//! read-only connections, which WAL mode lets run beside the writer. All of
-//! it runs on tokio's blocking threads, never on the async workers.
+//! read-only connections, which WAL mode lets run beside the writer. Each
+//! connection runs on a thread of its own ([`Connections`]), never on the
+//! async workers.
 
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock, Mutex, MutexGuard};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use booking_core::rules;
@@ -21,8 +22,8 @@ use booking_core::{
 };
 use chrono::DateTime;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::connections::Connections;
 use crate::error::{BACKEND, OnUnique, OpenError, storage, to_core};
 use crate::options::SqliteOptions;
 use crate::schema;
@@ -34,19 +35,7 @@ pub struct SqliteStore {
 }
 
 struct Inner {
-    /// Idle read-only connections; empty for an in-memory database, whose
-    /// one connection does everything. Declared before `writer` so they
-    /// close first: the last connection to close checkpoints the WAL into
-    /// the database file, which read-only ones cannot.
-    readers: Mutex<Vec<Connection>>,
-    writer: Mutex<Connection>,
-    /// A permit per reader: a read waits for one here, in async code,
-    /// before it takes a blocking thread, so blocking threads never queue
-    /// on the connections (they did: 160 threads under load).
-    reader_permits: Arc<Semaphore>,
-    /// One permit: writes (and, in memory, reads) queue here likewise.
-    writer_permit: Arc<Semaphore>,
-    has_readers: bool,
+    connections: Connections,
     /// The file, or `None` in memory.
     path: Option<PathBuf>,
     clock: Arc<dyn Clock>,
@@ -73,7 +62,7 @@ impl SqliteStore {
         let readers = (0..options.readers)
             .map(|_| schema::connect(path, read_only, &options, false))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self::new(writer, readers, Some(path.to_owned()), options))
+        Self::new(writer, readers, Some(path.to_owned()), options)
     }
 
     /// A fresh database in memory (one connection; gone when the store is).
@@ -81,7 +70,7 @@ impl SqliteStore {
         let path = Path::new(":memory:");
         let mut conn = schema::connect(path, OpenFlags::default(), &options, false)?;
         schema::migrate(&mut conn, path)?;
-        Ok(Self::new(conn, Vec::new(), None, options))
+        Self::new(conn, Vec::new(), None, options)
     }
 
     /// The database file, or `None` for an in-memory database.
@@ -94,19 +83,20 @@ impl SqliteStore {
         readers: Vec<Connection>,
         path: Option<PathBuf>,
         options: SqliteOptions,
-    ) -> Self {
-        Self {
+    ) -> Result<Self, OpenError> {
+        let connections =
+            Connections::start(writer, readers).map_err(|source| OpenError::Threads {
+                path: path.clone().unwrap_or_else(|| PathBuf::from(":memory:")),
+                source,
+            })?;
+        Ok(Self {
             inner: Arc::new(Inner {
-                writer: Mutex::new(writer),
-                has_readers: !readers.is_empty(),
+                connections,
                 path,
-                reader_permits: Arc::new(Semaphore::new(readers.len())),
-                writer_permit: Arc::new(Semaphore::new(1)),
-                readers: Mutex::new(readers),
                 clock: options.clock,
                 policy: options.policy,
             }),
-        }
+        })
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer, with the
@@ -115,83 +105,45 @@ impl SqliteStore {
         &self,
         f: impl FnOnce(&rusqlite::Transaction<'_>, Timestamp, &Policy) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let inner = Arc::clone(&self.inner);
-        let permit = acquire(&inner.writer_permit).await?;
-        blocking(move || {
-            let _permit = permit;
-            let mut conn = lock(&inner.writer)?;
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(storage)?;
-            let now = inner.clock.now();
-            let out = f(&tx, now, &inner.policy)?;
-            tx.commit().map_err(storage)?;
-            Ok(out)
-        })
-        .await
+        let clock = Arc::clone(&self.inner.clock);
+        let policy = self.inner.policy.clone();
+        self.inner
+            .connections
+            .on_writer(move |conn| {
+                let tx = conn
+                    .transaction_with_behavior(TransactionBehavior::Immediate)
+                    .map_err(storage)?;
+                let out = f(&tx, clock.now(), &policy)?;
+                tx.commit().map_err(storage)?;
+                Ok(out)
+            })
+            .await
     }
 
-    /// Runs `f` on a reader (in one read transaction, for a consistent view).
+    /// Runs `f` on a reader, in one read transaction for a consistent view.
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&Connection, Timestamp) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let inner = Arc::clone(&self.inner);
-        if !inner.has_readers {
-            let permit = acquire(&inner.writer_permit).await?;
-            return blocking(move || {
-                let _permit = permit;
-                let conn = lock(&inner.writer)?;
-                f(&conn, inner.clock.now())
-            })
-            .await;
-        }
-        // The permit travels with the work: if the caller gives up waiting,
-        // the connection still comes back before another read may take it.
-        let permit = acquire(&inner.reader_permits).await?;
-        blocking(move || {
-            let _permit = permit;
-            let conn = lock(&inner.readers)?
-                .pop()
-                .ok_or_else(|| Error::storage(BACKEND, "no idle reader despite a permit"))?;
-            let out = (|| {
-                // Cached like every other statement: reads are the hot path.
-                let run = |sql| conn.prepare_cached(sql)?.execute([]);
-                run("BEGIN").map_err(storage)?;
-                let out = f(&conn, inner.clock.now());
-                run("COMMIT").map_err(storage)?;
+        let clock = Arc::clone(&self.inner.clock);
+        self.inner
+            .connections
+            .on_reader(move |conn| {
+                let out = (|| {
+                    // Cached like every other statement: reads are the hot path.
+                    let run = |sql| conn.prepare_cached(sql)?.execute([]);
+                    run("BEGIN").map_err(storage)?;
+                    let out = f(conn, clock.now());
+                    run("COMMIT").map_err(storage)?;
+                    out
+                })();
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
                 out
-            })();
-            if !conn.is_autocommit() {
-                let _ = conn.execute_batch("ROLLBACK");
-            }
-            lock(&inner.readers)?.push(conn);
-            out
-        })
-        .await
+            })
+            .await
     }
-}
-
-/// A permit of `semaphore`, owned so it can move to a blocking thread.
-async fn acquire(semaphore: &Arc<Semaphore>) -> Result<OwnedSemaphorePermit> {
-    Arc::clone(semaphore)
-        .acquire_owned()
-        .await
-        .map_err(|_| Error::storage(BACKEND, "the store is closed"))
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| Error::storage(BACKEND, format!("a database task failed: {e}")))?
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
-    mutex.lock().map_err(|_| poisoned())
-}
-
-fn poisoned() -> Error {
-    Error::storage(BACKEND, "a connection lock was poisoned by a panic")
 }
 
 // ---- conversions ---------------------------------------------------------------
@@ -846,12 +798,67 @@ mod tests {
 
     use super::*;
 
+    /// Polls `future` to its end on this thread, with no runtime at all.
+    fn block_on<F: Future>(future: F) -> F::Output {
+        struct Unpark(std::thread::Thread);
+        impl std::task::Wake for Unpark {
+            fn wake(self: Arc<Self>) {
+                self.0.unpark();
+            }
+        }
+        let waker = Arc::new(Unpark(std::thread::current())).into();
+        let mut cx = std::task::Context::from_waker(&waker);
+        let mut future = std::pin::pin!(future);
+        loop {
+            if let std::task::Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return out;
+            }
+            std::thread::park();
+        }
+    }
+
+    /// The store's futures need no tokio runtime: any executor can poll them.
+    #[test]
+    fn the_store_works_without_a_runtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            SqliteStore::open(dir.path().join("booking.db"), SqliteOptions::default()).unwrap();
+        let name = Username::new("ann").unwrap();
+        let ann = block_on(store.create_user(&name, "hash")).unwrap();
+        let found = block_on(store.user(ann.id)).unwrap();
+        assert_eq!(found.map(|u| u.username), Some(name));
+    }
+
+    /// The last connection to close checkpoints the WAL into the file and
+    /// removes it: dropping the last clone of a store waits for that.
+    #[tokio::test]
+    async fn dropping_the_last_clone_closes_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("booking.db");
+        let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+        let clone = store.clone();
+        let name = Username::new("ann").unwrap();
+        clone.create_user(&name, "hash").await.unwrap();
+        store.events().await.unwrap();
+        let wal = dir.path().join("booking.db-wal");
+        assert!(wal.exists(), "written through the WAL");
+        drop(store);
+        assert!(wal.exists(), "a clone still has the file open");
+        drop(clone);
+        assert!(
+            !wal.exists(),
+            "closed: the WAL was checkpointed and removed"
+        );
+    }
+
     /// The seat-map read and the event summaries are planned once, not at
     /// every run (see [`seats_in_rows_sql`]).
     #[test]
     fn the_hot_reads_are_not_prepared_again() {
-        let store = SqliteStore::open_in_memory(SqliteOptions::default()).unwrap();
-        let conn = store.inner.writer.lock().unwrap();
+        let path = Path::new(":memory:");
+        let options = SqliteOptions::default();
+        let mut conn = schema::connect(path, OpenFlags::default(), &options, false).unwrap();
+        schema::migrate(&mut conn, path).unwrap();
         conn.execute_batch(
             "INSERT INTO events (id, name, venue, starts_at, total_seats) VALUES (1, 'e', 'v', 0, 2);
              INSERT INTO seats (event_id, row, number, price_cents) VALUES (1, 0, 1, 100), (1, 0, 2, 100);",
