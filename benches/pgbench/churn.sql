@@ -16,7 +16,7 @@ SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id,
        (SELECT COUNT(*) FROM seats h
         WHERE h.event_id = s.event_id AND h.held_by = :user
           AND h.held_until > :transaction_timestamp AND h.id <> s.id)
-    FROM seats s WHERE s.id = :seat AND s.event_id = :event FOR UPDATE OF s;
+    FROM seats s WHERE s.id = :seat AND s.event_id = :event FOR UPDATE OF s SKIP LOCKED;
 UPDATE seats SET reservation_id = NULL, held_by = :user, held_until = :transaction_timestamp::timestamptz + interval '300 seconds' WHERE id = :seat;
 COMMIT;
 -- unlock: the session, then the release
