@@ -1,6 +1,6 @@
--- The hot seat with the store's SQL as it was before a hold learned to skip
--- a locked seat (commit 1c53b34: SKIP LOCKED, then a plain read of a seat
--- another transaction has locked): every client queues for the seat's lock.
+-- The hot seat with the store's SQL as it was before a hold learned to
+-- refuse a seat already someone else's from an unlocked read, taken with
+-- the user's lock: here every client queues for the seat's lock.
 -- Every client tries to hold seat 61
 -- with PgStore::hold (hold.sql's transaction); whoever gets it releases it
 -- at once (PgStore::release), the others roll back (seat_locked), and all

@@ -348,6 +348,39 @@ async fn lock_user(tx: &Transaction<'_>, user: UserId) -> Result<Option<User>, O
     }
 }
 
+/// Locks `user`'s row as [`lock_user`] does and, in the same statement,
+/// reads `seat` of `event` as committed, without its lock.
+async fn lock_user_and_read_seat(
+    tx: &Transaction<'_>,
+    user: UserId,
+    seat: SeatId,
+    event: EventId,
+) -> Result<(Option<User>, Option<SeatRecord>), OpError> {
+    let stmt = tx
+        .prepare_cached(&format!(
+            "SELECT {SEAT_COLUMNS}, u.username
+             FROM users u LEFT JOIN seats s ON s.id = $2 AND s.event_id = $3
+             WHERE u.id = $1 FOR UPDATE OF u"
+        ))
+        .await?;
+    let Some(row) = tx
+        .query_opt(&stmt, &[&user.get(), &seat.get(), &event.get()])
+        .await?
+    else {
+        return Ok((None, None));
+    };
+    let found = User {
+        id: user,
+        username: Username::new(row.get::<_, String>(SEAT_COLUMN_COUNT))?,
+    };
+    // The seat's columns are NULL when it is not there.
+    let seen = match row.get::<_, Option<i64>>(0) {
+        Some(_) => Some(seat_record(&row)?),
+        None => None,
+    };
+    Ok((Some(found), seen))
+}
+
 async fn seats_where(
     tx: &Transaction<'_>,
     condition: &str,
@@ -359,15 +392,6 @@ async fn seats_where(
     Ok(rows.iter().map(seat_record).collect::<Result<_>>()?)
 }
 
-/// What a row lock that another transaction has does to a query.
-#[derive(Clone, Copy)]
-enum LockWait {
-    /// Wait for it.
-    Queue,
-    /// Leave the row out (`SKIP LOCKED`).
-    Skip,
-}
-
 /// `seat` of `event`, locked, with the number of `user`'s other live holds
 /// in the event (the hold limit's count).
 async fn seat_to_hold(
@@ -376,19 +400,14 @@ async fn seat_to_hold(
     user: UserId,
     now: Timestamp,
     event: EventId,
-    wait: LockWait,
 ) -> Result<Option<tokio_postgres::Row>, OpError> {
-    let skip = match wait {
-        LockWait::Queue => "",
-        LockWait::Skip => "SKIP LOCKED",
-    };
     let stmt = tx
         .prepare_cached(&format!(
             "SELECT {SEAT_COLUMNS},
                     (SELECT COUNT(*) FROM seats h
                      WHERE h.event_id = s.event_id AND h.held_by = $2
                        AND h.held_until > $3 AND h.id <> s.id)
-             FROM seats s WHERE s.id = $1 AND s.event_id = $4 FOR UPDATE OF s {skip}"
+             FROM seats s WHERE s.id = $1 AND s.event_id = $4 FOR UPDATE OF s"
         ))
         .await?;
     Ok(tx
@@ -688,32 +707,21 @@ impl BookingStore for PgStore {
         transaction!(self, None, |tx, now| {
             // The user's row first (every write takes the user before seats),
             // serializing this user's holds so the count below stays true.
-            let found_user = lock_user(&tx, user).await?;
-            // The seat, locked, with the user's other live holds in the event.
-            let mut found = seat_to_hold(&tx, seat, user, now, event, LockWait::Skip).await?;
-            if found.is_none() {
-                // Not there, or another transaction has its lock. When a
-                // crowd asks for one seat at once, each would otherwise queue
-                // for the lock and keep it for a round trip only to learn the
-                // seat is taken (1,000 users: 1,000 round trips in a row). So
-                // a seat already someone else's, as committed, is refused
-                // from a plain read; one that may still be free is waited for.
-                let seen = seats_where(
-                    &tx,
-                    "s.id = $1 AND s.event_id = $2",
-                    &[&seat.get(), &event.get()],
-                )
-                .await?
-                .pop();
-                if let Some(seen) = seen {
-                    if let Err(refused) = rules::hold(&seen, user, 0, now, policy)
-                        && refused.conflicts().is_some()
-                    {
-                        return Err(refused.into());
-                    }
-                    found = seat_to_hold(&tx, seat, user, now, event, LockWait::Queue).await?;
-                }
+            let (found_user, seen) = lock_user_and_read_seat(&tx, user, seat, event).await?;
+            // When a crowd asks for one seat at once, each hold would
+            // otherwise queue for the seat's lock and keep it for a round
+            // trip only to learn the seat is taken (1,000 users: 1,000 round
+            // trips in a row). So a seat already someone else's, as
+            // committed, is refused from that read; one that may still be
+            // free is locked and judged again.
+            if let Some(seen) = &seen
+                && let Err(refused) = rules::hold(seen, user, 0, now, policy)
+                && refused.conflicts().is_some()
+            {
+                return Err(refused.into());
             }
+            // The seat, locked, with the user's other live holds in the event.
+            let found = seat_to_hold(&tx, seat, user, now, event).await?;
             let Some(row) = found else {
                 require_event(&tx, event).await?;
                 return Err(Error::not_found(Entity::Seat, seat.get()).into());
