@@ -29,6 +29,10 @@ use tracing_subscriber::EnvFilter;
 /// glibc keeps it per thread (a burst of logins left the server at 400 MB).
 /// Built with `no_thp`, so it never asks for transparent huge pages (see
 /// [`no_transparent_huge_pages`]).
+///
+/// The `mimalloc` feature (on by default) selects it; without it the server
+/// uses the system allocator, which heap profilers see.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
