@@ -706,14 +706,16 @@ impl BookingStore for PgStore {
         let policy = &self.policy;
         transaction!(self, None, |tx, now| {
             // The user's row first (every write takes the user before seats),
-            // serializing this user's holds so the count below stays true.
+            // serializing this user's holds so the count below stays true;
+            // and in the same statement the seat as committed, unlocked.
             let (found_user, seen) = lock_user_and_read_seat(&tx, user, seat, event).await?;
             // When a crowd asks for one seat at once, each hold would
             // otherwise queue for the seat's lock and keep it for a round
             // trip only to learn the seat is taken (1,000 users: 1,000 round
-            // trips in a row). So a seat already someone else's, as
-            // committed, is refused from that read; one that may still be
-            // free is locked and judged again.
+            // trips in a row). So a seat already someone else's is refused
+            // from that read. Only the seat's state is judged there (no
+            // count of other holds): one that may still be free is locked
+            // and judged in full.
             if let Some(seen) = &seen
                 && let Err(refused) = rules::hold(seen, user, 0, now, policy)
                 && refused.conflicts().is_some()
@@ -721,8 +723,7 @@ impl BookingStore for PgStore {
                 return Err(refused.into());
             }
             // The seat, locked, with the user's other live holds in the event.
-            let found = seat_to_hold(&tx, seat, user, now, event).await?;
-            let Some(row) = found else {
+            let Some(row) = seat_to_hold(&tx, seat, user, now, event).await? else {
                 require_event(&tx, event).await?;
                 return Err(Error::not_found(Entity::Seat, seat.get()).into());
             };
