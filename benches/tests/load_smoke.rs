@@ -1,14 +1,21 @@
 //! `booking-load` runs every scenario against a real server on a loopback
-//! port and reports sane figures (a second each, four users).
+//! port and reports sane figures (two seconds each, four users), and its
+//! end-of-run check catches a server that loses reservations.
 
 use std::net::SocketAddr;
 use std::process::Command;
+
+use axum::body::Body;
+use axum::http::header::CONTENT_LENGTH;
+use axum::response::Response;
 
 use booking_core::{BookingStore, MemoryStore, NewEvent, SeatMap};
 use booking_http::{AppState, Settings};
 use serde_json::Value;
 
-async fn server() -> String {
+/// A server on a loopback port, with a 10 × 20 event (rows A to J). A
+/// `lying` one shows reserved seats as available in its seat maps.
+async fn server(lying: bool) -> String {
     let store = MemoryStore::default();
     store
         .create_event(NewEvent {
@@ -19,7 +26,10 @@ async fn server() -> String {
         })
         .await
         .unwrap();
-    let router = booking_http::app(AppState::new(store, Settings::default()));
+    let mut router = booking_http::app(AppState::new(store, Settings::default()));
+    if lying {
+        router = router.layer(axum::middleware::map_response(hide_reservations));
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move {
@@ -33,29 +43,64 @@ async fn server() -> String {
     format!("http://{addr}")
 }
 
+/// Rewrites every answer so that no seat shows as reserved.
+async fn hide_reservations(response: Response) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+    let text = String::from_utf8_lossy(&bytes)
+        .replace(r#""status":"reserved""#, r#""status":"available""#);
+    parts.headers.remove(CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(text))
+}
+
+/// Runs `booking-load` with `args` on four users for two seconds.
+async fn load(base: &str, args: &[&str]) -> std::process::Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_booking-load"));
+    command
+        .args(["--base-url", base, "--users", "4", "--duration-secs", "2"])
+        .args(args);
+    tokio::task::spawn_blocking(move || command.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// The end-of-run check can fail: against a server whose seat maps hide
+/// reservations, a flow (read by rows or whole) exits non-zero and says why.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_check_reports_seats_not_shown_reserved() {
+    let base = server(true).await;
+    for (i, rows) in [&["--rows", "B-C"][..], &[]].into_iter().enumerate() {
+        let prefix = format!("liar-{i}-");
+        let mut args = vec!["--scenario", "flow", "--user-prefix", &prefix];
+        args.extend_from_slice(rows);
+        let output = load(&base, &args).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("is not shown reserved"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_scenario_runs_and_reports() {
-    let base = server().await;
+    let base = server(false).await;
     let dir = std::env::temp_dir().join(format!("booking-load-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     for scenario in ["read", "churn", "hotseat", "flow"] {
         let out = dir.join(format!("{scenario}.json"));
-        let base = base.clone();
-        let output = tokio::task::spawn_blocking({
-            let out = out.clone();
-            move || {
-                Command::new(env!("CARGO_BIN_EXE_booking-load"))
-                    .args(["--base-url", &base, "--scenario", scenario])
-                    .args(["--users", "4", "--duration-secs", "1"])
-                    .args(["--user-prefix", &format!("smoke-{scenario}-")])
-                    .arg("--out")
-                    .arg(&out)
-                    .output()
-                    .unwrap()
-            }
-        })
-        .await
-        .unwrap();
+        let prefix = format!("smoke-{scenario}-");
+        let out_arg = out.to_str().unwrap();
+        let args = [
+            "--scenario",
+            scenario,
+            "--user-prefix",
+            &prefix,
+            "--out",
+            out_arg,
+        ];
+        let output = load(&base, &args).await;
         assert!(
             output.status.success(),
             "{scenario}: {}",
