@@ -8,6 +8,7 @@
 //! retried a bounded number of times; anything else rolls back and
 //! surfaces as a storage error.
 
+use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::Duration;
@@ -482,44 +483,70 @@ async fn load_reservation(
     tx: &Transaction<'_>,
     id: ReservationId,
 ) -> Result<Option<Reservation>, OpError> {
+    Ok(load_reservations(tx, "r.id = $1", &[&id.get()])
+        .await?
+        .pop())
+}
+
+/// The reservations `condition` picks (over `reservations r`, with
+/// `params`), newest first, each with its seats: two queries, however many
+/// reservations there are.
+async fn load_reservations(
+    tx: &Transaction<'_>,
+    condition: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<Reservation>, OpError> {
     let stmt = tx
-        .prepare_cached(
-            "SELECT r.user_id, r.event_id, e.name, r.status, r.total_cents, r.created_at,
+        .prepare_cached(&format!(
+            "SELECT r.id, r.user_id, r.event_id, e.name, r.status, r.total_cents, r.created_at,
                     r.cancelled_at, r.idempotency_key
-             FROM reservations r JOIN events e ON e.id = r.event_id WHERE r.id = $1",
-        )
+             FROM reservations r JOIN events e ON e.id = r.event_id
+             WHERE {condition} ORDER BY r.created_at DESC, r.id DESC"
+        ))
         .await?;
-    let Some(head) = tx.query_opt(&stmt, &[&id.get()]).await? else {
-        return Ok(None);
-    };
-    let seats = seats_where(
-        tx,
-        "s.id IN (SELECT seat_id FROM reservation_seats WHERE reservation_id = $1)
-         ORDER BY s.row_index, s.number",
-        &[&id.get()],
-    )
-    .await?
-    .into_iter()
-    .map(|r| r.seat)
-    .collect();
-    Ok(Some(Reservation {
-        id,
-        user: UserId::new(head.get(0)),
-        event: EventId::new(head.get(1)),
-        event_name: head.get(2),
-        seats,
-        status: head
-            .get::<_, String>(3)
-            .parse::<ReservationStatus>()
-            .map_err(|e| Error::storage(BACKEND, e.to_string()))?,
-        total_cents: head.get(4),
-        created_at: head.get(5),
-        cancelled_at: head.get(6),
-        idempotency_key: head
-            .get::<_, Option<String>>(7)
-            .map(IdempotencyKey::new)
-            .transpose()?,
-    }))
+    let heads = tx.query(&stmt, params).await?;
+    if heads.is_empty() {
+        return Ok(Vec::new());
+    }
+    let stmt = tx
+        .prepare_cached(&format!(
+            "SELECT {SEAT_COLUMNS}, rs.reservation_id
+             FROM reservation_seats rs JOIN seats s ON s.id = rs.seat_id
+             WHERE rs.reservation_id IN (SELECT r.id FROM reservations r WHERE {condition})
+             ORDER BY s.row_index, s.number"
+        ))
+        .await?;
+    let mut seats: HashMap<i64, Vec<Seat>> = HashMap::new();
+    for row in tx.query(&stmt, params).await? {
+        let reservation: i64 = row.get(SEAT_COLUMN_COUNT);
+        seats
+            .entry(reservation)
+            .or_default()
+            .push(seat_record(&row)?.seat);
+    }
+    let mut found = Vec::with_capacity(heads.len());
+    for head in heads {
+        let id: i64 = head.get(0);
+        found.push(Reservation {
+            id: ReservationId::new(id),
+            user: UserId::new(head.get(1)),
+            event: EventId::new(head.get(2)),
+            event_name: head.get(3),
+            seats: seats.remove(&id).unwrap_or_default(),
+            status: head
+                .get::<_, String>(4)
+                .parse::<ReservationStatus>()
+                .map_err(|e| Error::storage(BACKEND, e.to_string()))?,
+            total_cents: head.get(5),
+            created_at: head.get(6),
+            cancelled_at: head.get(7),
+            idempotency_key: head
+                .get::<_, Option<String>>(8)
+                .map(IdempotencyKey::new)
+                .transpose()?,
+        });
+    }
+    Ok(found)
 }
 
 async fn reserve_in(
@@ -785,22 +812,7 @@ impl BookingStore for PgStore {
 
     async fn reservations(&self, user: UserId) -> Result<Vec<Reservation>> {
         transaction!(self, None, |tx, _now| {
-            let stmt = tx
-                .prepare_cached(
-                    "SELECT id FROM reservations WHERE user_id = $1 ORDER BY created_at DESC, id DESC",
-                )
-                .await?;
-            let ids: Vec<i64> = tx
-                .query(&stmt, &[&user.get()])
-                .await?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-            let mut found = Vec::with_capacity(ids.len());
-            for id in ids {
-                found.extend(load_reservation(&tx, ReservationId::new(id)).await?);
-            }
-            found
+            load_reservations(&tx, "r.user_id = $1", &[&user.get()]).await?
         })
     }
 

@@ -8,6 +8,7 @@
 //! connection runs on a thread of its own ([`Connections`]), never on the
 //! async workers.
 
+use std::collections::HashMap;
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock};
@@ -163,6 +164,8 @@ fn opt_instant(us: Option<i64>) -> Result<Option<Timestamp>> {
 
 const SEAT_COLUMNS: &str =
     "s.id, s.event_id, s.row, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until";
+/// How many columns `SEAT_COLUMNS` names (the index of a column after them).
+const SEAT_COLUMN_COUNT: usize = 8;
 
 /// A seat-map read: the seats of event `?1` in rows `?2` to `?3`.
 ///
@@ -349,53 +352,88 @@ fn summaries(
 }
 
 fn load_reservation(conn: &Connection, id: ReservationId) -> Result<Option<Reservation>> {
-    let head = conn
-        .prepare_cached(
-            "SELECT r.user_id, r.event_id, e.name, r.status, r.total_cents, r.created_at,
+    Ok(load_reservations(conn, "r.id = ?1", [id.get()])?.pop())
+}
+
+/// The reservations `condition` picks (over `reservations r`, with
+/// `params`), newest first, each with its seats: two queries, however many
+/// reservations there are.
+fn load_reservations<P: rusqlite::Params + Copy>(
+    conn: &Connection,
+    condition: &str,
+    params: P,
+) -> Result<Vec<Reservation>> {
+    let heads = conn
+        .prepare_cached(&format!(
+            "SELECT r.id, r.user_id, r.event_id, e.name, r.status, r.total_cents, r.created_at,
                     r.cancelled_at, r.idempotency_key
-             FROM reservations r JOIN events e ON e.id = r.event_id WHERE r.id = ?1",
-        )
+             FROM reservations r JOIN events e ON e.id = r.event_id
+             WHERE {condition} ORDER BY r.created_at DESC, r.id DESC"
+        ))
         .map_err(storage)?
-        .query_row([id.get()], |r| {
+        .query_map(params, |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
+                r.get::<_, i64>(2)?,
                 r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
+                r.get::<_, String>(4)?,
                 r.get::<_, i64>(5)?,
-                r.get::<_, Option<i64>>(6)?,
-                r.get::<_, Option<String>>(7)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, Option<i64>>(7)?,
+                r.get::<_, Option<String>>(8)?,
             ))
         })
-        .optional()
+        .map_err(storage)?
+        .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(storage)?;
-    let Some((user, event, event_name, status, total_cents, created_at, cancelled_at, key)) = head
-    else {
-        return Ok(None);
-    };
-    let sql = format!(
-        "SELECT {SEAT_COLUMNS} FROM reservation_seats rs JOIN seats s ON s.id = rs.seat_id
-         WHERE rs.reservation_id = ?1 ORDER BY s.row, s.number"
-    );
-    let seats = query_seats(conn, &sql, [id.get()])?
+    if heads.is_empty() {
+        return Ok(Vec::new());
+    }
+    // Sorted in Rust, not by an ORDER BY: see `seats_in_rows_sql`.
+    let mut seats: HashMap<i64, Vec<Seat>> = HashMap::new();
+    let seat_rows = conn
+        .prepare_cached(&format!(
+            "SELECT {SEAT_COLUMNS}, rs.reservation_id
+             FROM reservation_seats rs JOIN seats s ON s.id = rs.seat_id
+             WHERE rs.reservation_id IN (SELECT r.id FROM reservations r WHERE {condition})"
+        ))
+        .map_err(storage)?
+        .query_map(params, |r| {
+            Ok((RawSeat::from_row(r)?, r.get::<_, i64>(SEAT_COLUMN_COUNT)?))
+        })
+        .map_err(storage)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(storage)?;
+    for (raw, reservation) in seat_rows {
+        seats
+            .entry(reservation)
+            .or_default()
+            .push(raw.into_record()?.seat);
+    }
+    heads
         .into_iter()
-        .map(|r| r.seat)
-        .collect();
-    Ok(Some(Reservation {
-        id,
-        user: UserId::new(user),
-        event: EventId::new(event),
-        event_name,
-        seats,
-        status: status
-            .parse::<ReservationStatus>()
-            .map_err(|e| Error::storage(BACKEND, e.to_string()))?,
-        total_cents,
-        created_at: instant(created_at)?,
-        cancelled_at: opt_instant(cancelled_at)?,
-        idempotency_key: key.map(IdempotencyKey::new).transpose()?,
-    }))
+        .map(
+            |(id, user, event, event_name, status, total_cents, created_at, cancelled_at, key)| {
+                let mut seats = seats.remove(&id).unwrap_or_default();
+                seats.sort_by_key(Seat::sort_key);
+                Ok(Reservation {
+                    id: ReservationId::new(id),
+                    user: UserId::new(user),
+                    event: EventId::new(event),
+                    event_name,
+                    seats,
+                    status: status
+                        .parse::<ReservationStatus>()
+                        .map_err(|e| Error::storage(BACKEND, e.to_string()))?,
+                    total_cents,
+                    created_at: instant(created_at)?,
+                    cancelled_at: opt_instant(cancelled_at)?,
+                    idempotency_key: key.map(IdempotencyKey::new).transpose()?,
+                })
+            },
+        )
+        .collect()
 }
 
 fn set_seat_state(tx: &Connection, seat: SeatId, state: SeatState) -> Result<()> {
@@ -623,21 +661,8 @@ impl BookingStore for SqliteStore {
     }
 
     async fn reservations(&self, user: UserId) -> Result<Vec<Reservation>> {
-        self.read(move |conn, _| {
-            let ids = conn
-                .prepare_cached(
-                    "SELECT id FROM reservations WHERE user_id = ?1 ORDER BY created_at DESC, id DESC",
-                )
-                .map_err(storage)?
-                .query_map([user.get()], |r| r.get::<_, i64>(0))
-                .map_err(storage)?
-                .collect::<rusqlite::Result<Vec<_>>>()
-                .map_err(storage)?;
-            ids.into_iter()
-                .filter_map(|id| load_reservation(conn, ReservationId::new(id)).transpose())
-                .collect()
-        })
-        .await
+        self.read(move |conn, _| load_reservations(conn, "r.user_id = ?1", [user.get()]))
+            .await
     }
 
     async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {

@@ -672,30 +672,35 @@ pub async fn reserve_key_is_forgotten_after_its_ttl<F: StoreFactory>(f: &F) {
 pub async fn reservations_are_the_callers_newest_first<F: StoreFactory>(f: &F) {
     let fx = Fixture::new(f).await;
     let mut made = Vec::new();
-    for label in ["A1", "A2", "A3"] {
-        fx.hold(fx.alice, label).await.unwrap();
-        made.push(fx.reserve(fx.alice, &[label]).await.unwrap().id);
+    for labels in [&["A1"][..], &["A2"], &["B3", "B2"]] {
+        for label in labels {
+            fx.hold(fx.alice, label).await.unwrap();
+        }
+        made.push(fx.reserve(fx.alice, labels).await.unwrap());
         fx.clock.advance(Duration::from_secs(1));
     }
     // Two in the same instant: the later id is newer.
     fx.hold(fx.alice, "A4").await.unwrap();
     fx.hold(fx.alice, "A5").await.unwrap();
-    made.push(fx.reserve(fx.alice, &["A4"]).await.unwrap().id);
-    made.push(fx.reserve(fx.alice, &["A5"]).await.unwrap().id);
+    made.push(fx.reserve(fx.alice, &["A4"]).await.unwrap());
+    made.push(fx.reserve(fx.alice, &["A5"]).await.unwrap());
     fx.hold(fx.bob, "B1").await.unwrap();
     fx.reserve(fx.bob, &["B1"]).await.unwrap();
-    fx.store.cancel(fx.alice, made[1]).await.unwrap();
+    fx.store.cancel(fx.alice, made[1].id).await.unwrap();
 
-    let listed: Vec<ReservationId> = fx
+    // Each with its own seats, by row then number.
+    let listed: Vec<(ReservationId, Vec<String>)> = fx
         .store
         .reservations(fx.alice)
         .await
         .unwrap()
         .iter()
-        .map(|r| r.id)
+        .map(|r| (r.id, r.seat_labels()))
         .collect();
-    made.reverse();
-    assert_eq!(listed, made);
+    let mut expected: Vec<_> = made.iter().map(|r| (r.id, r.seat_labels())).collect();
+    expected.reverse();
+    assert_eq!(listed, expected);
+    assert_eq!(listed[2].1, ["B2", "B3"]);
     assert_eq!(fx.store.reservations(fx.carol).await.unwrap(), []);
     let ghost = UserId::new(fx.carol.get() + 1000);
     assert_eq!(fx.store.reservations(ghost).await.unwrap(), []);
