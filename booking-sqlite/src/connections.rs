@@ -11,11 +11,12 @@
 //! it kept 30-40 threads for 5 connections, each with its own allocator
 //! caches (1,000 sessions on a 100,000-seat event: 85-102 MB resident,
 //! 75-77 MB with the threads bounded). It also makes the store's futures
-//! independent of the runtime that polls them.
+//! independent of the runtime that polls them. A job costs two thread
+//! wake-ups, as `spawn_blocking` does when called from a task.
 
+use std::collections::VecDeque;
 use std::panic::AssertUnwindSafe;
-use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use booking_core::{Error, Result};
@@ -27,48 +28,51 @@ use crate::error::BACKEND;
 /// Work for a connection's thread.
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
 
-/// The connections of a store, each on its own thread.
+/// The connections of a store, each on its own thread. Dropping it closes
+/// the queues and waits for the threads to finish the jobs already sent
+/// and close their connections.
 pub(crate) struct Connections {
     /// Jobs for the read-only connections; `None` when there are none (an
     /// in-memory database, whose one connection does everything).
-    readers: Option<Sender<Job>>,
+    readers: Option<Arc<JobQueue>>,
     /// Jobs for the writer.
-    writer: Sender<Job>,
-    /// Declared after the queues, which are closed (dropped) before it:
-    /// then it waits for the threads to finish their jobs and close the
-    /// connections.
-    _threads: JoinOnDrop,
+    writer: Arc<JobQueue>,
+    /// The writer's thread, which outlives the readers' (see [`serve`]).
+    writer_thread: Option<JoinHandle<()>>,
 }
 
 impl Connections {
     /// Starts a thread for each connection.
     pub(crate) fn start(writer: Connection, readers: Vec<Connection>) -> std::io::Result<Self> {
-        let (reader_queue, reader_threads) = if readers.is_empty() {
-            (None, Vec::new())
-        } else {
-            let (queue, jobs) = mpsc::channel::<Job>();
-            let jobs = Arc::new(Mutex::new(jobs));
-            let threads = readers
-                .into_iter()
-                .enumerate()
-                .map(|(i, conn)| {
-                    let jobs = Arc::clone(&jobs);
-                    spawn(format!("sqlite-reader-{i}"), move || {
-                        serve_shared(conn, &jobs);
-                    })
-                })
-                .collect::<std::io::Result<Vec<_>>>()?;
-            (Some(queue), threads)
-        };
-        let (writer_queue, jobs) = mpsc::channel::<Job>();
-        let writer_thread = spawn("sqlite-writer".to_owned(), move || {
-            serve(writer, &jobs, reader_threads);
-        })?;
-        Ok(Self {
-            readers: reader_queue,
-            writer: writer_queue,
-            _threads: JoinOnDrop(Some(writer_thread)),
-        })
+        let reader_queue = (!readers.is_empty()).then(|| Arc::new(JobQueue::default()));
+        let mut reader_threads = Vec::with_capacity(readers.len());
+        let writer_queue = Arc::new(JobQueue::default());
+        let started = (|| {
+            for (i, conn) in readers.into_iter().enumerate() {
+                let jobs = Arc::clone(reader_queue.as_ref().expect("a queue for the readers"));
+                let name = format!("sqlite-reader-{i}");
+                reader_threads.push(spawn(name, move || serve_queue(conn, &jobs))?);
+            }
+            let jobs = Arc::clone(&writer_queue);
+            let reader_threads = std::mem::take(&mut reader_threads);
+            spawn("sqlite-writer".to_owned(), move || {
+                serve(writer, &jobs, reader_threads);
+            })
+        })();
+        match started {
+            Ok(writer_thread) => Ok(Self {
+                readers: reader_queue,
+                writer: writer_queue,
+                writer_thread: Some(writer_thread),
+            }),
+            Err(error) => {
+                // The readers already started end when their queue closes.
+                if let Some(queue) = &reader_queue {
+                    queue.close();
+                }
+                Err(error)
+            }
+        }
     }
 
     /// Runs `f` on the writer and returns what it returns.
@@ -89,11 +93,83 @@ impl Connections {
     }
 }
 
+impl Drop for Connections {
+    fn drop(&mut self) {
+        if let Some(readers) = &self.readers {
+            readers.close();
+        }
+        self.writer.close();
+        if let Some(thread) = self.writer_thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Jobs waiting for a connection, taken in order by the threads that serve
+/// them. A mutex and a condition variable rather than a channel: several
+/// threads wait on one queue, and closing it is explicit (the threads finish
+/// what is queued, then stop).
+#[derive(Default)]
+struct JobQueue {
+    pending: Mutex<Pending>,
+    ready: Condvar,
+}
+
+#[derive(Default)]
+struct Pending {
+    jobs: VecDeque<Job>,
+    closed: bool,
+}
+
+impl JobQueue {
+    /// Adds `job`; gives it back if the queue is closed.
+    fn push(&self, job: Job) -> Result<(), Job> {
+        let mut pending = self.lock();
+        if pending.closed {
+            return Err(job);
+        }
+        pending.jobs.push_back(job);
+        drop(pending);
+        self.ready.notify_one();
+        Ok(())
+    }
+
+    /// The next job, waiting for one; `None` once the queue is closed and
+    /// every job sent before has been taken.
+    fn pop(&self) -> Option<Job> {
+        let mut pending = self.lock();
+        loop {
+            if let Some(job) = pending.jobs.pop_front() {
+                return Some(job);
+            }
+            if pending.closed {
+                return None;
+            }
+            pending = self
+                .ready
+                .wait(pending)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Refuses new jobs; the threads finish the queued ones and stop.
+    fn close(&self) {
+        self.lock().closed = true;
+        self.ready.notify_all();
+    }
+
+    /// The queue's state. Nothing panics while holding it, so a poisoned
+    /// lock still guards a consistent queue.
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        self.pending.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 /// Sends `f` to `queue` and awaits its answer. A caller that stops waiting
 /// does not stop the job: it runs to its end (its transaction committed or
 /// rolled back) and its answer is dropped.
 async fn run_on<T: Send + 'static>(
-    queue: &Sender<Job>,
+    queue: &JobQueue,
     f: impl FnOnce(&mut Connection) -> Result<T> + Send + 'static,
 ) -> Result<T> {
     let (answer, answered) = oneshot::channel();
@@ -102,7 +178,7 @@ async fn run_on<T: Send + 'static>(
         let _ = answer.send(f(conn));
     });
     queue
-        .send(job)
+        .push(job)
         .map_err(|_| Error::storage(BACKEND, "the store is closed"))?;
     answered
         .await
@@ -117,8 +193,8 @@ fn spawn(name: String, body: impl FnOnce() + Send + 'static) -> std::io::Result<
 /// the readers' threads so that it closes its connection last. The last
 /// connection to close checkpoints the WAL into the database file, which
 /// read-only ones cannot.
-fn serve(mut conn: Connection, jobs: &Receiver<Job>, readers: Vec<JoinHandle<()>>) {
-    for job in jobs {
+fn serve(mut conn: Connection, jobs: &JobQueue, readers: Vec<JoinHandle<()>>) {
+    while let Some(job) = jobs.pop() {
         run(&mut conn, job);
     }
     for reader in readers {
@@ -126,17 +202,10 @@ fn serve(mut conn: Connection, jobs: &Receiver<Job>, readers: Vec<JoinHandle<()>
     }
 }
 
-/// A reader's thread: takes the next job from the queue the readers share
-/// until it closes.
-fn serve_shared(mut conn: Connection, jobs: &Mutex<Receiver<Job>>) {
-    loop {
-        // Waiting for a job with the queue locked is the point: the other
-        // readers are busy, or wait for the lock to take the job after.
-        let next = match jobs.lock() {
-            Ok(jobs) => jobs.recv(),
-            Err(_) => return,
-        };
-        let Ok(job) = next else { return };
+/// A reader's thread: runs jobs from the queue the readers share until it
+/// closes.
+fn serve_queue(mut conn: Connection, jobs: &JobQueue) {
+    while let Some(job) = jobs.pop() {
         run(&mut conn, job);
     }
 }
@@ -148,17 +217,6 @@ fn run(conn: &mut Connection, job: Job) {
     let panicked = std::panic::catch_unwind(AssertUnwindSafe(|| job(conn))).is_err();
     if panicked && !conn.is_autocommit() {
         let _ = conn.execute_batch("ROLLBACK");
-    }
-}
-
-/// Joins a thread when dropped.
-struct JoinOnDrop(Option<JoinHandle<()>>);
-
-impl Drop for JoinOnDrop {
-    fn drop(&mut self) {
-        if let Some(thread) = self.0.take() {
-            let _ = thread.join();
-        }
     }
 }
 
