@@ -44,35 +44,26 @@ pub(crate) struct Connections {
 impl Connections {
     /// Starts a thread for each connection.
     pub(crate) fn start(writer: Connection, readers: Vec<Connection>) -> std::io::Result<Self> {
-        let reader_queue = (!readers.is_empty()).then(|| Arc::new(JobQueue::default()));
+        // If a thread cannot start, dropping `connections` closes the queues,
+        // which ends the threads already started.
+        let mut connections = Self {
+            readers: (!readers.is_empty()).then(|| Arc::new(JobQueue::default())),
+            writer: Arc::new(JobQueue::default()),
+            writer_thread: None,
+        };
         let mut reader_threads = Vec::with_capacity(readers.len());
-        let writer_queue = Arc::new(JobQueue::default());
-        let started = (|| {
+        if let Some(queue) = &connections.readers {
             for (i, conn) in readers.into_iter().enumerate() {
-                let jobs = Arc::clone(reader_queue.as_ref().expect("a queue for the readers"));
+                let jobs = Arc::clone(queue);
                 let name = format!("sqlite-reader-{i}");
                 reader_threads.push(spawn(name, move || serve_queue(conn, &jobs))?);
             }
-            let jobs = Arc::clone(&writer_queue);
-            let reader_threads = std::mem::take(&mut reader_threads);
-            spawn("sqlite-writer".to_owned(), move || {
-                serve(writer, &jobs, reader_threads);
-            })
-        })();
-        match started {
-            Ok(writer_thread) => Ok(Self {
-                readers: reader_queue,
-                writer: writer_queue,
-                writer_thread: Some(writer_thread),
-            }),
-            Err(error) => {
-                // The readers already started end when their queue closes.
-                if let Some(queue) = &reader_queue {
-                    queue.close();
-                }
-                Err(error)
-            }
         }
+        let jobs = Arc::clone(&connections.writer);
+        connections.writer_thread = Some(spawn("sqlite-writer".to_owned(), move || {
+            serve(writer, &jobs, reader_threads);
+        })?);
+        Ok(connections)
     }
 
     /// Runs `f` on the writer and returns what it returns.
@@ -253,25 +244,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_threads_are_fixed_and_named() {
+    async fn jobs_run_on_the_connections_threads() {
         let connections = connections(3);
-        let mut names = std::collections::HashSet::new();
-        for _ in 0..50 {
-            let name = connections
-                .on_reader(|_| Ok(std::thread::current().name().map(ToOwned::to_owned)))
-                .await
-                .unwrap();
-            names.insert(name.unwrap());
-        }
-        assert!(
-            names.iter().all(|n| n.starts_with("sqlite-reader-")),
-            "{names:?}"
-        );
-        assert!(names.len() <= 3, "{names:?}");
-        let writer = connections
-            .on_writer(|_| Ok(std::thread::current().name().map(ToOwned::to_owned)))
-            .await
-            .unwrap();
+        let name = |_: &mut Connection| Ok(std::thread::current().name().map(ToOwned::to_owned));
+        let reader = connections.on_reader(name).await.unwrap().unwrap();
+        assert!(reader.starts_with("sqlite-reader-"), "{reader}");
+        let writer = connections.on_writer(name).await.unwrap();
         assert_eq!(writer.as_deref(), Some("sqlite-writer"));
     }
 }
