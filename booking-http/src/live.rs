@@ -19,7 +19,7 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use booking_core::{EventId, SeatRecord, Store, UserId};
-use serde_json::json;
+use serde::Serialize;
 use tokio::sync::{Notify, broadcast};
 
 use futures_util::future::ready;
@@ -28,7 +28,7 @@ use futures_util::stream::{self, Stream, StreamExt};
 use crate::error::ApiError;
 use crate::extract::{ApiPath, CurrentUser};
 use crate::state::AppState;
-use crate::views::SeatView;
+use crate::views::SeatList;
 
 /// A batch of seats whose state changed (or every seat, for `full`).
 #[derive(Clone, Debug)]
@@ -101,15 +101,21 @@ pub async fn stream<S: Store>(
     Ok(Sse::new(first.chain(rest)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 
+/// A message's data: `{"seats": [...], "full": bool}`.
+#[derive(Serialize)]
+struct Message<'a> {
+    seats: SeatList<'a>,
+    full: bool,
+}
+
 fn message(batch: &Changes, viewer: UserId) -> Event {
-    let seats: Vec<SeatView> = batch
-        .seats
-        .iter()
-        .map(|r| SeatView::new(r, viewer))
-        .collect();
+    let data = Message {
+        seats: SeatList::new(&batch.seats, viewer),
+        full: batch.full,
+    };
     Event::default()
         .event("seats")
-        .json_data(json!({ "seats": seats, "full": batch.full }))
+        .json_data(data)
         .unwrap_or_else(|_| Event::default().comment("unserializable"))
 }
 

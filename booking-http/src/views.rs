@@ -100,13 +100,35 @@ impl SeatView {
     }
 }
 
+/// Seats as `viewer` sees them, written as a JSON array of [`SeatView`]s,
+/// each made only as it is written: no view of every seat is kept.
+#[derive(Clone, Copy)]
+pub struct SeatList<'a> {
+    records: &'a [SeatRecord],
+    viewer: UserId,
+}
+
+impl<'a> SeatList<'a> {
+    /// `records` as `viewer` sees them.
+    pub fn new(records: &'a [SeatRecord], viewer: UserId) -> Self {
+        Self { records, viewer }
+    }
+}
+
+impl Serialize for SeatList<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let viewer = self.viewer;
+        serializer.collect_seq(self.records.iter().map(|r| SeatView::new(r, viewer)))
+    }
+}
+
 /// The answer of a seat-map read: `{"seats": [...]}`, each seat as `viewer`
 /// sees it.
 ///
 /// A map of a large event is large (16 MB of JSON for 100,000 seats), so
-/// the seats are serialized straight from their records, with no
-/// [`SeatView`] of each kept in between, into a buffer sized for the whole
-/// answer up front rather than doubled as it fills.
+/// the seats are serialized straight from their records ([`SeatList`]),
+/// into a buffer sized for the whole answer up front rather than doubled as
+/// it fills.
 pub struct SeatsView {
     records: Vec<SeatRecord>,
     viewer: UserId,
@@ -126,18 +148,8 @@ impl SeatsView {
 
 impl Serialize for SeatsView {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        /// The seats, each made into its view only as it is written.
-        struct Seats<'a>(&'a SeatsView);
-
-        impl Serialize for Seats<'_> {
-            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                let SeatsView { records, viewer } = self.0;
-                serializer.collect_seq(records.iter().map(|r| SeatView::new(r, *viewer)))
-            }
-        }
-
         let mut map = serializer.serialize_struct("SeatsView", 1)?;
-        map.serialize_field("seats", &Seats(self))?;
+        map.serialize_field("seats", &SeatList::new(&self.records, self.viewer))?;
         map.end()
     }
 }
