@@ -23,6 +23,7 @@ async fn main() -> Result<(), booking_core::Error> {
     let event = store
         .create_event(NewEvent {
             name: "The Matrix".into(),
+            description: String::new(),
             venue: "Cinema 1".into(),
             starts_at: chrono::Utc::now() + chrono::TimeDelta::days(7),
             seat_map: "A-F:1-10:10000".parse::<SeatMap>()?,

@@ -28,6 +28,7 @@ const SIZES: [(u32, u32); 3] = [(6, 10), (100, 100), (250, 400)];
 fn new_event(rows: u32, per_row: u32) -> NewEvent {
     NewEvent {
         name: format!("{rows}x{per_row}"),
+        description: String::new(),
         venue: "Stadium".into(),
         starts_at: chrono::Utc::now(),
         seat_map: SeatMap::grid(rows, per_row, 5_000).unwrap(),

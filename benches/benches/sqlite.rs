@@ -40,6 +40,7 @@ fn fixture(rt: &Runtime, synchronous: Synchronous) -> Fixture {
         for (rows, per_row) in [(6, 10), (100, 100)] {
             let event = NewEvent {
                 name: format!("{rows}x{per_row}"),
+                description: String::new(),
                 venue: "Hall".into(),
                 starts_at: chrono::Utc::now(),
                 seat_map: SeatMap::grid(rows, per_row, 10_000).unwrap(),

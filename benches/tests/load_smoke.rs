@@ -20,6 +20,7 @@ async fn server(lying: bool) -> String {
     store
         .create_event(NewEvent {
             name: "Load".into(),
+            description: String::new(),
             venue: "Hall".into(),
             starts_at: chrono::Utc::now(),
             seat_map: SeatMap::grid(10, 20, 5_000).unwrap(),

@@ -34,6 +34,7 @@
 //! let event = store
 //!     .create_event(NewEvent {
 //!         name: "The Matrix".into(),
+//!         description: "Neo learns what the Matrix is.".into(),
 //!         venue: "Hall 1".into(),
 //!         starts_at: chrono::Utc::now(),
 //!         seat_map: SeatMap::grid(6, 10, 10_000)?,
@@ -69,9 +70,9 @@ pub use error::{BoxError, ConflictKind, Conflicts, Entity, Error, Result, SeatCo
 pub use ids::{EventId, ReservationId, SeatId, UserId};
 pub use memory::MemoryStore;
 pub use model::{
-    Credentials, Event, EventSummary, Hold, IdempotencyKey, MAX_EVENT_TEXT, NewEvent, Policy,
-    Reservation, ReservationStatus, Seat, SeatRecord, SeatState, Session, SessionId, User,
-    Username,
+    Credentials, Event, EventSummary, Hold, IdempotencyKey, MAX_EVENT_DESCRIPTION, MAX_EVENT_TEXT,
+    NewEvent, Policy, Reservation, ReservationStatus, Seat, SeatRecord, SeatState, Session,
+    SessionId, User, Username,
 };
 pub use seatmap::{Row, SeatBlock, SeatMap, SeatSpec};
 pub use store::{AccountStore, BookingStore, Store};

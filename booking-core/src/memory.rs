@@ -104,15 +104,19 @@ struct EventData {
 
 impl EventData {
     fn summary(&self, now: Timestamp) -> EventSummary {
-        let available = self
-            .seats
-            .iter()
-            .filter(|r| r.state.at(now) == SeatState::Available)
-            .count();
+        let count = |wanted: fn(&SeatState) -> bool| {
+            let n = self
+                .seats
+                .iter()
+                .filter(|r| wanted(&r.state.at(now)))
+                .count();
+            u32::try_from(n).expect("at most a million seats")
+        };
         EventSummary {
             event: self.event.clone(),
             total_seats: u32::try_from(self.seats.len()).expect("at most a million seats"),
-            available_seats: u32::try_from(available).expect("at most a million seats"),
+            available_seats: count(|s| *s == SeatState::Available),
+            reserved_seats: count(|s| matches!(s, SeatState::Reserved { .. })),
         }
     }
 }
@@ -169,6 +173,7 @@ impl State {
             event: Event {
                 id,
                 name: new.name,
+                description: new.description,
                 venue: new.venue,
                 starts_at: new.starts_at,
             },
@@ -210,11 +215,12 @@ impl State {
         event: EventId,
         seat: SeatId,
         now: Timestamp,
-    ) -> Result<()> {
+    ) -> Result<Seat> {
         let index = self.seat_position(event, seat)?;
         rules::release(&self.event(event)?.seats[index], user, now)?;
-        self.seat_mut(event, index).state = SeatState::Available;
-        Ok(())
+        let record = self.seat_mut(event, index);
+        record.state = SeatState::Available;
+        Ok(record.seat.clone())
     }
 
     fn reserve(
@@ -353,7 +359,7 @@ impl BookingStore for MemoryStore {
         self.write(|state, now| state.hold(user, event, seat, now, &self.policy))
     }
 
-    async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<()> {
+    async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Seat> {
         self.write(|state, now| state.release(user, event, seat, now))
     }
 

@@ -60,6 +60,8 @@ pub struct Event {
     pub id: EventId,
     /// Its name, e.g. "The Matrix".
     pub name: String,
+    /// What it is, for people choosing one (may be empty).
+    pub description: String,
     /// Where it takes place.
     pub venue: String,
     /// When it starts.
@@ -75,6 +77,8 @@ pub struct EventSummary {
     pub total_seats: u32,
     /// Seats neither held (unexpired) nor reserved.
     pub available_seats: u32,
+    /// Seats in a confirmed reservation.
+    pub reserved_seats: u32,
 }
 
 /// What it takes to create an event: its details and its seat map.
@@ -82,6 +86,9 @@ pub struct EventSummary {
 pub struct NewEvent {
     /// Its name: 1 to 200 characters, not blank.
     pub name: String,
+    /// What it is, for people choosing one: at most
+    /// [`MAX_EVENT_DESCRIPTION`] characters, empty when there is nothing to say.
+    pub description: String,
     /// Where it takes place: at most 200 characters.
     pub venue: String,
     /// When it starts.
@@ -92,6 +99,9 @@ pub struct NewEvent {
 
 /// The longest event name or venue, in characters.
 pub const MAX_EVENT_TEXT: usize = 200;
+
+/// The longest event description, in characters.
+pub const MAX_EVENT_DESCRIPTION: usize = 5_000;
 
 impl NewEvent {
     /// Checks the name and venue; backends call this before writing anything.
@@ -107,6 +117,11 @@ impl NewEvent {
         if self.venue.chars().count() > MAX_EVENT_TEXT {
             return Err(Error::invalid_input(format!(
                 "a venue has at most {MAX_EVENT_TEXT} characters"
+            )));
+        }
+        if self.description.chars().count() > MAX_EVENT_DESCRIPTION {
+            return Err(Error::invalid_input(format!(
+                "an event description has at most {MAX_EVENT_DESCRIPTION} characters"
             )));
         }
         Ok(())

@@ -17,8 +17,8 @@ use std::time::Duration;
 use crate::error::Result;
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
-    Credentials, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation, SeatRecord,
-    Session, SessionId, User, Username,
+    Credentials, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation, Seat,
+    SeatRecord, Session, SessionId, User, Username,
 };
 use crate::seatmap::Row;
 
@@ -109,13 +109,14 @@ pub trait BookingStore: Send + Sync + 'static {
     ///
     /// - unknown event → `NotFound(Event)`; a seat not of that event → `NotFound(Seat)`;
     /// - not held by `user` (or the hold ended) → `NotLockHolder`;
-    /// - otherwise the seat is `Available` afterwards.
+    /// - otherwise the seat is `Available` afterwards, and the answer is
+    ///   the seat released.
     fn release(
         &self,
         user: UserId,
         event: EventId,
         seat: SeatId,
-    ) -> impl Future<Output = Result<()>> + Send;
+    ) -> impl Future<Output = Result<Seat>> + Send;
 
     /// Reserves seats `user` holds, all or nothing, by
     /// [`rules::confirm`](crate::rules::confirm).
@@ -275,7 +276,7 @@ impl<S: BookingStore> BookingStore for std::sync::Arc<S> {
         user: UserId,
         event: EventId,
         seat: SeatId,
-    ) -> impl Future<Output = Result<()>> + Send {
+    ) -> impl Future<Output = Result<Seat>> + Send {
         (**self).release(user, event, seat)
     }
 

@@ -41,6 +41,7 @@ fn two_users_race_to_hold_and_reserve_one_seat() {
             let event = store
                 .create_event(NewEvent {
                     name: "Loom".into(),
+                    description: String::new(),
                     venue: "Hall".into(),
                     starts_at: clock.now(),
                     seat_map: SeatMap::grid(1, 1, 100).unwrap(),

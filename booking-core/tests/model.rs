@@ -264,6 +264,7 @@ impl StateMachineTest for MemoryStoreMatchesModel {
             let event = store
                 .create_event(NewEvent {
                     name: "Model".into(),
+                    description: String::new(),
                     venue: "Hall".into(),
                     starts_at: clock.now(),
                     seat_map: SeatMap::grid(1, u32::try_from(SEATS).unwrap(), 100).unwrap(),
@@ -298,7 +299,10 @@ impl StateMachineTest for MemoryStoreMatchesModel {
                 Op::Release { user, seat } => store
                     .release(sut.users[*user], event, sut.seats[*seat])
                     .await
-                    .map(|()| None),
+                    .map(|released| {
+                        assert_eq!(released.id, sut.seats[*seat], "the seat released");
+                        None
+                    }),
                 Op::Reserve { user, seats } => {
                     let ids: Vec<_> = seats.iter().map(|s| sut.seats[*s]).collect();
                     store

@@ -138,6 +138,9 @@ enum EventCommand {
         /// Its name.
         #[arg(long)]
         name: String,
+        /// What it is, shown on the event's page (may be empty).
+        #[arg(long, default_value = "")]
+        description: String,
         /// Where it takes place.
         #[arg(long, default_value = "")]
         venue: String,
@@ -241,6 +244,7 @@ async fn run<S: Store>(store: S, cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Event(EventCommand::Add {
             name,
+            description,
             venue,
             starts_at,
             seats,
@@ -248,6 +252,7 @@ async fn run<S: Store>(store: S, cli: Cli) -> anyhow::Result<()> {
             let event = store
                 .create_event(NewEvent {
                     name,
+                    description,
                     venue,
                     starts_at,
                     seat_map: seats,
@@ -367,10 +372,25 @@ async fn seed_demo<S: Store>(store: &S) -> anyhow::Result<()> {
         create_user(store, name, password.to_owned()).await?;
     }
     let today = chrono::Utc::now().date_naive();
-    for (days, name, venue) in [
-        (7, "The Matrix", "Cinema 1"),
-        (14, "Taylor Swift", "Stadium"),
-        (21, "Python Conf", "Convention Center"),
+    for (days, name, venue, description) in [
+        (
+            7,
+            "The Matrix",
+            "Cinema 1",
+            "The 1999 classic on the big screen.",
+        ),
+        (
+            14,
+            "Taylor Swift",
+            "Stadium",
+            "The Eras Tour: three hours, forty-four songs.",
+        ),
+        (
+            21,
+            "Python Conf",
+            "Convention Center",
+            "Talks and workshops for Python developers.",
+        ),
     ] {
         let starts_at = (today + chrono::Days::new(days))
             .and_hms_opt(19, 0, 0)
@@ -379,6 +399,7 @@ async fn seed_demo<S: Store>(store: &S) -> anyhow::Result<()> {
         store
             .create_event(NewEvent {
                 name: name.into(),
+                description: description.into(),
                 venue: venue.into(),
                 starts_at,
                 seat_map: SeatMap::grid(6, 10, 10_000).expect("a valid map"),

@@ -447,14 +447,12 @@ async fn summaries(
 ) -> Result<Vec<EventSummary>, OpError> {
     let stmt = tx
         .prepare_cached(
-            // Available: neither reserved nor held (a seat is never both),
-            // each counted through its partial index.
-            "SELECT e.id, e.name, e.venue, e.starts_at, e.total_seats::BIGINT,
-                    e.total_seats
-                    - (SELECT COUNT(*) FROM seats r
-                       WHERE r.event_id = e.id AND r.reservation_id IS NOT NULL)
-                    - (SELECT COUNT(*) FROM seats h
-                       WHERE h.event_id = e.id AND h.held_by IS NOT NULL AND h.held_until > $1)
+            // Reserved and held seats, each counted through its partial index.
+            "SELECT e.id, e.name, e.description, e.venue, e.starts_at, e.total_seats::BIGINT,
+                    (SELECT COUNT(*) FROM seats r
+                     WHERE r.event_id = e.id AND r.reservation_id IS NOT NULL),
+                    (SELECT COUNT(*) FROM seats h
+                     WHERE h.event_id = e.id AND h.held_by IS NOT NULL AND h.held_until > $1)
              FROM events e
              WHERE $2::BIGINT IS NULL OR e.id = $2
              ORDER BY e.starts_at, e.id",
@@ -465,15 +463,19 @@ async fn summaries(
         |n: i64| u32::try_from(n).map_err(|_| Error::storage(BACKEND, "a seat count out of range"));
     rows.iter()
         .map(|r| {
+            let (total, reserved, held): (i64, i64, i64) = (r.get(5), r.get(6), r.get(7));
             Ok(EventSummary {
                 event: Event {
                     id: EventId::new(r.get(0)),
                     name: r.get(1),
-                    venue: r.get(2),
-                    starts_at: r.get(3),
+                    description: r.get(2),
+                    venue: r.get(3),
+                    starts_at: r.get(4),
                 },
-                total_seats: count(r.get(4))?,
-                available_seats: count(r.get(5))?,
+                total_seats: count(total)?,
+                // A seat is never both reserved and held.
+                available_seats: count(total - reserved - held)?,
+                reserved_seats: count(reserved)?,
             })
         })
         .collect()
@@ -660,14 +662,18 @@ impl BookingStore for PgStore {
         let summary = transaction!(self, None, |tx, now| {
             let stmt = tx
                 .prepare_cached(
-                    "INSERT INTO events (name, venue, starts_at, total_seats)
-                     VALUES ($1, $2, $3, $4) RETURNING id",
+                    "INSERT INTO events (name, description, venue, starts_at, total_seats)
+                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
                 )
                 .await?;
-            let id: i64 = tx
-                .query_one(&stmt, &[&new.name, &new.venue, &new.starts_at, &total])
-                .await?
-                .get(0);
+            let details: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
+                &new.name,
+                &new.description,
+                &new.venue,
+                &new.starts_at,
+                &total,
+            ];
+            let id: i64 = tx.query_one(&stmt, &details).await?.get(0);
             let stmt = tx
                 .prepare_cached(
                     "INSERT INTO seats (event_id, row_index, number, price_cents)
@@ -779,7 +785,7 @@ impl BookingStore for PgStore {
         })
     }
 
-    async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<()> {
+    async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Seat> {
         transaction!(self, None, |tx, now| {
             let found = seats_where(
                 &tx,
@@ -794,6 +800,7 @@ impl BookingStore for PgStore {
             };
             rules::release(&record, user, now)?;
             set_seat_state(&tx, seat, SeatState::Available).await?;
+            record.seat
         })
     }
 

@@ -34,6 +34,7 @@ async fn setup() -> Setup {
     let event = store
         .create_event(NewEvent {
             name: "Contention".into(),
+            description: String::new(),
             venue: "Hall".into(),
             starts_at: chrono::Utc::now(),
             seat_map: "A:1-1:1000".parse().unwrap(),

@@ -22,6 +22,7 @@ async fn a_killed_connection_fails_cleanly_and_the_pool_recovers() {
     let event = store
         .create_event(NewEvent {
             name: "Faults".into(),
+            description: String::new(),
             venue: "Hall".into(),
             starts_at: chrono::Utc::now(),
             seat_map: "A:1-2:1000".parse().unwrap(),

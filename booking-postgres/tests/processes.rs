@@ -27,6 +27,7 @@ async fn setup(users: usize, seat_map: &str) -> Setup {
     let event = a
         .create_event(NewEvent {
             name: "Race".into(),
+            description: String::new(),
             venue: "Hall".into(),
             starts_at: chrono::Utc::now(),
             seat_map: seat_map.parse().unwrap(),

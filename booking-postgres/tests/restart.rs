@@ -69,7 +69,9 @@ impl StormUser {
                 }
                 6 if !holding.is_empty() => {
                     let seat = holding.swap_remove(self.rng.random_range(0..holding.len()));
-                    limit(store.release(self.user, self.event, seat)).await
+                    limit(store.release(self.user, self.event, seat))
+                        .await
+                        .map(drop)
                 }
                 7 | 8 if !holding.is_empty() => {
                     let seats = std::mem::take(&mut holding);
@@ -130,6 +132,7 @@ async fn setup(cluster: &Cluster) -> (Arc<PgStore>, EventId, Vec<SeatId>, Vec<Us
     let event = store
         .create_event(NewEvent {
             name: "Restart".into(),
+            description: String::new(),
             venue: "Hall".into(),
             starts_at: chrono::Utc::now(),
             seat_map: "A-B:1-10:1500".parse().unwrap(),

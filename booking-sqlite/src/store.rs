@@ -251,23 +251,25 @@ fn query_seats(
 
 fn require_event(conn: &Connection, event: EventId) -> Result<Event> {
     let row = conn
-        .prepare_cached("SELECT name, venue, starts_at FROM events WHERE id = ?1")
+        .prepare_cached("SELECT name, description, venue, starts_at FROM events WHERE id = ?1")
         .map_err(storage)?
         .query_row([event.get()], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 r.get::<_, String>(1)?,
-                r.get::<_, i64>(2)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
             ))
         })
         .optional()
         .map_err(storage)?;
-    let Some((name, venue, starts_at)) = row else {
+    let Some((name, description, venue, starts_at)) = row else {
         return Err(Error::not_found(Entity::Event, event.get()));
     };
     Ok(Event {
         id: event,
         name,
+        description,
         venue,
         starts_at: instant(starts_at)?,
     })
@@ -298,24 +300,33 @@ fn load_seat(conn: &Connection, event: EventId, seat: SeatId) -> Result<SeatReco
         .ok_or_else(|| Error::not_found(Entity::Seat, seat.get()))
 }
 
-/// Each event's summary as of instant `?1`, or only event `?2`'s.
-const SUMMARIES_SQL: &str = "SELECT e.id, e.name, e.venue, e.starts_at, e.total_seats,
-        e.total_seats
-        - (SELECT COUNT(*) FROM seats r
-           WHERE r.event_id = e.id AND r.reservation_id IS NOT NULL)
-        - (SELECT COUNT(*) FROM seats h
-           WHERE h.event_id = e.id AND h.held_by IS NOT NULL AND h.held_until > ?1)
+/// Each event's summary as of instant `?1`, or only event `?2`'s: the
+/// event, its total, reserved and held seats. Each count goes through its
+/// partial index.
+const SUMMARIES_SQL: &str =
+    "SELECT e.id, e.name, e.description, e.venue, e.starts_at, e.total_seats,
+        (SELECT COUNT(*) FROM seats r
+         WHERE r.event_id = e.id AND r.reservation_id IS NOT NULL),
+        (SELECT COUNT(*) FROM seats h
+         WHERE h.event_id = e.id AND h.held_by IS NOT NULL AND h.held_until > ?1)
      FROM events e
      WHERE ?2 IS NULL OR e.id = ?2";
+
+/// One row of [`SUMMARIES_SQL`].
+struct SummaryRow {
+    event: Event,
+    total: i64,
+    reserved: i64,
+    held: i64,
+}
 
 fn summaries(
     conn: &Connection,
     event: Option<EventId>,
     now: Timestamp,
 ) -> Result<Vec<EventSummary>> {
-    // Available: neither reserved nor held (a seat is never both), each
-    // counted through its partial index. Sorted in Rust: an ORDER BY would
-    // re-plan the statement at every run (see `seats_in_rows_sql`).
+    // Sorted in Rust: an ORDER BY would re-plan the statement at every run
+    // (see `seats_in_rows_sql`).
     let mut stmt = conn.prepare_cached(SUMMARIES_SQL).map_err(storage)?;
     let mut rows = stmt
         .query_map(params![micros(now), event.map(EventId::get)], |r| {
@@ -323,29 +334,46 @@ fn summaries(
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
+                r.get::<_, String>(3)?,
                 r.get::<_, i64>(4)?,
-                r.get::<_, i64>(5)?,
+                [
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, i64>(7)?,
+                ],
             ))
         })
         .map_err(storage)?
-        .collect::<rusqlite::Result<Vec<_>>>()
-        .map_err(storage)?;
-    rows.sort_unstable_by_key(|&(id, _, _, starts_at, _, _)| (starts_at, id));
+        .map(|row| {
+            let (id, name, description, venue, starts_at, [total, reserved, held]) =
+                row.map_err(storage)?;
+            let event = Event {
+                id: EventId::new(id),
+                name,
+                description,
+                venue,
+                starts_at: instant(starts_at)?,
+            };
+            Ok(SummaryRow {
+                event,
+                total,
+                reserved,
+                held,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    rows.sort_unstable_by_key(|row| (row.event.starts_at, row.event.id));
     rows.into_iter()
-        .map(|(id, name, venue, starts_at, total, available)| {
+        .map(|row| {
             let count = |n: i64| {
                 u32::try_from(n).map_err(|_| Error::storage(BACKEND, "a seat count out of range"))
             };
+            // A seat is never both reserved and held.
             Ok(EventSummary {
-                event: Event {
-                    id: EventId::new(id),
-                    name,
-                    venue,
-                    starts_at: instant(starts_at)?,
-                },
-                total_seats: count(total)?,
-                available_seats: count(available)?,
+                event: row.event,
+                total_seats: count(row.total)?,
+                available_seats: count(row.total - row.reserved - row.held)?,
+                reserved_seats: count(row.reserved)?,
             })
         })
         .collect()
@@ -542,10 +570,17 @@ impl BookingStore for SqliteStore {
             let total = i64::try_from(new.seat_map.len())
                 .map_err(|_| Error::invalid_input("too many seats"))?;
             tx.prepare_cached(
-                "INSERT INTO events (name, venue, starts_at, total_seats) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO events (name, description, venue, starts_at, total_seats)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )
             .map_err(storage)?
-            .execute(params![new.name, new.venue, micros(new.starts_at), total])
+            .execute(params![
+                new.name,
+                new.description,
+                new.venue,
+                micros(new.starts_at),
+                total
+            ])
             .map_err(storage)?;
             let id = EventId::new(tx.last_insert_rowid());
             let mut insert = tx
@@ -637,11 +672,12 @@ impl BookingStore for SqliteStore {
         .await
     }
 
-    async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<()> {
+    async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Seat> {
         self.write(move |tx, now, _| {
             let record = load_seat(tx, event, seat)?;
             rules::release(&record, user, now)?;
-            set_seat_state(tx, seat, SeatState::Available)
+            set_seat_state(tx, seat, SeatState::Available)?;
+            Ok(record.seat)
         })
         .await
     }

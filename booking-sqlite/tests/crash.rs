@@ -37,6 +37,7 @@ async fn reported_reservations_survive_sigkill() {
         store
             .create_event(NewEvent {
                 name: "Crash".into(),
+                description: String::new(),
                 venue: "Hall".into(),
                 starts_at: chrono::Utc::now(),
                 seat_map: "A-T:1-50:1000".parse().unwrap(),

@@ -25,6 +25,7 @@ async fn storm_keeps_the_invariants_on_the_file() {
     let event = store
         .create_event(NewEvent {
             name: "Storm".into(),
+            description: String::new(),
             venue: "Hall".into(),
             starts_at: clock.now(),
             seat_map: "A-B:1-6:2500".parse().unwrap(),

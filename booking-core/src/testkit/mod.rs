@@ -71,6 +71,8 @@ macro_rules! conformance_tests {
             create_event_lists_seats_by_row_then_number,
             create_event_rejects_bad_input,
             events_are_listed_by_start_time,
+            event_description_is_stored,
+            event_counts_reserved_and_held_seats,
             unknown_event_is_not_found,
             seat_of_another_event_is_not_found,
             seats_in_rows_reads_one_section,

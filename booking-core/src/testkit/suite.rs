@@ -14,9 +14,9 @@ use chrono::TimeDelta;
 
 use super::{StoreFactory, TestContext, check_invariants};
 use crate::{
-    AccountStore, BookingStore, Clock, ConflictKind, Entity, Error, EventId, IdempotencyKey,
-    ManualClock, NewEvent, Policy, Reservation, ReservationId, ReservationStatus, SeatId,
-    SeatState, SessionId, UserId, Username,
+    AccountStore, BookingStore, Clock, ConflictKind, Entity, Error, EventId, EventSummary,
+    IdempotencyKey, ManualClock, NewEvent, Policy, Reservation, ReservationId, ReservationStatus,
+    SeatId, SeatState, SessionId, UserId, Username,
 };
 
 /// A fresh store with three users and one ten-seat event.
@@ -161,6 +161,7 @@ impl<'f, F: StoreFactory> Fixture<'f, F> {
 fn new_event(name: &str, clock: &ManualClock, seat_map: &str) -> NewEvent {
     NewEvent {
         name: name.into(),
+        description: String::new(),
         venue: "Hall 1".into(),
         starts_at: clock.now() + TimeDelta::days(30),
         seat_map: seat_map.parse().expect("seat map"),
@@ -252,6 +253,63 @@ pub async fn events_are_listed_by_start_time<F: StoreFactory>(f: &F) {
     assert_eq!(names, ["Earlier", "Fixture"]);
     assert_eq!(events[0], earlier);
     assert_eq!((events[1].total_seats, events[1].available_seats), (10, 9));
+    fx.finish().await;
+}
+
+pub async fn event_description_is_stored<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    assert_eq!(
+        fx.store.event(fx.event).await.unwrap().event.description,
+        "",
+        "no description is an empty one"
+    );
+    let mut described = new_event("Described", &fx.clock, "A:1-2:100");
+    described.description =
+        "Two seats, a \"quote\", an accent (\u{e9}t\u{e9})\nand a new line".into();
+    let created = fx.store.create_event(described.clone()).await.unwrap();
+    assert_eq!(created.event.description, described.description);
+    let read = fx.store.event(created.event.id).await.unwrap();
+    assert_eq!(read.event.description, described.description);
+    let listed = fx.store.events().await.unwrap();
+    assert!(listed.contains(&read), "{listed:?}");
+
+    described.description = "x".repeat(crate::MAX_EVENT_DESCRIPTION + 1);
+    let err = fx.store.create_event(described).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    assert_eq!(
+        fx.store.events().await.unwrap().len(),
+        2,
+        "nothing was created"
+    );
+    fx.finish().await;
+}
+
+pub async fn event_counts_reserved_and_held_seats<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let counts = |s: &EventSummary| (s.total_seats, s.available_seats, s.reserved_seats);
+    assert_eq!(
+        counts(&fx.store.event(fx.event).await.unwrap()),
+        (10, 10, 0)
+    );
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.hold(fx.alice, "A2").await.unwrap();
+    fx.hold(fx.bob, "B1").await.unwrap();
+    let reservation = fx
+        .store
+        .reserve(fx.alice, fx.event, &[fx.seat("A1"), fx.seat("A2")], None)
+        .await
+        .unwrap();
+    assert_eq!(counts(&fx.store.event(fx.event).await.unwrap()), (10, 7, 2));
+    // Bob's hold ends by time alone: the seat counts as available again.
+    fx.clock.advance(Duration::from_secs(301));
+    assert_eq!(counts(&fx.store.event(fx.event).await.unwrap()), (10, 8, 2));
+    let listed = fx.store.events().await.unwrap();
+    assert_eq!(counts(&listed[0]), (10, 8, 2));
+    fx.store.cancel(fx.alice, reservation.id).await.unwrap();
+    assert_eq!(
+        counts(&fx.store.event(fx.event).await.unwrap()),
+        (10, 10, 0)
+    );
     fx.finish().await;
 }
 
@@ -979,7 +1037,7 @@ impl<S: BookingStore> StormUser<S> {
             let (user, event) = (self.user, self.event);
             let result = match self.rng.below(10) {
                 0..=3 => store.hold(user, event, self.any_seat()).await.map(drop),
-                4 => store.release(user, event, self.any_seat()).await,
+                4 => store.release(user, event, self.any_seat()).await.map(drop),
                 5..=7 => {
                     let ask = self.seats_to_reserve(&*store).await;
                     let reserved = store.reserve(user, event, &ask, None).await;

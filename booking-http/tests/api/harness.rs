@@ -59,6 +59,7 @@ impl<S: booking_core::Store> TestServer<S> {
         for (name, map) in [("Show", "A:1-5:10000,B:1-5:5000"), ("Other", "A:1-2:100")] {
             let event = NewEvent {
                 name: name.into(),
+                description: String::new(),
                 venue: "Hall".into(),
                 starts_at: clock.now() + chrono::TimeDelta::days(1),
                 seat_map: map.parse().unwrap(),
