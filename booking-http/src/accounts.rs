@@ -17,12 +17,13 @@ use booking_core::{SessionId, Store, User, UserId, Username};
 use rand::TryRngCore;
 use rand::rngs::OsRng;
 use serde::Deserialize;
-use serde_json::json;
+use utoipa::ToSchema;
 
 use crate::csrf::{CsrfToken, RotateCsrf};
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorSchema};
 use crate::extract::{ApiJson, CurrentUser, SESSION_COOKIE, random_hex, site_cookie};
 use crate::state::AppState;
+use crate::views::{CsrfAnswer, Done, HealthAnswer, MeAnswer, WelcomeAnswer};
 
 /// The shortest password accepted at sign-up.
 pub const MIN_PASSWORD_CHARS: usize = 8;
@@ -49,27 +50,40 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 }
 
 /// A user name and password.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct LoginBody {
+    /// The user name: 1-150 ASCII letters, digits and `@.+-_`.
     username: String,
+    /// The password (at sign-up: at least 8 characters).
     password: String,
 }
 
-/// `GET /api/csrf/`
-pub async fn csrf_token(Extension(token): Extension<CsrfToken>) -> Json<serde_json::Value> {
-    Json(json!({ "csrf_token": token.0 }))
+/// A CSRF token, also set as the `csrftoken` cookie.
+#[utoipa::path(get, path = "/api/csrf/", tag = "accounts",
+    responses((status = 200, description = "The token; the `csrftoken` cookie is set too.", body = CsrfAnswer)))]
+pub async fn csrf_token(Extension(token): Extension<CsrfToken>) -> Json<CsrfAnswer> {
+    Json(CsrfAnswer::new(token.0))
 }
 
-/// `GET /api/health/`: 200 when the store answers, 503 otherwise.
+/// Whether the service and its database answer; needs no session.
+#[utoipa::path(get, path = "/api/health/", tag = "accounts",
+    responses((status = 200, description = "The database answers.", body = HealthAnswer)))]
 pub async fn health<S: Store>(
     State(state): AppStateRef<S>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<HealthAnswer>, ApiError> {
     // Any read that reaches the database will do; user 0 never exists.
     state.store.user(UserId::new(0)).await?;
-    Ok(Json(json!({ "status": "ok" })))
+    Ok(Json(HealthAnswer::ok()))
 }
 
-/// `POST /api/login/`
+/// Logs in: a new session (the `sessionid` cookie) and a new CSRF token.
+#[utoipa::path(post, path = "/api/login/", tag = "accounts",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Logged in; sets `sessionid` and a new `csrftoken`.", body = WelcomeAnswer),
+        (status = 401, description = "`invalid_credentials`: the same answer for an unknown user and a wrong password.", body = ErrorSchema),
+        (status = 429, description = "`too_many_attempts`: too many failed logins for this user name or address; `Retry-After` says when to try again.", body = ErrorSchema),
+    ))]
 pub async fn login<S: Store>(
     State(state): AppStateRef<S>,
     ClientAddr(address): ClientAddr,
@@ -91,7 +105,15 @@ pub async fn login<S: Store>(
     start_session(&state, jar, credentials.user, StatusCode::OK).await
 }
 
-/// `POST /api/register/`: creates a user and logs them in.
+/// Creates a user and logs them in.
+#[utoipa::path(post, path = "/api/register/", tag = "accounts",
+    request_body = LoginBody,
+    responses(
+        (status = 201, description = "Registered and logged in; sets `sessionid` and a new `csrftoken`.", body = WelcomeAnswer),
+        (status = 400, description = "`invalid_input`: the name or the password breaks the rules.", body = ErrorSchema),
+        (status = 404, description = "`not_found`: sign-up is switched off.", body = ErrorSchema),
+        (status = 409, description = "`username_taken`.", body = ErrorSchema),
+    ))]
 pub async fn register<S: Store>(
     State(state): AppStateRef<S>,
     jar: CookieJar,
@@ -113,7 +135,9 @@ pub async fn register<S: Store>(
     start_session(&state, jar, user, StatusCode::CREATED).await
 }
 
-/// `POST /api/logout/`: deletes the session server-side (works without one too).
+/// Logs out: deletes the session server-side (works without one too).
+#[utoipa::path(post, path = "/api/logout/", tag = "accounts",
+    responses((status = 200, description = "Logged out; the `sessionid` cookie is removed.", body = Done)))]
 pub async fn logout<S: Store>(
     State(state): AppStateRef<S>,
     jar: CookieJar,
@@ -125,12 +149,14 @@ pub async fn logout<S: Store>(
         state.store.delete_session(&id).await?;
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
-    Ok((jar, Json(json!({ "success": true }))).into_response())
+    Ok((jar, Json(Done::default())).into_response())
 }
 
-/// `GET /api/me/`
-pub async fn me(CurrentUser(user): CurrentUser) -> Json<serde_json::Value> {
-    Json(json!({ "user_id": user.id.get(), "username": user.username.as_str() }))
+/// Who is logged in.
+#[utoipa::path(get, path = "/api/me/", tag = "accounts",
+    responses((status = 200, description = "The logged-in user.", body = MeAnswer)))]
+pub async fn me(CurrentUser(user): CurrentUser) -> Json<MeAnswer> {
+    Json(MeAnswer::new(&user))
 }
 
 /// Ends the request's old session, if any, and starts a new one with a new id
@@ -158,8 +184,7 @@ async fn start_session<S: Store>(
         state.settings.secure_cookies,
     );
     cookie.set_http_only(true);
-    let body =
-        json!({ "success": true, "user_id": user.id.get(), "username": user.username.as_str() });
+    let body = WelcomeAnswer::new(&user);
     let mut response = (status, jar.add(cookie), Json(body)).into_response();
     response.extensions_mut().insert(RotateCsrf);
     Ok(response)

@@ -19,7 +19,7 @@ use crate::booking::IDEMPOTENCY_HEADER;
 use crate::error::ApiError;
 use crate::extract::CSRF_HEADER;
 use crate::state::AppState;
-use crate::{accounts, booking, csrf, live, web};
+use crate::{accounts, booking, csrf, live, openapi, web};
 
 /// The largest request body accepted (64 KiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -34,6 +34,7 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
         .route("/api/register/", post(accounts::register::<S>))
         .route("/api/me/", get(accounts::me))
         .route("/api/health/", get(accounts::health::<S>))
+        .route("/api/openapi.json", get(openapi::document))
         .route("/api/events/", get(booking::events::<S>))
         .route("/api/events/{event_id}/", get(booking::event::<S>))
         .route("/api/events/{event_id}/seats/", get(booking::seats::<S>))

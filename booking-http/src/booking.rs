@@ -1,5 +1,6 @@
 //! Events, seats, holds and reservations: each handler extracts, calls the
-//! store, and maps the answer.
+//! store, and maps the answer. Each carries its OpenAPI operation; the
+//! errors every operation shares are added in [`crate::openapi`].
 
 use std::sync::Arc;
 
@@ -8,49 +9,63 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use booking_core::{EventId, IdempotencyKey, ReservationId, Row, SeatId, Store};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorSchema};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser};
 use crate::state::AppState;
-use crate::views::{EventView, ReservationView, SeatsView, lifetime, rfc3339};
+use crate::views::{
+    CancelAnswer, EventDetail, EventList, LockAnswer, MessageAnswer, ReservationList,
+    ReserveAnswer, SeatsSchema, SeatsView,
+};
 
 type AppStateRef<S> = State<Arc<AppState<S>>>;
-type ApiResult = Result<Json<Value>, ApiError>;
 
 /// The header that makes a reserve idempotent.
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
-/// `GET /api/events/`
-pub async fn events<S: Store>(State(state): AppStateRef<S>, _: CurrentUser) -> ApiResult {
-    let events: Vec<EventView> = state
-        .store
-        .events()
-        .await?
-        .into_iter()
-        .map(EventView::from)
-        .collect();
-    Ok(Json(json!({ "events": events })))
+/// Every event, soonest first.
+#[utoipa::path(get, path = "/api/events/", tag = "events",
+    responses((status = 200, description = "The events.", body = EventList)))]
+pub async fn events<S: Store>(
+    State(state): AppStateRef<S>,
+    _: CurrentUser,
+) -> Result<Json<EventList>, ApiError> {
+    Ok(Json(EventList::new(state.store.events().await?)))
 }
 
-/// `GET /api/events/{event_id}/`
+/// One event with its seat counts.
+#[utoipa::path(get, path = "/api/events/{event_id}/", tag = "events",
+    params(("event_id" = i64, Path, description = "The event's id.")),
+    responses(
+        (status = 200, description = "The event.", body = EventDetail),
+        (status = 404, description = "`not_found`: no such event.", body = ErrorSchema),
+    ))]
 pub async fn event<S: Store>(
     State(state): AppStateRef<S>,
     _: CurrentUser,
     ApiPath(event): ApiPath<i64>,
-) -> ApiResult {
+) -> Result<Json<EventDetail>, ApiError> {
     let event = state.store.event(EventId::new(event)).await?;
-    Ok(Json(json!({ "event": EventView::from(event) })))
+    Ok(Json(EventDetail::new(event)))
 }
 
 /// The query of a seat-map read.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SeatsQuery {
-    /// Only these rows: `A-J`, or one row `C` (for large events).
+    /// Only these rows: a range `A-J`, or one row `C` (for large events).
     rows: Option<String>,
 }
 
-/// `GET /api/events/{event_id}/seats/[?rows=A-J]`
+/// The seat map as the caller sees it, by row then number.
+#[utoipa::path(get, path = "/api/events/{event_id}/seats/", tag = "events",
+    params(("event_id" = i64, Path, description = "The event's id."), SeatsQuery),
+    responses(
+        (status = 200, description = "The seats.", body = SeatsSchema),
+        (status = 400, description = "`invalid_input`: `rows` is not a row or a range of rows.", body = ErrorSchema),
+        (status = 404, description = "`not_found`: no such event.", body = ErrorSchema),
+    ))]
 pub async fn seats<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
@@ -69,66 +84,88 @@ pub async fn seats<S: Store>(
     Ok(SeatsView::new(records, user.id))
 }
 
-/// `POST /api/events/{event_id}/seats/{seat_id}/lock/`
+/// Holds a seat for the caller, or extends the caller's own hold.
+#[utoipa::path(post, path = "/api/events/{event_id}/seats/{seat_id}/lock/", tag = "holds",
+    params(
+        ("event_id" = i64, Path, description = "The event's id."),
+        ("seat_id" = i64, Path, description = "The seat's id."),
+    ),
+    responses(
+        (status = 200, description = "The seat is held.", body = LockAnswer),
+        (status = 404, description = "`not_found`: no such event, or no such seat in it.", body = ErrorSchema),
+        (status = 409, description = "`seat_locked`: someone else holds it; `seat_reserved`: it is reserved; `hold_limit`: the caller holds as many seats of this event as allowed.", body = ErrorSchema),
+    ))]
 pub async fn lock<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
     ApiPath((event, seat)): ApiPath<(i64, i64)>,
-) -> ApiResult {
+) -> Result<Json<LockAnswer>, ApiError> {
     let hold = state
         .store
         .hold(user.id, EventId::new(event), SeatId::new(seat))
         .await?;
     metrics::counter!("booking_holds_total").increment(1);
     state.watchers.nudge(hold.seat.event);
-    let label = hold.seat.label();
-    Ok(Json(json!({
-        "success": true,
-        "message": format!("Seat {label} locked for {}", lifetime(state.store.policy().lock_ttl)),
-        "seat": {
-            "id": hold.seat.id.get(),
-            "seat_number": label,
-            "locked_until": rfc3339(hold.until),
-            "status": "locked",
-        },
-    })))
+    Ok(Json(LockAnswer::new(&hold, state.store.policy().lock_ttl)))
 }
 
-/// `POST /api/events/{event_id}/seats/{seat_id}/unlock/`
+/// Releases a seat the caller holds.
+#[utoipa::path(post, path = "/api/events/{event_id}/seats/{seat_id}/unlock/", tag = "holds",
+    params(
+        ("event_id" = i64, Path, description = "The event's id."),
+        ("seat_id" = i64, Path, description = "The seat's id."),
+    ),
+    responses(
+        (status = 200, description = "The seat is released.", body = MessageAnswer),
+        (status = 404, description = "`not_found`: no such event, or no such seat in it.", body = ErrorSchema),
+        (status = 409, description = "`not_lock_holder`: the caller does not hold it.", body = ErrorSchema),
+    ))]
 pub async fn unlock<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
     ApiPath((event, seat)): ApiPath<(i64, i64)>,
-) -> ApiResult {
+) -> Result<Json<MessageAnswer>, ApiError> {
     let event = EventId::new(event);
-    state
+    let seat = state
         .store
         .release(user.id, event, SeatId::new(seat))
         .await?;
     state.watchers.nudge(event);
-    Ok(Json(json!({ "success": true })))
+    Ok(Json(MessageAnswer::new(format!(
+        "Seat {} unlocked",
+        seat.label()
+    ))))
 }
 
 /// The body of a reserve.
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 pub struct ReserveBody {
+    /// The seats to reserve, all held by the caller: 1 to
+    /// `max_seats_per_user` distinct ids.
     seat_ids: Vec<i64>,
 }
 
-/// `POST /api/events/{event_id}/reserve/`
+/// Reserves seats the caller holds, all of them or none.
+#[utoipa::path(post, path = "/api/events/{event_id}/reserve/", tag = "reservations",
+    params(
+        ("event_id" = i64, Path, description = "The event's id."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried reserve return the first successful answer (per user, kept 24 hours): 1 to 255 visible ASCII characters."),
+    ),
+    request_body = ReserveBody,
+    responses(
+        (status = 201, description = "The reservation is made (or, with a known `Idempotency-Key`, the first answer again).", body = ReserveAnswer),
+        (status = 400, description = "`invalid_input`: an empty list, duplicate ids, more than `max_seats_per_user`, or a malformed `Idempotency-Key`.", body = ErrorSchema),
+        (status = 404, description = "`not_found`: no such event, or a seat id that is not in it.", body = ErrorSchema),
+        (status = 409, description = "`lock_expired`, `not_lock_holder`, `seat_reserved`: a seat is not held by the caller, listed in `conflicts`; nothing changed. `idempotency_key_reused`: the key came with another body.", body = ErrorSchema),
+    ))]
 pub async fn reserve<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
     ApiPath(event): ApiPath<i64>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ReserveBody>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    let key = match headers.get(IDEMPOTENCY_HEADER) {
-        None => None,
-        Some(value) => Some(IdempotencyKey::new(value.to_str().map_err(|_| {
-            ApiError::invalid_input("Idempotency-Key must be visible ASCII")
-        })?)?),
-    };
+) -> Result<(StatusCode, Json<ReserveAnswer>), ApiError> {
+    let key = idempotency_key(&headers)?;
     let seat_ids: Vec<SeatId> = body.seat_ids.into_iter().map(SeatId::new).collect();
     let reservation = state
         .store
@@ -136,37 +173,46 @@ pub async fn reserve<S: Store>(
         .await?;
     metrics::counter!("booking_reservations_total").increment(1);
     state.watchers.nudge(reservation.event);
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({ "success": true, "reservation": ReservationView::from(reservation) })),
-    ))
+    Ok((StatusCode::CREATED, Json(reservation.into())))
 }
 
-/// `GET /api/reservations/`
+/// The request's `Idempotency-Key`, if it has one.
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
+    let Some(value) = headers.get(IDEMPOTENCY_HEADER) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::invalid_input("Idempotency-Key must be visible ASCII"))?;
+    Ok(Some(IdempotencyKey::new(text)?))
+}
+
+/// The caller's reservations, newest first, cancelled ones included.
+#[utoipa::path(get, path = "/api/reservations/", tag = "reservations",
+    responses((status = 200, description = "The reservations.", body = ReservationList)))]
 pub async fn reservations<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
-) -> ApiResult {
-    let reservations: Vec<ReservationView> = state
-        .store
-        .reservations(user.id)
-        .await?
-        .into_iter()
-        .map(ReservationView::from)
-        .collect();
-    Ok(Json(json!({ "reservations": reservations })))
+) -> Result<Json<ReservationList>, ApiError> {
+    let reservations = state.store.reservations(user.id).await?;
+    Ok(Json(ReservationList::new(reservations)))
 }
 
-/// `POST /api/reservations/{id}/cancel/`
+/// Cancels one of the caller's reservations; its seats become available.
+#[utoipa::path(post, path = "/api/reservations/{id}/cancel/", tag = "reservations",
+    params(("id" = i64, Path, description = "The reservation's id.")),
+    responses(
+        (status = 200, description = "The reservation is cancelled.", body = CancelAnswer),
+        (status = 404, description = "`not_found`: no such reservation of the caller's (someone else's is not revealed).", body = ErrorSchema),
+        (status = 409, description = "`already_cancelled`.", body = ErrorSchema),
+    ))]
 pub async fn cancel<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
     ApiPath(id): ApiPath<i64>,
-) -> ApiResult {
+) -> Result<Json<CancelAnswer>, ApiError> {
     let reservation = state.store.cancel(user.id, ReservationId::new(id)).await?;
     metrics::counter!("booking_cancellations_total").increment(1);
     state.watchers.nudge(reservation.event);
-    Ok(Json(
-        json!({ "success": true, "reservation": ReservationView::from(reservation) }),
-    ))
+    Ok(Json(reservation.into()))
 }

@@ -1,4 +1,4 @@
-//! [`ApiError`]: every rejection the API sends, as the JSON body of API.md:
+//! [`ApiError`]: every rejection the API sends, as the JSON body of docs/API.md:
 //! `{"success": false, "error": "...", "code": "..."}`.
 
 use axum::Json;
@@ -6,6 +6,38 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use booking_core::{Error, SeatConflict};
 use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+
+/// Every `code` an error answer can carry: core's rule errors and the
+/// adapter's own. The OpenAPI document admits only these, so a new code
+/// that is not listed here fails the HTTP tests.
+pub const ERROR_CODES: &[&str] = &[
+    // Input, sessions and the protocol.
+    "invalid_input",
+    "invalid_json",
+    "unsupported_media_type",
+    "payload_too_large",
+    "not_authenticated",
+    "invalid_credentials",
+    "csrf_failed",
+    "not_found",
+    "method_not_allowed",
+    "too_many_attempts",
+    // Business rules (409).
+    "seat_locked",
+    "seat_reserved",
+    "not_lock_holder",
+    "lock_expired",
+    "hold_limit",
+    "already_cancelled",
+    "username_taken",
+    "idempotency_key_reused",
+    // The service.
+    "storage_unavailable",
+    "timeout",
+];
 
 /// An API error: a status, a stable code and a message for people.
 #[derive(Debug)]
@@ -127,6 +159,50 @@ impl From<Error> for ApiError {
         }
         Self::new(status, err.code(), err.to_string())
     }
+}
+
+/// The schema of an error answer (see [`Body`]).
+#[derive(ToSchema)]
+#[schema(as = Error)]
+#[allow(dead_code)] // Only its schema is used.
+pub struct ErrorSchema {
+    /// Always `false`.
+    #[schema(schema_with = failure)]
+    success: bool,
+    /// What went wrong, for people.
+    error: String,
+    /// What went wrong, for programs: one of a fixed list.
+    #[schema(schema_with = code)]
+    code: String,
+    /// The seats in conflict, for a refused reserve (absent otherwise).
+    #[schema(nullable = false)]
+    conflicts: Option<Vec<ConflictSchema>>,
+}
+
+/// The schema of one seat in conflict.
+#[derive(ToSchema)]
+#[schema(as = SeatConflict)]
+#[allow(dead_code)] // Only its schema is used.
+pub struct ConflictSchema {
+    /// The seat's id.
+    seat_id: i64,
+    /// The seat's label: `"A1"`.
+    seat_number: String,
+    /// Why it is in conflict: `seat_locked`, `seat_reserved`,
+    /// `not_lock_holder` or `lock_expired`.
+    #[schema(schema_with = code)]
+    code: String,
+}
+
+fn failure() -> RefOr<Schema> {
+    crate::views::constant(false)
+}
+
+fn code() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .enum_values(Some(ERROR_CODES.iter().copied()))
+        .into()
 }
 
 #[derive(Serialize)]

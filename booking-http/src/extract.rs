@@ -4,15 +4,17 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use booking_core::{SessionId, Store, User};
 use rand::TryRngCore;
 use rand::rngs::OsRng;
+use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -25,9 +27,66 @@ pub const CSRF_COOKIE: &str = "csrftoken";
 pub const CSRF_HEADER: &str = "x-csrftoken";
 
 /// A JSON body; malformed input is a JSON [`ApiError`] (400, 413 or 415).
-#[derive(FromRequest)]
-#[from_request(via(axum::Json), rejection(ApiError))]
+///
+/// The whole body must be UTF-8, as JSON requires: serde skips the fields it
+/// ignores without looking inside their strings, so the check is made here,
+/// on every byte, before the body is parsed.
 pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(request.headers()) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Send the body as JSON with Content-Type: application/json",
+            ));
+        }
+        let bytes = Bytes::from_request(request, state)
+            .await
+            .map_err(|rejection| {
+                if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        "The body is over 64 KiB",
+                    )
+                } else {
+                    ApiError::invalid_input("The body could not be read")
+                }
+            })?;
+        if std::str::from_utf8(&bytes).is_err() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_json",
+                "The body is not valid UTF-8",
+            ));
+        }
+        let axum::Json(value) = axum::Json::from_bytes(&bytes)?;
+        Ok(Self(value))
+    }
+}
+
+/// Whether the request says its body is JSON: `application/json`, or an
+/// `application/*+json` type, with any parameters.
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {

@@ -1,4 +1,5 @@
-//! `booking-http`: the REST API of `../shared/API.md` over any
+//! `booking-http`: the REST API (`docs/API.md`, and the OpenAPI document of
+//! [`openapi()`]) over any
 //! [`booking_core::Store`], as an axum [`Router`](axum::Router), and the
 //! `booking-server` binary that serves it.
 //!
@@ -19,6 +20,7 @@ mod csrf;
 mod error;
 mod extract;
 mod live;
+mod openapi;
 mod state;
 mod throttle;
 mod views;
@@ -26,7 +28,8 @@ mod web;
 
 pub use accounts::{MIN_PASSWORD_CHARS, hash_password};
 pub use app::{MAX_BODY_BYTES, app};
-pub use error::ApiError;
+pub use error::{ApiError, ERROR_CODES};
+pub use openapi::document_of_api as openapi;
 pub use state::{AppState, Settings};
 
 /// Public types can cross threads: checked at compile time.

@@ -21,6 +21,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use booking_core::{EventId, SeatRecord, Store, UserId};
 use serde::Serialize;
 use tokio::sync::{Notify, broadcast};
+use utoipa::ToSchema;
 
 use futures_util::future::ready;
 use futures_util::stream::{self, Stream, StreamExt};
@@ -67,7 +68,17 @@ impl Watchers {
     }
 }
 
-/// `GET /api/events/{event_id}/stream/`
+/// Live seat changes, as server-sent events.
+///
+/// Each message is `event: seats` with `data: {"seats": [...], "full":
+/// bool}`: the first is the whole seat map (`full: true`), the rest are the
+/// seats whose state changed, each as the seat map shows it to the caller.
+#[utoipa::path(get, path = "/api/events/{event_id}/stream/", tag = "events",
+    params(("event_id" = i64, Path, description = "The event's id.")),
+    responses(
+        (status = 200, description = "A stream of `seats` events (`text/event-stream`), each `data` a JSON `{\"seats\": [Seat], \"full\": bool}`.", content_type = "text/event-stream"),
+        (status = 404, description = "`not_found`: no such event.", body = crate::error::ErrorSchema),
+    ))]
 pub async fn stream<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     CurrentUser(user): CurrentUser,
@@ -102,9 +113,14 @@ pub async fn stream<S: Store>(
 }
 
 /// A message's data: `{"seats": [...], "full": bool}`.
-#[derive(Serialize)]
-struct Message<'a> {
+#[derive(Serialize, ToSchema)]
+#[schema(as = SeatChanges)]
+pub struct Message<'a> {
+    /// The seats whose state changed (every seat, when `full`), each as
+    /// the seat map shows it to the viewer.
     seats: SeatList<'a>,
+    /// Whether `seats` is the whole map (the first message, or after the
+    /// viewer fell behind).
     full: bool,
 }
 

@@ -1,32 +1,33 @@
-//! The JSON shapes of API.md, built from core types.
+//! The JSON shapes of the API, built from core types. Each answer is a
+//! type here, and each type's OpenAPI schema is derived from it
+//! ([`crate::openapi`]), so the reference cannot drift from what is sent.
 
 use std::time::Duration;
 
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
-use booking_core::{EventSummary, Reservation, SeatRecord, SeatState, Timestamp, UserId};
+use booking_core::{
+    EventSummary, Reservation, ReservationStatus, SeatRecord, SeatState, Timestamp, UserId,
+};
 use chrono::SecondsFormat;
-use serde::Serialize;
 use serde::ser::SerializeStruct;
+use serde::{Serialize, Serializer};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
+use utoipa::{PartialSchema, ToSchema};
 
 /// An instant as an RFC 3339 UTC string: `2025-12-21T10:05:00Z`.
 pub fn rfc3339(t: Timestamp) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-/// Cents as dollars for display: `120000` → `"$1,200.00"`.
-pub fn dollars(cents: i64) -> String {
+/// Cents as the original design's plain decimal string: `120000` →
+/// `"1200.00"` (no currency sign, no thousands separator: clients format
+/// money themselves, from `total_cents`).
+pub fn decimal(cents: i64) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let cents = cents.unsigned_abs();
-    let whole = (cents / 100).to_string();
-    let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-    for (i, digit) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    format!("{sign}${grouped}.{:02}", cents % 100)
+    format!("{sign}{}.{:02}", cents / 100, cents % 100)
 }
 
 /// A lifetime as people say it: "5 minutes", "1 minute", "90 seconds".
@@ -40,41 +41,182 @@ pub fn lifetime(d: Duration) -> String {
     }
 }
 
-/// An event with its seat counts.
-#[derive(Serialize)]
+/// The `"success": true` that every 2xx answer carries (the original
+/// client checks it before it uses any answer). Its schema is the constant.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Success;
+
+impl Serialize for Success {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bool(true)
+    }
+}
+
+impl PartialSchema for Success {
+    fn schema() -> RefOr<Schema> {
+        constant(true)
+    }
+}
+
+impl ToSchema for Success {}
+
+/// A schema that admits only `value`.
+pub fn constant(value: impl Into<serde_json::Value>) -> RefOr<Schema> {
+    let value = value.into();
+    let kind = if value.is_boolean() {
+        Type::Boolean
+    } else {
+        Type::String
+    };
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(kind))
+        .enum_values(Some([value]))
+        .into()
+}
+
+/// A schema for an RFC 3339 UTC instant.
+fn instant_schema() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+            utoipa::openapi::KnownFormat::DateTime,
+        )))
+        .examples(["2025-12-21T10:05:00Z"])
+}
+
+/// The schema of a required RFC 3339 instant.
+fn instant() -> Schema {
+    instant_schema().into()
+}
+
+/// The schema of an RFC 3339 instant or `null`.
+fn instant_or_null() -> Schema {
+    instant_schema()
+        .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+        .into()
+}
+
+// ---- events -------------------------------------------------------------------
+
+/// An event with its seat counts. It carries the original design's names
+/// too: `event_date` is `starts_at`, `location` is `venue`.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Event)]
 pub struct EventView {
+    /// Its id.
     id: i64,
+    /// Its name.
     name: String,
+    /// What it is (may be empty).
+    description: String,
+    /// Where it takes place.
     venue: String,
+    /// The same text as `venue`, under the original design's name.
+    location: String,
+    /// When it starts.
+    #[schema(schema_with = instant)]
     starts_at: String,
+    /// The same instant as `starts_at`, under the original design's name.
+    #[schema(schema_with = instant)]
+    event_date: String,
+    /// All its seats.
     total_seats: u32,
+    /// Seats neither held (unexpired) nor reserved, right now.
     available_seats: u32,
+    /// Seats in a confirmed reservation.
+    reserved_seats: u32,
 }
 
 impl From<EventSummary> for EventView {
     fn from(e: EventSummary) -> Self {
+        let starts_at = rfc3339(e.event.starts_at);
         Self {
             id: e.event.id.get(),
             name: e.event.name,
+            description: e.event.description,
+            location: e.event.venue.clone(),
             venue: e.event.venue,
-            starts_at: rfc3339(e.event.starts_at),
+            event_date: starts_at.clone(),
+            starts_at,
             total_seats: e.total_seats,
             available_seats: e.available_seats,
+            reserved_seats: e.reserved_seats,
         }
     }
 }
 
+/// `GET /api/events/`: every event, soonest first.
+#[derive(Serialize, ToSchema)]
+pub struct EventList {
+    success: Success,
+    /// The events.
+    events: Vec<EventView>,
+}
+
+impl EventList {
+    /// The list of `events`.
+    pub fn new(events: Vec<EventSummary>) -> Self {
+        Self {
+            success: Success,
+            events: events.into_iter().map(EventView::from).collect(),
+        }
+    }
+}
+
+/// `GET /api/events/{event_id}/`: one event.
+#[derive(Serialize, ToSchema)]
+pub struct EventDetail {
+    success: Success,
+    /// The event.
+    event: EventView,
+}
+
+impl EventDetail {
+    /// The answer for `event`.
+    pub fn new(event: EventSummary) -> Self {
+        Self {
+            success: Success,
+            event: event.into(),
+        }
+    }
+}
+
+// ---- seats --------------------------------------------------------------------
+
+/// A seat's state as a viewer sees it.
+#[derive(Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SeatStatus {
+    /// Free to hold: never held, released, or its hold has expired.
+    Available,
+    /// Held (by the viewer when `locked_by_me`).
+    Locked,
+    /// In a confirmed reservation.
+    Reserved,
+}
+
 /// A seat as the seat grid shows it to `viewer`.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
+#[schema(as = Seat)]
 pub struct SeatView {
+    /// Its id.
     id: i64,
+    /// Its label, row then number: `"A1"`.
     seat_number: String,
+    /// Its row: `"A"`.
     row: String,
+    /// Its number in the row.
     number: u32,
+    /// Its price in cents.
     price_cents: i64,
-    status: &'static str,
+    /// Its state now.
+    status: SeatStatus,
+    /// Whether it is held (`status` is `locked`).
     is_locked: bool,
+    /// Until when it is held; `null` unless it is.
+    #[schema(schema_with = instant_or_null, required = true)]
     locked_until: Option<String>,
+    /// Whether the viewer holds it.
     locked_by_me: bool,
 }
 
@@ -82,9 +224,11 @@ impl SeatView {
     /// `record` as `viewer` sees it.
     pub fn new(record: &SeatRecord, viewer: UserId) -> Self {
         let (status, locked_until, locked_by_me) = match record.state {
-            SeatState::Available => ("available", None, false),
-            SeatState::Held { by, until } => ("locked", Some(rfc3339(until)), by == viewer),
-            SeatState::Reserved { .. } => ("reserved", None, false),
+            SeatState::Available => (SeatStatus::Available, None, false),
+            SeatState::Held { by, until } => {
+                (SeatStatus::Locked, Some(rfc3339(until)), by == viewer)
+            }
+            SeatState::Reserved { .. } => (SeatStatus::Reserved, None, false),
         };
         Self {
             id: record.seat.id.get(),
@@ -116,14 +260,22 @@ impl<'a> SeatList<'a> {
 }
 
 impl Serialize for SeatList<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let viewer = self.viewer;
         serializer.collect_seq(self.records.iter().map(|r| SeatView::new(r, viewer)))
     }
 }
 
-/// The answer of a seat-map read: `{"seats": [...]}`, each seat as `viewer`
-/// sees it.
+impl PartialSchema for SeatList<'_> {
+    fn schema() -> RefOr<Schema> {
+        Vec::<SeatView>::schema()
+    }
+}
+
+impl ToSchema for SeatList<'_> {}
+
+/// The answer of a seat-map read: `{"success": true, "seats": [...]}`,
+/// each seat as `viewer` sees it, by row then number.
 ///
 /// A map of a large event is large (16 MB of JSON for 100,000 seats), so
 /// the seats are serialized straight from their records ([`SeatList`]),
@@ -147,16 +299,27 @@ impl SeatsView {
 }
 
 impl Serialize for SeatsView {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_struct("SeatsView", 1)?;
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_struct("SeatsView", 2)?;
+        map.serialize_field("success", &Success)?;
         map.serialize_field("seats", &SeatList::new(&self.records, self.viewer))?;
         map.end()
     }
 }
 
+/// The schema of [`SeatsView`], which serializes by hand.
+#[derive(ToSchema)]
+#[schema(as = SeatMap)]
+#[allow(dead_code)] // Only its schema is used.
+pub struct SeatsSchema {
+    success: Success,
+    /// The seats, by row then number.
+    seats: Vec<SeatView>,
+}
+
 impl IntoResponse for SeatsView {
     fn into_response(self) -> Response {
-        let mut body = Vec::with_capacity(16 + self.records.len() * Self::SEAT_BYTES);
+        let mut body = Vec::with_capacity(32 + self.records.len() * Self::SEAT_BYTES);
         // serde_json fails only on a map with keys that are not strings or a
         // `Serialize` that fails on purpose; seat views have neither.
         serde_json::to_writer(&mut body, &self).expect("seat views always serialize");
@@ -164,17 +327,118 @@ impl IntoResponse for SeatsView {
     }
 }
 
-/// A reservation.
-#[derive(Serialize)]
-pub struct ReservationView {
+// ---- holds --------------------------------------------------------------------
+
+/// The seat a lock took.
+#[derive(Serialize, ToSchema)]
+pub struct LockedSeat {
+    /// Its id.
     id: i64,
+    /// Its label: `"A1"`.
+    seat_number: String,
+    /// Until when it is held.
+    #[schema(schema_with = instant)]
+    locked_until: String,
+    /// Always `locked`.
+    #[schema(schema_with = locked_status)]
+    status: SeatStatus,
+}
+
+fn locked_status() -> RefOr<Schema> {
+    constant("locked")
+}
+
+/// `POST .../lock/`: the seat is held, until `seat.locked_until`.
+#[derive(Serialize, ToSchema)]
+pub struct LockAnswer {
+    success: Success,
+    /// "Seat A1 locked for 5 minutes".
+    message: String,
+    /// The seat held.
+    seat: LockedSeat,
+}
+
+impl LockAnswer {
+    /// The answer for `hold`, which lasts `lock_ttl`.
+    pub fn new(hold: &booking_core::Hold, lock_ttl: Duration) -> Self {
+        let label = hold.seat.label();
+        Self {
+            success: Success,
+            message: format!("Seat {label} locked for {}", lifetime(lock_ttl)),
+            seat: LockedSeat {
+                id: hold.seat.id.get(),
+                seat_number: label,
+                locked_until: rfc3339(hold.until),
+                status: SeatStatus::Locked,
+            },
+        }
+    }
+}
+
+/// An answer that is a message for people: "Seat A3 unlocked".
+#[derive(Serialize, ToSchema)]
+pub struct MessageAnswer {
+    success: Success,
+    /// What happened, as a sentence.
+    message: String,
+}
+
+impl MessageAnswer {
+    /// The answer `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            success: Success,
+            message: message.into(),
+        }
+    }
+}
+
+// ---- reservations -------------------------------------------------------------
+
+/// A reservation's state.
+#[derive(Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ReservationState {
+    /// Its seats are the user's.
+    Confirmed,
+    /// Cancelled; its seats were released.
+    Cancelled,
+}
+
+impl From<ReservationStatus> for ReservationState {
+    fn from(status: ReservationStatus) -> Self {
+        match status {
+            ReservationStatus::Confirmed => Self::Confirmed,
+            ReservationStatus::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+/// A reservation.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Reservation)]
+pub struct ReservationView {
+    /// Its id.
+    id: i64,
+    /// Its event's id.
     event_id: i64,
+    /// Its event's name.
     event_name: String,
+    /// Its seats' labels, by row then number.
     seats: Vec<String>,
-    status: &'static str,
+    /// Confirmed or cancelled.
+    status: ReservationState,
+    /// The total in cents.
     total_cents: i64,
+    /// The total as a plain decimal string in the event's currency:
+    /// `"1200.00"` (no currency sign, no thousands separator).
+    #[schema(examples("1200.00"), pattern = r"^-?[0-9]+\.[0-9]{2}$")]
     total_price: String,
+    /// When it was made.
+    #[schema(schema_with = instant)]
     created_at: String,
+    /// When it was cancelled; `null` while it is confirmed.
+    #[schema(schema_with = instant_or_null, required = true)]
     cancelled_at: Option<String>,
 }
 
@@ -185,11 +449,174 @@ impl From<Reservation> for ReservationView {
             event_id: r.event.get(),
             seats: r.seat_labels(),
             event_name: r.event_name,
-            status: r.status.as_str(),
+            status: r.status.into(),
             total_cents: r.total_cents,
-            total_price: dollars(r.total_cents),
+            total_price: decimal(r.total_cents),
             created_at: rfc3339(r.created_at),
             cancelled_at: r.cancelled_at.map(rfc3339),
+        }
+    }
+}
+
+/// `POST .../reserve/`: the reservation made, and the original design's
+/// top-level `message`, `reservation_id` and `seats`.
+#[derive(Serialize, ToSchema)]
+pub struct ReserveAnswer {
+    success: Success,
+    /// "Successfully reserved 2 seat(s)".
+    message: String,
+    /// The reservation's id.
+    reservation_id: i64,
+    /// Its seats' labels, by row then number.
+    seats: Vec<String>,
+    /// The reservation.
+    reservation: ReservationView,
+}
+
+impl From<Reservation> for ReserveAnswer {
+    fn from(r: Reservation) -> Self {
+        let view = ReservationView::from(r);
+        Self {
+            success: Success,
+            message: format!("Successfully reserved {} seat(s)", view.seats.len()),
+            reservation_id: view.id,
+            seats: view.seats.clone(),
+            reservation: view,
+        }
+    }
+}
+
+/// `GET /api/reservations/`: the caller's reservations, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct ReservationList {
+    success: Success,
+    /// The reservations, cancelled ones included.
+    reservations: Vec<ReservationView>,
+}
+
+impl ReservationList {
+    /// The list of `reservations`.
+    pub fn new(reservations: Vec<Reservation>) -> Self {
+        Self {
+            success: Success,
+            reservations: reservations.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// `POST /api/reservations/{id}/cancel/`: the reservation, now cancelled.
+#[derive(Serialize, ToSchema)]
+pub struct CancelAnswer {
+    success: Success,
+    /// "Reservation cancelled".
+    message: String,
+    /// The reservation.
+    reservation: ReservationView,
+}
+
+impl From<Reservation> for CancelAnswer {
+    fn from(r: Reservation) -> Self {
+        Self {
+            success: Success,
+            message: "Reservation cancelled".into(),
+            reservation: r.into(),
+        }
+    }
+}
+
+// ---- accounts -----------------------------------------------------------------
+
+/// `GET /api/csrf/`: the CSRF token, also set as the `csrftoken` cookie.
+#[derive(Serialize, ToSchema)]
+pub struct CsrfAnswer {
+    success: Success,
+    /// The token to echo in the `X-CSRFToken` header.
+    csrf_token: String,
+}
+
+impl CsrfAnswer {
+    /// The answer carrying `token`.
+    pub fn new(token: String) -> Self {
+        Self {
+            success: Success,
+            csrf_token: token,
+        }
+    }
+}
+
+/// `GET /api/me/`: who is logged in.
+#[derive(Serialize, ToSchema)]
+pub struct MeAnswer {
+    success: Success,
+    /// The user's id.
+    user_id: i64,
+    /// The user's name.
+    username: String,
+}
+
+impl MeAnswer {
+    /// The answer for `user`.
+    pub fn new(user: &booking_core::User) -> Self {
+        Self {
+            success: Success,
+            user_id: user.id.get(),
+            username: user.username.as_str().to_owned(),
+        }
+    }
+}
+
+/// `POST /api/login/` and `/api/register/`: the user now logged in.
+#[derive(Serialize, ToSchema)]
+pub struct WelcomeAnswer {
+    success: Success,
+    /// The user's id.
+    user_id: i64,
+    /// The user's name, as registered.
+    username: String,
+    /// "Welcome, alice!".
+    message: String,
+}
+
+impl WelcomeAnswer {
+    /// The answer for `user`.
+    pub fn new(user: &booking_core::User) -> Self {
+        Self {
+            success: Success,
+            user_id: user.id.get(),
+            username: user.username.as_str().to_owned(),
+            message: format!("Welcome, {}!", user.username.as_str()),
+        }
+    }
+}
+
+/// An answer that says only that it worked: `{"success": true}`.
+#[derive(Default, Serialize, ToSchema)]
+pub struct Done {
+    success: Success,
+}
+
+/// The store's health.
+#[derive(Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    /// The database answers.
+    Ok,
+}
+
+/// `GET /api/health/`: the database answers.
+#[derive(Serialize, ToSchema)]
+pub struct HealthAnswer {
+    success: Success,
+    /// Always `ok` (otherwise the answer is a 503 error).
+    status: Health,
+}
+
+impl HealthAnswer {
+    /// A healthy answer.
+    pub fn ok() -> Self {
+        Self {
+            success: Success,
+            status: Health::Ok,
         }
     }
 }
@@ -201,13 +628,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn dollars_have_separators_and_cents() {
-        assert_eq!(dollars(0), "$0.00");
-        assert_eq!(dollars(5), "$0.05");
-        assert_eq!(dollars(20_000), "$200.00");
-        assert_eq!(dollars(120_000), "$1,200.00");
-        assert_eq!(dollars(123_456_789), "$1,234,567.89");
-        assert_eq!(dollars(-150), "-$1.50");
+    fn prices_are_plain_decimals() {
+        assert_eq!(decimal(0), "0.00");
+        assert_eq!(decimal(5), "0.05");
+        assert_eq!(decimal(20_000), "200.00");
+        assert_eq!(decimal(120_000), "1200.00");
+        assert_eq!(decimal(123_456_789), "1234567.89");
+        assert_eq!(decimal(-150), "-1.50");
     }
 
     #[test]
@@ -227,10 +654,10 @@ mod tests {
         };
         let map = SeatsView::new(vec![SeatRecord { seat, state }], viewer);
         let json = serde_json::to_string(&map).unwrap();
-        // One seat and the `{"seats":[]}` around it; the seat's comma in a
-        // longer map takes the last byte.
+        // One seat and the `{"success":true,"seats":[]}` around it; the
+        // seat's comma in a longer map takes the last byte.
         assert!(
-            json.len() < 16 + SeatsView::SEAT_BYTES,
+            json.len() < 32 + SeatsView::SEAT_BYTES,
             "{} bytes: {json}",
             json.len()
         );

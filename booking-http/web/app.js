@@ -1,5 +1,5 @@
 // The booking web app. It talks to the server only through the API of
-// API.md: a session cookie, and the csrftoken cookie echoed in X-CSRFToken.
+// docs/API.md: a session cookie, and the csrftoken cookie echoed in X-CSRFToken.
 
 const main = document.getElementById('main');
 const notice = document.getElementById('notice');
@@ -224,6 +224,7 @@ async function showSeats(eventId) {
 
   view(event.name,
     h('p', { class: 'muted' }, `${event.venue} · ${when(event.starts_at)}`),
+    event.description ? h('p', { class: 'description' }, event.description) : '',
     legend,
     h('div', { class: 'layout' }, h('section', {}, h('div', { class: 'stage' }, 'STAGE'), grid), summary));
 
@@ -297,7 +298,7 @@ async function showSeats(eventId) {
     try {
       const { reservation } = await api('POST', `/api/events/${eventId}/reserve/`, { seat_ids: mine.map((s) => s.id) });
       merge(mine.map((s) => ({ ...s, status: 'reserved', is_locked: false, locked_until: null, locked_by_me: false })));
-      say(`Reserved ${reservation.seats.join(', ')} for ${reservation.total_price}.`, true);
+      say(`Reserved ${reservation.seats.join(', ')} for ${dollars(reservation.total_cents)}.`, true);
     } catch (error) {
       fail(error);
       refresh();
@@ -378,7 +379,7 @@ async function showReservations() {
         h('tr', { class: `status-${r.status}` },
           h('td', {}, r.event_name),
           h('td', {}, r.seats.join(', ')),
-          h('td', {}, r.total_price),
+          h('td', {}, dollars(r.total_cents)),
           h('td', {}, r.status),
           h('td', {}, when(r.created_at)),
           h('td', {}, r.status === 'confirmed'

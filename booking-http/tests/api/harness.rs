@@ -217,16 +217,19 @@ impl Client {
 }
 
 /// Reads a response whole; the body as JSON (`Value::Null` when empty,
-/// a string when not JSON).
+/// a string when not JSON). Every answer under `/api/` is checked against
+/// the OpenAPI document ([`crate::schema::check`]).
 pub async fn read(response: reqwest::Response) -> Answer {
     let status = response.status();
     let headers = response.headers().clone();
+    let path = response.url().path().to_owned();
     let text = response.text().await.unwrap();
     let body = if text.is_empty() {
         Value::Null
     } else {
         serde_json::from_str(&text).unwrap_or(Value::String(text))
     };
+    crate::schema::check(&path, status, &headers, &body);
     Answer {
         status,
         headers,

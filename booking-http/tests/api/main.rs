@@ -1,6 +1,7 @@
 //! The whole HTTP contract over real HTTP, once per backend.
 
 mod harness;
+mod schema;
 mod suite;
 
 /// Generates one `#[tokio::test]` per suite function, over `$factory`.
@@ -25,6 +26,9 @@ macro_rules! api_tests {
             race_fifty_users_one_seat,
             seat_changes_stream_live,
             seat_map_by_rows,
+            original_client_walks_through_a_booking,
+            a_body_that_is_not_utf8_is_invalid_json,
+            openapi_document_is_served,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

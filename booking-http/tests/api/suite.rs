@@ -1,10 +1,10 @@
-//! The API tests, one `pub async fn` per part of API.md, each generic over
+//! The API tests, one `pub async fn` per part of docs/API.md, each generic over
 //! the store factory so every backend runs the same bodies (`api_tests!`).
 
 use std::time::Duration;
 
 use booking_core::testkit::StoreFactory;
-use booking_core::{AccountStore, BookingStore, Policy, Store};
+use booking_core::{AccountStore, BookingStore, Clock, NewEvent, Policy, Store};
 use booking_http::Settings;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -48,7 +48,7 @@ pub async fn csrf_cookie_comes_with_any_first_response<F: StoreFactory>(f: &F) {
     let fresh = s.client();
     let health = fresh.get("/api/health/").await;
     health.expect(200, "");
-    assert_eq!(health.body, json!({"status": "ok"}));
+    assert_eq!(health.body, json!({"success": true, "status": "ok"}));
     assert!(set_cookie(&health, "csrftoken").is_some());
     let denied = s.client().get("/api/me/").await;
     denied.expect(401, "not_authenticated");
@@ -90,7 +90,10 @@ pub async fn login_me_logout<F: StoreFactory>(f: &F) {
 
     let me = client.get("/api/me/").await;
     me.expect(200, "");
-    assert_eq!(me.body, json!({"user_id": user_id, "username": "alice"}));
+    assert_eq!(
+        me.body,
+        json!({"success": true, "user_id": user_id, "username": "alice"})
+    );
 
     // A new session id at every login.
     let first = client.cookie("sessionid").unwrap();
@@ -482,7 +485,10 @@ pub async fn locks_and_their_conflicts<F: StoreFactory>(f: &F) {
         )
         .await;
     released.expect(200, "");
-    assert_eq!(released.body, json!({"success": true}));
+    assert_eq!(
+        released.body,
+        json!({"success": true, "message": "Seat A1 unlocked"})
+    );
     alice
         .post(
             &format!("/api/events/{event}/seats/{a1}/unlock/"),
@@ -538,7 +544,10 @@ pub async fn reserve_list_and_cancel<F: StoreFactory>(f: &F) {
     assert_eq!(r["seats"], json!(["A1", "A3"]));
     assert_eq!(r["status"], "confirmed");
     assert_eq!(r["total_cents"], 20_000);
-    assert_eq!(r["total_price"], "$200.00");
+    assert_eq!(r["total_price"], "200.00");
+    assert_eq!(made.body["message"], "Successfully reserved 2 seat(s)");
+    assert_eq!(made.body["reservation_id"], r["id"]);
+    assert_eq!(made.body["seats"], json!(["A1", "A3"]));
     assert_eq!(r["created_at"], "2025-01-01T00:00:00Z");
     let id = r["id"].as_i64().unwrap();
 
@@ -879,7 +888,9 @@ impl EventStream {
                             .lines()
                             .find_map(|l| l.strip_prefix("data: "))
                             .expect("a data line");
-                        return serde_json::from_str(data).unwrap();
+                        let data = serde_json::from_str(data).unwrap();
+                        crate::schema::check_component("SeatChanges", &data);
+                        return data;
                     }
                     continue;
                 }
@@ -990,4 +1001,217 @@ pub async fn seat_map_by_rows<F: StoreFactory>(f: &F) {
         .get("/api/events/999999/seats/?rows=A")
         .await
         .expect(404, "not_found");
+}
+
+// ---- the original design's own client ---------------------------------------
+
+/// What the original design's React client shows for an answer: it checks
+/// `data.success` before it uses anything, and shows `data.error` for any
+/// failure.
+fn original_reads(answer: &crate::harness::Answer) -> &Value {
+    assert_eq!(
+        answer.body["success"], true,
+        "the original client would show an error: {}",
+        answer.body
+    );
+    &answer.body
+}
+
+/// The original client, call for call: the calls it makes, in its order,
+/// and the fields it reads, the way it reads them. It logs in, lists the
+/// events, opens one, locks two seats, unlocks one, reserves, lists its
+/// reservations and cancels; each step asserts what a person would see.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one walk through the original client, in its order"
+)]
+pub async fn original_client_walks_through_a_booking<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    // A third event, with a description, as the original's seeds have.
+    let third = NewEvent {
+        name: "Python Conf".into(),
+        description: "Talks and workshops.".into(),
+        venue: "Convention Center".into(),
+        starts_at: s.clock.now() + chrono::TimeDelta::days(2),
+        seat_map: "A:1-3:2500".parse().unwrap(),
+    };
+    s.store.store.create_event(third).await.unwrap();
+    let client = s.client();
+
+    // App start: `axios.get('/api/csrf/')`, then the login form.
+    let data = client.get("/api/csrf/").await;
+    assert!(original_reads(&data)["csrf_token"].is_string());
+    let login = client.login("alice", PASSWORD).await;
+    assert_eq!(original_reads(&login)["message"], "Welcome, alice!");
+    assert_eq!(login.body["username"], "alice");
+
+    // The event list: `if (data.success) setEvents(data.events)`.
+    let data = client.get("/api/events/").await;
+    let events = original_reads(&data)["events"].as_array().unwrap();
+    assert_eq!(events.len(), 3, "the page shows three events");
+    for event in events {
+        for field in ["name", "description", "location", "event_date"] {
+            assert!(event[field].is_string(), "{field} of {event}");
+        }
+        assert!(event["available_seats"].is_u64(), "{event}");
+        assert!(event["reserved_seats"].is_u64(), "{event}");
+        assert_eq!(event["event_date"], event["starts_at"]);
+        assert_eq!(event["location"], event["venue"]);
+    }
+    let conf = events.iter().find(|e| e["name"] == "Python Conf").unwrap();
+    assert_eq!(conf["description"], "Talks and workshops.");
+    assert_eq!(conf["location"], "Convention Center");
+
+    // The seat map of "Show": `if (data.success) setSeats(data.seats)`.
+    let event = s.event;
+    let seats_path = format!("/api/events/{event}/seats/");
+    let data = client.get(&seats_path).await;
+    let seats = original_reads(&data)["seats"].as_array().unwrap().clone();
+    assert_eq!(seats.len(), 10);
+    assert!(seats.iter().all(|seat| seat["status"] == "available"));
+    let id_of = |label: &str| {
+        seats
+            .iter()
+            .find(|seat| seat["seat_number"] == label)
+            .unwrap()["id"]
+            .as_i64()
+            .unwrap()
+    };
+    let (a1, a2) = (id_of("A1"), id_of("A2"));
+
+    // Click A1 and A2: `alert(data.message)` after each lock.
+    for (id, label) in [(a1, "A1"), (a2, "A2")] {
+        let data = client
+            .post(&format!("/api/events/{event}/seats/{id}/lock/"), json!({}))
+            .await;
+        assert_eq!(
+            original_reads(&data)["message"],
+            format!("Seat {label} locked for 5 minutes")
+        );
+        assert_eq!(data.body["seat"]["status"], "locked");
+    }
+    // Click A2 again: unlock.
+    let data = client
+        .post(
+            &format!("/api/events/{event}/seats/{a2}/unlock/"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(original_reads(&data)["message"], "Seat A2 unlocked");
+
+    // Reserve: `` `✅ ${data.message}` `` and `"$" + total_price`.
+    let data = client
+        .post(
+            &format!("/api/events/{event}/reserve/"),
+            json!({"seat_ids": [a1]}),
+        )
+        .await;
+    let body = original_reads(&data);
+    assert_eq!(
+        format!("✅ {}", body["message"].as_str().unwrap()),
+        "✅ Successfully reserved 1 seat(s)"
+    );
+    assert_eq!(body["seats"], json!(["A1"]));
+    let reservation_id = body["reservation_id"].as_i64().unwrap();
+    assert_eq!(
+        format!("${}", body["reservation"]["total_price"].as_str().unwrap()),
+        "$100.00"
+    );
+
+    // The seat map again: A1 reserved, A2 available, the rest untouched.
+    let data = client.get(&seats_path).await;
+    let seats = original_reads(&data)["seats"].as_array().unwrap();
+    let status = |label: &str| {
+        seats
+            .iter()
+            .find(|seat| seat["seat_number"] == label)
+            .unwrap()["status"]
+            .clone()
+    };
+    assert_eq!(status("A1"), "reserved");
+    assert_eq!(status("A2"), "available");
+    assert_eq!(status("B5"), "available");
+
+    // "My reservations": `if (data.success) setReservations(data.reservations)`.
+    let data = client.get("/api/reservations/").await;
+    let reservations = original_reads(&data)["reservations"].as_array().unwrap();
+    assert_eq!(reservations.len(), 1);
+    let shown = &reservations[0];
+    assert_eq!(shown["id"], reservation_id);
+    assert_eq!(shown["event_name"], "Show");
+    assert_eq!(shown["seats"], json!(["A1"]));
+    assert_eq!(
+        format!("${}", shown["total_price"].as_str().unwrap()),
+        "$100.00"
+    );
+    assert_eq!(shown["status"], "confirmed");
+
+    // Cancel: `alert(data.message)`, then the list again.
+    let data = client
+        .post(
+            &format!("/api/reservations/{reservation_id}/cancel/"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(original_reads(&data)["message"], "Reservation cancelled");
+    let data = client.get("/api/reservations/").await;
+    let reservations = original_reads(&data)["reservations"].as_array().unwrap();
+    assert_eq!(reservations[0]["status"], "cancelled");
+    let data = client.get("/api/events/").await;
+    let show = original_reads(&data)["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "Show")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (
+            show["available_seats"].clone(),
+            show["reserved_seats"].clone()
+        ),
+        (json!(10), json!(0))
+    );
+}
+
+/// A body that is not UTF-8 is a 400 `invalid_json`, even when the bytes
+/// are in a field the API ignores, and nothing happens.
+pub async fn a_body_that_is_not_utf8_is_invalid_json<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    let a1 = s.seat("A1").await;
+    let event = s.event;
+    lock(&s, &alice, "A1").await.expect(200, "");
+    let token = alice.cookie("csrftoken").unwrap();
+    let mut body = format!(r#"{{"seat_ids": [{a1}], "note": ""#).into_bytes();
+    body.extend_from_slice(&[0xff, 0xfe]);
+    body.extend_from_slice(br#""}"#);
+    for path in [
+        format!("/api/events/{event}/reserve/"),
+        "/api/login/".to_owned(),
+    ] {
+        let request = alice
+            .http
+            .post(s.base.join(&path).unwrap())
+            .header("X-CSRFToken", token.clone())
+            .header("Content-Type", "application/json")
+            .body(body.clone());
+        crate::harness::read(request.send().await.unwrap())
+            .await
+            .expect(400, "invalid_json");
+    }
+    let data = alice.get("/api/reservations/").await;
+    assert_eq!(data.body["reservations"], json!([]), "nothing was reserved");
+}
+
+/// `GET /api/openapi.json` serves the document the crate generates.
+pub async fn openapi_document_is_served<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let answer = s.client().get("/api/openapi.json").await;
+    answer.expect(200, "");
+    assert_eq!(answer.body["openapi"], "3.1.0");
+    assert_eq!(
+        answer.body,
+        serde_json::to_value(booking_http::openapi()).unwrap()
+    );
 }

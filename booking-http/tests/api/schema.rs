@@ -1,0 +1,126 @@
+//! Every answer the API tests read is checked against the OpenAPI document
+//! that `booking_http::openapi()` generates: its status must be one the
+//! operation documents, and its body must match that answer's schema, with
+//! no field missing and none added.
+
+use std::sync::LazyLock;
+
+use reqwest::StatusCode;
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use serde_json::{Value, json};
+
+/// The document, with every object schema closed: a field the schema does
+/// not name fails the check. (The served document stays open, so clients
+/// may accept fields added later.)
+static DOCUMENT: LazyLock<Value> = LazyLock::new(|| {
+    let mut document = serde_json::to_value(booking_http::openapi()).unwrap();
+    close_objects(&mut document["components"]);
+    document
+});
+
+fn close_objects(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                map.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            map.values_mut().for_each(close_objects);
+        }
+        Value::Array(items) => items.iter_mut().for_each(close_objects),
+        _ => {}
+    }
+}
+
+/// The operation of `path` (the API has one method per path), if the
+/// document has one.
+fn operation(path: &str) -> Option<&'static Value> {
+    let paths = DOCUMENT["paths"].as_object()?;
+    let (_, item) = paths.iter().find(|(template, _)| matches(template, path))?;
+    item.as_object()?.values().next()
+}
+
+/// Whether `path` is an instance of `template` (`/api/events/{event_id}/`).
+fn matches(template: &str, path: &str) -> bool {
+    let template: Vec<&str> = template.split('/').collect();
+    let path: Vec<&str> = path.split('/').collect();
+    template.len() == path.len()
+        && template
+            .iter()
+            .zip(&path)
+            .all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
+}
+
+/// Checks one answer of the API against the document; panics with what
+/// differs.
+pub fn check(path: &str, status: StatusCode, headers: &HeaderMap, body: &Value) {
+    let preflight = headers.contains_key("access-control-allow-methods");
+    if !path.starts_with("/api/") || status.is_redirection() || preflight {
+        return;
+    }
+    let content_type = headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("text/event-stream") {
+        return;
+    }
+    assert!(
+        content_type.starts_with("application/json"),
+        "{path} answered {status} with {content_type:?}, not JSON: {body}"
+    );
+    let schema = match operation(path) {
+        // A wrong method, or a path the API does not have: an error.
+        _ if status == StatusCode::METHOD_NOT_ALLOWED => error_schema(),
+        None => {
+            assert!(
+                status.is_client_error(),
+                "{path} is not documented: {status} {body}"
+            );
+            error_schema()
+        }
+        Some(operation) => {
+            let response = &operation["responses"][status.as_str()];
+            assert!(
+                response.is_object(),
+                "{path} answered {status}, which its operation does not document: {body}"
+            );
+            response["content"]["application/json"]["schema"].clone()
+        }
+    };
+    if operation(path).is_some_and(|o| o["operationId"] == "document") {
+        return; // The document itself: an OpenAPI document, not checked here.
+    }
+    validate(&schema, body, &format!("{path} answered {status} with"));
+}
+
+/// Checks `value` against the document's component schema `name`.
+pub fn check_component(name: &str, value: &Value) {
+    let schema = json!({ "$ref": format!("#/components/schemas/{name}") });
+    validate(&schema, value, &format!("a {name}"));
+}
+
+/// Checks `value` against `schema`, resolved in the document.
+fn validate(schema: &Value, body: &Value, what: &str) {
+    let root = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "allOf": [schema],
+        "components": DOCUMENT["components"],
+    });
+    let validator = jsonschema::options()
+        .should_validate_formats(true)
+        .build(&root)
+        .unwrap_or_else(|e| panic!("the schema for {what} does not compile: {e}"));
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} a body that does not match the OpenAPI document:\n  {}\nbody: {body}",
+        errors.join("\n  ")
+    );
+}
+
+fn error_schema() -> Value {
+    json!({ "$ref": "#/components/schemas/Error" })
+}
