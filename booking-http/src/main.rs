@@ -1,4 +1,4 @@
-//! `booking-server`: serves the booking API (and, later, the web UI) over
+//! `booking-server`: serves the booking API and the web app over
 //! SQLite or PostgreSQL, and administers users and events from the command
 //! line.
 //!
