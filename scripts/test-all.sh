@@ -2,11 +2,27 @@
 # Every check the project has: formatting, lints, docs, all tests of every
 # crate (the PostgreSQL ones need a server: see README.md), the examples,
 # the browser test (Debian's Chromium, Node.js) and the loom model check.
-# Exits non-zero on the first failure.
+# Exits non-zero on the first failure; prints how long each step took.
+# Honours CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n==> %s\n' "$*"; }
+target_dir=${CARGO_TARGET_DIR:-$PWD/target}
+started=$SECONDS
+step_started=$SECONDS
+step_name=""
+
+finish_step() {
+  if [ -n "$step_name" ]; then
+    printf '    (%s: %d s)\n' "$step_name" $((SECONDS - step_started))
+  fi
+}
+step() {
+  finish_step
+  step_name=$*
+  step_started=$SECONDS
+  printf '\n==> %s\n' "$*"
+}
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -25,10 +41,12 @@ cargo run --quiet -p examples --example embed_memory >/dev/null
 
 step "browser test (Chromium + playwright-core, against a real booking-server)"
 cargo build --quiet -p booking-http --bin booking-server
-(cd booking-http/tests/browser && npm ci --no-audit --no-fund --loglevel=error && npm test)
+(cd booking-http/tests/browser && npm ci --no-audit --no-fund --loglevel=error &&
+  BOOKING_SERVER_BIN="$target_dir/debug/booking-server" npm test)
 
 step "loom model check (--cfg loom, its own target dir)"
-RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR=target/loom \
+RUSTFLAGS="--cfg loom" CARGO_TARGET_DIR="$target_dir/loom" \
   cargo test -p booking-core --test loom --release
 
-printf '\nAll checks passed.\n'
+finish_step
+printf '\nAll checks passed in %d s.\n' $((SECONDS - started))
