@@ -52,6 +52,7 @@
 //! # }
 //! ```
 
+pub mod best;
 mod clock;
 mod error;
 mod ids;

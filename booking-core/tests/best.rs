@@ -1,0 +1,213 @@
+//! Best available against a brute-force search, on random small venues
+//! and random occupancy: the same answer under the documented rule, the
+//! seats always adjacent, and an orphan only when every choice makes one.
+
+use booking_core::SeatId;
+use booking_core::best::{Place, PlaceRow, Request, best_available};
+use proptest::prelude::*;
+
+/// A seat of the brute force's own flat view: where it is and what it is.
+#[derive(Clone, Copy, Debug)]
+struct Flat {
+    place: Place,
+    section: u32,
+    row: u32,
+    run: usize,
+    index: usize,
+}
+
+fn flatten(rows: &[PlaceRow]) -> Vec<Flat> {
+    let mut flat = Vec::new();
+    for row in rows {
+        for (run, places) in row.runs.iter().enumerate() {
+            for (index, place) in places.iter().enumerate() {
+                flat.push(Flat {
+                    place: *place,
+                    section: row.section,
+                    row: row.row,
+                    run,
+                    index,
+                });
+            }
+        }
+    }
+    flat
+}
+
+/// Whether the seat at `i` is free with no free neighbour, given which
+/// seats are free: a stranded seat.
+fn stranded(flat: &[Flat], free: &[bool], i: usize) -> bool {
+    let neighbour = |j: usize| {
+        flat[j].section == flat[i].section
+            && flat[j].row == flat[i].row
+            && flat[j].run == flat[i].run
+            && flat[j].index.abs_diff(flat[i].index) == 1
+    };
+    free[i] && !(0..flat.len()).any(|j| neighbour(j) && free[j])
+}
+
+/// How many seats the taking of `chosen` newly strands, by simulating the
+/// whole venue before and after.
+fn newly_stranded(flat: &[Flat], chosen: &[usize]) -> usize {
+    let before: Vec<bool> = flat.iter().map(|f| f.place.free).collect();
+    let mut after = before.clone();
+    for &i in chosen {
+        after[i] = false;
+    }
+    (0..flat.len())
+        .filter(|&i| stranded(flat, &after, i) && !stranded(flat, &before, i))
+        .count()
+}
+
+/// Whether `chosen` (indexes into `flat`) are consecutive seats of one run.
+fn one_block(flat: &[Flat], chosen: &[usize]) -> bool {
+    let first = flat[chosen[0]];
+    let mut indexes: Vec<usize> = chosen.iter().map(|&i| flat[i].index).collect();
+    indexes.sort_unstable();
+    chosen.iter().all(|&i| {
+        (flat[i].section, flat[i].row, flat[i].run) == (first.section, first.row, first.run)
+    }) && indexes.windows(2).all(|w| w[1] == w[0] + 1)
+}
+
+/// Every subset of `0..n` of size `k`, in lexicographic order.
+fn subsets(n: usize, k: usize) -> Vec<Vec<usize>> {
+    fn go(start: usize, n: usize, k: usize, acc: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+        if acc.len() == k {
+            out.push(acc.clone());
+            return;
+        }
+        for i in start..n {
+            acc.push(i);
+            go(i + 1, n, k, acc, out);
+            acc.pop();
+        }
+    }
+    let mut out = Vec::new();
+    go(0, n, k, &mut Vec::new(), &mut out);
+    out
+}
+
+/// The brute force: every set of `count` free, wanted seats that is one
+/// block, ordered by (strands a seat, rank sum, place).
+fn brute_force(rows: &[PlaceRow], count: usize) -> Option<Vec<SeatId>> {
+    let flat = flatten(rows);
+    subsets(flat.len(), count)
+        .into_iter()
+        .filter(|set| {
+            set.iter()
+                .all(|&i| flat[i].place.free && flat[i].place.wanted)
+        })
+        .filter(|set| one_block(&flat, set))
+        .min_by_key(|set| {
+            let first = flat[set[0]];
+            (
+                newly_stranded(&flat, set) > 0,
+                set.iter()
+                    .map(|&i| u64::from(flat[i].place.rank))
+                    .sum::<u64>(),
+                (first.section, first.row, first.run, first.index),
+            )
+        })
+        .map(|set| set.iter().map(|&i| flat[i].place.seat).collect())
+}
+
+/// Random venues: up to two sections of up to three rows, each row up to
+/// two runs of up to five seats, with random ranks and occupancy.
+fn venue() -> impl Strategy<Value = Vec<PlaceRow>> {
+    let place = (
+        0u32..6,
+        prop::bool::weighted(0.7),
+        prop::bool::weighted(0.85),
+    );
+    let run = prop::collection::vec(place, 1..=5);
+    let row = prop::collection::vec(run, 1..=2);
+    prop::collection::vec(prop::collection::vec(row, 1..=3), 1..=2).prop_map(|sections| {
+        let mut id = 0;
+        let mut rows = Vec::new();
+        for (section, section_rows) in sections.into_iter().enumerate() {
+            for (row, runs) in section_rows.into_iter().enumerate() {
+                let runs = runs
+                    .into_iter()
+                    .map(|run| {
+                        run.into_iter()
+                            .map(|(rank, free, wanted)| {
+                                id += 1;
+                                Place {
+                                    seat: SeatId::new(id),
+                                    rank,
+                                    free,
+                                    wanted,
+                                }
+                            })
+                            .collect()
+                    })
+                    .collect();
+                rows.push(PlaceRow {
+                    section: u32::try_from(section).unwrap(),
+                    row: u32::try_from(row).unwrap(),
+                    runs,
+                });
+            }
+        }
+        rows
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn matches_the_brute_force(rows in venue(), count in 1usize..=4) {
+        let request = Request { count, allow_split: false };
+        prop_assert_eq!(best_available(&rows, request), brute_force(&rows, count));
+    }
+
+    #[test]
+    fn gives_free_wanted_adjacent_seats_and_strands_only_when_it_must(
+        rows in venue(),
+        count in 1usize..=4,
+    ) {
+        let request = Request { count, allow_split: false };
+        let Some(seats) = best_available(&rows, request) else {
+            return Ok(());
+        };
+        let flat = flatten(&rows);
+        let chosen: Vec<usize> = seats
+            .iter()
+            .map(|s| flat.iter().position(|f| f.place.seat == *s).unwrap())
+            .collect();
+        prop_assert_eq!(chosen.len(), count);
+        prop_assert!(chosen.iter().all(|&i| flat[i].place.free && flat[i].place.wanted));
+        prop_assert!(one_block(&flat, &chosen), "not adjacent: {:?}", seats);
+        if newly_stranded(&flat, &chosen) > 0 {
+            let avoidable = subsets(flat.len(), count).into_iter().any(|set| {
+                set.iter().all(|&i| flat[i].place.free && flat[i].place.wanted)
+                    && one_block(&flat, &set)
+                    && newly_stranded(&flat, &set) == 0
+            });
+            prop_assert!(!avoidable, "an avoidable orphan: {:?}", seats);
+        }
+    }
+
+    #[test]
+    fn split_only_when_no_row_can(rows in venue(), count in 2usize..=5) {
+        let together = best_available(&rows, Request { count, allow_split: false });
+        let split = best_available(&rows, Request { count, allow_split: true });
+        if together.is_some() {
+            prop_assert_eq!(split, together);
+        } else if let Some(seats) = split {
+            prop_assert_eq!(seats.len(), count);
+            let flat = flatten(&rows);
+            let places: Vec<Flat> = seats
+                .iter()
+                .map(|s| *flat.iter().find(|f| f.place.seat == *s).unwrap())
+                .collect();
+            prop_assert!(places.iter().all(|f| f.place.free && f.place.wanted));
+            prop_assert!(places.iter().all(|f| f.section == places[0].section));
+            let rows_used: std::collections::BTreeSet<u32> = places.iter().map(|f| f.row).collect();
+            prop_assert_eq!(rows_used.len(), 2);
+            let (first, last) = (rows_used.first().unwrap(), rows_used.last().unwrap());
+            prop_assert_eq!(*last, first + 1, "neighbouring rows");
+        }
+    }
+}
