@@ -63,6 +63,7 @@ mod seatmap;
 mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod venue;
 
 pub use clock::{
     Clock, ManualClock, SystemClock, Timestamp, add as add_duration, truncate_to_micros,
