@@ -109,17 +109,43 @@ async fn fallback(request: Request) -> Response {
     ApiError::not_found(format!("No such path: {path}")).into_response()
 }
 
-/// Answers 503 `timeout` when a request takes longer than the configured limit.
+/// Answers 503 `timeout` when a request takes longer than the configured
+/// limit.
+///
+/// # Cancel safety
+///
+/// An answer never contradicts the database. A write (any method but GET,
+/// HEAD and OPTIONS) runs in a task of its own, to completion, whether its
+/// answer is still awaited or not: the timeout, or a client that goes
+/// away, only stops the waiting. So `timeout` means "the outcome is not
+/// known yet": the write may commit after it. A reserve retried with the
+/// same `Idempotency-Key` then answers what happened. A read is simply
+/// dropped at the timeout; it changes nothing.
 async fn timeout(State(limit): State<Duration>, request: Request, next: Next) -> Response {
-    match tokio::time::timeout(limit, next.run(request)).await {
-        Ok(response) => response,
-        Err(_) => ApiError::new(
+    let read_only = matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    );
+    let outcome = if read_only {
+        tokio::time::timeout(limit, next.run(request)).await
+    } else {
+        let write = tokio::spawn(next.run(request));
+        tokio::time::timeout(limit, write).await.map(|joined| {
+            joined.unwrap_or_else(|err| {
+                tracing::error!(error = %err, "a write's task failed");
+                ApiError::unavailable().into_response()
+            })
+        })
+    };
+    outcome.unwrap_or_else(|_| {
+        ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "timeout",
-            "The request took too long",
+            "The request took too long. A change it asked for may still be made: \
+             retry it (a reserve with the same Idempotency-Key) to learn the outcome",
         )
-        .into_response(),
-    }
+        .into_response()
+    })
 }
 
 /// How often the recorder folds the latency samples it has gathered into

@@ -165,7 +165,7 @@ fn add_shared_errors(path: &str, unsafe_method: bool, operation: &mut Operation)
         add_error(
             operation,
             503,
-            "`storage_unavailable`: the database does not answer; `timeout`: the request took too long. Retry later (a reserve with the same `Idempotency-Key`).",
+            "`storage_unavailable`: the database does not answer; retry later. `timeout`: the request took too long, and a change it asked for may still be made (writes run to completion): retry it, a reserve with the same `Idempotency-Key`, to learn the outcome.",
         );
     }
 }
