@@ -67,17 +67,22 @@ impl OpError {
         }))
     }
 
-    /// The core error: by SQLSTATE, a unique violation on a user name is
-    /// `UsernameTaken` and on a session id `InvalidInput`; anything else
-    /// from the database is a storage failure.
+    /// The core error: by SQLSTATE, a unique violation on a user name
+    /// (either spelling, or any case) is `UsernameTaken` and on a session
+    /// id `InvalidInput`; text PostgreSQL cannot store (a NUL byte) is
+    /// `InvalidInput` too, the caller's mistake and not the database's;
+    /// anything else from the database is a storage failure.
     pub(crate) fn into_core(self, username: Option<&str>) -> Error {
         match self {
             Self::Core(e) => e,
             Self::Db(e) => {
                 let constraint = e.as_db_error().and_then(|d| d.constraint()).unwrap_or("");
+                if e.code() == Some(&SqlState::CHARACTER_NOT_IN_REPERTOIRE) {
+                    return Error::invalid_input("text cannot contain a NUL character");
+                }
                 if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
                     match (constraint, username) {
-                        ("users_username_key", Some(name)) => {
+                        ("users_username_key" | "users_by_folded_name", Some(name)) => {
                             return Error::UsernameTaken {
                                 username: name.to_owned(),
                             };
