@@ -84,7 +84,9 @@ pub async fn lock<S: Store>(
     let label = hold.seat.label();
     Ok(Json(json!({
         "success": true,
-        "message": format!("Seat {label} locked for {}", lifetime(state.store.policy().lock_ttl)),
+        // The real lifetime: the lock time, or less when the hold reached
+        // the policy's longest hold.
+        "message": format!("Seat {label} locked for {}", lifetime(hold.lifetime())),
         "seat": {
             "id": hold.seat.id.get(),
             "seat_number": label,

@@ -115,8 +115,10 @@ impl From<Error> for ApiError {
                 tracing::error!(backend, error = %source, "storage failure");
                 return Self::unavailable();
             }
-            // Seat conflicts, hold limit, already cancelled, username taken,
-            // idempotency key reused, and anything added later: rule conflicts.
+            // Seat conflicts, hold limit, max hold reached, already
+            // cancelled, username taken, idempotency key reused, and
+            // anything added later: rule conflicts.
+            Error::MaxHoldReached { .. } => StatusCode::CONFLICT,
             _ => StatusCode::CONFLICT,
         };
         if let Some(conflicts) = err.conflicts() {

@@ -31,13 +31,7 @@ pub fn dollars(cents: i64) -> String {
 
 /// A lifetime as people say it: "5 minutes", "1 minute", "90 seconds".
 pub fn lifetime(d: Duration) -> String {
-    let secs = d.as_secs();
-    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    if secs >= 60 && secs.is_multiple_of(60) {
-        plural(secs / 60, "minute")
-    } else {
-        plural(secs, "second")
-    }
+    booking_core::describe_duration(d)
 }
 
 /// An event with its seat counts.
@@ -83,7 +77,7 @@ impl SeatView {
     pub fn new(record: &SeatRecord, viewer: UserId) -> Self {
         let (status, locked_until, locked_by_me) = match record.state {
             SeatState::Available => ("available", None, false),
-            SeatState::Held { by, until } => ("locked", Some(rfc3339(until)), by == viewer),
+            SeatState::Held { by, until, .. } => ("locked", Some(rfc3339(until)), by == viewer),
             SeatState::Reserved { .. } => ("reserved", None, false),
         };
         Self {
@@ -223,6 +217,7 @@ mod tests {
         let until = "2026-11-25T14:00:00Z".parse().unwrap();
         let state = SeatState::Held {
             by: UserId::new(2),
+            since: until,
             until,
         };
         let map = SeatsView::new(vec![SeatRecord { seat, state }], viewer);

@@ -2,6 +2,7 @@
 
 mod harness;
 mod suite;
+mod taken;
 
 /// Generates one `#[tokio::test]` per suite function, over `$factory`.
 macro_rules! api_tests {
@@ -17,6 +18,7 @@ macro_rules! api_tests {
             failed_logins_are_throttled,
             events_and_seat_maps,
             locks_and_their_conflicts,
+            locks_stop_at_max_hold,
             reserve_list_and_cancel,
             reserve_input_errors,
             idempotency_key_replays_the_first_answer,
