@@ -16,8 +16,9 @@ DO $$
 DECLARE
     clashes TEXT;
 BEGIN
-    SELECT string_agg(names, '; ') INTO clashes
-    FROM (SELECT string_agg(username, ', ' ORDER BY username) AS names
+    SELECT string_agg(names, '; ' ORDER BY folded COLLATE "C") INTO clashes
+    FROM (SELECT lower(username) AS folded,
+                 string_agg(username, ', ' ORDER BY username COLLATE "C") AS names
           FROM users GROUP BY lower(username) HAVING COUNT(*) > 1) AS groups;
     IF clashes IS NOT NULL THEN
         RAISE EXCEPTION 'user names that differ only in case: %. Rename all but one of each (UPDATE users SET username = ...) and start again', clashes;
