@@ -477,3 +477,32 @@ impl AccountStore for MemoryStore {
         })
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Like the database backends, the memory store keeps a session's
+    /// digest, never its id.
+    #[test]
+    fn sessions_are_kept_by_digest() {
+        let store = MemoryStore::default();
+        let id = SessionId::new("0123456789abcdef0123456789abcdef").unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let ann = store
+                .create_user(&Username::new("ann").unwrap(), "hash")
+                .await
+                .unwrap();
+            store
+                .create_session(&id, ann.id, Duration::from_secs(60))
+                .await
+                .unwrap();
+        });
+        let state = store.state.read().unwrap();
+        let keys: Vec<&String> = state.sessions.keys().collect();
+        assert_eq!(keys, [&id.digest()]);
+    }
+}

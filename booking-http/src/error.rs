@@ -118,7 +118,6 @@ impl From<Error> for ApiError {
             // Seat conflicts, hold limit, max hold reached, already
             // cancelled, username taken, idempotency key reused, and
             // anything added later: rule conflicts.
-            Error::MaxHoldReached { .. } => StatusCode::CONFLICT,
             _ => StatusCode::CONFLICT,
         };
         if let Some(conflicts) = err.conflicts() {

@@ -883,16 +883,15 @@ impl AccountStore for PgStore {
             let stmt = tx
                 .prepare_cached("SELECT id, password_hash FROM users WHERE username = $1")
                 .await?;
-            match tx.query_opt(&stmt, &[&username.as_str()]).await? {
-                Some(row) => Some(Credentials {
+            tx.query_opt(&stmt, &[&username.as_str()])
+                .await?
+                .map(|row| Credentials {
                     user: User {
                         id: UserId::new(row.get(0)),
                         username: username.clone(),
                     },
                     password_hash: row.get(1),
-                }),
-                None => None,
-            }
+                })
         })
     }
 
