@@ -64,7 +64,7 @@ fn a_newer_schema_is_refused() {
     match err {
         OpenError::SchemaTooNew {
             found, supported, ..
-        } => assert_eq!((found, supported), (99, 2)),
+        } => assert_eq!((found, supported), (99, 4)),
         other => panic!("expected SchemaTooNew, got {other:?}"),
     }
 }
