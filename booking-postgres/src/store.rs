@@ -745,7 +745,9 @@ impl BookingStore for PgStore {
             // trips in a row). So a seat already someone else's is refused
             // from that read. Only the seat's state is judged there (no
             // count of other holds): one that may still be free is locked
-            // and judged in full.
+            // and judged in full. So is the caller's own hold (no crowd
+            // queues for it), max_hold included: `MaxHoldReached` is no
+            // seat conflict, so it is never refused from the unlocked read.
             if let Some(seen) = &seen
                 && let Err(refused) = rules::hold(seen, user, 0, now, policy)
                 && refused.conflicts().is_some()
