@@ -11,13 +11,13 @@
 \set seat 62 + :client_id
 BEGIN;
 SELECT transaction_timestamp() \gset
-SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until, u.username
+SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_since, s.held_until, u.username
     FROM users u LEFT JOIN seats s ON s.id = :seat AND s.event_id = :event
     WHERE u.id = :user FOR UPDATE OF u;
-SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until,
+SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_since, s.held_until,
        (SELECT COUNT(*) FROM seats h
         WHERE h.event_id = s.event_id AND h.held_by = :user
           AND h.held_until > :transaction_timestamp AND h.id <> s.id)
     FROM seats s WHERE s.id = :seat AND s.event_id = :event FOR UPDATE OF s;
-UPDATE seats SET reservation_id = NULL, held_by = :user, held_until = :transaction_timestamp::timestamptz + interval '300 seconds' WHERE id = :seat;
+UPDATE seats SET reservation_id = NULL, held_by = :user, held_since = :transaction_timestamp::timestamptz, held_until = :transaction_timestamp::timestamptz + interval '300 seconds' WHERE id = :seat;
 COMMIT;

@@ -12,7 +12,7 @@
 \set user :client_id + 1
 \set event 2
 \set seat 62 + :client_id
-UPDATE seats SET held_by = :user, held_until = now() + interval '300 seconds'
+UPDATE seats SET held_by = :user, held_since = now(), held_until = now() + interval '300 seconds'
     WHERE id = :seat AND event_id = :event AND reservation_id IS NULL
       AND (held_by IS NULL OR held_by = :user OR held_until <= now())
     RETURNING id, held_until;

@@ -13,7 +13,7 @@
 \set seat 62 + :client_id
 BEGIN;
 SELECT username FROM users WHERE id = :user FOR UPDATE;
-UPDATE seats SET held_by = :user, held_until = now() + interval '300 seconds'
+UPDATE seats SET held_by = :user, held_since = now(), held_until = now() + interval '300 seconds'
     WHERE id = :seat AND event_id = :event AND reservation_id IS NULL
       AND (held_by IS NULL OR held_by = :user OR held_until <= now())
       AND (SELECT COUNT(*) FROM seats h

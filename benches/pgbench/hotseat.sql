@@ -22,20 +22,20 @@
 BEGIN;
 SELECT transaction_timestamp() \gset
 SELECT username FROM users WHERE id = :user FOR UPDATE;
-SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until,
+SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_since, s.held_until,
        (SELECT COUNT(*) FROM seats h
         WHERE h.event_id = s.event_id AND h.held_by = :user
           AND h.held_until > :transaction_timestamp AND h.id <> s.id) AS count,
        s.reservation_id IS NULL AND (s.held_until IS NULL OR s.held_until <= :transaction_timestamp OR s.held_by = :user) AS may_hold
     FROM seats s WHERE s.id = :seat AND s.event_id = :event FOR UPDATE OF s \gset
 \if :may_hold AND :count < 10
-UPDATE seats SET reservation_id = NULL, held_by = :user, held_until = :transaction_timestamp::timestamptz + interval '300 seconds' WHERE id = :seat;
+UPDATE seats SET reservation_id = NULL, held_by = :user, held_since = :transaction_timestamp::timestamptz, held_until = :transaction_timestamp::timestamptz + interval '300 seconds' WHERE id = :seat;
 COMMIT;
 -- release
 BEGIN;
 SELECT transaction_timestamp();
-SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until FROM seats s WHERE s.id = :seat AND s.event_id = :event FOR UPDATE;
-UPDATE seats SET reservation_id = NULL, held_by = NULL, held_until = NULL WHERE id = :seat;
+SELECT s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_since, s.held_until FROM seats s WHERE s.id = :seat AND s.event_id = :event FOR UPDATE;
+UPDATE seats SET reservation_id = NULL, held_by = NULL, held_since = NULL, held_until = NULL WHERE id = :seat;
 COMMIT;
 \else
 ROLLBACK;

@@ -7,11 +7,11 @@
 \set event 2
 \set seat 61
 \set won 0
-UPDATE seats SET held_by = :user, held_until = now() + interval '300 seconds'
+UPDATE seats SET held_by = :user, held_since = now(), held_until = now() + interval '300 seconds'
     WHERE id = :seat AND event_id = :event AND reservation_id IS NULL
       AND (held_by IS NULL OR held_by = :user OR held_until <= now())
     RETURNING 1 AS won \aset
 \if :won
-UPDATE seats SET held_by = NULL, held_until = NULL
+UPDATE seats SET held_by = NULL, held_since = NULL, held_until = NULL
     WHERE id = :seat AND held_by = :user AND held_until > now();
 \endif

@@ -32,9 +32,10 @@ SELECT 130 + r * 100 + n, 3, r, n, 10000
 FROM generate_series(0, 99) AS r, generate_series(1, 100) AS n;
 
 -- A session per user, as booking-server looks one up for every request
--- (churn.sql).
-INSERT INTO sessions (id, user_id, expires_at)
-SELECT 'session' || u, u, now() + interval '1 day' FROM generate_series(1, 64) AS u;
+-- (churn.sql); stored, as the store keeps it, as its id's SHA-256 in hex.
+INSERT INTO sessions (id_sha256, user_id, expires_at)
+SELECT encode(sha256(('session' || u)::bytea), 'hex'), u, now() + interval '1 day'
+FROM generate_series(1, 64) AS u;
 
 -- The identity columns carry on after the fixed ids, should anything
 -- insert more.

@@ -93,6 +93,17 @@ pub fn add(start: Timestamp, by: Duration) -> Timestamp {
         .unwrap_or(DateTime::<Utc>::MAX_UTC)
 }
 
+/// A duration as people say it: "5 minutes", "1 minute", "90 seconds".
+pub fn describe(d: Duration) -> String {
+    let secs = d.as_secs();
+    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
+    if secs >= 60 && secs.is_multiple_of(60) {
+        plural(secs / 60, "minute")
+    } else {
+        plural(secs, "second")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -113,6 +124,14 @@ mod tests {
     fn system_clock_has_whole_microseconds() {
         let now = SystemClock.now();
         assert_eq!(now.timestamp_subsec_nanos() % 1_000, 0);
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(describe(Duration::from_secs(900)), "15 minutes");
+        assert_eq!(describe(Duration::from_secs(60)), "1 minute");
+        assert_eq!(describe(Duration::from_secs(90)), "90 seconds");
+        assert_eq!(describe(Duration::from_secs(1)), "1 second");
     }
 
     #[test]

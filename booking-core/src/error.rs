@@ -37,6 +37,22 @@ pub enum Error {
         /// The policy's limit.
         limit: u32,
     },
+    /// `max_hold_reached`: the caller's hold on the seat already lasts as
+    /// long as [`Policy::max_hold`](crate::Policy::max_hold) allows from
+    /// when it was first taken, so it cannot be extended again. The caller
+    /// may take the seat again once they have released it or it has ended.
+    #[error(
+        "You have held seat {seat_number} as long as a hold may last ({}): release it, or let it expire, before taking it again",
+        crate::clock::describe(*max_hold)
+    )]
+    MaxHoldReached {
+        /// The seat.
+        seat_id: SeatId,
+        /// Its label, e.g. `A1`.
+        seat_number: String,
+        /// The policy's longest hold.
+        max_hold: std::time::Duration,
+    },
     /// `not_found`: no such event, seat (in that event), reservation (of that
     /// user) or user.
     #[error("{entity} {id} not found")]
@@ -87,6 +103,7 @@ impl Error {
             Self::NotLockHolder(_) => ConflictKind::NotLockHolder.code(),
             Self::LockExpired(_) => ConflictKind::LockExpired.code(),
             Self::HoldLimit { .. } => "hold_limit",
+            Self::MaxHoldReached { .. } => "max_hold_reached",
             Self::NotFound { .. } => "not_found",
             Self::AlreadyCancelled { .. } => "already_cancelled",
             Self::InvalidInput { .. } => "invalid_input",
@@ -271,6 +288,16 @@ mod tests {
         assert_eq!(seat().code(), "seat_locked");
         assert_eq!(seat().to_string(), "Seat A1 is locked by another user");
         assert_eq!(Error::HoldLimit { limit: 10 }.code(), "hold_limit");
+        let max = Error::MaxHoldReached {
+            seat_id: SeatId::new(1),
+            seat_number: "A1".into(),
+            max_hold: std::time::Duration::from_secs(900),
+        };
+        assert_eq!(max.code(), "max_hold_reached");
+        assert_eq!(
+            max.to_string(),
+            "You have held seat A1 as long as a hold may last (15 minutes): release it, or let it expire, before taking it again"
+        );
         assert_eq!(
             Error::not_found(Entity::Event, 7).to_string(),
             "event 7 not found"

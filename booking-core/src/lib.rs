@@ -11,8 +11,10 @@
 //! ```
 //!
 //! - A user **holds** an available seat for [`Policy::lock_ttl`] (default
-//!   5 minutes); holding it again extends the hold. A user holds at most
-//!   [`Policy::max_seats_per_user`] seats of one event at once.
+//!   5 minutes); holding it again extends the hold, but never past
+//!   [`Policy::max_hold`] (default 15 minutes) from when it was first taken:
+//!   then the holder must let it go before taking it again. A user holds at
+//!   most [`Policy::max_seats_per_user`] seats of one event at once.
 //! - A hold **expires by time alone**: once its instant passes the seat is
 //!   available, with nothing written ([`SeatState::at`]).
 //! - A user **reserves** seats they hold, all or nothing, in one step; the
@@ -66,15 +68,16 @@ pub mod testkit;
 pub mod venue;
 
 pub use clock::{
-    Clock, ManualClock, SystemClock, Timestamp, add as add_duration, truncate_to_micros,
+    Clock, ManualClock, SystemClock, Timestamp, add as add_duration, describe as describe_duration,
+    truncate_to_micros,
 };
 pub use error::{BoxError, ConflictKind, Conflicts, Entity, Error, Result, SeatConflict};
 pub use ids::{EventId, ReservationId, SeatId, UserId};
 pub use memory::MemoryStore;
 pub use model::{
     Credentials, Event, EventSummary, Hold, IdempotencyKey, MAX_EVENT_DESCRIPTION, MAX_EVENT_TEXT,
-    NewEvent, Policy, Reservation, ReservationStatus, Seat, SeatRecord, SeatState, Session,
-    SessionId, User, Username,
+    NewEvent, Password, Policy, Reservation, ReservationStatus, Seat, SeatColumns, SeatRecord,
+    SeatState, Session, SessionId, User, Username,
 };
 pub use seatmap::{Row, SeatBlock, SeatMap, SeatSpec};
 pub use store::{AccountStore, BookingStore, Store};

@@ -90,8 +90,10 @@ struct State {
     /// Where each seat lives: its event and index in that event's `seats`.
     seat_index: HashMap<SeatId, (EventId, usize)>,
     users: BTreeMap<UserId, Credentials>,
+    /// By [`Username::folded`]: one user per name, regardless of case.
     user_by_name: HashMap<String, UserId>,
-    sessions: HashMap<SessionId, (UserId, Timestamp)>,
+    /// By [`SessionId::digest`], as the database backends keep them.
+    sessions: HashMap<String, (UserId, Timestamp)>,
     reservations: BTreeMap<ReservationId, Reservation>,
     idempotency_keys: HashMap<(UserId, IdempotencyKey), ReservationId>,
 }
@@ -204,6 +206,7 @@ impl State {
         let hold = rules::hold(&seats[index], user, held_elsewhere, now, policy)?;
         self.seat_mut(event, index).state = SeatState::Held {
             by: user,
+            since: hold.since,
             until: hold.until,
         };
         Ok(hold)
@@ -394,7 +397,7 @@ impl BookingStore for MemoryStore {
 impl AccountStore for MemoryStore {
     async fn create_user(&self, username: &Username, password_hash: &str) -> Result<User> {
         self.write(|state, _| {
-            if state.user_by_name.contains_key(username.as_str()) {
+            if state.user_by_name.contains_key(&username.folded()) {
                 return Err(Error::UsernameTaken {
                     username: username.to_string(),
                 });
@@ -404,9 +407,7 @@ impl AccountStore for MemoryStore {
                 id: UserId::new(state.last_user),
                 username: username.clone(),
             };
-            state
-                .user_by_name
-                .insert(username.as_str().to_owned(), user.id);
+            state.user_by_name.insert(username.folded(), user.id);
             state.users.insert(
                 user.id,
                 Credentials {
@@ -422,9 +423,15 @@ impl AccountStore for MemoryStore {
         self.read(|state, _| {
             Ok(state
                 .user_by_name
-                .get(username)
-                .map(|id| state.users[id].clone()))
+                .get(&username.to_ascii_lowercase())
+                .map(|id| &state.users[id])
+                .filter(|found| found.user.username.as_str() == username)
+                .cloned())
         })
+    }
+
+    async fn username_taken(&self, username: &Username) -> Result<bool> {
+        self.read(|state, _| Ok(state.user_by_name.contains_key(&username.folded())))
     }
 
     async fn user(&self, user: UserId) -> Result<Option<User>> {
@@ -434,11 +441,12 @@ impl AccountStore for MemoryStore {
     async fn create_session(&self, id: &SessionId, user: UserId, ttl: Duration) -> Result<Session> {
         self.write(|state, now| {
             state.require_user(user)?;
-            if state.sessions.contains_key(id) {
+            let digest = id.digest();
+            if state.sessions.contains_key(&digest) {
                 return Err(Error::invalid_input("that session id is already in use"));
             }
             let expires_at = clock::add(now, ttl);
-            state.sessions.insert(id.clone(), (user, expires_at));
+            state.sessions.insert(digest, (user, expires_at));
             Ok(Session {
                 id: id.clone(),
                 user: state.users[&user].user.clone(),
@@ -451,7 +459,7 @@ impl AccountStore for MemoryStore {
         self.read(|state, now| {
             Ok(state
                 .sessions
-                .get(id)
+                .get(&id.digest())
                 .filter(|(_, expires_at)| *expires_at > now)
                 .map(|&(user, expires_at)| Session {
                     id: id.clone(),
@@ -462,7 +470,7 @@ impl AccountStore for MemoryStore {
     }
 
     async fn delete_session(&self, id: &SessionId) -> Result<bool> {
-        self.write(|state, _| Ok(state.sessions.remove(id).is_some()))
+        self.write(|state, _| Ok(state.sessions.remove(&id.digest()).is_some()))
     }
 
     async fn delete_expired_sessions(&self) -> Result<u64> {
@@ -473,5 +481,34 @@ impl AccountStore for MemoryStore {
                 .retain(|_, (_, expires_at)| *expires_at > now);
             Ok(u64::try_from(before - state.sessions.len()).expect("fits"))
         })
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    /// Like the database backends, the memory store keeps a session's
+    /// digest, never its id.
+    #[test]
+    fn sessions_are_kept_by_digest() {
+        let store = MemoryStore::default();
+        let id = SessionId::new("0123456789abcdef0123456789abcdef").unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let ann = store
+                .create_user(&Username::new("ann").unwrap(), "hash")
+                .await
+                .unwrap();
+            store
+                .create_session(&id, ann.id, Duration::from_secs(60))
+                .await
+                .unwrap();
+        });
+        let state = store.state.read().unwrap();
+        let keys: Vec<&String> = state.sessions.keys().collect();
+        assert_eq!(keys, [&id.digest()]);
     }
 }

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
@@ -25,6 +26,10 @@ pub struct Policy {
     pub max_seats_per_user: u32,
     /// How long an idempotency key is remembered after its reservation (default 24 h).
     pub idempotency_ttl: Duration,
+    /// The longest one hold may last, counted from when it was first taken,
+    /// however often it is extended (default 900 s). Without it a user could
+    /// keep seats from everyone else for ever by locking them again and again.
+    pub max_hold: Duration,
 }
 
 impl Default for Policy {
@@ -33,6 +38,7 @@ impl Default for Policy {
             lock_ttl: Duration::from_secs(300),
             max_seats_per_user: 10,
             idempotency_ttl: Duration::from_secs(24 * 60 * 60),
+            max_hold: Duration::from_secs(900),
         }
     }
 }
@@ -42,6 +48,13 @@ impl Policy {
     #[must_use]
     pub fn with_lock_ttl(mut self, lock_ttl: Duration) -> Self {
         self.lock_ttl = lock_ttl;
+        self
+    }
+
+    /// This policy with another longest hold (see [`Policy::max_hold`]).
+    #[must_use]
+    pub fn with_max_hold(mut self, max_hold: Duration) -> Self {
+        self.max_hold = max_hold;
         self
     }
 
@@ -124,6 +137,28 @@ impl NewEvent {
                 "an event description has at most {MAX_EVENT_DESCRIPTION} characters"
             )));
         }
+        // A NUL is no text to PostgreSQL (it would fail as a storage error),
+        // and no control character belongs in a name shown on a page. A
+        // description may have line breaks and tabs, but no other.
+        if self
+            .name
+            .chars()
+            .chain(self.venue.chars())
+            .any(char::is_control)
+        {
+            return Err(Error::invalid_input(
+                "an event name or venue cannot contain control characters",
+            ));
+        }
+        if self
+            .description
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(Error::invalid_input(
+                "an event description cannot contain control characters but line breaks and tabs",
+            ));
+        }
         Ok(())
     }
 }
@@ -159,14 +194,18 @@ impl Seat {
 ///
 /// A hold carries the instant it ends; once that instant is reached the seat
 /// is available again without anything being written ([`SeatState::at`]).
+/// It also carries when its holder first took it, which bounds how far it
+/// can be extended ([`Policy::max_hold`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SeatState {
     /// Free to hold.
     Available,
-    /// Held by `by` until `until` (exclusive).
+    /// Held by `by` since `since` until `until` (exclusive).
     Held {
         /// The holder.
         by: UserId,
+        /// When `by` first took this hold; extending it keeps this instant.
+        since: Timestamp,
         /// The instant the hold ends.
         until: Timestamp,
     },
@@ -187,19 +226,21 @@ impl SeatState {
         }
     }
 
-    /// Rebuilds a state from the three nullable columns backends store it in
-    /// (`reservation_id`, `held_by`, `held_until`); a combination no write
-    /// produces is reported as a storage error of `backend`.
+    /// Rebuilds a state from the four nullable columns backends store it in
+    /// (`reservation_id`, `held_by`, `held_since`, `held_until`); a
+    /// combination no write produces is reported as a storage error of
+    /// `backend`.
     pub fn from_columns(
         backend: &'static str,
         reservation: Option<ReservationId>,
         held_by: Option<UserId>,
+        held_since: Option<Timestamp>,
         held_until: Option<Timestamp>,
     ) -> Result<Self> {
-        match (reservation, held_by, held_until) {
-            (None, None, None) => Ok(Self::Available),
-            (None, Some(by), Some(until)) => Ok(Self::Held { by, until }),
-            (Some(reservation), None, None) => Ok(Self::Reserved { reservation }),
+        match (reservation, held_by, held_since, held_until) {
+            (None, None, None, None) => Ok(Self::Available),
+            (None, Some(by), Some(since), Some(until)) => Ok(Self::Held { by, since, until }),
+            (Some(reservation), None, None, None) => Ok(Self::Reserved { reservation }),
             other => Err(Error::storage(
                 backend,
                 format!("inconsistent seat state columns {other:?}"),
@@ -207,16 +248,24 @@ impl SeatState {
         }
     }
 
-    /// The three nullable columns this state is stored in:
-    /// `(reservation_id, held_by, held_until)`.
-    pub fn to_columns(self) -> (Option<ReservationId>, Option<UserId>, Option<Timestamp>) {
+    /// The four nullable columns this state is stored in:
+    /// `(reservation_id, held_by, held_since, held_until)`.
+    pub fn to_columns(self) -> SeatColumns {
         match self {
-            Self::Available => (None, None, None),
-            Self::Held { by, until } => (None, Some(by), Some(until)),
-            Self::Reserved { reservation } => (Some(reservation), None, None),
+            Self::Available => (None, None, None, None),
+            Self::Held { by, since, until } => (None, Some(by), Some(since), Some(until)),
+            Self::Reserved { reservation } => (Some(reservation), None, None, None),
         }
     }
 }
+
+/// A seat state as stored: `(reservation_id, held_by, held_since, held_until)`.
+pub type SeatColumns = (
+    Option<ReservationId>,
+    Option<UserId>,
+    Option<Timestamp>,
+    Option<Timestamp>,
+);
 
 /// A seat with its state, as a transaction loaded it or as a listing shows it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -236,8 +285,21 @@ pub struct Hold {
     pub seat: Seat,
     /// The holder.
     pub user: UserId,
+    /// When the holder first took it (an extension keeps this instant).
+    pub since: Timestamp,
+    /// The instant it was taken or extended: `until - granted_at` is how
+    /// long it lasts from then, which [`Policy::max_hold`] may have cut
+    /// short of [`Policy::lock_ttl`].
+    pub granted_at: Timestamp,
     /// The instant it ends.
     pub until: Timestamp,
+}
+
+impl Hold {
+    /// How long the hold lasts from when it was taken or extended.
+    pub fn lifetime(&self) -> Duration {
+        (self.until - self.granted_at).to_std().unwrap_or_default()
+    }
 }
 
 /// Whether a reservation still stands.
@@ -361,7 +423,11 @@ impl fmt::Display for IdempotencyKey {
 }
 
 /// A validated user name: 1 to 150 ASCII letters, digits and `@.+-_`
-/// (Django's rule). Names are case-sensitive.
+/// (Django's rule).
+///
+/// A name is shown and matched at login as it was registered, but two users
+/// cannot have names that differ only in case: `Alice` is taken once
+/// `alice` exists (stores compare [`Username::folded`] forms).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Username(String);
@@ -387,6 +453,12 @@ impl Username {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The name in lower case: the form that must be unique among users.
+    /// Names are ASCII, so this is what SQL's `lower()` gives too.
+    pub fn folded(&self) -> String {
+        self.0.to_ascii_lowercase()
+    }
 }
 
 impl TryFrom<String> for Username {
@@ -406,6 +478,64 @@ impl From<Username> for String {
 impl fmt::Display for Username {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
+    }
+}
+
+/// A password that meets the rules for a new one: at least
+/// [`Password::MIN_CHARS`] characters and at most [`Password::MAX_BYTES`]
+/// bytes (hashing cost is bounded by input size), not all whitespace, and no
+/// control characters (a NUL or a newline in a password is a pasting
+/// accident or an attack, never a choice a person can type again).
+///
+/// Sign-up and the command line check new passwords with it; logins do not
+/// (a password is then only compared with its stored hash).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Password(String);
+
+impl Password {
+    /// The fewest characters a password may have.
+    pub const MIN_CHARS: usize = 8;
+    /// The most bytes a password may have.
+    pub const MAX_BYTES: usize = 1024;
+
+    /// Checks a new password against the rules.
+    pub fn new(password: impl Into<String>) -> Result<Self> {
+        let password = password.into();
+        if password.chars().count() < Self::MIN_CHARS || password.len() > Self::MAX_BYTES {
+            return Err(Error::invalid_input(format!(
+                "a password has at least {} characters (and at most {} bytes)",
+                Self::MIN_CHARS,
+                Self::MAX_BYTES
+            )));
+        }
+        if password.chars().all(char::is_whitespace) {
+            return Err(Error::invalid_input(
+                "a password cannot be only spaces or other blank characters",
+            ));
+        }
+        if password.chars().any(char::is_control) {
+            return Err(Error::invalid_input(
+                "a password cannot contain control characters (tabs, line breaks, NUL, ...)",
+            ));
+        }
+        Ok(Self(password))
+    }
+
+    /// The password's text, for hashing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The password's text, for hashing on another thread.
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    /// Never shows the password.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(<redacted>)")
     }
 }
 
@@ -438,8 +568,9 @@ impl fmt::Debug for Credentials {
 
 /// An opaque session id, as carried in a cookie.
 ///
-/// The server makes them from the OS random generator; the store only keeps
-/// them. 16 to 128 visible ASCII characters.
+/// The server makes them from the OS random generator. Stores keep only its
+/// [`SessionId::digest`], so a copy of the sessions table holds no id a
+/// client could present. 16 to 128 visible ASCII characters.
 #[derive(Clone, PartialEq, Eq, Hash)]
 pub struct SessionId(String);
 
@@ -458,6 +589,19 @@ impl SessionId {
     /// The id's text.
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// What a store keeps instead of the id: the SHA-256 of its text, as 64
+    /// lowercase hex digits. The ids carry 128 random bits, so a plain hash
+    /// is enough (no salt, no slow hash): nobody can search that space.
+    pub fn digest(&self) -> String {
+        use std::fmt::Write as _;
+        Sha256::digest(self.0.as_bytes())
+            .iter()
+            .fold(String::with_capacity(64), |mut hex, byte| {
+                let _ = write!(hex, "{byte:02x}");
+                hex
+            })
     }
 }
 
@@ -494,6 +638,46 @@ mod tests {
     }
 
     #[test]
+    fn user_names_fold_to_lower_case() {
+        assert_eq!(Username::new("Alice.B").unwrap().folded(), "alice.b");
+    }
+
+    #[test]
+    fn passwords_need_eight_printable_characters_not_all_blank() {
+        for ok in ["s3cret-pass", "correct horse", "pässwörd", "        x"] {
+            assert!(Password::new(ok).is_ok(), "{ok:?}");
+        }
+        let too_long = "x".repeat(Password::MAX_BYTES + 1);
+        for bad in [
+            "short",
+            "        ",
+            "\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}\u{3000}",
+            "\0\0\0\0\0\0\0\0",
+            "password\0",
+            "pass\tword",
+            "line\nbreak",
+            &too_long,
+        ] {
+            let err = Password::new(bad).unwrap_err();
+            assert_eq!(err.code(), "invalid_input", "{bad:?}");
+        }
+        assert_eq!(
+            format!("{:?}", Password::new("s3cret-pass").unwrap()),
+            "Password(<redacted>)"
+        );
+    }
+
+    #[test]
+    fn session_ids_are_stored_as_their_sha256() {
+        let id = SessionId::new("0123456789abcdef").unwrap();
+        // sha256("0123456789abcdef"), from `printf 0123456789abcdef | sha256sum`.
+        assert_eq!(
+            id.digest(),
+            "9f9f5111f7b27a781f1f1ddde5ebc2dd2b796bfc7365c9c28b548e564176929f"
+        );
+    }
+
+    #[test]
     fn idempotency_keys_are_visible_ascii() {
         assert!(IdempotencyKey::new("retry-1").is_ok());
         assert!(IdempotencyKey::new("").is_err());
@@ -516,16 +700,24 @@ mod tests {
             SeatState::Available,
             SeatState::Held {
                 by: UserId::new(3),
+                since: until - chrono::TimeDelta::seconds(60),
                 until,
             },
             SeatState::Reserved {
                 reservation: ReservationId::new(9),
             },
         ] {
-            let (r, b, u) = state.to_columns();
-            assert_eq!(SeatState::from_columns("test", r, b, u).unwrap(), state);
+            let (r, b, s, u) = state.to_columns();
+            assert_eq!(SeatState::from_columns("test", r, b, s, u).unwrap(), state);
         }
-        assert!(SeatState::from_columns("test", None, Some(UserId::new(1)), None).is_err());
+        let (r, b, _, u) = SeatState::Held {
+            by: UserId::new(3),
+            since: until,
+            until,
+        }
+        .to_columns();
+        assert!(SeatState::from_columns("test", r, b, None, u).is_err());
+        assert!(SeatState::from_columns("test", None, Some(UserId::new(1)), None, None).is_err());
     }
 
     #[test]
@@ -534,6 +726,7 @@ mod tests {
         let now = crate::ManualClock::default().now();
         let held = SeatState::Held {
             by: UserId::new(1),
+            since: now,
             until: now,
         };
         assert_eq!(held.at(now), SeatState::Available);

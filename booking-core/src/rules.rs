@@ -21,17 +21,26 @@ use crate::model::{Hold, Policy, Reservation, ReservationStatus, Seat, SeatRecor
 /// at `now` (unexpired holds only); the backend counts it inside the same
 /// transaction.
 ///
+/// A hold never lasts past `policy.max_hold` from when it was first taken
+/// (its `since`), however often it is extended: without that cap a user
+/// could keep seats from everyone for ever by locking them again and again.
+///
 /// # Behavior
 ///
 /// - reserved → [`Error::SeatReserved`];
 /// - held by another user, unexpired → [`Error::SeatLocked`];
-/// - held by `user`, unexpired → the hold is extended to `now + lock_ttl`
-///   (the limit is not checked again: the seat is already counted);
+/// - held by `user`, unexpired, and already ending at `since + max_hold`
+///   → [`Error::MaxHoldReached`] (the user may take it again once they
+///   released it or it ended);
+/// - held by `user`, unexpired, otherwise → the hold is extended to
+///   `now + lock_ttl` or `since + max_hold`, whichever comes first; `since`
+///   stays (the limit is not checked again: the seat is already counted);
 /// - otherwise (available, or any ended hold): if `held_elsewhere` has
 ///   reached `policy.max_seats_per_user` → [`Error::HoldLimit`], else a new
-///   hold until `now + lock_ttl`.
+///   hold since `now` until `now + lock_ttl` or `now + max_hold`, whichever
+///   comes first.
 ///
-/// The returned hold's seat state is `Held { by: user, until }`.
+/// The returned hold's seat state is `Held { by: user, since, until }`.
 pub fn hold(
     record: &SeatRecord,
     user: UserId,
@@ -40,24 +49,36 @@ pub fn hold(
     policy: &Policy,
 ) -> Result<Hold> {
     let conflict = |kind| Conflicts::single(record.seat.id, record.seat.label(), kind);
-    match record.state.at(now) {
+    let since = match record.state.at(now) {
         SeatState::Reserved { .. } => return Err(conflict(ConflictKind::SeatReserved)),
         SeatState::Held { by, .. } if by != user => {
             return Err(conflict(ConflictKind::SeatLocked));
         }
-        SeatState::Held { .. } => {}
+        SeatState::Held { since, until, .. } => {
+            if until >= clock::add(since, policy.max_hold) {
+                return Err(Error::MaxHoldReached {
+                    seat_id: record.seat.id,
+                    seat_number: record.seat.label(),
+                    max_hold: policy.max_hold,
+                });
+            }
+            since
+        }
         SeatState::Available => {
             if held_elsewhere >= policy.max_seats_per_user {
                 return Err(Error::HoldLimit {
                     limit: policy.max_seats_per_user,
                 });
             }
+            now
         }
-    }
+    };
     Ok(Hold {
         seat: record.seat.clone(),
         user,
-        until: clock::add(now, policy.lock_ttl),
+        since,
+        granted_at: now,
+        until: clock::add(now, policy.lock_ttl).min(clock::add(since, policy.max_hold)),
     })
 }
 
@@ -146,7 +167,7 @@ pub fn confirm(
         .filter_map(|r| {
             let kind = match r.state {
                 SeatState::Reserved { .. } => ConflictKind::SeatReserved,
-                SeatState::Held { by, until } if by == user && until > now => return None,
+                SeatState::Held { by, until, .. } if by == user && until > now => return None,
                 SeatState::Held { by, .. } if by == user => ConflictKind::LockExpired,
                 _ => ConflictKind::NotLockHolder,
             };
@@ -263,9 +284,16 @@ mod tests {
         }
     }
 
+    /// Held by `by`, taken a minute ago, ending in `secs_left`.
     fn held(by: UserId, secs_left: i64) -> SeatState {
+        held_since(by, 60, secs_left)
+    }
+
+    /// Held by `by`, taken `secs_ago`, ending in `secs_left`.
+    fn held_since(by: UserId, secs_ago: i64, secs_left: i64) -> SeatState {
         SeatState::Held {
             by,
+            since: now() - TimeDelta::seconds(secs_ago),
             until: now() + TimeDelta::seconds(secs_left),
         }
     }
@@ -289,6 +317,60 @@ mod tests {
         let policy = Policy::default().with_max_seats_per_user(1);
         let hold = hold(&record(1, held(ALICE, 10)), ALICE, 1, now(), &policy).unwrap();
         assert_eq!(hold.until - now(), TimeDelta::seconds(300));
+        assert_eq!(
+            hold.since,
+            now() - TimeDelta::seconds(60),
+            "still since first taken"
+        );
+        assert_eq!(hold.lifetime(), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn a_new_hold_starts_now() {
+        let p = Policy::default();
+        let hold = hold(&record(1, held(ALICE, 0)), ALICE, 0, now(), &p).unwrap();
+        assert_eq!((hold.since, hold.granted_at), (now(), now()));
+    }
+
+    #[test]
+    fn extensions_stop_at_max_hold_from_when_it_was_first_taken() {
+        let p = Policy::default(); // 300 s a time, 900 s in all
+        // Taken 700 s ago: an extension is cut to 200 s.
+        let cut = hold(&record(1, held_since(ALICE, 700, 10)), ALICE, 0, now(), &p).unwrap();
+        assert_eq!(cut.until - now(), TimeDelta::seconds(200));
+        assert_eq!(cut.lifetime(), Duration::from_secs(200));
+        // Ending at the cap already: refused, whatever is left of it.
+        for left in [200, 1] {
+            let state = held_since(ALICE, 900 - left, left);
+            let err = hold(&record(1, state), ALICE, 0, now(), &p).unwrap_err();
+            assert_eq!(err.code(), "max_hold_reached", "{left} s left");
+            assert!(matches!(
+                &err,
+                Error::MaxHoldReached { seat_number, .. } if seat_number == "A1"
+            ));
+        }
+        // Once it ended, the seat is the user's to take again, from now.
+        let again = hold(&record(1, held_since(ALICE, 900, 0)), ALICE, 0, now(), &p).unwrap();
+        assert_eq!(
+            (again.since, again.until - now()),
+            (now(), TimeDelta::seconds(300))
+        );
+    }
+
+    #[test]
+    fn a_hold_never_outlasts_max_hold_even_with_a_longer_ttl() {
+        let p = Policy::default()
+            .with_lock_ttl(Duration::from_secs(600))
+            .with_max_hold(Duration::from_secs(450));
+        let first = hold(&record(1, SeatState::Available), ALICE, 0, now(), &p).unwrap();
+        assert_eq!(first.until - now(), TimeDelta::seconds(450));
+        let state = SeatState::Held {
+            by: ALICE,
+            since: first.since,
+            until: first.until,
+        };
+        let err = hold(&record(1, state), ALICE, 0, now(), &p).unwrap_err();
+        assert_eq!(err.code(), "max_hold_reached");
     }
 
     #[test]
@@ -455,22 +537,30 @@ mod tests {
     fn any_state() -> impl Strategy<Value = SeatState> {
         prop_oneof![
             Just(SeatState::Available),
-            (1i64..=3, -5i64..5).prop_map(|(u, s)| held(UserId::new(u), s)),
+            (1i64..=3, 0i64..=900, -5i64..=300)
+                .prop_filter(
+                    "a hold ends after it starts, within max_hold",
+                    |(_, ago, left)| { -ago < *left && ago + left <= 900 }
+                )
+                .prop_map(|(u, ago, left)| held_since(UserId::new(u), ago, left)),
             Just(reserved()),
         ]
     }
 
     proptest! {
         /// Whatever the state, a successful hold leaves the seat held by the
-        /// caller for exactly the ttl, and never takes a live hold of another
-        /// user or a reserved seat.
+        /// caller for the ttl at most and never past `max_hold` from when it
+        /// was first taken, and never takes a live hold of another user or a
+        /// reserved seat.
         #[test]
         fn hold_never_steals(state in any_state(), user in 1i64..=3, elsewhere in 0u32..4) {
             let user = UserId::new(user);
             let p = Policy::default().with_max_seats_per_user(2);
             match hold(&record(1, state), user, elsewhere, now(), &p) {
                 Ok(h) => {
-                    prop_assert_eq!(h.until - now(), TimeDelta::seconds(300));
+                    prop_assert!(h.until - now() <= TimeDelta::seconds(300));
+                    prop_assert!(h.until > now());
+                    prop_assert!(h.until - h.since <= TimeDelta::seconds(900));
                     match state.at(now()) {
                         SeatState::Available => prop_assert!(elsewhere < 2),
                         SeatState::Held { by, .. } => prop_assert_eq!(by, user),
@@ -478,7 +568,8 @@ mod tests {
                     }
                 }
                 Err(e) => prop_assert!(
-                    ["seat_locked", "seat_reserved", "hold_limit"].contains(&e.code())
+                    ["seat_locked", "seat_reserved", "hold_limit", "max_hold_reached"]
+                        .contains(&e.code())
                 ),
             }
         }

@@ -92,8 +92,10 @@ pub trait BookingStore: Send + Sync + 'static {
     ///
     /// - unknown event → `NotFound(Event)`; a seat not of that event →
     ///   `NotFound(Seat)`; unknown user → `NotFound(User)`;
-    /// - then the rule: `SeatReserved`, `SeatLocked`, `HoldLimit`, or the
-    ///   hold until `now + lock_ttl`;
+    /// - then the rule: `SeatReserved`, `SeatLocked`, `HoldLimit`,
+    ///   `MaxHoldReached`, or the hold until `now + lock_ttl`, never past
+    ///   `max_hold` from when `user` first took it (the store keeps that
+    ///   instant with the hold, and an extension keeps it);
     /// - of any number of concurrent holds on one available seat, exactly one
     ///   succeeds; concurrent holds by one user never exceed the limit.
     fn hold(
@@ -174,8 +176,8 @@ pub trait AccountStore: Send + Sync + 'static {
     ///
     /// # Contract
     ///
-    /// - a name already taken (exactly, case-sensitive) → `UsernameTaken`,
-    ///   also when two creations race.
+    /// - a name already taken, regardless of case (`Alice` when `alice`
+    ///   exists) → `UsernameTaken`, also when two creations race.
     fn create_user(
         &self,
         username: &Username,
@@ -186,11 +188,23 @@ pub trait AccountStore: Send + Sync + 'static {
     ///
     /// # Contract
     ///
-    /// - unknown name → `Ok(None)`.
+    /// - the name matches as registered, case included: `ALICE` does not
+    ///   find `alice`;
+    /// - unknown name, or text that is no valid [`Username`] (a NUL, say)
+    ///   → `Ok(None)`, never an error.
     fn credentials(
         &self,
         username: &str,
     ) -> impl Future<Output = Result<Option<Credentials>>> + Send;
+
+    /// Whether a user has this name, regardless of case: the cheap check
+    /// sign-up makes before it spends time hashing a password
+    /// ([`create_user`](AccountStore::create_user) still decides a race).
+    ///
+    /// # Contract
+    ///
+    /// - `true` exactly when `create_user` with this name would be `UsernameTaken`.
+    fn username_taken(&self, username: &Username) -> impl Future<Output = Result<bool>> + Send;
 
     /// The user with that id.
     ///
@@ -200,6 +214,8 @@ pub trait AccountStore: Send + Sync + 'static {
     fn user(&self, user: UserId) -> impl Future<Output = Result<Option<User>>> + Send;
 
     /// Starts a session for `user` that ends `ttl` after the store's now.
+    ///
+    /// The store keeps the id's [`SessionId::digest`], never the id itself.
     ///
     /// # Contract
     ///
@@ -318,6 +334,10 @@ impl<S: AccountStore> AccountStore for std::sync::Arc<S> {
         username: &str,
     ) -> impl Future<Output = Result<Option<Credentials>>> + Send {
         (**self).credentials(username)
+    }
+
+    fn username_taken(&self, username: &Username) -> impl Future<Output = Result<bool>> + Send {
+        (**self).username_taken(username)
     }
 
     fn user(&self, user: UserId) -> impl Future<Output = Result<Option<User>>> + Send {

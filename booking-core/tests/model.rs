@@ -18,12 +18,14 @@ const USERS: usize = 3;
 const SEATS: usize = 6;
 const MAX_HELD: usize = 2;
 const TTL_SECS: i64 = 300;
+/// Two lock times: reached by one extension at the right moment.
+const MAX_HOLD_SECS: i64 = 600;
 
 /// A seat in the model. Instants are seconds since the test began.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ModelSeat {
     Free,
-    Held { user: usize, until: i64 },
+    Held { user: usize, since: i64, until: i64 },
     Reserved { reservation: usize },
 }
 
@@ -84,16 +86,22 @@ impl Model {
     }
 
     fn hold(&mut self, user: usize, seat: usize) -> Result<(), &'static str> {
-        match self.seat(seat) {
+        let since = match self.seat(seat) {
             ModelSeat::Reserved { .. } => return Err("seat_reserved"),
             ModelSeat::Held { user: other, .. } if other != user => return Err("seat_locked"),
+            // The caller's own hold: extended without counting it again,
+            // unless it already ends as late as it may.
+            ModelSeat::Held { since, until, .. } if until >= since + MAX_HOLD_SECS => {
+                return Err("max_hold_reached");
+            }
+            ModelSeat::Held { since, .. } => since,
             ModelSeat::Free if self.held_by(user) >= MAX_HELD => return Err("hold_limit"),
-            // Free, or the caller's own hold (extended without counting it again).
-            ModelSeat::Free | ModelSeat::Held { .. } => {}
-        }
+            ModelSeat::Free => self.now,
+        };
         self.seats[seat] = ModelSeat::Held {
             user,
-            until: self.now + TTL_SECS,
+            since,
+            until: (self.now + TTL_SECS).min(since + MAX_HOLD_SECS),
         };
         Ok(())
     }
@@ -119,7 +127,7 @@ impl Model {
         for &seat in &sorted {
             match self.seats[seat] {
                 ModelSeat::Reserved { .. } => return Err("seat_reserved"),
-                ModelSeat::Held { user: u, until } if u == user && until > self.now => {}
+                ModelSeat::Held { user: u, until, .. } if u == user && until > self.now => {}
                 ModelSeat::Held { user: u, .. } if u == user => return Err("lock_expired"),
                 _ => return Err("not_lock_holder"),
             }
@@ -229,8 +237,9 @@ impl Sut {
         let index = |found: Option<usize>| found.expect("an id the model knows");
         match state {
             SeatState::Available => ModelSeat::Free,
-            SeatState::Held { by, until } => ModelSeat::Held {
+            SeatState::Held { by, since, until } => ModelSeat::Held {
                 user: index(self.users.iter().position(|u| *u == by)),
+                since: (since - self.start).num_seconds(),
                 until: (until - self.start).num_seconds(),
             },
             SeatState::Reserved { reservation } => ModelSeat::Reserved {
@@ -253,6 +262,7 @@ impl StateMachineTest for MemoryStoreMatchesModel {
         let clock = ManualClock::default();
         let policy = Policy::default()
             .with_lock_ttl(Duration::from_secs(TTL_SECS.unsigned_abs()))
+            .with_max_hold(Duration::from_secs(MAX_HOLD_SECS.unsigned_abs()))
             .with_max_seats_per_user(u32::try_from(MAX_HELD).unwrap());
         let store = MemoryStore::new(clock.clone(), policy);
         let (event, users, seats) = runtime.block_on(async {

@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::Cookie;
-use booking_core::{SessionId, Store, User, UserId, Username};
+use booking_core::{Error, Password, SessionId, Store, User, UserId, Username};
 use rand::TryRngCore;
 use rand::rngs::OsRng;
 use serde::Deserialize;
@@ -25,10 +25,8 @@ use crate::extract::{ApiJson, CurrentUser, SESSION_COOKIE, random_hex, site_cook
 use crate::state::AppState;
 use crate::views::{CsrfAnswer, Done, HealthAnswer, MeAnswer, WelcomeAnswer};
 
-/// The shortest password accepted at sign-up.
-pub const MIN_PASSWORD_CHARS: usize = 8;
-/// The longest password accepted (hashing cost is bounded by input size).
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// The shortest password accepted at sign-up ([`Password::MIN_CHARS`]).
+pub const MIN_PASSWORD_CHARS: usize = Password::MIN_CHARS;
 
 type AppStateRef<S> = State<Arc<AppState<S>>>;
 
@@ -123,14 +121,17 @@ pub async fn register<S: Store>(
         return Err(ApiError::not_found("Sign-up is closed"));
     }
     let username = Username::new(body.username)?;
-    if body.password.chars().count() < MIN_PASSWORD_CHARS
-        || body.password.len() > MAX_PASSWORD_BYTES
-    {
-        return Err(ApiError::invalid_input(format!(
-            "A password has at least {MIN_PASSWORD_CHARS} characters (and at most {MAX_PASSWORD_BYTES} bytes)"
-        )));
+    let password = Password::new(body.password)?;
+    // A taken name is answered before the password is hashed: argon2 is
+    // slow on purpose, and sign-ups under taken names must not cost it.
+    // The store's unique index still decides a race between two sign-ups.
+    if state.store.username_taken(&username).await? {
+        return Err(Error::UsernameTaken {
+            username: username.to_string(),
+        }
+        .into());
     }
-    let hash = hash_password(body.password).await?;
+    let hash = hash_password(password.into_inner()).await?;
     let user = state.store.create_user(&username, &hash).await?;
     start_session(&state, jar, user, StatusCode::CREATED).await
 }

@@ -93,7 +93,7 @@ pub async fn seats<S: Store>(
     responses(
         (status = 200, description = "The seat is held.", body = LockAnswer),
         (status = 404, description = "`not_found`: no such event, or no such seat in it.", body = ErrorSchema),
-        (status = 409, description = "`seat_locked`: someone else holds it; `seat_reserved`: it is reserved; `hold_limit`: the caller holds as many seats of this event as allowed.", body = ErrorSchema),
+        (status = 409, description = "`seat_locked`: someone else holds it; `seat_reserved`: it is reserved; `hold_limit`: the caller holds as many seats of this event as allowed; `max_hold_reached`: the caller has held it as long as a hold may last (`max_hold`, from when it was first taken): release it, or let it become available, first.", body = ErrorSchema),
     ))]
 pub async fn lock<S: Store>(
     State(state): AppStateRef<S>,
@@ -106,7 +106,7 @@ pub async fn lock<S: Store>(
         .await?;
     metrics::counter!("booking_holds_total").increment(1);
     state.watchers.nudge(hold.seat.event);
-    Ok(Json(LockAnswer::new(&hold, state.store.policy().lock_ttl)))
+    Ok(Json(LockAnswer::new(&hold)))
 }
 
 /// Releases a seat the caller holds.

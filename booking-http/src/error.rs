@@ -31,6 +31,7 @@ pub const ERROR_CODES: &[&str] = &[
     "not_lock_holder",
     "lock_expired",
     "hold_limit",
+    "max_hold_reached",
     "already_cancelled",
     "username_taken",
     "idempotency_key_reused",
@@ -147,8 +148,9 @@ impl From<Error> for ApiError {
                 tracing::error!(backend, error = %source, "storage failure");
                 return Self::unavailable();
             }
-            // Seat conflicts, hold limit, already cancelled, username taken,
-            // idempotency key reused, and anything added later: rule conflicts.
+            // Seat conflicts, hold limit, max hold reached, already
+            // cancelled, username taken, idempotency key reused, and
+            // anything added later: rule conflicts.
             _ => StatusCode::CONFLICT,
         };
         if let Some(conflicts) = err.conflicts() {

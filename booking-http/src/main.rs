@@ -16,7 +16,8 @@ use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
 use booking_core::{
-    AccountStore, MemoryStore, NewEvent, Policy, SeatMap, Store, SystemClock, Timestamp, Username,
+    AccountStore, MemoryStore, NewEvent, Password, Policy, SeatMap, Store, SystemClock, Timestamp,
+    Username,
 };
 use booking_http::{AppState, Settings};
 use booking_postgres::{PgOptions, PgStore, TlsRoots};
@@ -67,6 +68,17 @@ struct StoreArgs {
         global = true
     )]
     lock_ttl_secs: u64,
+    /// The longest one hold may last from when it was first taken, in
+    /// seconds, however often it is extended; then the holder must release
+    /// it or let it expire before taking it again (409 `max_hold_reached`).
+    #[arg(
+        long,
+        env = "BOOKING_MAX_HOLD_SECS",
+        default_value_t = 900,
+        value_parser = clap::value_parser!(u64).range(1..),
+        global = true
+    )]
+    max_hold_secs: u64,
     /// The most seats one user may hold in one event at once (and reserve at once).
     #[arg(
         long,
@@ -198,6 +210,7 @@ fn fail(message: &str) -> std::process::ExitCode {
 async fn open_and_run(cli: Cli) -> anyhow::Result<()> {
     let policy = Policy::default()
         .with_lock_ttl(Duration::from_secs(cli.store.lock_ttl_secs))
+        .with_max_hold(Duration::from_secs(cli.store.max_hold_secs))
         .with_max_seats_per_user(cli.store.max_seats_per_user);
     let url = cli.store.database_url.clone();
     if url == "memory:" {
@@ -230,15 +243,9 @@ async fn run<S: Store>(store: S, cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None | Some(Command::Serve) => serve(store, cli.serve).await,
         Some(Command::User(UserCommand::Add { name })) => {
-            let password = read_password()?;
-            // The same rule as sign-up over the API.
-            if password.chars().count() < booking_http::MIN_PASSWORD_CHARS {
-                bail!(
-                    "a password has at least {} characters",
-                    booking_http::MIN_PASSWORD_CHARS
-                );
-            }
-            let user = create_user(&store, &name, password).await?;
+            // The same rules as sign-up over the API.
+            let password = Password::new(read_password()?).context("bad password")?;
+            let user = create_user(&store, &name, password.into_inner()).await?;
             println!("created user {} (id {})", user.username, user.id);
             Ok(())
         }

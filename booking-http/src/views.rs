@@ -32,13 +32,7 @@ pub fn decimal(cents: i64) -> String {
 
 /// A lifetime as people say it: "5 minutes", "1 minute", "90 seconds".
 pub fn lifetime(d: Duration) -> String {
-    let secs = d.as_secs();
-    let plural = |n: u64, unit: &str| format!("{n} {unit}{}", if n == 1 { "" } else { "s" });
-    if secs >= 60 && secs.is_multiple_of(60) {
-        plural(secs / 60, "minute")
-    } else {
-        plural(secs, "second")
-    }
+    booking_core::describe_duration(d)
 }
 
 /// The `"success": true` that every 2xx answer carries (the original
@@ -225,7 +219,7 @@ impl SeatView {
     pub fn new(record: &SeatRecord, viewer: UserId) -> Self {
         let (status, locked_until, locked_by_me) = match record.state {
             SeatState::Available => (SeatStatus::Available, None, false),
-            SeatState::Held { by, until } => {
+            SeatState::Held { by, until, .. } => {
                 (SeatStatus::Locked, Some(rfc3339(until)), by == viewer)
             }
             SeatState::Reserved { .. } => (SeatStatus::Reserved, None, false),
@@ -359,12 +353,13 @@ pub struct LockAnswer {
 }
 
 impl LockAnswer {
-    /// The answer for `hold`, which lasts `lock_ttl`.
-    pub fn new(hold: &booking_core::Hold, lock_ttl: Duration) -> Self {
+    /// The answer for `hold`. The message names its real lifetime: the
+    /// lock time, or less when the hold reached the longest hold allowed.
+    pub fn new(hold: &booking_core::Hold) -> Self {
         let label = hold.seat.label();
         Self {
             success: Success,
-            message: format!("Seat {label} locked for {}", lifetime(lock_ttl)),
+            message: format!("Seat {label} locked for {}", lifetime(hold.lifetime())),
             seat: LockedSeat {
                 id: hold.seat.id.get(),
                 seat_number: label,
@@ -650,6 +645,7 @@ mod tests {
         let until = "2026-11-25T14:00:00Z".parse().unwrap();
         let state = SeatState::Held {
             by: UserId::new(2),
+            since: until,
             until,
         };
         let map = SeatsView::new(vec![SeatRecord { seat, state }], viewer);

@@ -24,9 +24,23 @@ pub enum ConnectError {
     /// no trusted system certificates (feature `tls`).
     #[error("cannot set up TLS: {0}")]
     Tls(String),
-    /// Applying the migrations failed.
-    #[error("cannot migrate the database: {0}")]
+    /// Applying the migrations failed. The message carries the database's
+    /// own words (say, which user names stop the upgrade).
+    #[error("cannot migrate the database: {}", with_causes(.0))]
     Migration(#[source] refinery::Error),
+}
+
+/// An error's text followed by each of its causes': refinery's own says
+/// only "db error", and the reason is the database's message below it.
+fn with_causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
 }
 
 /// An operation's failure: a rule's error, or the database's (kept whole so
@@ -67,17 +81,22 @@ impl OpError {
         }))
     }
 
-    /// The core error: by SQLSTATE, a unique violation on a user name is
-    /// `UsernameTaken` and on a session id `InvalidInput`; anything else
-    /// from the database is a storage failure.
+    /// The core error: by SQLSTATE, a unique violation on a user name
+    /// (either spelling, or any case) is `UsernameTaken` and on a session
+    /// id `InvalidInput`; text PostgreSQL cannot store (a NUL byte) is
+    /// `InvalidInput` too, the caller's mistake and not the database's;
+    /// anything else from the database is a storage failure.
     pub(crate) fn into_core(self, username: Option<&str>) -> Error {
         match self {
             Self::Core(e) => e,
             Self::Db(e) => {
                 let constraint = e.as_db_error().and_then(|d| d.constraint()).unwrap_or("");
+                if e.code() == Some(&SqlState::CHARACTER_NOT_IN_REPERTOIRE) {
+                    return Error::invalid_input("text cannot contain a NUL character");
+                }
                 if e.code() == Some(&SqlState::UNIQUE_VIOLATION) {
                     match (constraint, username) {
-                        ("users_username_key", Some(name)) => {
+                        ("users_username_key" | "users_by_folded_name", Some(name)) => {
                             return Error::UsernameTaken {
                                 username: name.to_owned(),
                             };
@@ -91,5 +110,31 @@ impl OpError {
                 Error::storage(BACKEND, e)
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use booking_core::Error;
+    use tokio_postgres::NoTls;
+
+    use super::OpError;
+    use crate::testkit::TestDatabase;
+
+    /// A NUL byte in text is refused by PostgreSQL itself; whatever path
+    /// brings one there, it is the caller's bad input, never a 503.
+    #[tokio::test]
+    async fn a_nul_in_text_is_invalid_input_not_a_storage_failure() {
+        let db = TestDatabase::create().await;
+        let (client, connection) = tokio_postgres::connect(&db.url, NoTls).await.unwrap();
+        tokio::spawn(connection);
+        let refused = client
+            .query_one("SELECT $1::TEXT", &[&"ali\0ce"])
+            .await
+            .unwrap_err();
+        let err = OpError::Db(refused).into_core(None);
+        assert!(matches!(err, Error::InvalidInput { .. }), "{err:?}");
+        drop(client);
+        db.drop_database().await;
     }
 }

@@ -295,9 +295,9 @@ impl PgStore {
     }
 }
 
-const SEAT_COLUMNS: &str = "s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until";
+const SEAT_COLUMNS: &str = "s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_since, s.held_until";
 /// How many columns `SEAT_COLUMNS` names (the index of a column after them).
-const SEAT_COLUMN_COUNT: usize = 8;
+const SEAT_COLUMN_COUNT: usize = 9;
 
 fn seat_record(row: &tokio_postgres::Row) -> Result<SeatRecord> {
     let id: i64 = row.get(0);
@@ -320,6 +320,7 @@ fn seat_record(row: &tokio_postgres::Row) -> Result<SeatRecord> {
             row.get::<_, Option<i64>>(5).map(ReservationId::new),
             row.get::<_, Option<i64>>(6).map(UserId::new),
             row.get(7),
+            row.get(8),
         )?,
     })
 }
@@ -421,10 +422,11 @@ async fn set_seat_state(
     seat: SeatId,
     state: SeatState,
 ) -> Result<(), OpError> {
-    let (reservation, held_by, held_until) = state.to_columns();
+    let (reservation, held_by, held_since, held_until) = state.to_columns();
     let stmt = tx
         .prepare_cached(
-            "UPDATE seats SET reservation_id = $2, held_by = $3, held_until = $4 WHERE id = $1",
+            "UPDATE seats SET reservation_id = $2, held_by = $3, held_since = $4, held_until = $5
+             WHERE id = $1",
         )
         .await?;
     tx.execute(
@@ -433,6 +435,7 @@ async fn set_seat_state(
             &seat.get(),
             &reservation.map(ReservationId::get),
             &held_by.map(UserId::get),
+            &held_since,
             &held_until,
         ],
     )
@@ -748,7 +751,9 @@ impl BookingStore for PgStore {
             // trips in a row). So a seat already someone else's is refused
             // from that read. Only the seat's state is judged there (no
             // count of other holds): one that may still be free is locked
-            // and judged in full.
+            // and judged in full. So is the caller's own hold (no crowd
+            // queues for it), max_hold included: `MaxHoldReached` is no
+            // seat conflict, so it is never refused from the unlocked read.
             if let Some(seen) = &seen
                 && let Err(refused) = rules::hold(seen, user, 0, now, policy)
                 && refused.conflicts().is_some()
@@ -777,6 +782,7 @@ impl BookingStore for PgStore {
                 seat,
                 SeatState::Held {
                     by: user,
+                    since: taken.since,
                     until: taken.until,
                 },
             )
@@ -877,21 +883,36 @@ impl AccountStore for PgStore {
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
+        // Text that is no valid name belongs to nobody: no query needed (and
+        // a NUL, which PostgreSQL refuses in text, never reaches it).
+        let Ok(username) = Username::new(username) else {
+            return Ok(None);
+        };
         transaction!(self, None, |tx, _now| {
             let stmt = tx
                 .prepare_cached("SELECT id, password_hash FROM users WHERE username = $1")
                 .await?;
-            match tx.query_opt(&stmt, &[&username]).await? {
-                Some(row) => Some(Credentials {
+            tx.query_opt(&stmt, &[&username.as_str()])
+                .await?
+                .map(|row| Credentials {
                     user: User {
                         id: UserId::new(row.get(0)),
-                        username: Username::new(username)?,
+                        username: username.clone(),
                     },
                     password_hash: row.get(1),
-                }),
-                None => None,
-            }
+                })
         })
+    }
+
+    async fn username_taken(&self, username: &Username) -> Result<bool> {
+        let folded = username.folded();
+        self.statement(async |client| {
+            let stmt = client
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = $1)")
+                .await?;
+            Ok(client.query_one(&stmt, &[&folded]).await?.get(0))
+        })
+        .await
     }
 
     async fn user(&self, user: UserId) -> Result<Option<User>> {
@@ -924,10 +945,10 @@ impl AccountStore for PgStore {
             let expires_at = booking_core::add_duration(now, ttl);
             let stmt = tx
                 .prepare_cached(
-                    "INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, $3)",
+                    "INSERT INTO sessions (id_sha256, user_id, expires_at) VALUES ($1, $2, $3)",
                 )
                 .await?;
-            tx.execute(&stmt, &[&id.as_str(), &user.get(), &expires_at])
+            tx.execute(&stmt, &[&id.digest(), &user.get(), &expires_at])
                 .await?;
             Session {
                 id: id.clone(),
@@ -946,10 +967,10 @@ impl AccountStore for PgStore {
             let stmt = client
                 .prepare_cached(
                     "SELECT u.id, u.username, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
-                     WHERE s.id = $1 AND s.expires_at > COALESCE($2, transaction_timestamp())",
+                     WHERE s.id_sha256 = $1 AND s.expires_at > COALESCE($2, transaction_timestamp())",
                 )
                 .await?;
-            let Some(row) = client.query_opt(&stmt, &[&id.as_str(), &now]).await? else {
+            let Some(row) = client.query_opt(&stmt, &[&id.digest(), &now]).await? else {
                 return Ok(None);
             };
             Ok(Some(Session {
@@ -967,9 +988,9 @@ impl AccountStore for PgStore {
     async fn delete_session(&self, id: &SessionId) -> Result<bool> {
         transaction!(self, None, |tx, _now| {
             let stmt = tx
-                .prepare_cached("DELETE FROM sessions WHERE id = $1")
+                .prepare_cached("DELETE FROM sessions WHERE id_sha256 = $1")
                 .await?;
-            tx.execute(&stmt, &[&id.as_str()]).await? > 0
+            tx.execute(&stmt, &[&id.digest()]).await? > 0
         })
     }
 

@@ -126,7 +126,8 @@ async fn a_seat_that_may_be_free_is_waited_for() {
     // The blocker's transaction gives the seat to bob.
     s.blocker
         .execute(
-            "UPDATE seats SET held_by = $2, held_until = now() + interval '5 minutes' WHERE id = $1",
+            "UPDATE seats SET held_by = $2, held_since = now(), held_until = now() + interval '5 minutes'
+             WHERE id = $1",
             &[&s.seat.get(), &s.bob.get()],
         )
         .await

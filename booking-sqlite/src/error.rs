@@ -39,6 +39,19 @@ pub enum OpenError {
         /// The newest version this program knows.
         supported: i64,
     },
+    /// Some user names differ only in case, so user names cannot be made
+    /// unique regardless of case (schema version 4). Nothing was changed:
+    /// rename all but one of each group, then open the database again.
+    #[error(
+        "cannot upgrade {path}: these user names differ only in case: {}. Rename all but one of each (UPDATE users SET username = ...) and start again",
+        clashes.join("; ")
+    )]
+    CaseDuplicateUsernames {
+        /// The file.
+        path: PathBuf,
+        /// Each group of clashing names, as `"alice, Alice"`.
+        clashes: Vec<String>,
+    },
     /// Applying the migrations failed.
     #[error("cannot migrate {path}: {source}")]
     Migration {

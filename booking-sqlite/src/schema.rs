@@ -19,6 +19,28 @@ pub(crate) fn latest_version() -> i64 {
         .unwrap_or(0)
 }
 
+/// Creates the database file readable and writable by its owner only
+/// (0600), if it does not exist yet, before SQLite opens it: SQLite would
+/// create it with the process's default mode (0644 under the usual umask),
+/// readable by every local user, password hashes and all. SQLite gives the
+/// WAL and shared-memory files it creates beside it the same mode.
+///
+/// An existing file keeps its mode (its owner chose it). Any failure here is
+/// left for SQLite to report when it opens the path.
+pub(crate) fn create_private(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(path);
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+}
+
 /// Opens a connection with the pragmas every connection needs.
 pub(crate) fn connect(
     path: &Path,
@@ -78,6 +100,7 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenErro
             });
         }
     }
+    refuse_case_duplicates(conn, path)?;
     migrations::runner()
         .run(conn)
         .map_err(|source| OpenError::Migration {
@@ -85,4 +108,43 @@ pub(crate) fn migrate(conn: &mut Connection, path: &Path) -> Result<(), OpenErro
             source,
         })?;
     Ok(())
+}
+
+/// Before migration 4 makes user names unique regardless of case, finds
+/// names that already differ only in case and refuses to go on, naming them:
+/// which account should keep the name is for a person to decide, not for a
+/// migration to guess.
+fn refuse_case_duplicates(conn: &Connection, path: &Path) -> Result<(), OpenError> {
+    let fail = |e| OpenError::from_sqlite(path.to_owned(), e);
+    let needed: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'users')
+                AND NOT EXISTS (SELECT 1 FROM sqlite_master
+                                WHERE type = 'index' AND name = 'users_by_folded_name')",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(fail)?;
+    if !needed {
+        return Ok(());
+    }
+    let mut stmt = conn
+        .prepare(
+            "SELECT group_concat(username, ', ' ORDER BY username) FROM users
+             GROUP BY lower(username) HAVING COUNT(*) > 1 ORDER BY lower(username)",
+        )
+        .map_err(fail)?;
+    let clashes = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(fail)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(fail)?;
+    if clashes.is_empty() {
+        Ok(())
+    } else {
+        Err(OpenError::CaseDuplicateUsernames {
+            path: path.to_owned(),
+            clashes,
+        })
+    }
 }

@@ -57,6 +57,7 @@ impl SqliteStore {
     /// schema up to date. Blocks while it does.
     pub fn open(path: impl AsRef<Path>, options: SqliteOptions) -> Result<Self, OpenError> {
         let path = path.as_ref();
+        schema::create_private(path);
         let mut writer = schema::connect(path, OpenFlags::default(), &options, true)?;
         schema::migrate(&mut writer, path)?;
         let read_only = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -162,10 +163,9 @@ fn opt_instant(us: Option<i64>) -> Result<Option<Timestamp>> {
     us.map(instant).transpose()
 }
 
-const SEAT_COLUMNS: &str =
-    "s.id, s.event_id, s.row, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_until";
+const SEAT_COLUMNS: &str = "s.id, s.event_id, s.row, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_since, s.held_until";
 /// How many columns `SEAT_COLUMNS` names (the index of a column after them).
-const SEAT_COLUMN_COUNT: usize = 8;
+const SEAT_COLUMN_COUNT: usize = 9;
 
 /// A seat-map read: the seats of event `?1` in rows `?2` to `?3`.
 ///
@@ -192,6 +192,7 @@ struct RawSeat {
     price_cents: i64,
     reservation: Option<i64>,
     held_by: Option<i64>,
+    held_since: Option<i64>,
     held_until: Option<i64>,
 }
 
@@ -205,7 +206,8 @@ impl RawSeat {
             price_cents: r.get(4)?,
             reservation: r.get(5)?,
             held_by: r.get(6)?,
-            held_until: r.get(7)?,
+            held_since: r.get(7)?,
+            held_until: r.get(8)?,
         })
     }
 
@@ -228,6 +230,7 @@ impl RawSeat {
                 BACKEND,
                 self.reservation.map(ReservationId::new),
                 self.held_by.map(UserId::new),
+                opt_instant(self.held_since)?,
                 opt_instant(self.held_until)?,
             )?,
         })
@@ -465,15 +468,17 @@ fn load_reservations<P: rusqlite::Params + Copy>(
 }
 
 fn set_seat_state(tx: &Connection, seat: SeatId, state: SeatState) -> Result<()> {
-    let (reservation, held_by, held_until) = state.to_columns();
+    let (reservation, held_by, held_since, held_until) = state.to_columns();
     tx.prepare_cached(
-        "UPDATE seats SET reservation_id = ?2, held_by = ?3, held_until = ?4 WHERE id = ?1",
+        "UPDATE seats SET reservation_id = ?2, held_by = ?3, held_since = ?4, held_until = ?5
+         WHERE id = ?1",
     )
     .map_err(storage)?
     .execute(params![
         seat.get(),
         reservation.map(ReservationId::get),
         held_by.map(UserId::get),
+        held_since.map(micros),
         held_until.map(micros),
     ])
     .map_err(storage)?;
@@ -664,6 +669,7 @@ impl BookingStore for SqliteStore {
                 seat,
                 SeatState::Held {
                     by: user,
+                    since: hold.since,
                     until: hold.until,
                 },
             )?;
@@ -745,11 +751,14 @@ impl AccountStore for SqliteStore {
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<Credentials>> {
-        let username = username.to_owned();
+        // Text that is no valid name belongs to nobody: no query needed.
+        let Ok(username) = Username::new(username) else {
+            return Ok(None);
+        };
         self.read(move |conn, _| {
             conn.prepare_cached("SELECT id, username, password_hash FROM users WHERE username = ?1")
                 .map_err(storage)?
-                .query_row([&username], |r| {
+                .query_row([username.as_str()], |r| {
                     Ok((
                         r.get::<_, i64>(0)?,
                         r.get::<_, String>(1)?,
@@ -772,6 +781,17 @@ impl AccountStore for SqliteStore {
         .await
     }
 
+    async fn username_taken(&self, username: &Username) -> Result<bool> {
+        let folded = username.folded();
+        self.read(move |conn, _| {
+            conn.prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = ?1)")
+                .map_err(storage)?
+                .query_row([folded], |r| r.get(0))
+                .map_err(storage)
+        })
+        .await
+    }
+
     async fn user(&self, user: UserId) -> Result<Option<User>> {
         self.read(move |conn, _| match require_user(conn, user) {
             Ok(found) => Ok(Some(found)),
@@ -786,10 +806,12 @@ impl AccountStore for SqliteStore {
         self.write(move |tx, now, _| {
             let found = require_user(tx, user)?;
             let expires_at = booking_core::add_duration(now, ttl);
-            tx.prepare_cached("INSERT INTO sessions (id, user_id, expires_at) VALUES (?1, ?2, ?3)")
-                .map_err(storage)?
-                .execute(params![id.as_str(), user.get(), micros(expires_at)])
-                .map_err(|e| to_core(e, OnUnique::SessionId))?;
+            tx.prepare_cached(
+                "INSERT INTO sessions (id_sha256, user_id, expires_at) VALUES (?1, ?2, ?3)",
+            )
+            .map_err(storage)?
+            .execute(params![id.digest(), user.get(), micros(expires_at)])
+            .map_err(|e| to_core(e, OnUnique::SessionId))?;
             Ok(Session {
                 id,
                 user: found,
@@ -804,10 +826,10 @@ impl AccountStore for SqliteStore {
         self.read(move |conn, now| {
             conn.prepare_cached(
                 "SELECT u.id, u.username, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.id = ?1 AND s.expires_at > ?2",
+                 WHERE s.id_sha256 = ?1 AND s.expires_at > ?2",
             )
             .map_err(storage)?
-            .query_row(params![id.as_str(), micros(now)], |r| {
+            .query_row(params![id.digest(), micros(now)], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
             })
             .optional()
@@ -831,9 +853,9 @@ impl AccountStore for SqliteStore {
         let id = id.clone();
         self.write(move |tx, _, _| {
             let n = tx
-                .prepare_cached("DELETE FROM sessions WHERE id = ?1")
+                .prepare_cached("DELETE FROM sessions WHERE id_sha256 = ?1")
                 .map_err(storage)?
-                .execute([id.as_str()])
+                .execute([id.digest()])
                 .map_err(storage)?;
             Ok(n > 0)
         })

@@ -232,8 +232,16 @@ pub async fn create_event_rejects_bad_input<F: StoreFactory>(f: &F) {
     let err = fx.store.create_event(blank.clone()).await.unwrap_err();
     assert_eq!(err.code(), "invalid_input");
     blank.name = "x".repeat(201);
-    let err = fx.store.create_event(blank).await.unwrap_err();
+    let err = fx.store.create_event(blank.clone()).await.unwrap_err();
     assert_eq!(err.code(), "invalid_input");
+    // A NUL is no text to PostgreSQL: refused as input on every backend.
+    blank.name = "Nul\0Night".into();
+    let err = fx.store.create_event(blank.clone()).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_input", "{err:?}");
+    blank.name = "Fine".into();
+    blank.venue = "Hall\u{7}".into();
+    let err = fx.store.create_event(blank).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_input", "{err:?}");
     assert_eq!(
         fx.store.events().await.unwrap().len(),
         1,
@@ -370,8 +378,13 @@ pub async fn hold_takes_an_available_seat_for_the_ttl<F: StoreFactory>(f: &F) {
         fx.state("A1").await,
         SeatState::Held {
             by: fx.alice,
+            since: fx.clock.now(),
             until: hold.until
         }
+    );
+    assert_eq!(
+        (hold.since, hold.granted_at),
+        (fx.clock.now(), fx.clock.now())
     );
     assert_eq!(fx.available().await, 9);
     fx.finish().await;
@@ -391,6 +404,108 @@ pub async fn hold_extends_your_own_hold<F: StoreFactory>(f: &F) {
     fx.finish().await;
 }
 
+/// A hold lasts at most `max_hold` (900 s) from when it was first taken,
+/// however often it is extended; past that, locking it again is refused.
+pub async fn hold_extensions_stop_at_max_hold<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let first = fx.hold(fx.alice, "A1").await.unwrap();
+    let cap = first.since + TimeDelta::seconds(900);
+    fx.clock.advance(Duration::from_secs(290));
+    let second = fx.hold(fx.alice, "A1").await.unwrap();
+    assert_eq!(
+        second.since, first.since,
+        "an extension keeps when it was taken"
+    );
+    assert_eq!(second.until, fx.clock.now() + TTL);
+    fx.clock.advance(Duration::from_secs(290));
+    let third = fx.hold(fx.alice, "A1").await.unwrap();
+    assert_eq!(third.until, fx.clock.now() + TTL, "580 s in: 880 s in all");
+    fx.clock.advance(Duration::from_secs(290));
+    // 870 s in: 300 s more would pass the cap, so the hold ends at it.
+    let fourth = fx.hold(fx.alice, "A1").await.unwrap();
+    assert_eq!(fourth.until, cap);
+    assert_eq!(fourth.lifetime(), Duration::from_secs(30));
+    assert_eq!(
+        fx.state("A1").await,
+        SeatState::Held {
+            by: fx.alice,
+            since: first.since,
+            until: cap
+        },
+        "the store keeps when the hold was first taken"
+    );
+    for step in [0, 29] {
+        fx.clock.advance(Duration::from_secs(step));
+        let err = fx.hold(fx.alice, "A1").await.unwrap_err();
+        assert!(
+            matches!(&err, Error::MaxHoldReached { seat_id, seat_number, max_hold }
+                if *seat_id == fx.seat("A1") && seat_number == "A1"
+                    && *max_hold == Duration::from_secs(900)),
+            "{err:?}"
+        );
+        assert_eq!(err.code(), "max_hold_reached");
+        assert_eq!(
+            fx.state("A1").await,
+            SeatState::Held {
+                by: fx.alice,
+                since: first.since,
+                until: cap
+            },
+            "the refused extension changed nothing"
+        );
+    }
+    // Others still cannot take it until it ends, at the cap; then anyone can.
+    assert!(matches!(
+        fx.hold(fx.bob, "A1").await,
+        Err(Error::SeatLocked(_))
+    ));
+    fx.clock.advance(Duration::from_secs(1));
+    assert_eq!(fx.state("A1").await, SeatState::Available);
+    assert_eq!(fx.hold(fx.bob, "A1").await.unwrap().since, fx.clock.now());
+    fx.finish().await;
+}
+
+/// Past `max_hold`, the holder may take the seat again only after releasing
+/// it or once it has ended; either way the new hold counts from then.
+pub async fn hold_after_max_hold_needs_a_release_or_the_end<F: StoreFactory>(f: &F) {
+    let policy = Policy::default().with_max_hold(Duration::from_secs(400));
+    let fx = Fixture::with_policy(f, policy).await;
+    for label in ["A1", "A2"] {
+        fx.hold(fx.alice, label).await.unwrap();
+    }
+    fx.clock.advance(Duration::from_secs(200));
+    for label in ["A1", "A2"] {
+        let capped = fx.hold(fx.alice, label).await.unwrap();
+        assert_eq!(capped.lifetime(), Duration::from_secs(200));
+        let err = fx.hold(fx.alice, label).await.unwrap_err();
+        assert_eq!(err.code(), "max_hold_reached");
+    }
+    // Released: A1 is the user's to take again, for a fresh window.
+    fx.store
+        .release(fx.alice, fx.event, fx.seat("A1"))
+        .await
+        .unwrap();
+    let fresh = fx.hold(fx.alice, "A1").await.unwrap();
+    assert_eq!(fresh.since, fx.clock.now());
+    assert_eq!(fresh.until, fx.clock.now() + TTL);
+    // Ended at its cap: A2 is available, to anyone, the holder included.
+    fx.clock.advance(Duration::from_secs(200));
+    assert_eq!(fx.state("A2").await, SeatState::Available);
+    let again = fx.hold(fx.alice, "A2").await.unwrap();
+    assert_eq!(again.since, fx.clock.now());
+    // A lock time longer than max_hold is cut to it from the first hold.
+    let short = Policy::default().with_max_hold(Duration::from_secs(60));
+    let fx2 = Fixture::with_policy(f, short).await;
+    let hold = fx2.hold(fx2.bob, "B1").await.unwrap();
+    assert_eq!(hold.until, fx2.clock.now() + TimeDelta::seconds(60));
+    assert_eq!(
+        fx2.hold(fx2.bob, "B1").await.unwrap_err().code(),
+        "max_hold_reached"
+    );
+    fx2.finish().await;
+    fx.finish().await;
+}
+
 pub async fn hold_refuses_a_seat_held_by_another_or_reserved<F: StoreFactory>(f: &F) {
     let fx = Fixture::new(f).await;
     let first = fx.hold(fx.alice, "A1").await.unwrap();
@@ -405,6 +520,7 @@ pub async fn hold_refuses_a_seat_held_by_another_or_reserved<F: StoreFactory>(f:
         fx.state("A1").await,
         SeatState::Held {
             by: fx.alice,
+            since: first.since,
             until: first.until
         },
         "the failed hold changed nothing"
@@ -560,6 +676,7 @@ pub async fn reserve_conflict_lists_every_seat_and_changes_nothing<F: StoreFacto
         fx.state("A1").await,
         SeatState::Held {
             by: fx.alice,
+            since: a1.since,
             until: a1.until
         }
     );
@@ -810,24 +927,58 @@ pub async fn cancel_of_someone_elses_reservation_is_not_found<F: StoreFactory>(f
 
 // ---- accounts and sessions ---------------------------------------------------------
 
-pub async fn users_have_unique_case_sensitive_names<F: StoreFactory>(f: &F) {
+/// Names are unique regardless of case; a login finds a name only as it
+/// was registered; text that can be no name finds nobody, without an error.
+pub async fn users_have_unique_case_insensitive_names<F: StoreFactory>(f: &F) {
     let fx = Fixture::new(f).await;
     let name = Username::new("dave").unwrap();
+    assert!(!fx.store.username_taken(&name).await.unwrap());
     let dave = fx.store.create_user(&name, "argon2-hash").await.unwrap();
     assert_eq!(dave.username, name);
-    let err = fx.store.create_user(&name, "other").await.unwrap_err();
-    assert!(matches!(err, Error::UsernameTaken { .. }), "{err:?}");
+    for taken in ["dave", "Dave", "DAVE"] {
+        let taken = Username::new(taken).unwrap();
+        assert!(fx.store.username_taken(&taken).await.unwrap(), "{taken}");
+        let err = fx.store.create_user(&taken, "other").await.unwrap_err();
+        assert!(
+            matches!(err, Error::UsernameTaken { .. }),
+            "{taken}: {err:?}"
+        );
+    }
     let upper = fx
         .store
-        .create_user(&Username::new("Dave").unwrap(), "h")
+        .create_user(&Username::new("Erin").unwrap(), "h")
         .await
         .unwrap();
     assert_ne!(upper.id, dave.id);
+    assert!(
+        !fx.store
+            .username_taken(&Username::new("dav").unwrap())
+            .await
+            .unwrap()
+    );
 
     let creds = fx.store.credentials("dave").await.unwrap().unwrap();
     assert_eq!(creds.user, dave);
     assert_eq!(creds.password_hash, "argon2-hash");
-    assert!(fx.store.credentials("nobody").await.unwrap().is_none());
+    assert_eq!(
+        fx.store.credentials("Erin").await.unwrap().unwrap().user,
+        upper
+    );
+    for nobody in [
+        "nobody",
+        "DAVE",
+        "erin",
+        "dave\0",
+        "\0",
+        "",
+        "d\u{e9}ve",
+        &"x".repeat(5000),
+    ] {
+        assert!(
+            fx.store.credentials(nobody).await.unwrap().is_none(),
+            "{nobody:?} finds nobody"
+        );
+    }
     assert_eq!(fx.store.user(dave.id).await.unwrap(), Some(dave));
     let ghost = UserId::new(upper.id.get() + 1000);
     assert_eq!(fx.store.user(ghost).await.unwrap(), None);
@@ -965,12 +1116,15 @@ pub async fn race_same_idempotency_key_gives_one_reservation<F: StoreFactory>(f:
 
 pub async fn race_same_username_one_wins<F: StoreFactory>(f: &F) {
     let fx = Fixture::new(f).await;
-    let tasks: Vec<_> = (0..16)
-        .map(|_| {
+    let tasks: Vec<_> = ["erin", "Erin", "ERIN", "eRin"]
+        .iter()
+        .cycle()
+        .take(16)
+        .map(|name| {
             let store = Arc::clone(&fx.store);
             tokio::spawn(async move {
                 store
-                    .create_user(&Username::new("erin").unwrap(), "hash")
+                    .create_user(&Username::new(*name).unwrap(), "hash")
                     .await
             })
         })
@@ -1058,7 +1212,7 @@ impl<S: BookingStore> StormUser<S> {
                 }
             };
             match result {
-                Ok(()) | Err(Error::HoldLimit { .. }) => {}
+                Ok(()) | Err(Error::HoldLimit { .. } | Error::MaxHoldReached { .. }) => {}
                 Err(e) if e.conflicts().is_some() => {}
                 Err(e) => panic!("unexpected error {e:?}"),
             }

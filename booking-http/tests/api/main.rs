@@ -3,6 +3,7 @@
 mod harness;
 mod schema;
 mod suite;
+mod taken;
 
 // `api_tests_each!`: every `pub async fn NAME<F: StoreFactory>` of
 // suite.rs, listed at build time (build.rs), so none is left out by hand.

@@ -70,6 +70,15 @@ pub async fn login_me_logout<F: StoreFactory>(f: &F) {
         .login("nobody", PASSWORD)
         .await
         .expect(401, "invalid_credentials");
+    // Login matches the name as registered, and text that can be no name
+    // (a NUL byte, which PostgreSQL refuses in text) is a plain 401 on every
+    // backend, never a storage error.
+    for name in ["ALICE", "Alice", "alice\0", "\0"] {
+        client
+            .login(name, PASSWORD)
+            .await
+            .expect(401, "invalid_credentials");
+    }
 
     let before = client.cookie("csrftoken").unwrap();
     let answer = client.login("alice", PASSWORD).await;
@@ -137,18 +146,25 @@ pub async fn register_creates_and_logs_in<F: StoreFactory>(f: &F) {
     client.get("/api/me/").await.expect(200, "");
     let again = s.client();
     again.get("/api/csrf/").await;
-    again
-        .post(
-            "/api/register/",
-            json!({"username": "alice", "password": "long enough"}),
-        )
-        .await
-        .expect(409, "username_taken");
+    // Taken regardless of case.
+    for taken in ["alice", "Alice", "ALICE", "Carol.C+1@X"] {
+        again
+            .post(
+                "/api/register/",
+                json!({"username": taken, "password": "long enough"}),
+            )
+            .await
+            .expect(409, "username_taken");
+    }
     for bad in [
         json!({"username": "", "password": "long enough"}),
         json!({"username": "has space", "password": "long enough"}),
         json!({"username": "x".repeat(151), "password": "long enough"}),
         json!({"username": "dave", "password": "short"}),
+        json!({"username": "dave", "password": "        "}),
+        json!({"username": "dave", "password": "\t\n \r\t\n \r"}),
+        json!({"username": "dave", "password": "\0\0\0\0\0\0\0\0"}),
+        json!({"username": "dave", "password": "long enough\0"}),
         json!({"username": "dave"}),
     ] {
         again
@@ -513,6 +529,41 @@ pub async fn locks_and_their_conflicts<F: StoreFactory>(f: &F) {
         )
         .await;
     assert_eq!(answer.body["message"], "Seat B1 locked for 90 seconds");
+}
+
+/// A hold is extended at most to 900 s from when it was first taken; then
+/// locking it again is 409 `max_hold_reached` until it is released.
+pub async fn locks_stop_at_max_hold<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    lock(&s, &alice, "A1").await.expect(200, "");
+    for _ in 0..2 {
+        s.clock.advance(Duration::from_secs(290));
+        let again = lock(&s, &alice, "A1").await;
+        assert_eq!(again.body["message"], "Seat A1 locked for 5 minutes");
+    }
+    s.clock.advance(Duration::from_secs(290));
+    let last = lock(&s, &alice, "A1").await;
+    last.expect(200, "");
+    assert_eq!(last.body["message"], "Seat A1 locked for 30 seconds");
+    assert_eq!(last.body["seat"]["locked_until"], "2025-01-01T00:15:00Z");
+    let refused = lock(&s, &alice, "A1").await;
+    refused.expect(409, "max_hold_reached");
+    assert_eq!(
+        refused.body["error"],
+        "You have held seat A1 as long as a hold may last (15 minutes): release it, or let it expire, before taking it again"
+    );
+    let a1 = s.seat("A1").await;
+    alice
+        .post(
+            &format!("/api/events/{}/seats/{a1}/unlock/", s.event),
+            json!({}),
+        )
+        .await
+        .expect(200, "");
+    let fresh = lock(&s, &alice, "A1").await;
+    fresh.expect(200, "");
+    assert_eq!(fresh.body["message"], "Seat A1 locked for 5 minutes");
 }
 
 // ---- reservations ------------------------------------------------------------------

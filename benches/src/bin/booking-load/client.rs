@@ -13,10 +13,11 @@ use reqwest::{Method, StatusCode, Url};
 use serde_json::{Value, json};
 
 /// 409 codes that are the expected outcome of contention, not failures.
-const EXPECTED_CONFLICTS: [&str; 6] = [
+const EXPECTED_CONFLICTS: [&str; 7] = [
     "seat_locked",
     "seat_reserved",
     "hold_limit",
+    "max_hold_reached",
     "not_lock_holder",
     "lock_expired",
     "already_cancelled",
