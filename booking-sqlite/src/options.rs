@@ -47,6 +47,10 @@ pub struct SqliteOptions {
     pub readers: usize,
     /// How long a connection waits for a lock before failing (default 5 s).
     pub busy_timeout: Duration,
+    /// The name of the SQLite VFS to open the file through (default `None`:
+    /// SQLite's own for the platform). Tests use it to put a store on a
+    /// simulated disk.
+    pub vfs: Option<String>,
 }
 
 impl Default for SqliteOptions {
@@ -59,6 +63,7 @@ impl Default for SqliteOptions {
             max_batch_time: Duration::from_millis(2),
             readers: 4,
             busy_timeout: Duration::from_secs(5),
+            vfs: None,
         }
     }
 }
