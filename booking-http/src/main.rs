@@ -93,6 +93,16 @@ struct StoreArgs {
         global = true
     )]
     sqlite_synchronous: SqliteSynchronous,
+    /// SQLite only: at most this many writes share one commit (group
+    /// commit; 1 commits each write alone, as before it existed).
+    #[arg(
+        long,
+        env = "BOOKING_SQLITE_BATCH_WRITES",
+        default_value_t = 64,
+        value_parser = clap::value_parser!(u16).range(1..),
+        global = true
+    )]
+    sqlite_batch_writes: u16,
 }
 
 /// The values of `--sqlite-synchronous` (see [`Synchronous`]).
@@ -235,7 +245,8 @@ async fn open_and_run(cli: Cli) -> anyhow::Result<()> {
         let path = path.strip_prefix("//").unwrap_or(path).to_owned();
         let options = SqliteOptions::default()
             .with_policy(policy)
-            .with_synchronous(cli.store.sqlite_synchronous.into());
+            .with_synchronous(cli.store.sqlite_synchronous.into())
+            .with_max_batch_writes(cli.store.sqlite_batch_writes.into());
         let store = tokio::task::spawn_blocking(move || SqliteStore::open(path, options))
             .await
             .context("the database task failed")??;
@@ -460,5 +471,7 @@ mod tests {
             Cli::try_parse_from(["booking-server", "--sqlite-synchronous", "normal"]).unwrap();
         assert_eq!(normal.store.sqlite_synchronous, SqliteSynchronous::Normal);
         assert!(Cli::try_parse_from(["booking-server", "--sqlite-synchronous", "off"]).is_err());
+        assert_eq!(default.store.sqlite_batch_writes, 64);
+        assert!(Cli::try_parse_from(["booking-server", "--sqlite-batch-writes", "0"]).is_err());
     }
 }
