@@ -25,6 +25,7 @@ cargo build --release -q -p booking-http -p benches --bin booking-server --bin b
 SERVER=target/release/booking-server
 LOAD=target/release/booking-load
 mkdir -p "$OUT"
+rm -f "$OUT/sync.txt"
 
 server_pid=
 data=
@@ -34,8 +35,8 @@ start_server() { # SETTING
 	"$SERVER" --demo --database-url "sqlite:$data/booking.db" --bind "127.0.0.1:$PORT" \
 		--sqlite-synchronous "$sync" --sqlite-batch-writes "$batch" >"$OUT/server.log" 2>&1 &
 	server_pid=$!
-	for _ in $(seq 100); do
-		curl -sf "$BASE/api/events/" >/dev/null && return
+	for _ in $(seq 600); do
+		curl -sf "$BASE/metrics" >/dev/null && return
 		sleep 0.1
 	done
 	echo "the server did not start" >&2
@@ -48,15 +49,26 @@ stop_server() {
 }
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; true' EXIT
 
+# The disk's sync latency now: FULL's throughput follows it (one sync per
+# commit), and on a shared machine it swings widely.
+sync_latency() {
+	local probe
+	probe=$(mktemp -p "${TMPDIR:-/tmp}")
+	dd if=/dev/zero of="$probe" bs=4k count=200 oflag=dsync 2>&1 |
+		awk '/copied/ { printf "%.2f ms a synced 4 KiB write\n", $(NF-3) * 1000 / 200 }'
+	rm -f "$probe"
+}
+
 run() { # NAME SETTING ROUND LOAD-ARGS...
 	local name=$1 setting=$2 round=$3
 	shift 3
 	start_server "$setting"
-	"$LOAD" --base-url "$BASE" --json "$OUT/$name.$setting.$round.json" "$@" \
+	"$LOAD" --base-url "$BASE" --out "$OUT/$name.$setting.$round.json" "$@" \
 		>"$OUT/$name.$setting.$round.txt"
 	curl -s "$BASE/metrics" | grep '^booking_sqlite_commit_batch_writes' \
 		>"$OUT/$name.$setting.$round.batches" || true
 	stop_server
+	echo "$name $setting $round: $(sync_latency)" >>"$OUT/sync.txt"
 }
 
 for round in $(seq "$ROUNDS"); do
@@ -110,3 +122,5 @@ for r in range(1, rounds + 1):
             if report["violations"]:
                 print(f"  VIOLATIONS: {report['violations']}")
 EOF
+echo "sync latency after each run:" | tee -a "$OUT/summary.txt"
+tee -a "$OUT/summary.txt" <"$OUT/sync.txt"

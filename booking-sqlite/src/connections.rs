@@ -28,11 +28,15 @@
 //! has returned, so an `Ok` is as durable as the `synchronous` setting
 //! makes a commit.
 //!
-//! The writer never waits for a batch to fill: it takes what is queued at
-//! that instant, so a lone write is committed at once, and writes pile up
-//! (and share a commit) only while the previous commit is being synced. A
-//! batch is bounded in writes and in time ([`BatchLimits`]), which bounds
-//! the wait of its first write.
+//! Writes pile up (and share a commit) while the previous commit is being
+//! synced; the writer takes what is queued. It waits for more only while a
+//! batch is smaller than the one before it: under load, the writers that
+//! the last commit answered are about to send their next writes, and
+//! committing without them would cost each of them a sync of its own.
+//! After a lone write it never waits, so a lone write is committed at once
+//! (the first one after a burst may wait out one batch's time). A batch is
+//! bounded in writes and in time ([`BatchLimits`]), which bounds the wait of
+//! its first write.
 //!
 //! If the batch's transaction ends badly, no write of it is answered `Ok`:
 //! a failed `COMMIT`, or a write that leaves the transaction rolled back
@@ -328,14 +332,27 @@ impl<J> JobQueue<J> {
         }
     }
 
-    /// Takes the job at the head of the queue if `take` says so, without
-    /// waiting.
-    fn pop_if(&self, take: impl FnOnce(&J) -> bool) -> Option<J> {
+    /// Takes the job at the head of the queue if `take` says so. With an
+    /// empty queue, waits for one until `until` (not at all if `None`).
+    fn pop_if(&self, take: impl Fn(&J) -> bool, until: Option<Instant>) -> Option<J> {
         let mut pending = self.lock();
-        if take(pending.jobs.front()?) {
-            pending.jobs.pop_front()
-        } else {
-            None
+        loop {
+            if let Some(front) = pending.jobs.front() {
+                return if take(front) {
+                    pending.jobs.pop_front()
+                } else {
+                    None
+                };
+            }
+            let left = until?.checked_duration_since(Instant::now())?;
+            if pending.closed || left.is_zero() {
+                return None;
+            }
+            pending = self
+                .ready
+                .wait_timeout(pending, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
         }
     }
 
@@ -366,12 +383,13 @@ fn serve(
     limits: BatchLimits,
     readers: Vec<JoinHandle<()>>,
 ) {
+    let mut last_batch = 1;
     while let Some(task) = jobs.pop() {
         match task {
             Task::Alone(job) => run(&mut conn, job),
             Task::Write(first) => {
-                let next = || jobs.pop_if(|task| matches!(task, Task::Write(_)));
-                commit_batch(&conn, first, next, limits);
+                let next = |until| jobs.pop_if(|task| matches!(task, Task::Write(_)), until);
+                last_batch = commit_batch(&conn, first, next, limits, last_batch);
             }
         }
     }
@@ -399,28 +417,39 @@ fn run(conn: &mut Connection, job: Job) {
 }
 
 /// Runs `first` and the writes `next` hands out (while `limits` allow) in
-/// one transaction, commits it, then answers them all.
+/// one transaction, commits it, then answers them all. Returns how many
+/// writes it took.
+///
+/// While the batch is smaller than the one before (`last_batch`), the
+/// writer waits for more writes, within the batch's time limit: under load,
+/// the writers answered by the last commit are about to send their next
+/// writes, and committing without them would cost them a sync of their own.
+/// After a lone write (`last_batch` 1) it never waits.
 fn commit_batch(
     conn: &Connection,
     first: Box<dyn BatchedWrite>,
-    mut next: impl FnMut() -> Option<Task>,
+    mut next: impl FnMut(Option<Instant>) -> Option<Task>,
     limits: BatchLimits,
-) {
+    last_batch: usize,
+) -> usize {
     if let Err(e) = execute(conn, "BEGIN IMMEDIATE") {
         first.fail(storage(e));
-        return;
+        return 1;
     }
     let started = Instant::now();
+    let deadline = started + limits.time;
     let mut ran: Vec<Box<dyn Ran>> = Vec::new();
     let mut write = first;
+    let mut taken = 0;
     let broken = loop {
+        taken += 1;
         if let Err(broken) = run_in_savepoint(conn, write, &mut ran) {
             break Some(broken);
         }
-        if ran.len() >= limits.writes || started.elapsed() >= limits.time {
+        if taken >= limits.writes || Instant::now() >= deadline {
             break None;
         }
-        match next() {
+        match next((taken < last_batch).then_some(deadline)) {
             Some(Task::Write(more)) => write = more,
             // `next` hands out writes only.
             Some(Task::Alone(_)) | None => break None,
@@ -433,7 +462,7 @@ fn commit_batch(
     if outcome.is_err() && !conn.is_autocommit() {
         let _ = execute(conn, "ROLLBACK");
     }
-    record_batch(ran.len());
+    record_batch(taken);
     for write in ran {
         let commit = match &outcome {
             Ok(()) => Ok(()),
@@ -441,6 +470,7 @@ fn commit_batch(
         };
         write.answer(commit);
     }
+    taken
 }
 
 /// Runs `write` inside a savepoint, keeping its changes if it succeeds and
@@ -607,9 +637,11 @@ mod tests {
         let path = dir.path().join("t.db");
         let writer = Connection::open(&path).unwrap();
         writer.pragma_update(None, "journal_mode", "WAL").unwrap();
+        // The last write comes alone after batches of two: the writer waits
+        // out the time limit for a second one.
         let limits = BatchLimits {
             writes: 2,
-            time: Duration::from_secs(60),
+            time: Duration::from_millis(50),
         };
         let connections = Connections::start(writer, Vec::new(), limits).unwrap();
         table(&connections);

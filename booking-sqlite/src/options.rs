@@ -35,12 +35,13 @@ pub struct SqliteOptions {
     /// Durability of commits (default: [`Synchronous::Full`]).
     pub synchronous: Synchronous,
     /// Group commit: at most this many writes share one transaction and one
-    /// commit (default 64; 1 commits each write alone). The writer never
-    /// waits for more writes to come: it takes those already queued.
+    /// commit (default 64; 1 commits each write alone). The writer takes
+    /// the writes already queued, and waits for more only while a batch is
+    /// smaller than the one before it (never after a lone write).
     pub max_batch_writes: usize,
-    /// Group commit: no more writes join a batch once its writes have run
-    /// this long (default 2 ms), which bounds how long the first one waits
-    /// for its commit.
+    /// Group commit: no more writes join a batch, and the writer waits for
+    /// none, once the batch has been open this long (default 2 ms), which
+    /// bounds how long its first write waits for its commit.
     pub max_batch_time: Duration,
     /// Read-only connections beside the one writer (default 4; a file
     /// database only: an in-memory one uses its one connection for all).
