@@ -166,6 +166,11 @@ fn prometheus() -> Option<&'static PrometheusHandle> {
                     ],
                 )
                 .ok()?
+                .set_buckets_for_metric(
+                    Matcher::Full("booking_sqlite_commit_batch_writes".into()),
+                    &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0],
+                )
+                .ok()?
                 .install_recorder()
                 .ok()?;
             // The recorder keeps every histogram sample until it is folded

@@ -21,7 +21,7 @@ use booking_core::{
 };
 use booking_http::{AppState, Settings};
 use booking_postgres::{PgOptions, PgStore, TlsRoots};
-use booking_sqlite::{SqliteOptions, SqliteStore};
+use booking_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 use clap::{Args, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -92,6 +92,47 @@ struct StoreArgs {
     /// the URL trusts the system's certificates.
     #[arg(long, env = "BOOKING_DATABASE_CA_FILE", global = true)]
     database_ca_file: Option<PathBuf>,
+    /// SQLite only: `full` syncs every commit to disk before answering, so
+    /// no answered write is lost to a power cut or an OS crash (writes that
+    /// arrive together share a commit). `normal` is faster but can lose the
+    /// last answered writes on a power cut or an OS crash (not on a crash
+    /// of the server alone).
+    #[arg(
+        long,
+        env = "BOOKING_SQLITE_SYNCHRONOUS",
+        value_enum,
+        default_value_t = SqliteSynchronous::Full,
+        global = true
+    )]
+    sqlite_synchronous: SqliteSynchronous,
+    /// SQLite only: at most this many writes share one commit (group
+    /// commit; 1 commits each write alone, as before it existed).
+    #[arg(
+        long,
+        env = "BOOKING_SQLITE_BATCH_WRITES",
+        default_value_t = 64,
+        value_parser = clap::value_parser!(u16).range(1..),
+        global = true
+    )]
+    sqlite_batch_writes: u16,
+}
+
+/// The values of `--sqlite-synchronous` (see [`Synchronous`]).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum SqliteSynchronous {
+    /// Durable against power loss (the default).
+    Full,
+    /// Durable against a crash of the process only.
+    Normal,
+}
+
+impl From<SqliteSynchronous> for Synchronous {
+    fn from(value: SqliteSynchronous) -> Self {
+        match value {
+            SqliteSynchronous::Full => Self::Full,
+            SqliteSynchronous::Normal => Self::Normal,
+        }
+    }
 }
 
 /// How the API is served.
@@ -218,7 +259,10 @@ async fn open_and_run(cli: Cli) -> anyhow::Result<()> {
     }
     if let Some(path) = url.strip_prefix("sqlite:") {
         let path = path.strip_prefix("//").unwrap_or(path).to_owned();
-        let options = SqliteOptions::default().with_policy(policy);
+        let options = SqliteOptions::default()
+            .with_policy(policy)
+            .with_synchronous(cli.store.sqlite_synchronous.into())
+            .with_max_batch_writes(cli.store.sqlite_batch_writes.into());
         let store = tokio::task::spawn_blocking(move || SqliteStore::open(path, options))
             .await
             .context("the database task failed")??;
@@ -441,4 +485,21 @@ fn read_password() -> anyhow::Result<String> {
         .read_line(&mut line)
         .context("cannot read the password from standard input")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_commits_are_synced_unless_told_otherwise() {
+        let default = Cli::try_parse_from(["booking-server"]).unwrap();
+        assert_eq!(default.store.sqlite_synchronous, SqliteSynchronous::Full);
+        let normal =
+            Cli::try_parse_from(["booking-server", "--sqlite-synchronous", "normal"]).unwrap();
+        assert_eq!(normal.store.sqlite_synchronous, SqliteSynchronous::Normal);
+        assert!(Cli::try_parse_from(["booking-server", "--sqlite-synchronous", "off"]).is_err());
+        assert_eq!(default.store.sqlite_batch_writes, 64);
+        assert!(Cli::try_parse_from(["booking-server", "--sqlite-batch-writes", "0"]).is_err());
+    }
 }

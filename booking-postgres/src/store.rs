@@ -5,8 +5,9 @@
 //! then seats in ascending id order, so two transactions never wait on each
 //! other in a cycle), applies `booking_core::rules` with the transaction's
 //! instant, and writes back. Serialization failures and deadlocks are
-//! retried a bounded number of times; anything else rolls back and
-//! surfaces as a storage error.
+//! retried a bounded number of times, and a transaction whose connection
+//! broke before its `COMMIT` was sent is run once more on a fresh
+//! connection; anything else rolls back and surfaces as a storage error.
 
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
@@ -220,35 +221,102 @@ where
 
 /// Runs `$body` in a transaction (`$tx`, with the instant `$now`), committing
 /// if it returns `Ok`, retrying serialization failures and deadlocks.
+///
+/// A connection that breaks before `COMMIT` was sent (the server ended it,
+/// or it had died in the pool) took its transaction with it, so nothing of
+/// it happened: the transaction is run once more, on a fresh connection.
+/// One that breaks once `COMMIT` was sent leaves the outcome unknown, and
+/// is an error.
 macro_rules! transaction {
     ($store:expr, $username:expr, |$tx:ident, $now:ident| $body:expr) => {{
         let mut attempt = 0;
+        let mut fresh = false;
         loop {
-            let mut client = match $store.pool.get().await {
+            let mut client = match $store.connection(fresh).await {
                 Ok(client) => client,
-                Err(e) => break Err(Error::storage(BACKEND, e.to_string())),
+                Err(e) => break Err(e),
             };
+            let mut committing = false;
             let result: Result<_, OpError> = async {
                 let $tx = client.transaction().await?;
                 let $now = $store.now(&$tx).await?;
                 let out = $body;
+                committing = true;
                 $tx.commit().await?;
                 Ok(out)
             }
             .await;
-            if result.as_ref().is_err_and(OpError::connection_broken) {
-                // Never hand this connection out again.
-                drop(deadpool_postgres::Object::take(client));
+            let broken = result.as_ref().is_err_and(OpError::connection_broken);
+            if broken {
+                client.discard();
             }
             match result {
                 Err(e) if e.retryable() && attempt < RETRIES => attempt += 1,
+                Err(_) if broken && !committing && !fresh => fresh = true,
                 other => break other.map_err(|e| e.into_core($username)),
             }
         }
     }};
 }
 
+/// A connection to run a transaction on: from the pool, or opened apart
+/// from it for a retry.
+enum Connection {
+    Pooled(deadpool_postgres::Object),
+    Fresh(deadpool_postgres::ClientWrapper),
+}
+
+impl Connection {
+    /// Drops a broken connection, making sure the pool never hands it out
+    /// again.
+    fn discard(self) {
+        match self {
+            Self::Pooled(client) => drop(deadpool_postgres::Object::take(client)),
+            Self::Fresh(client) => drop(client),
+        }
+    }
+}
+
+impl std::ops::Deref for Connection {
+    type Target = deadpool_postgres::ClientWrapper;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Self::Pooled(client) => client,
+            Self::Fresh(client) => client,
+        }
+    }
+}
+
+impl std::ops::DerefMut for Connection {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Self::Pooled(client) => client,
+            Self::Fresh(client) => client,
+        }
+    }
+}
+
 impl PgStore {
+    /// A pooled connection, or with `fresh` a new one made apart from the
+    /// pool (whose idle connections may all have died with the one that
+    /// just broke). A fresh one is closed once used; the pool makes its
+    /// own anew as it needs them, since broken ones left it.
+    async fn connection(&self, fresh: bool) -> Result<Connection> {
+        if fresh {
+            deadpool::managed::Manager::create(self.pool.manager())
+                .await
+                .map(Connection::Fresh)
+                .map_err(|e| Error::storage(BACKEND, e))
+        } else {
+            self.pool
+                .get()
+                .await
+                .map(Connection::Pooled)
+                .map_err(|e| Error::storage(BACKEND, e.to_string()))
+        }
+    }
+
     /// Runs `run` on a pooled connection outside any transaction (for a
     /// single statement that needs none), dropping the connection from the
     /// pool if it broke.

@@ -6,6 +6,7 @@
 //! use booking_core::BookingStore;
 //! use booking_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 //!
+//! // Durable against power loss by default; `Normal` trades that away.
 //! let store = SqliteStore::open(
 //!     "booking.db",
 //!     SqliteOptions::default().with_synchronous(Synchronous::Full),
@@ -20,18 +21,23 @@
 //!   keep their seats as history. A database whose schema is newer than
 //!   this code is refused ([`OpenError::SchemaTooNew`]), as is a file that
 //!   is not a database ([`OpenError::NotADatabase`]).
-//! - **Transactions**: each write is one `BEGIN IMMEDIATE` transaction on
-//!   the one writer connection: load rows, apply `booking_core::rules`,
-//!   write back; a rule that fails rolls back and changes nothing.
+//! - **Transactions**: each write runs in a `BEGIN IMMEDIATE` transaction
+//!   on the one writer connection: load rows, apply `booking_core::rules`,
+//!   write back; a rule that fails rolls back and changes nothing. Writes
+//!   that queue up while a commit is being synced share the next
+//!   transaction, each in a savepoint of its own, and one commit (group
+//!   commit): one `fsync` for many writes, and none answered before it.
 //! - **Concurrency**: WAL mode, so readers (a small pool of read-only
 //!   connections) never block the writer nor it them; a `busy_timeout`
 //!   covers other processes opening the same file. Each connection runs
 //!   on a thread of its own, never on the async workers, so the store's
 //!   futures need no particular runtime. Dropping the last clone of a
 //!   store waits for its work in flight and closes the file.
-//! - **Durability** ([`Synchronous`]): `Normal` (default) loses nothing when
-//!   the process crashes and at most the last commits on power loss; `Full`
-//!   loses nothing on power loss either, at one `fsync` per commit.
+//! - **Durability** ([`Synchronous`]): `Full` (default) loses no write that
+//!   was answered `Ok`, whether the process crashes, the OS crashes or the
+//!   power fails. `Normal`, an opt-in, loses nothing when the process
+//!   crashes but can lose the last answered writes on power loss or an OS
+//!   crash.
 
 mod connections;
 mod error;

@@ -5,16 +5,22 @@ use std::time::Duration;
 
 use booking_core::{Clock, Policy, SystemClock};
 
+use crate::connections::BatchLimits;
+
 /// How durable each committed write is (SQLite's `synchronous` in WAL mode).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Synchronous {
-    /// The default. A committed transaction survives a crash of the process;
-    /// a power loss or OS crash can lose the last transactions committed
-    /// before it (never corrupting the file, never half a transaction).
-    #[default]
+    /// An opt-in that trades durability for speed. A committed write
+    /// survives a crash of the process, but the WAL is synced only at
+    /// checkpoints: a power loss or an OS crash can lose the writes
+    /// committed (and already answered `Ok`) since the last one, seconds of
+    /// them. The file is never corrupted and no transaction is half kept.
     Normal,
-    /// Every commit is synced to disk before it returns: it survives power
-    /// loss too. Slower: one `fsync` per write.
+    /// The default. Every commit is synced to disk before anyone hears of
+    /// it: a write answered `Ok` survives a power loss or an OS crash too
+    /// (given a disk that honours `fsync`). One `fsync` per commit, shared
+    /// by the writes that group commit puts together.
+    #[default]
     Full,
 }
 
@@ -26,13 +32,26 @@ pub struct SqliteOptions {
     pub policy: Policy,
     /// The clock holds are judged by (default: the system clock).
     pub clock: Arc<dyn Clock>,
-    /// Durability of commits (default: [`Synchronous::Normal`]).
+    /// Durability of commits (default: [`Synchronous::Full`]).
     pub synchronous: Synchronous,
+    /// Group commit: at most this many writes share one transaction and one
+    /// commit (default 64; 1 commits each write alone). The writer takes
+    /// the writes already queued, and waits for more only while a batch is
+    /// smaller than the one before it (never after a lone write).
+    pub max_batch_writes: usize,
+    /// Group commit: no more writes join a batch, and the writer waits for
+    /// none, once the batch has been open this long (default 2 ms), which
+    /// bounds how long its first write waits for its commit.
+    pub max_batch_time: Duration,
     /// Read-only connections beside the one writer (default 4; a file
     /// database only: an in-memory one uses its one connection for all).
     pub readers: usize,
     /// How long a connection waits for a lock before failing (default 5 s).
     pub busy_timeout: Duration,
+    /// The name of the SQLite VFS to open the file through (default `None`:
+    /// SQLite's own for the platform). Tests use it to put a store on a
+    /// simulated disk.
+    pub vfs: Option<String>,
 }
 
 impl Default for SqliteOptions {
@@ -40,9 +59,12 @@ impl Default for SqliteOptions {
         Self {
             policy: Policy::default(),
             clock: Arc::new(SystemClock),
-            synchronous: Synchronous::Normal,
+            synchronous: Synchronous::Full,
+            max_batch_writes: 64,
+            max_batch_time: Duration::from_millis(2),
             readers: 4,
             busy_timeout: Duration::from_secs(5),
+            vfs: None,
         }
     }
 }
@@ -67,5 +89,21 @@ impl SqliteOptions {
     pub fn with_synchronous(mut self, synchronous: Synchronous) -> Self {
         self.synchronous = synchronous;
         self
+    }
+
+    /// These options with group commit bounded to `max_writes` writes per
+    /// commit (1: every write commits alone).
+    #[must_use]
+    pub fn with_max_batch_writes(mut self, max_writes: usize) -> Self {
+        self.max_batch_writes = max_writes;
+        self
+    }
+
+    /// The bounds of a batch, as the writer applies them.
+    pub(crate) fn batch_limits(&self) -> BatchLimits {
+        BatchLimits {
+            writes: self.max_batch_writes.max(1),
+            time: self.max_batch_time,
+        }
     }
 }

@@ -49,7 +49,11 @@ pub(crate) fn connect(
     wal: bool,
 ) -> Result<Connection, OpenError> {
     let fail = |e| OpenError::from_sqlite(path.to_owned(), e);
-    let conn = Connection::open_with_flags(path, flags).map_err(fail)?;
+    let conn = match &options.vfs {
+        Some(vfs) => Connection::open_with_flags_and_vfs(path, flags, vfs.as_str()),
+        None => Connection::open_with_flags(path, flags),
+    }
+    .map_err(fail)?;
     conn.busy_timeout(options.busy_timeout).map_err(fail)?;
     conn.set_prepared_statement_cache_capacity(64);
     let synchronous = match options.synchronous {

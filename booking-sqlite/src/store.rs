@@ -1,9 +1,11 @@
 //! [`SqliteStore`]: the store traits on a SQLite file.
 //!
-//! One writer connection runs every write as a `BEGIN IMMEDIATE`
+//! One writer connection runs every write inside a `BEGIN IMMEDIATE`
 //! transaction (so two writers never both read and then both write): it
 //! loads the rows, calls `booking_core::rules`, and writes back what they
-//! decided; an error rolls everything back. Reads go to a small pool of
+//! decided; an error rolls its changes back. Writes queued together share
+//! one transaction and one commit, each in a savepoint of its own (group
+//! commit, see [`Connections`]). Reads go to a small pool of
 //! read-only connections, which WAL mode lets run beside the writer. Each
 //! connection runs on a thread of its own ([`Connections`]), never on the
 //! async workers.
@@ -22,7 +24,7 @@ use booking_core::{
     Username,
 };
 use chrono::DateTime;
-use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::connections::Connections;
 use crate::error::{BACKEND, OnUnique, OpenError, storage, to_core};
@@ -87,9 +89,11 @@ impl SqliteStore {
         options: SqliteOptions,
     ) -> Result<Self, OpenError> {
         let connections =
-            Connections::start(writer, readers).map_err(|source| OpenError::Threads {
-                path: path.clone().unwrap_or_else(|| PathBuf::from(":memory:")),
-                source,
+            Connections::start(writer, readers, options.batch_limits()).map_err(|source| {
+                OpenError::Threads {
+                    path: path.clone().unwrap_or_else(|| PathBuf::from(":memory:")),
+                    source,
+                }
             })?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -101,24 +105,20 @@ impl SqliteStore {
         })
     }
 
-    /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer, with the
-    /// instant read under the write lock; commits if it returns `Ok`.
+    /// Runs `f` on the writer inside a transaction, with the instant read
+    /// under the write lock; its changes are kept if it returns `Ok`. The
+    /// transaction may be shared with other writes, each in a savepoint of
+    /// its own (see [`Connections::write`]); the answer comes once it is
+    /// committed.
     async fn write<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&rusqlite::Transaction<'_>, Timestamp, &Policy) -> Result<T> + Send + 'static,
+        f: impl FnOnce(&Connection, Timestamp, &Policy) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let clock = Arc::clone(&self.inner.clock);
         let policy = self.inner.policy.clone();
         self.inner
             .connections
-            .on_writer(move |conn| {
-                let tx = conn
-                    .transaction_with_behavior(TransactionBehavior::Immediate)
-                    .map_err(storage)?;
-                let out = f(&tx, clock.now(), &policy)?;
-                tx.commit().map_err(storage)?;
-                Ok(out)
-            })
+            .write(move |conn| f(conn, clock.now(), &policy))
             .await
     }
 
@@ -932,6 +932,66 @@ mod tests {
             !wal.exists(),
             "closed: the WAL was checkpointed and removed"
         );
+    }
+
+    /// Polls `future` once, so that a store call queues its job.
+    fn start<F: Future>(future: std::pin::Pin<&mut F>) {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        assert!(future.poll(&mut cx).is_pending(), "the writer is held");
+    }
+
+    /// Writes in one batch see each other's changes: a retry with the same
+    /// idempotency key replays the first reservation, committed with it,
+    /// and another buyer of the same seat is refused.
+    #[tokio::test]
+    async fn writes_in_one_batch_read_each_others_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store =
+            SqliteStore::open(dir.path().join("booking.db"), SqliteOptions::default()).unwrap();
+        let event = store
+            .create_event(NewEvent {
+                name: "Batch".into(),
+                description: String::new(),
+                venue: "Hall".into(),
+                starts_at: chrono::Utc::now(),
+                seat_map: "A:1-2:1000".parse().unwrap(),
+            })
+            .await
+            .unwrap()
+            .event
+            .id;
+        let seats = store.seats(event).await.unwrap();
+        let seat = [seats[0].seat.id];
+        let ann = store
+            .create_user(&Username::new("ann").unwrap(), "h")
+            .await
+            .unwrap()
+            .id;
+        let bob = store
+            .create_user(&Username::new("bob").unwrap(), "h")
+            .await
+            .unwrap()
+            .id;
+        let key = IdempotencyKey::new("k-1").unwrap();
+        store.hold(ann, event, seat[0]).await.unwrap();
+
+        let release = store.inner.connections.hold_writer();
+        let mut first = std::pin::pin!(store.reserve(ann, event, &seat, Some(&key)));
+        let mut retry = std::pin::pin!(store.reserve(ann, event, &seat, Some(&key)));
+        let mut other = std::pin::pin!(store.reserve(bob, event, &seat, None));
+        start(first.as_mut());
+        start(retry.as_mut());
+        start(other.as_mut());
+        drop(release);
+
+        let first = first.await.unwrap();
+        assert_eq!(retry.await.unwrap(), first, "replayed");
+        let other = other.await;
+        assert!(
+            other.as_ref().is_err_and(|e| e.conflicts().is_some()),
+            "{other:?}"
+        );
+        assert_eq!(store.reservations(ann).await.unwrap(), [first]);
     }
 
     /// The seat-map read and the event summaries are planned once, not at
