@@ -105,12 +105,17 @@ pub fn random_hex(bytes: usize) -> Result<String, ApiError> {
         tracing::error!(error = %e, "the OS random generator failed");
         ApiError::unavailable()
     })?;
-    Ok(buf
+    Ok(hex(&buf))
+}
+
+/// `bytes` as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes
         .iter()
-        .fold(String::with_capacity(bytes * 2), |mut s, b| {
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
             let _ = write!(s, "{b:02x}");
             s
-        }))
+        })
 }
 
 /// A cookie for the whole site, `SameSite=Lax`, `Secure` when configured.

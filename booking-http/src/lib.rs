@@ -15,6 +15,7 @@
 mod accounts;
 mod app;
 mod booking;
+mod client;
 mod csrf;
 mod error;
 mod extract;

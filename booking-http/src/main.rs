@@ -108,6 +108,29 @@ struct ServeArgs {
     /// The longest a request may take, in seconds.
     #[arg(long, env = "BOOKING_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     request_timeout_secs: u64,
+    /// Sign-ups allowed per client address an hour (0: no limit).
+    #[arg(long, env = "BOOKING_SIGNUPS_PER_HOUR", default_value_t = 20)]
+    signups_per_hour: u32,
+    /// A proxy (address or CIDR range) whose `X-Forwarded-For` or
+    /// `Forwarded` header names the client (repeatable). From any other
+    /// peer those headers are ignored.
+    #[arg(long = "trusted-proxy", env = "BOOKING_TRUSTED_PROXY", value_delimiter = ',', value_parser = parse_proxy)]
+    trusted_proxies: Vec<ipnet::IpNet>,
+    /// An origin besides the server's own and the CORS origins that unsafe
+    /// requests may come from, `https://shop.example` (repeatable).
+    #[arg(
+        long = "csrf-trusted-origin",
+        env = "BOOKING_CSRF_TRUSTED_ORIGIN",
+        value_delimiter = ','
+    )]
+    csrf_trusted_origins: Vec<String>,
+}
+
+/// `10.0.0.0/8`, or one address (`10.0.0.1`, a /32 or /128).
+fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is not an address or a CIDR range"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -277,6 +300,9 @@ async fn serve<S: Store>(store: S, args: ServeArgs) -> anyhow::Result<()> {
         secure_cookies: args.secure_cookies,
         signup: !args.no_signup,
         request_timeout: Duration::from_secs(args.request_timeout_secs),
+        signups_per_hour: args.signups_per_hour,
+        trusted_proxies: args.trusted_proxies,
+        csrf_trusted_origins: args.csrf_trusted_origins,
         ..Settings::default()
     };
     let state = AppState::new(store, settings);

@@ -25,6 +25,12 @@ macro_rules! api_tests {
             race_fifty_users_one_seat,
             seat_changes_stream_live,
             seat_map_by_rows,
+            parallel_guesses_get_no_more_tries_than_a_sequence,
+            invalid_login_names_are_a_plain_401,
+            sign_ups_are_throttled_per_address,
+            forwarded_addresses_only_from_trusted_proxies,
+            csrf_tokens_have_one_shape_and_turn_over_at_login,
+            login_csrf_over_https_needs_a_trusted_origin,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {
