@@ -24,6 +24,16 @@ use crate::{accounts, booking, csrf, live, web};
 /// The largest request body accepted (64 KiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// The metrics endpoint, `GET /metrics`, on a router of its own: it tells
+/// sales volumes and login failures, so it is served apart from the API,
+/// on an address the deployment chooses (`--metrics-bind`, loopback by
+/// default).
+pub fn metrics_app() -> Router {
+    Router::new()
+        .route("/metrics", get(render_metrics))
+        .fallback(|| async { ApiError::not_found("No such path") })
+}
+
 /// The whole API over `state`'s store.
 pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
@@ -55,7 +65,6 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
             csrf::csrf::<S>,
         ))
         .route_layer(middleware::from_fn(track_metrics))
-        .route("/metrics", get(render_metrics))
         .merge(web::routes())
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .fallback(fallback)
@@ -65,6 +74,7 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
             timeout,
         ))
         .layer(cors(&state.settings.cors_origins))
+        .layer(middleware::from_fn(security_headers))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -105,7 +115,28 @@ async fn fallback(request: Request) -> Response {
         };
         return Redirect::permanent(&target).into_response();
     }
-    ApiError::not_found(format!("No such path: {path}")).into_response()
+    ApiError::not_found("No such path").into_response()
+}
+
+/// Headers every answer carries: no content sniffing, no `Referer` to other
+/// sites, and no caching of API answers (they carry personal data and
+/// change every moment; the page and its assets set their own).
+async fn security_headers(request: Request, next: Next) -> Response {
+    let api = request.uri().path().starts_with("/api/");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    if api {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
 }
 
 /// Answers 503 `timeout` when a request takes longer than the configured limit.

@@ -11,7 +11,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::error::ApiError;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser};
+use crate::extract::{
+    ApiJson, ApiPath, ApiQuery, CurrentUser, EventPath, ReservationPath, SeatPath,
+};
 use crate::state::AppState;
 use crate::views::{EventView, ReservationView, SeatsView, lifetime, rfc3339};
 
@@ -37,7 +39,7 @@ pub async fn events<S: Store>(State(state): AppStateRef<S>, _: CurrentUser) -> A
 pub async fn event<S: Store>(
     State(state): AppStateRef<S>,
     _: CurrentUser,
-    ApiPath(event): ApiPath<i64>,
+    ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
 ) -> ApiResult {
     let event = state.store.event(EventId::new(event)).await?;
     Ok(Json(json!({ "event": EventView::from(event) })))
@@ -54,7 +56,7 @@ pub struct SeatsQuery {
 pub async fn seats<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
-    ApiPath(event): ApiPath<i64>,
+    ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
     ApiQuery(query): ApiQuery<SeatsQuery>,
 ) -> Result<SeatsView, ApiError> {
     let event = EventId::new(event);
@@ -73,7 +75,10 @@ pub async fn seats<S: Store>(
 pub async fn lock<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
-    ApiPath((event, seat)): ApiPath<(i64, i64)>,
+    ApiPath(SeatPath {
+        event_id: event,
+        seat_id: seat,
+    }): ApiPath<SeatPath>,
 ) -> ApiResult {
     let hold = state
         .store
@@ -98,7 +103,10 @@ pub async fn lock<S: Store>(
 pub async fn unlock<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
-    ApiPath((event, seat)): ApiPath<(i64, i64)>,
+    ApiPath(SeatPath {
+        event_id: event,
+        seat_id: seat,
+    }): ApiPath<SeatPath>,
 ) -> ApiResult {
     let event = EventId::new(event);
     state
@@ -119,7 +127,7 @@ pub struct ReserveBody {
 pub async fn reserve<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
-    ApiPath(event): ApiPath<i64>,
+    ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ReserveBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
@@ -161,7 +169,7 @@ pub async fn reservations<S: Store>(
 pub async fn cancel<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(ReservationPath { id }): ApiPath<ReservationPath>,
 ) -> ApiResult {
     let reservation = state.store.cancel(user.id, ReservationId::new(id)).await?;
     metrics::counter!("booking_cancellations_total").increment(1);

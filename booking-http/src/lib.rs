@@ -20,14 +20,16 @@ mod csrf;
 mod error;
 mod extract;
 mod live;
+mod serve;
 mod state;
 mod throttle;
 mod views;
 mod web;
 
 pub use accounts::{MIN_PASSWORD_CHARS, hash_password};
-pub use app::{MAX_BODY_BYTES, app};
+pub use app::{MAX_BODY_BYTES, app, metrics_app};
 pub use error::ApiError;
+pub use serve::{ServeLimits, serve};
 pub use state::{AppState, Settings};
 
 /// Public types can cross threads: checked at compile time.

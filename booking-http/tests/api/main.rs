@@ -31,6 +31,8 @@ macro_rules! api_tests {
             forwarded_addresses_only_from_trusted_proxies,
             csrf_tokens_have_one_shape_and_turn_over_at_login,
             login_csrf_over_https_needs_a_trusted_origin,
+            live_streams_end_with_their_session,
+            answers_carry_safe_headers_and_plain_errors,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

@@ -819,7 +819,17 @@ pub async fn health_and_metrics<F: StoreFactory>(f: &F) {
         .get("/api/events/")
         .await
         .expect(401, "not_authenticated");
-    let metrics = client.get("/metrics").await;
+    // Not on the public API: on a router of its own.
+    client.get("/metrics").await.expect(404, "not_found");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let private = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, booking_http::metrics_app()).await });
+    let metrics = crate::harness::read(
+        reqwest::get(format!("http://{private}/metrics"))
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(metrics.status, StatusCode::OK);
     let text = metrics.body.as_str().unwrap();
     assert!(text.contains("http_requests_total"), "{text}");
@@ -1271,4 +1281,174 @@ pub async fn login_csrf_over_https_needs_a_trusted_origin<F: StoreFactory>(f: &F
         .await;
     answer.expect(403, "csrf_failed");
     client.login("alice", PASSWORD).await.expect(200, "");
+}
+
+impl EventStream {
+    /// Reads until the server ends the stream (at most ten seconds).
+    async fn until_end(&mut self) {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while self.response.chunk().await.unwrap().is_some() {}
+        })
+        .await
+        .expect("the stream ends within ten seconds");
+    }
+}
+
+/// An open live stream ends when its session does: at logout, and when the
+/// session expires.
+pub async fn live_streams_end_with_their_session<F: StoreFactory>(f: &F) {
+    let settings = Settings {
+        live_poll_interval: Duration::from_millis(100),
+        session_check_interval: Duration::from_millis(100),
+        ..Settings::default()
+    };
+    let ttl = settings.session_ttl;
+    let s = TestServer::start(f, Policy::default(), settings).await;
+    let open = |client: &Client| {
+        let url = s
+            .base
+            .join(&format!("/api/events/{}/stream/", s.event))
+            .unwrap();
+        let request = client.http.get(url);
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let mut stream = EventStream {
+                response,
+                buffer: String::new(),
+            };
+            stream.next_seats().await;
+            stream
+        }
+    };
+    let alice = s.login("alice").await;
+    let mut watching = open(&alice).await;
+    alice.post("/api/logout/", json!({})).await.expect(200, "");
+    watching.until_end().await;
+
+    let bob = s.login("bob").await;
+    let mut watching = open(&bob).await;
+    s.clock.advance(ttl + Duration::from_secs(1));
+    watching.until_end().await;
+}
+
+/// Headers that keep answers out of caches and sniffers, a logout cookie
+/// like the login one, and error texts for people, not parser internals.
+pub async fn answers_carry_safe_headers_and_plain_errors<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    for path in ["/api/health/", "/api/events/", "/api/nothing/"] {
+        let answer = alice.get(path).await;
+        assert_eq!(
+            answer.headers["x-content-type-options"], "nosniff",
+            "{path}"
+        );
+        assert_eq!(answer.headers["cache-control"], "no-store", "{path}");
+        assert_eq!(answer.headers["referrer-policy"], "same-origin", "{path}");
+    }
+    let page = reqwest::get(s.base.join("/").unwrap()).await.unwrap();
+    assert_eq!(page.headers()["referrer-policy"], "same-origin");
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+
+    let missing = alice.get("/api/no-such-thing-xyzzy/").await;
+    missing.expect(404, "not_found");
+    assert!(!missing.body["error"].as_str().unwrap().contains("xyzzy"));
+
+    let event = s.event;
+    let reserve = format!("/api/events/{event}/reserve/");
+    let cases = [
+        (
+            alice.get("/api/events/abc/").await,
+            "No such resource: the event id must be a number",
+        ),
+        (
+            alice
+                .post(&format!("/api/events/{event}/seats/x/lock/"), json!({}))
+                .await,
+            "No such resource: the seat id must be a number",
+        ),
+        (
+            alice
+                .post("/api/reservations/99999999999999999999/cancel/", json!({}))
+                .await,
+            "No such resource: the reservation id is out of range",
+        ),
+        (
+            alice.post(&reserve, json!({"seat_ids": "A1"})).await,
+            "seat_ids has the wrong type or value",
+        ),
+        (
+            alice.post(&reserve, json!({"seat_ids": [1.5]})).await,
+            "seat_ids[0] has the wrong type or value",
+        ),
+        (alice.post(&reserve, json!({})).await, "seat_ids is missing"),
+        (
+            alice.post(&reserve, json!([1])).await,
+            "The body must be a JSON object with the fields this endpoint takes",
+        ),
+        (
+            alice
+                .post("/api/login/", json!({"username": "alice"}))
+                .await,
+            "password is missing",
+        ),
+    ];
+    for (answer, text) in cases {
+        assert_eq!(answer.body["error"], text, "{answer:?}");
+    }
+
+    // Logout's cookie has the login cookie's attributes, Secure included.
+    let https = Settings {
+        secure_cookies: true,
+        ..Settings::default()
+    };
+    let s = TestServer::start(f, Policy::default(), https).await;
+    let origin = format!("https://{}", s.base.authority());
+    let token = "0123456789abcdef".repeat(4);
+    let cookie = format!("csrftoken={token}");
+    let login = bare_post(
+        &s,
+        "/api/login/",
+        json!({"username": "alice", "password": PASSWORD}),
+        &[
+            ("Cookie", &cookie),
+            ("X-CSRFToken", &token),
+            ("Origin", &origin),
+        ],
+    )
+    .await;
+    login.expect(200, "");
+    let cookies = |answer: &crate::harness::Answer, name: &str| {
+        set_cookie(answer, name)
+            .unwrap_or_else(|| panic!("no {name} cookie"))
+            .to_owned()
+    };
+    let value = |set: &str| {
+        set.split(';')
+            .next()
+            .unwrap()
+            .split_once('=')
+            .unwrap()
+            .1
+            .to_owned()
+    };
+    let session = value(&cookies(&login, "sessionid"));
+    let token = value(&cookies(&login, "csrftoken"));
+    let cookie = format!("sessionid={session}; csrftoken={token}");
+    let logout = bare_post(
+        &s,
+        "/api/logout/",
+        json!({}),
+        &[
+            ("Cookie", &cookie),
+            ("X-CSRFToken", &token),
+            ("Origin", &origin),
+        ],
+    )
+    .await;
+    logout.expect(200, "");
+    let gone = cookies(&logout, "sessionid");
+    for attribute in ["HttpOnly", "SameSite=Lax", "Path=/", "Secure", "Max-Age=0"] {
+        assert!(gone.contains(attribute), "{gone}");
+    }
 }

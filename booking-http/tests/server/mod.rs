@@ -21,6 +21,13 @@ impl Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_booking-server"))
             .args(["--database-url", database, "--bind", "127.0.0.1:0"])
             .args(flags)
+            // Many servers run at once in the tests: none takes the default
+            // metrics port unless asked to.
+            .args(if flags.contains(&"--metrics-bind") {
+                &[][..]
+            } else {
+                &["--metrics-bind", "off"][..]
+            })
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()
