@@ -358,19 +358,15 @@ fn serve_limits(
             settings.live_heartbeat.as_secs()
         );
     }
+    // The cap stays below the open-file limit, so accepting a connection
+    // never fails for want of a descriptor. (Logged with "listening".)
     let max_connections = match open_file_limit() {
-        Some(files) if files.saturating_sub(RESERVED_FILES) < args.max_connections as u64 => {
-            let cap = usize::try_from(files.saturating_sub(RESERVED_FILES))
+        Some(files) => args.max_connections.min(
+            usize::try_from(files.saturating_sub(RESERVED_FILES))
                 .unwrap_or(usize::MAX)
-                .max(MIN_CONNECTIONS);
-            tracing::warn!(
-                files,
-                cap,
-                "the open-file limit is below --max-connections; serving at most {cap} connections"
-            );
-            cap
-        }
-        _ => args.max_connections,
+                .max(MIN_CONNECTIONS),
+        ),
+        None => args.max_connections,
     };
     Ok(booking_http::ServeLimits {
         header_read_timeout: Duration::from_secs(args.header_read_timeout_secs),
@@ -385,10 +381,22 @@ const RESERVED_FILES: u64 = 128;
 /// The fewest connections served, whatever the file limit says.
 const MIN_CONNECTIONS: usize = 16;
 
-/// The process's soft limit on open files, if it has one.
+/// The process's limit on open files, raised first from its soft value to
+/// its hard one (as Go programs do: the soft limit, often 1,024, is there
+/// for programs that cannot handle more, and this one can).
 fn open_file_limit() -> Option<u64> {
     #[cfg(target_os = "linux")]
-    return rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+    {
+        use rustix::process::{Resource, getrlimit, setrlimit};
+        let mut limit = getrlimit(Resource::Nofile);
+        if limit.current < limit.maximum {
+            limit.current = limit.maximum;
+            if setrlimit(Resource::Nofile, limit).is_err() {
+                limit = getrlimit(Resource::Nofile);
+            }
+        }
+        limit.current
+    }
     #[cfg(not(target_os = "linux"))]
     None
 }
