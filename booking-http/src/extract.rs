@@ -57,7 +57,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 }
             })?;
         let mut json = serde_json::Deserializer::from_slice(&body);
-        let value = serde_path_to_error::deserialize(&mut json).map_err(json_error)?;
+        let value = serde_path_to_error::deserialize(&mut json).map_err(|e| json_error(&e))?;
         json.end().map_err(|_| not_json())?;
         Ok(Self(value))
     }
@@ -90,7 +90,7 @@ fn not_json() -> ApiError {
 }
 
 /// The error for a body that is not JSON, or not the JSON asked for.
-fn json_error(err: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+fn json_error(err: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
     if err.inner().classify() != serde_json::error::Category::Data {
         return not_json();
     }

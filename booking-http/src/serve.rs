@@ -176,11 +176,10 @@ impl Activity {
     async fn idle_for(&self, limit: Duration) {
         loop {
             let last = self.start + Duration::from_millis(self.last.load(Ordering::Relaxed));
-            let quiet = last.elapsed();
-            if quiet >= limit {
-                return;
+            match limit.checked_sub(last.elapsed()) {
+                Some(left) if !left.is_zero() => tokio::time::sleep(left).await,
+                _ => return,
             }
-            tokio::time::sleep(limit - quiet).await;
         }
     }
 }

@@ -47,13 +47,13 @@ pub struct AddressKey(IpAddr);
 impl From<IpAddr> for AddressKey {
     fn from(address: IpAddr) -> Self {
         match address {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => Self(IpAddr::V4(v4)),
-                None => {
-                    let network = u128::from(v6) & !((1u128 << 64) - 1);
-                    Self(IpAddr::V6(Ipv6Addr::from(network)))
+            IpAddr::V6(v6) => {
+                if let Some(v4) = v6.to_ipv4_mapped() {
+                    return Self(IpAddr::V4(v4));
                 }
-            },
+                let network = u128::from(v6) & !((1u128 << 64) - 1);
+                Self(IpAddr::V6(Ipv6Addr::from(network)))
+            }
             v4 @ IpAddr::V4(_) => Self(v4),
         }
     }

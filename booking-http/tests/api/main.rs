@@ -33,6 +33,7 @@ macro_rules! api_tests {
             login_csrf_over_https_needs_a_trusted_origin,
             live_streams_end_with_their_session,
             answers_carry_safe_headers_and_plain_errors,
+            logout_cookie_is_like_the_login_cookie,
         );
     };
     (@each $factory:expr; $($name:ident),* $(,)?) => {

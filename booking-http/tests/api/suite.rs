@@ -1396,8 +1396,10 @@ pub async fn answers_carry_safe_headers_and_plain_errors<F: StoreFactory>(f: &F)
     for (answer, text) in cases {
         assert_eq!(answer.body["error"], text, "{answer:?}");
     }
+}
 
-    // Logout's cookie has the login cookie's attributes, Secure included.
+/// Logout's cookie has the login cookie's attributes, Secure included.
+pub async fn logout_cookie_is_like_the_login_cookie<F: StoreFactory>(f: &F) {
     let https = Settings {
         secure_cookies: true,
         ..Settings::default()
