@@ -13,7 +13,8 @@
 //!   else (a sibling subdomain, a plain-HTTP answer) does not fit anyone's
 //!   session. Every server process derives the same token for a session.
 //! - An unsafe request's `Origin`, when sent, must be the server's own
-//!   origin, a CORS origin or a `--csrf-trusted-origin`. With
+//!   origin (its `Host`, over HTTPS with `--secure-cookies`, over either
+//!   scheme without), a CORS origin or a `--csrf-trusted-origin`. With
 //!   `--secure-cookies` (HTTPS) a request without `Origin` must carry a
 //!   `Referer` from one of those: a login forged from another site over
 //!   HTTPS fails even with a planted cookie.
@@ -140,18 +141,26 @@ fn is_unsafe(method: &Method) -> bool {
 
 /// Why an unsafe request's origin is not trusted, if it is not.
 fn origin_failure(headers: &HeaderMap, settings: &Settings) -> Option<ApiError> {
-    let scheme = if settings.secure_cookies {
-        "https"
+    // Our own origin: the Host we were asked for, over HTTPS when we serve
+    // secure cookies. Without them, a TLS proxy may be in front that we do
+    // not know of, so either scheme will do (the host must still match).
+    let schemes: &[&str] = if settings.secure_cookies {
+        &["https"]
     } else {
-        "http"
+        &["http", "https"]
     };
-    let own = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map(|host| normalize(&format!("{scheme}://{host}")));
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let own: Vec<String> = host
+        .into_iter()
+        .flat_map(|host| {
+            schemes
+                .iter()
+                .map(move |scheme| normalize(&format!("{scheme}://{host}")))
+        })
+        .collect();
     let trusted = |origin: &str| {
         let origin = normalize(origin);
-        own.as_deref() == Some(origin.as_str())
+        own.contains(&origin)
             || settings
                 .cors_origins
                 .iter()

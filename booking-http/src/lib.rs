@@ -5,7 +5,9 @@
 //! ```ignore
 //! let state = booking_http::AppState::new(store, booking_http::Settings::default());
 //! let router = booking_http::app(state);
-//! axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await?;
+//! // The timeouts and connection cap a server open to anyone needs; any
+//! // axum server will do too (give it `ConnectInfo<SocketAddr>`).
+//! booking_http::serve(listener, router, booking_http::ServeLimits::default(), shutdown).await;
 //! ```
 //!
 //! Checks run in the API's order: method (405), CSRF (403), session (401),

@@ -1227,6 +1227,7 @@ pub async fn login_csrf_over_https_needs_a_trusted_origin<F: StoreFactory>(f: &F
     };
     let s = TestServer::start(f, Policy::default(), https).await;
     let own = format!("https://{}", s.base.authority());
+    let own_plain = format!("http://{}", s.base.authority());
     let credentials = json!({"username": "alice", "password": PASSWORD});
     let planted = "0123456789abcdef".repeat(4);
     let cookie = format!("csrftoken={planted}");
@@ -1252,6 +1253,7 @@ pub async fn login_csrf_over_https_needs_a_trusted_origin<F: StoreFactory>(f: &F
         vec![],
         vec![("Referer", "https://evil.example/login")],
         vec![("Referer", "http://shop.example/")],
+        vec![("Origin", own_plain.as_str())],
     ] {
         let answer = login(&refused).await;
         answer.expect(403, "csrf_failed");
@@ -1280,7 +1282,21 @@ pub async fn login_csrf_over_https_needs_a_trusted_origin<F: StoreFactory>(f: &F
         )
         .await;
     answer.expect(403, "csrf_failed");
-    client.login("alice", PASSWORD).await.expect(200, "");
+    // Our own host over either scheme: a TLS proxy may be in front.
+    for origin in [
+        format!("http://{}", s.base.authority()),
+        format!("https://{}", s.base.authority()),
+    ] {
+        client
+            .send(
+                Method::POST,
+                "/api/login/",
+                Some(credentials.clone()),
+                &[("Origin", &origin)],
+            )
+            .await
+            .expect(200, "");
+    }
 }
 
 impl EventStream {
