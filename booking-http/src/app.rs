@@ -13,6 +13,7 @@ use booking_core::Store;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::booking::IDEMPOTENCY_HEADER;
@@ -74,7 +75,21 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
             timeout,
         ))
         .layer(cors(&state.settings.cors_origins))
-        .layer(middleware::from_fn(security_headers))
+        // Every answer: no content sniffing, no `Referer` to other sites,
+        // and no caching (API answers carry personal data and change every
+        // moment; the page, its assets and the live stream set their own).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -116,27 +131,6 @@ async fn fallback(request: Request) -> Response {
         return Redirect::permanent(&target).into_response();
     }
     ApiError::not_found("No such path").into_response()
-}
-
-/// Headers every answer carries: no content sniffing, no `Referer` to other
-/// sites, and no caching of API answers (they carry personal data and
-/// change every moment; the page and its assets set their own).
-async fn security_headers(request: Request, next: Next) -> Response {
-    let api = request.uri().path().starts_with("/api/");
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    if api {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    response
 }
 
 /// Answers 503 `timeout` when a request takes longer than the configured limit.
