@@ -1,24 +1,22 @@
 //! Accounts: CSRF token, login, logout, me, register, health.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::State;
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use axum_extra::extract::CookieJar;
-use axum_extra::extract::cookie::Cookie;
 use booking_core::{Error, Password, SessionId, Store, User, UserId, Username};
 use rand::TryRngCore;
 use rand::rngs::OsRng;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
+use crate::client::ClientAddr;
 use crate::csrf::{CsrfToken, RotateCsrf};
 use crate::error::{ApiError, ErrorSchema};
 use crate::extract::{ApiJson, CurrentUser, SESSION_COOKIE, random_hex, site_cookie};
@@ -29,23 +27,6 @@ use crate::views::{CsrfAnswer, Done, HealthAnswer, MeAnswer, WelcomeAnswer};
 pub const MIN_PASSWORD_CHARS: usize = Password::MIN_CHARS;
 
 type AppStateRef<S> = State<Arc<AppState<S>>>;
-
-/// The client's address as the socket saw it (`0.0.0.0` when unknown, as in
-/// tests that drive the router without a socket).
-pub struct ClientAddr(pub IpAddr);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip()),
-        ))
-    }
-}
 
 /// A user name and password.
 #[derive(Deserialize, ToSchema)]
@@ -88,18 +69,24 @@ pub async fn login<S: Store>(
     jar: CookieJar,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
-    let now = Instant::now();
-    if let Some(wait) = state.throttle.retry_after(&body.username, address, now) {
-        return Err(ApiError::too_many_attempts(wait));
-    }
-    let credentials = state.store.credentials(&body.username).await?;
+    // No account has a name that breaks the rules: such a name is a plain
+    // 401, kept by no throttle and sent to no database.
+    let Ok(username) = Username::new(body.username) else {
+        return Err(ApiError::invalid_credentials());
+    };
+    // The attempt counts from here on, before the slow hash, so parallel
+    // guesses get no more tries than a sequence.
+    let attempt = state
+        .throttle
+        .attempt(&username, address, Instant::now())
+        .map_err(ApiError::too_many_attempts)?;
+    let credentials = state.store.credentials(username.as_str()).await?;
     let hash = credentials.as_ref().map(|c| c.password_hash.clone());
     let password_ok = verify_password(body.password, hash).await?;
     let Some(credentials) = credentials.filter(|_| password_ok) else {
-        state.throttle.record_failure(&body.username, address, now);
         return Err(ApiError::invalid_credentials());
     };
-    state.throttle.record_success(&body.username);
+    attempt.succeeded();
     start_session(&state, jar, credentials.user, StatusCode::OK).await
 }
 
@@ -111,9 +98,11 @@ pub async fn login<S: Store>(
         (status = 400, description = "`invalid_input`: the name or the password breaks the rules.", body = ErrorSchema),
         (status = 404, description = "`not_found`: sign-up is switched off.", body = ErrorSchema),
         (status = 409, description = "`username_taken`.", body = ErrorSchema),
+        (status = 429, description = "`too_many_attempts`: too many sign-ups from this address (`--signups-per-hour`); `Retry-After` says when to try again.", body = ErrorSchema),
     ))]
 pub async fn register<S: Store>(
     State(state): AppStateRef<S>,
+    ClientAddr(address): ClientAddr,
     jar: CookieJar,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
@@ -122,6 +111,11 @@ pub async fn register<S: Store>(
     }
     let username = Username::new(body.username)?;
     let password = Password::new(body.password)?;
+    if let Some(signups) = &state.signups {
+        signups
+            .attempt(address, Instant::now())
+            .map_err(ApiError::too_many_signups)?;
+    }
     // A taken name is answered before the password is hashed: argon2 is
     // slow on purpose, and sign-ups under taken names must not cost it.
     // The store's unique index still decides a race between two sign-ups.
@@ -149,8 +143,13 @@ pub async fn logout<S: Store>(
     {
         state.store.delete_session(&id).await?;
     }
-    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
-    Ok((jar, Json(Done::default())).into_response())
+    // The same attributes as the login's cookie, so every browser drops it.
+    let mut gone = site_cookie(SESSION_COOKIE, String::new(), state.settings.secure_cookies);
+    gone.set_http_only(true);
+    gone.make_removal();
+    let mut response = (jar.add(gone), Json(Done::default())).into_response();
+    response.extensions_mut().insert(RotateCsrf(None));
+    Ok(response)
 }
 
 /// Who is logged in.
@@ -187,7 +186,7 @@ async fn start_session<S: Store>(
     cookie.set_http_only(true);
     let body = WelcomeAnswer::new(&user);
     let mut response = (status, jar.add(cookie), Json(body)).into_response();
-    response.extensions_mut().insert(RotateCsrf);
+    response.extensions_mut().insert(RotateCsrf(Some(id)));
     Ok(response)
 }
 

@@ -13,6 +13,7 @@ use booking_core::Store;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::booking::IDEMPOTENCY_HEADER;
@@ -23,6 +24,16 @@ use crate::{accounts, booking, csrf, live, openapi, web};
 
 /// The largest request body accepted (64 KiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The metrics endpoint, `GET /metrics`, on a router of its own: it tells
+/// sales volumes and login failures, so it is served apart from the API,
+/// on an address the deployment chooses (`--metrics-bind`, loopback by
+/// default).
+pub fn metrics_app() -> Router {
+    Router::new()
+        .route("/metrics", get(render_metrics))
+        .fallback(|| async { ApiError::not_found("No such path") })
+}
 
 /// The whole API over `state`'s store.
 pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
@@ -56,7 +67,6 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
             csrf::csrf::<S>,
         ))
         .route_layer(middleware::from_fn(track_metrics))
-        .route("/metrics", get(render_metrics))
         .merge(web::routes())
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .fallback(fallback)
@@ -66,6 +76,21 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
             timeout,
         ))
         .layer(cors(&state.settings.cors_origins))
+        // Every answer: no content sniffing, no `Referer` to other sites,
+        // and no caching (API answers carry personal data and change every
+        // moment; the page, its assets and the live stream set their own).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request| {
@@ -106,7 +131,7 @@ async fn fallback(request: Request) -> Response {
         };
         return Redirect::permanent(&target).into_response();
     }
-    ApiError::not_found(format!("No such path: {path}")).into_response()
+    ApiError::not_found("No such path").into_response()
 }
 
 /// Answers 503 `timeout` when a request takes longer than the configured

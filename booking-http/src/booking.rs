@@ -12,7 +12,9 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ErrorSchema};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, CurrentUser};
+use crate::extract::{
+    ApiJson, ApiPath, ApiQuery, CurrentUser, EventPath, ReservationPath, SeatPath,
+};
 use crate::state::AppState;
 use crate::views::{
     CancelAnswer, EventDetail, EventList, LockAnswer, MessageAnswer, ReservationList,
@@ -44,7 +46,7 @@ pub async fn events<S: Store>(
 pub async fn event<S: Store>(
     State(state): AppStateRef<S>,
     _: CurrentUser,
-    ApiPath(event): ApiPath<i64>,
+    ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
 ) -> Result<Json<EventDetail>, ApiError> {
     let event = state.store.event(EventId::new(event)).await?;
     Ok(Json(EventDetail::new(event)))
@@ -69,7 +71,7 @@ pub struct SeatsQuery {
 pub async fn seats<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
-    ApiPath(event): ApiPath<i64>,
+    ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
     ApiQuery(query): ApiQuery<SeatsQuery>,
 ) -> Result<SeatsView, ApiError> {
     let event = EventId::new(event);
@@ -98,7 +100,10 @@ pub async fn seats<S: Store>(
 pub async fn lock<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
-    ApiPath((event, seat)): ApiPath<(i64, i64)>,
+    ApiPath(SeatPath {
+        event_id: event,
+        seat_id: seat,
+    }): ApiPath<SeatPath>,
 ) -> Result<Json<LockAnswer>, ApiError> {
     let hold = state
         .store
@@ -123,7 +128,10 @@ pub async fn lock<S: Store>(
 pub async fn unlock<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
-    ApiPath((event, seat)): ApiPath<(i64, i64)>,
+    ApiPath(SeatPath {
+        event_id: event,
+        seat_id: seat,
+    }): ApiPath<SeatPath>,
 ) -> Result<Json<MessageAnswer>, ApiError> {
     let event = EventId::new(event);
     let seat = state
@@ -161,7 +169,7 @@ pub struct ReserveBody {
 pub async fn reserve<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
-    ApiPath(event): ApiPath<i64>,
+    ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<ReserveBody>,
 ) -> Result<(StatusCode, Json<ReserveAnswer>), ApiError> {
@@ -209,7 +217,7 @@ pub async fn reservations<S: Store>(
 pub async fn cancel<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(ReservationPath { id }): ApiPath<ReservationPath>,
 ) -> Result<Json<CancelAnswer>, ApiError> {
     let reservation = state.store.cancel(user.id, ReservationId::new(id)).await?;
     metrics::counter!("booking_cancellations_total").increment(1);

@@ -94,6 +94,11 @@ impl ApiError {
         )
     }
 
+    /// 403 `csrf_failed`, saying why.
+    pub fn csrf_rejected(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "csrf_failed", message)
+    }
+
     /// 404 `not_found`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
@@ -108,15 +113,29 @@ impl ApiError {
         )
     }
 
-    /// 429 `too_many_attempts`, with `Retry-After`.
+    /// 429 `too_many_attempts` for a login, with `Retry-After`.
     pub fn too_many_attempts(retry_after_secs: u64) -> Self {
-        let mut err = Self::new(
+        Self::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too_many_attempts",
             "Too many failed login attempts; try again later",
-        );
-        err.retry_after_secs = Some(retry_after_secs.max(1));
-        err
+        )
+        .retry_after(retry_after_secs)
+    }
+
+    /// 429 `too_many_attempts` for a sign-up, with `Retry-After`.
+    pub fn too_many_signups(retry_after_secs: u64) -> Self {
+        Self::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            "Too many sign-ups from this address; try again later",
+        )
+        .retry_after(retry_after_secs)
+    }
+
+    fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs.max(1));
+        self
     }
 
     /// 503 `storage_unavailable`; the detail goes to the log, not the client.

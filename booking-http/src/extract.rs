@@ -1,11 +1,11 @@
 //! Extractors whose rejections are [`ApiError`]s, and the session and CSRF
 //! cookies.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -14,6 +14,7 @@ use axum_extra::extract::cookie::{Cookie, SameSite};
 use booking_core::{SessionId, Store, User};
 use rand::TryRngCore;
 use rand::rngs::OsRng;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -26,7 +27,8 @@ pub const CSRF_COOKIE: &str = "csrftoken";
 /// The header unsafe requests carry the CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrftoken";
 
-/// A JSON body; malformed input is a JSON [`ApiError`] (400, 413 or 415).
+/// A JSON body; malformed input is a JSON [`ApiError`] (400, 413 or 415)
+/// whose text names the field at fault, in words rather than parser terms.
 ///
 /// The whole body must be UTF-8, as JSON requires: serde skips the fields it
 /// ignores without looking inside their strings, so the check is made here,
@@ -44,7 +46,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                 "Send the body as JSON with Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(request, state)
+        let body = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
                 if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
@@ -57,28 +59,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     ApiError::invalid_input("The body could not be read")
                 }
             })?;
-        if std::str::from_utf8(&bytes).is_err() {
+        if std::str::from_utf8(&body).is_err() {
             return Err(ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_json",
                 "The body is not valid UTF-8",
             ));
         }
-        let axum::Json(value) = axum::Json::from_bytes(&bytes)?;
+        let mut json = serde_json::Deserializer::from_slice(&body);
+        let value = serde_path_to_error::deserialize(&mut json).map_err(|e| json_error(&e))?;
+        json.end().map_err(|_| not_json())?;
         Ok(Self(value))
     }
 }
 
-/// Whether the request says its body is JSON: `application/json`, or an
-/// `application/*+json` type, with any parameters.
+/// `application/json`, or any `application/...+json`, with any parameters.
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers
+    let Some(content_type) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
     else {
         return false;
     };
-    let essence = value
+    let essence = content_type
         .split(';')
         .next()
         .unwrap_or("")
@@ -88,37 +91,90 @@ fn is_json(headers: &HeaderMap) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        match rejection {
-            JsonRejection::MissingJsonContentType(_) => Self::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Send the body as JSON with Content-Type: application/json",
-            ),
-            JsonRejection::JsonSyntaxError(e) => {
-                Self::new(StatusCode::BAD_REQUEST, "invalid_json", e.body_text())
-            }
-            JsonRejection::JsonDataError(e) => Self::invalid_input(e.body_text()),
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => Self::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "The body is over 64 KiB",
-            ),
-            other => Self::invalid_input(other.body_text()),
-        }
-    }
+fn not_json() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_json",
+        "The body is not valid JSON",
+    )
 }
 
-/// Path parameters; an id that is not a number is an unknown resource (404),
-/// as Django's `<int:id>` routes answer.
+/// The error for a body that is not JSON, or not the JSON asked for.
+fn json_error(err: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    if err.inner().classify() != serde_json::error::Category::Data {
+        return not_json();
+    }
+    let field = err.path().to_string();
+    let message = err.inner().to_string();
+    if let Some(missing) = message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+    {
+        return ApiError::invalid_input(if field == "." {
+            format!("{missing} is missing")
+        } else {
+            format!("{field}.{missing} is missing")
+        });
+    }
+    // A root that is no object (`[1]` reads as a struct's fields in order).
+    if field == "." || field.starts_with('[') {
+        return ApiError::invalid_input(
+            "The body must be a JSON object with the fields this endpoint takes",
+        );
+    }
+    ApiError::invalid_input(format!("{field} has the wrong type or value"))
+}
+
+/// Path parameters; an id that is not a number is an unknown resource
+/// (404), as Django's `<int:id>` routes answer, and the text says which.
 #[derive(FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(ApiError))]
 pub struct ApiPath<T>(pub T);
 
+/// The path of an event's routes.
+#[derive(Deserialize)]
+pub struct EventPath {
+    /// The event.
+    pub event_id: i64,
+}
+
+/// The path of a seat's routes.
+#[derive(Deserialize)]
+pub struct SeatPath {
+    /// The event.
+    pub event_id: i64,
+    /// The seat.
+    pub seat_id: i64,
+}
+
+/// The path of a reservation's routes.
+#[derive(Deserialize)]
+pub struct ReservationPath {
+    /// The reservation.
+    pub id: i64,
+}
+
 impl From<PathRejection> for ApiError {
     fn from(rejection: PathRejection) -> Self {
-        Self::not_found(format!("No such resource: {}", rejection.body_text()))
+        let PathRejection::FailedToDeserializePathParams(err) = rejection else {
+            return Self::not_found("No such resource");
+        };
+        let (key, value) = match err.kind() {
+            ErrorKind::ParseErrorAtKey { key, value, .. } => (key.as_str(), value.as_str()),
+            _ => return Self::not_found("No such resource: its ids must be numbers"),
+        };
+        let what = match key {
+            "event_id" => "event id",
+            "seat_id" => "seat id",
+            "id" => "reservation id",
+            other => other,
+        };
+        let digits = value.strip_prefix('-').unwrap_or(value);
+        if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+            Self::not_found(format!("No such resource: the {what} is out of range"))
+        } else {
+            Self::not_found(format!("No such resource: the {what} must be a number"))
+        }
     }
 }
 
@@ -128,8 +184,8 @@ impl From<PathRejection> for ApiError {
 pub struct ApiQuery<T>(pub T);
 
 impl From<QueryRejection> for ApiError {
-    fn from(rejection: QueryRejection) -> Self {
-        Self::invalid_input(rejection.body_text())
+    fn from(_: QueryRejection) -> Self {
+        Self::invalid_input("The query string is malformed")
     }
 }
 
@@ -137,6 +193,27 @@ impl From<QueryRejection> for ApiError {
 pub struct CurrentUser(pub User);
 
 impl<S: Store> FromRequestParts<Arc<AppState<S>>> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState<S>>,
+    ) -> Result<Self, ApiError> {
+        let session = CurrentSession::from_request_parts(parts, state).await?;
+        Ok(Self(session.user))
+    }
+}
+
+/// The logged-in user and their session's id (for work that outlives the
+/// request and must stop when the session does).
+pub struct CurrentSession {
+    /// The user.
+    pub user: User,
+    /// The session's id.
+    pub id: SessionId,
+}
+
+impl<S: Store> FromRequestParts<Arc<AppState<S>>> for CurrentSession {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -151,7 +228,10 @@ impl<S: Store> FromRequestParts<Arc<AppState<S>>> for CurrentUser {
             return Err(ApiError::not_authenticated());
         };
         match state.store.session(&id).await? {
-            Some(session) => Ok(Self(session.user)),
+            Some(session) => Ok(Self {
+                user: session.user,
+                id,
+            }),
             None => Err(ApiError::not_authenticated()),
         }
     }
@@ -164,12 +244,18 @@ pub fn random_hex(bytes: usize) -> Result<String, ApiError> {
         tracing::error!(error = %e, "the OS random generator failed");
         ApiError::unavailable()
     })?;
-    Ok(buf
-        .iter()
-        .fold(String::with_capacity(bytes * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        }))
+    Ok(hex(&buf))
+}
+
+/// `bytes` as lowercase hex.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        text.push(char::from(DIGITS[usize::from(b >> 4)]));
+        text.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    text
 }
 
 /// A cookie for the whole site, `SameSite=Lax`, `Secure` when configured.

@@ -6,7 +6,9 @@
 //! ```ignore
 //! let state = booking_http::AppState::new(store, booking_http::Settings::default());
 //! let router = booking_http::app(state);
-//! axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>()).await?;
+//! // The timeouts and connection cap a server open to anyone needs; any
+//! // axum server will do too (give it `ConnectInfo<SocketAddr>`).
+//! booking_http::serve(listener, router, booking_http::ServeLimits::default(), shutdown).await;
 //! ```
 //!
 //! Checks run in the API's order: method (405), CSRF (403), session (401),
@@ -16,20 +18,23 @@
 mod accounts;
 mod app;
 mod booking;
+mod client;
 mod csrf;
 mod error;
 mod extract;
 mod live;
 mod openapi;
+mod serve;
 mod state;
 mod throttle;
 mod views;
 mod web;
 
 pub use accounts::{MIN_PASSWORD_CHARS, hash_password};
-pub use app::{MAX_BODY_BYTES, app};
+pub use app::{MAX_BODY_BYTES, app, metrics_app};
 pub use error::{ApiError, ERROR_CODES};
 pub use openapi::document_of_api as openapi;
+pub use serve::{ServeLimits, serve};
 pub use state::{AppState, Settings};
 
 /// Public types can cross threads: checked at compile time.

@@ -14,11 +14,10 @@
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::time::Duration;
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use booking_core::{EventId, SeatRecord, Store, UserId};
+use booking_core::{EventId, SeatRecord, SessionId, Store, UserId};
 use serde::Serialize;
 use tokio::sync::{Notify, broadcast};
 use utoipa::ToSchema;
@@ -27,7 +26,7 @@ use futures_util::future::ready;
 use futures_util::stream::{self, Stream, StreamExt};
 
 use crate::error::ApiError;
-use crate::extract::{ApiPath, CurrentUser};
+use crate::extract::{ApiPath, CurrentSession, EventPath};
 use crate::state::AppState;
 use crate::views::SeatList;
 
@@ -81,16 +80,18 @@ impl Watchers {
     ))]
 pub async fn stream<S: Store>(
     State(state): State<Arc<AppState<S>>>,
-    CurrentUser(user): CurrentUser,
-    ApiPath(event): ApiPath<i64>,
+    CurrentSession { user, id: session }: CurrentSession,
+    ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let event = EventId::new(event);
     let (watch, first) = watch(&state, event).await?;
     let changes = watch.changes.subscribe();
     let viewer = user.id;
     let first = stream::once(ready(Ok(message(&first, viewer))));
+    let heartbeat = state.settings.live_heartbeat;
+    let ended = Box::pin(session_ends(Arc::clone(&state), session));
     // The stream owns the watch: the watcher runs while any stream does. It
-    // ends when the server shuts down.
+    // ends when the server shuts down, or when its session ends.
     let rest = stream::unfold(
         (changes, watch, state),
         move |(mut changes, watch, state)| async move {
@@ -109,7 +110,25 @@ pub async fn stream<S: Store>(
             Some((Ok(message(&batch, viewer)), (changes, watch, state)))
         },
     );
-    Ok(Sse::new(first.chain(rest)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+    let messages = first.chain(rest).take_until(ended);
+    Ok(Sse::new(messages).keep_alive(KeepAlive::new().interval(heartbeat)))
+}
+
+/// Resolves when `session` no longer exists (logout, expiry), checked
+/// every `session_check_interval`. A store that cannot answer is asked
+/// again next time: a database hiccup does not cut every stream.
+async fn session_ends<S: Store>(state: Arc<AppState<S>>, session: SessionId) {
+    let mut every = tokio::time::interval(state.settings.session_check_interval);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        match state.store.session(&session).await {
+            Ok(Some(_)) => {}
+            Ok(None) => return,
+            Err(e) => tracing::warn!(error = %e, "live stream: cannot check its session"),
+        }
+    }
 }
 
 /// A message's data: `{"seats": [...], "full": bool}`.

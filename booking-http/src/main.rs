@@ -161,6 +161,44 @@ struct ServeArgs {
     /// The longest a request may take, in seconds.
     #[arg(long, env = "BOOKING_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     request_timeout_secs: u64,
+    /// How long a connection has to send a request's head, in seconds; it
+    /// also bounds how long an idle keep-alive connection is kept.
+    #[arg(long, env = "BOOKING_HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    header_read_timeout_secs: u64,
+    /// How long a connection may read and write nothing before it is
+    /// closed, in seconds (more than the live stream's 15 s heartbeat).
+    #[arg(long, env = "BOOKING_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    idle_timeout_secs: u64,
+    /// The most connections open at once; at the cap new ones wait. Kept
+    /// below the process's open-file limit.
+    #[arg(long, env = "BOOKING_MAX_CONNECTIONS", default_value_t = 10_000)]
+    max_connections: usize,
+    /// Where `GET /metrics` is served, apart from the API, or `off`.
+    #[arg(long, env = "BOOKING_METRICS_BIND", default_value = "127.0.0.1:9464")]
+    metrics_bind: String,
+    /// Sign-ups allowed per client address an hour (0: no limit).
+    #[arg(long, env = "BOOKING_SIGNUPS_PER_HOUR", default_value_t = 20)]
+    signups_per_hour: u32,
+    /// A proxy (address or CIDR range) whose `X-Forwarded-For` or
+    /// `Forwarded` header names the client (repeatable). From any other
+    /// peer those headers are ignored.
+    #[arg(long = "trusted-proxy", env = "BOOKING_TRUSTED_PROXY", value_delimiter = ',', value_parser = parse_proxy)]
+    trusted_proxies: Vec<ipnet::IpNet>,
+    /// An origin besides the server's own and the CORS origins that unsafe
+    /// requests may come from, `https://shop.example` (repeatable).
+    #[arg(
+        long = "csrf-trusted-origin",
+        env = "BOOKING_CSRF_TRUSTED_ORIGIN",
+        value_delimiter = ','
+    )]
+    csrf_trusted_origins: Vec<String>,
+}
+
+/// `10.0.0.0/8`, or one address (`10.0.0.1`, a /32 or /128).
+fn parse_proxy(text: &str) -> Result<ipnet::IpNet, String> {
+    text.parse::<ipnet::IpNet>()
+        .or_else(|_| text.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{text:?} is not an address or a CIDR range"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -328,35 +366,126 @@ async fn serve<S: Store>(store: S, args: ServeArgs) -> anyhow::Result<()> {
         .iter()
         .map(|o| o.parse().map_err(|_| anyhow!("bad --cors-origin {o:?}")))
         .collect::<Result<_, _>>()?;
+    let limits = serve_limits(&args, &Settings::default())?;
     let settings = Settings {
         cors_origins,
         secure_cookies: args.secure_cookies,
         signup: !args.no_signup,
         request_timeout: Duration::from_secs(args.request_timeout_secs),
+        signups_per_hour: args.signups_per_hour,
+        trusted_proxies: args.trusted_proxies,
+        csrf_trusted_origins: args.csrf_trusted_origins,
         ..Settings::default()
     };
     let state = AppState::new(store, settings);
     tokio::spawn(purge_expired_sessions(std::sync::Arc::clone(&state)));
+    serve_metrics(&args.metrics_bind).await?;
     let stopping = std::sync::Arc::clone(&state);
     let listener = tokio::net::TcpListener::bind(args.bind)
         .await
         .with_context(|| format!("cannot listen on {}", args.bind))?;
     let local = listener.local_addr().context("no local address")?;
-    tracing::info!("booking-server listening on http://{local}");
+    tracing::info!(
+        max_connections = limits.max_connections,
+        "booking-server listening on http://{local}"
+    );
     // For scripts and tests that bind port 0.
     println!("listening on http://{local}");
-    axum::serve(
-        listener,
-        booking_http::app(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    booking_http::serve(listener, booking_http::app(state), limits, async move {
         shutdown_signal().await;
         // End the live streams, or the shutdown would wait on them forever.
         stopping.shut_down();
     })
-    .await
-    .context("the server failed")?;
+    .await;
     tracing::info!("booking-server stopped");
+    Ok(())
+}
+
+/// The connection limits the flags ask for, the cap kept below the
+/// process's open-file limit.
+fn serve_limits(
+    args: &ServeArgs,
+    settings: &Settings,
+) -> anyhow::Result<booking_http::ServeLimits> {
+    let idle_timeout = Duration::from_secs(args.idle_timeout_secs);
+    if idle_timeout <= settings.live_heartbeat {
+        bail!(
+            "--idle-timeout-secs must be more than the live stream's heartbeat ({} s)",
+            settings.live_heartbeat.as_secs()
+        );
+    }
+    // The cap stays below the open-file limit, so accepting a connection
+    // never fails for want of a descriptor. (Logged with "listening".)
+    let max_connections = match open_file_limit() {
+        Some(files) => args.max_connections.min(
+            usize::try_from(files.saturating_sub(RESERVED_FILES))
+                .unwrap_or(usize::MAX)
+                .max(MIN_CONNECTIONS),
+        ),
+        None => args.max_connections,
+    };
+    Ok(booking_http::ServeLimits {
+        header_read_timeout: Duration::from_secs(args.header_read_timeout_secs),
+        idle_timeout,
+        max_connections,
+    })
+}
+
+/// Descriptors kept free of connections for the database, files and the
+/// runtime.
+const RESERVED_FILES: u64 = 128;
+/// The fewest connections served, whatever the file limit says.
+const MIN_CONNECTIONS: usize = 16;
+
+/// The process's limit on open files, raised first from its soft value to
+/// its hard one (as Go programs do: the soft limit, often 1,024, is there
+/// for programs that cannot handle more, and this one can).
+fn open_file_limit() -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{Resource, getrlimit, setrlimit};
+        let mut limit = getrlimit(Resource::Nofile);
+        if limit.current < limit.maximum {
+            limit.current = limit.maximum;
+            if setrlimit(Resource::Nofile, limit).is_err() {
+                limit = getrlimit(Resource::Nofile);
+            }
+        }
+        limit.current
+    }
+    #[cfg(not(target_os = "linux"))]
+    None
+}
+
+/// Serves `GET /metrics` on `bind` (unless it is `off`) in the background.
+/// A bad address is an error; an address in use is a warning.
+async fn serve_metrics(bind: &str) -> anyhow::Result<()> {
+    if bind == "off" {
+        return Ok(());
+    }
+    let address: SocketAddr = bind
+        .parse()
+        .map_err(|_| anyhow!("bad --metrics-bind {bind:?}: an address:port, or off"))?;
+    // Without metrics the bookings go on: a second server on this machine
+    // with the default address logs this and serves the API.
+    let listener = match tokio::net::TcpListener::bind(address).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::warn!(%error, "cannot serve metrics on {address} (--metrics-bind); serving none");
+            return Ok(());
+        }
+    };
+    tracing::info!("metrics at http://{}/metrics", listener.local_addr()?);
+    let limits = booking_http::ServeLimits {
+        max_connections: 64,
+        ..booking_http::ServeLimits::default()
+    };
+    tokio::spawn(booking_http::serve(
+        listener,
+        booking_http::metrics_app(),
+        limits,
+        std::future::pending(),
+    ));
     Ok(())
 }
 

@@ -5,9 +5,10 @@ use std::time::Duration;
 
 use axum::http::HeaderValue;
 use booking_core::Store;
+use ipnet::IpNet;
 
 use crate::live::Watchers;
-use crate::throttle::LoginThrottle;
+use crate::throttle::{LoginThrottle, SignupThrottle};
 
 /// How the API behaves, beyond what the store's policy says.
 #[derive(Clone, Debug)]
@@ -26,6 +27,21 @@ pub struct Settings {
     /// How often a watched event's seats are re-read for the live stream,
     /// at most (this process's own changes are sent at once).
     pub live_poll_interval: Duration,
+    /// How often an open live stream checks that its session still exists
+    /// (it ends at logout or expiry, at most this much later).
+    pub session_check_interval: Duration,
+    /// How often an open live stream sends a comment when nothing changes,
+    /// so proxies and the idle timeout do not close it.
+    pub live_heartbeat: Duration,
+    /// Sign-ups allowed per client address an hour; 0 for no limit.
+    pub signups_per_hour: u32,
+    /// Peers whose forwarded client address (`X-Forwarded-For`,
+    /// `Forwarded`) is believed; from any other peer those headers are
+    /// ignored.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Origins besides the server's own (and the CORS origins) that unsafe
+    /// requests may come from (`https://shop.example`).
+    pub csrf_trusted_origins: Vec<String>,
 }
 
 impl Default for Settings {
@@ -37,18 +53,25 @@ impl Default for Settings {
             session_ttl: Duration::from_secs(14 * 24 * 3600),
             request_timeout: Duration::from_secs(30),
             live_poll_interval: Duration::from_secs(1),
+            session_check_interval: Duration::from_secs(5),
+            live_heartbeat: Duration::from_secs(15),
+            signups_per_hour: 20,
+            trusted_proxies: Vec::new(),
+            csrf_trusted_origins: Vec::new(),
         }
     }
 }
 
-/// What every handler can reach: the store, the settings and the login throttle.
+/// What every handler can reach: the store, the settings and the throttles.
 pub struct AppState<S> {
     /// The store.
     pub store: S,
     /// The settings.
     pub settings: Settings,
-    /// Failed-login counts, per user name and per client address.
+    /// Login attempts, per user name and per client address.
     pub throttle: LoginThrottle,
+    /// Sign-ups per client address (`None`: no limit).
+    pub signups: Option<SignupThrottle>,
     /// The live seat-change watchers.
     pub watchers: Watchers,
     /// Set once the server is shutting down: open streams end then.
@@ -58,10 +81,13 @@ pub struct AppState<S> {
 impl<S: Store> AppState<S> {
     /// State over `store` with `settings`.
     pub fn new(store: S, settings: Settings) -> Arc<Self> {
+        let signups = (settings.signups_per_hour > 0)
+            .then(|| SignupThrottle::new(settings.signups_per_hour as usize));
         Arc::new(Self {
             store,
             settings,
             throttle: LoginThrottle::default(),
+            signups,
             watchers: Watchers::default(),
             shutting_down: tokio::sync::watch::Sender::new(false),
         })

@@ -17,14 +17,42 @@ pub struct Server {
 impl Server {
     /// Starts one on `database` (a `--database-url`) with more `flags`, and
     /// waits until it listens.
+    #[allow(dead_code, reason = "not every test binary uses every way to start")]
     pub fn start(database: &str, flags: &[&str]) -> Self {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_booking-server"))
+        Self::spawn(
+            Command::new(env!("CARGO_BIN_EXE_booking-server")),
+            database,
+            flags,
+        )
+    }
+
+    /// Like [`Server::start`], with the process's open-file limit lowered to
+    /// `files` (by util-linux's `prlimit`, which then runs the server).
+    #[allow(dead_code, reason = "not every test binary uses every way to start")]
+    pub fn start_with_file_limit(database: &str, flags: &[&str], files: u64) -> Self {
+        let mut command = Command::new("prlimit");
+        command
+            .arg(format!("--nofile={files}:{files}"))
+            .arg("--")
+            .arg(env!("CARGO_BIN_EXE_booking-server"));
+        Self::spawn(command, database, flags)
+    }
+
+    fn spawn(mut command: Command, database: &str, flags: &[&str]) -> Self {
+        let mut child = command
             .args(["--database-url", database, "--bind", "127.0.0.1:0"])
             .args(flags)
+            // Many servers run at once in the tests: none takes the default
+            // metrics port unless asked to.
+            .args(if flags.contains(&"--metrics-bind") {
+                &[][..]
+            } else {
+                &["--metrics-bind", "off"][..]
+            })
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()
-            .expect("start booking-server");
+            .expect("start booking-server (and prlimit, from util-linux, for a file limit)");
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
