@@ -38,7 +38,7 @@ pub async fn events<S: Store>(
 
 /// One event with its seat counts.
 #[utoipa::path(get, path = "/api/events/{event_id}/", tag = "events",
-    params(("event_id" = i64, Path, description = "The event's id.")),
+    params(EventPath),
     responses(
         (status = 200, description = "The event.", body = EventDetail),
         (status = 404, description = "`not_found`: no such event.", body = ErrorSchema),
@@ -62,7 +62,7 @@ pub struct SeatsQuery {
 
 /// The seat map as the caller sees it, by row then number.
 #[utoipa::path(get, path = "/api/events/{event_id}/seats/", tag = "events",
-    params(("event_id" = i64, Path, description = "The event's id."), SeatsQuery),
+    params(EventPath, SeatsQuery),
     responses(
         (status = 200, description = "The seats.", body = SeatsSchema),
         (status = 400, description = "`invalid_input`: `rows` is not a row or a range of rows.", body = ErrorSchema),
@@ -88,10 +88,7 @@ pub async fn seats<S: Store>(
 
 /// Holds a seat for the caller, or extends the caller's own hold.
 #[utoipa::path(post, path = "/api/events/{event_id}/seats/{seat_id}/lock/", tag = "holds",
-    params(
-        ("event_id" = i64, Path, description = "The event's id."),
-        ("seat_id" = i64, Path, description = "The seat's id."),
-    ),
+    params(SeatPath),
     responses(
         (status = 200, description = "The seat is held.", body = LockAnswer),
         (status = 404, description = "`not_found`: no such event, or no such seat in it.", body = ErrorSchema),
@@ -116,10 +113,7 @@ pub async fn lock<S: Store>(
 
 /// Releases a seat the caller holds.
 #[utoipa::path(post, path = "/api/events/{event_id}/seats/{seat_id}/unlock/", tag = "holds",
-    params(
-        ("event_id" = i64, Path, description = "The event's id."),
-        ("seat_id" = i64, Path, description = "The seat's id."),
-    ),
+    params(SeatPath),
     responses(
         (status = 200, description = "The seat is released.", body = MessageAnswer),
         (status = 404, description = "`not_found`: no such event, or no such seat in it.", body = ErrorSchema),
@@ -156,7 +150,7 @@ pub struct ReserveBody {
 /// Reserves seats the caller holds, all of them or none.
 #[utoipa::path(post, path = "/api/events/{event_id}/reserve/", tag = "reservations",
     params(
-        ("event_id" = i64, Path, description = "The event's id."),
+        EventPath,
         ("Idempotency-Key" = Option<String>, Header, description = "Makes a retried reserve return the first successful answer (per user, kept 24 hours): 1 to 255 visible ASCII characters."),
     ),
     request_body = ReserveBody,
@@ -208,7 +202,7 @@ pub async fn reservations<S: Store>(
 
 /// Cancels one of the caller's reservations; its seats become available.
 #[utoipa::path(post, path = "/api/reservations/{id}/cancel/", tag = "reservations",
-    params(("id" = i64, Path, description = "The reservation's id.")),
+    params(ReservationPath),
     responses(
         (status = 200, description = "The reservation is cancelled.", body = CancelAnswer),
         (status = 404, description = "`not_found`: no such reservation of the caller's (someone else's is not revealed).", body = ErrorSchema),

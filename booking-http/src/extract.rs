@@ -16,6 +16,7 @@ use rand::TryRngCore;
 use rand::rngs::OsRng;
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use utoipa::IntoParams;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -132,25 +133,28 @@ fn json_error(err: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
 pub struct ApiPath<T>(pub T);
 
 /// The path of an event's routes.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
 pub struct EventPath {
-    /// The event.
+    /// The event's id.
     pub event_id: i64,
 }
 
 /// The path of a seat's routes.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
 pub struct SeatPath {
-    /// The event.
+    /// The event's id.
     pub event_id: i64,
-    /// The seat.
+    /// The seat's id.
     pub seat_id: i64,
 }
 
 /// The path of a reservation's routes.
-#[derive(Deserialize)]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
 pub struct ReservationPath {
-    /// The reservation.
+    /// The reservation's id.
     pub id: i64,
 }
 

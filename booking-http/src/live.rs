@@ -73,7 +73,7 @@ impl Watchers {
 /// bool}`: the first is the whole seat map (`full: true`), the rest are the
 /// seats whose state changed, each as the seat map shows it to the caller.
 #[utoipa::path(get, path = "/api/events/{event_id}/stream/", tag = "events",
-    params(("event_id" = i64, Path, description = "The event's id.")),
+    params(EventPath),
     responses(
         (status = 200, description = "A stream of `seats` events (`text/event-stream`), each `data` a JSON `{\"seats\": [Seat], \"full\": bool}`.", content_type = "text/event-stream"),
         (status = 404, description = "`not_found`: no such event.", body = crate::error::ErrorSchema),

@@ -28,13 +28,6 @@ const PUBLIC_PATHS: &[&str] = &[
     "/api/openapi.json",
 ];
 
-/// The operations whose body is JSON.
-const JSON_BODY_PATHS: &[&str] = &[
-    "/api/login/",
-    "/api/register/",
-    "/api/events/{event_id}/reserve/",
-];
-
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -144,7 +137,7 @@ fn add_shared_errors(path: &str, unsafe_method: bool, operation: &mut Operation)
     if !security.is_empty() {
         operation.security = Some(security);
     }
-    if JSON_BODY_PATHS.contains(&path) {
+    if operation.request_body.is_some() {
         add_error(
             operation,
             400,
