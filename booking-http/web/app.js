@@ -374,7 +374,9 @@ async function showReservations() {
   view('My reservations', reservations.length === 0
     ? h('p', { class: 'muted' }, 'No reservations yet. ', h('a', { href: '#/events' }, 'Find an event.'))
     : h('table', {},
-      h('thead', {}, h('tr', {}, ['Event', 'Seats', 'Total', 'Status', 'Made', ''].map((t) => h('th', { scope: 'col' }, t)))),
+      h('thead', {}, h('tr', {},
+        ['Event', 'Seats', 'Total', 'Status', 'Made'].map((t) => h('th', { scope: 'col' }, t)),
+        h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
       h('tbody', {}, reservations.map((r) =>
         h('tr', { class: `status-${r.status}` },
           h('td', {}, r.event_name),
