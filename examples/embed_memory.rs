@@ -5,7 +5,9 @@
 //! cargo run -p examples --example embed_memory
 //! ```
 
-use booking_core::{AccountStore, BookingStore, MemoryStore, NewEvent, SeatMap, Username};
+use booking_core::{
+    AccountStore, BookingStore, MemoryStore, NewEvent, OrphanPolicy, SeatMap, Username,
+};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), booking_core::Error> {
@@ -26,7 +28,8 @@ async fn main() -> Result<(), booking_core::Error> {
             description: String::new(),
             venue: "Cinema 1".into(),
             starts_at: chrono::Utc::now() + chrono::TimeDelta::days(7),
-            seat_map: "A-F:1-10:10000".parse::<SeatMap>()?,
+            seating: "A-F:1-10:10000".parse::<SeatMap>()?.into(),
+            orphans: OrphanPolicy::Allow,
         })
         .await?;
     let event_id = event.event.id;

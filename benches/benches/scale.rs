@@ -31,7 +31,8 @@ fn new_event(rows: u32, per_row: u32) -> NewEvent {
         description: String::new(),
         venue: "Stadium".into(),
         starts_at: chrono::Utc::now(),
-        seat_map: SeatMap::grid(rows, per_row, 5_000).unwrap(),
+        seating: SeatMap::grid(rows, per_row, 5_000).unwrap().into(),
+        orphans: booking_core::OrphanPolicy::Allow,
     }
 }
 

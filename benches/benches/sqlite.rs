@@ -43,7 +43,8 @@ fn fixture(rt: &Runtime, synchronous: Synchronous) -> Fixture {
                 description: String::new(),
                 venue: "Hall".into(),
                 starts_at: chrono::Utc::now(),
-                seat_map: SeatMap::grid(rows, per_row, 10_000).unwrap(),
+                seating: SeatMap::grid(rows, per_row, 10_000).unwrap().into(),
+                orphans: booking_core::OrphanPolicy::Allow,
             };
             events.push(store.create_event(event).await.unwrap().event.id);
         }

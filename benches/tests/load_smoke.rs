@@ -23,7 +23,8 @@ async fn server(lying: bool) -> String {
             description: String::new(),
             venue: "Hall".into(),
             starts_at: chrono::Utc::now(),
-            seat_map: SeatMap::grid(10, 20, 5_000).unwrap(),
+            seating: SeatMap::grid(10, 20, 5_000).unwrap().into(),
+            orphans: booking_core::OrphanPolicy::Allow,
         })
         .await
         .unwrap();

@@ -31,7 +31,9 @@
 //! same way, by both parts together. Without a block (or a pair), there is
 //! no answer.
 
+use crate::error::{Error, Result};
 use crate::ids::SeatId;
+use crate::model::BestAvailable;
 
 /// One seat, as best available sees it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -175,6 +177,383 @@ fn best_split(rows: &[PlaceRow], count: usize) -> Option<Choice> {
         }
     }
     best
+}
+
+// ---- searching a large venue -------------------------------------------------
+
+/// What best available needs to know of a seat that never changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LayoutSeat {
+    /// The seat.
+    pub seat: SeatId,
+    /// Its rank: lower is better.
+    pub rank: u32,
+    /// Its price category, as an index in the venue's order.
+    pub category: u32,
+    /// Whether it is a wheelchair space.
+    pub accessible: bool,
+}
+
+/// Where a seat sits in its event: section, row (its line, counted from the
+/// front of the section), run of the row, and place in the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Position {
+    /// The section, as an index in the venue's order.
+    pub section: u32,
+    /// The row's line in its section, from the front.
+    pub line: u32,
+    /// The run in its row.
+    pub run: u32,
+    /// The place in its run.
+    pub place: u32,
+}
+
+/// One row of a [`Layout`]: its runs of adjacent seats, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LayoutRow {
+    /// Its section.
+    pub section: u32,
+    /// Its line in the section, from the front.
+    pub line: u32,
+    /// Its runs.
+    pub runs: Vec<Vec<LayoutSeat>>,
+}
+
+/// The seating of one event as best available searches it: every row with
+/// its runs, and each seat's rank, category and accessibility. It never
+/// changes once the event exists, so a store builds it once per event and
+/// keeps it; only seat states are read per request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Layout {
+    rows: Vec<LayoutRow>,
+    /// Each seat's row and run.
+    runs: std::collections::HashMap<SeatId, (usize, usize)>,
+}
+
+impl Layout {
+    /// The layout of these seats, each at its position (in any order).
+    pub fn new(seats: impl IntoIterator<Item = (Position, LayoutSeat)>) -> Self {
+        let mut seats: Vec<_> = seats.into_iter().collect();
+        seats.sort_by_key(|(position, _)| *position);
+        let mut rows: Vec<LayoutRow> = Vec::new();
+        let mut last: Option<Position> = None;
+        for (position, seat) in seats {
+            let same_row =
+                last.is_some_and(|l| (l.section, l.line) == (position.section, position.line));
+            let same_run = same_row && last.is_some_and(|l| l.run == position.run);
+            match rows.last_mut() {
+                Some(row) if same_run => row.runs.last_mut().map_or((), |run| run.push(seat)),
+                Some(row) if same_row => row.runs.push(vec![seat]),
+                _ => rows.push(LayoutRow {
+                    section: position.section,
+                    line: position.line,
+                    runs: vec![vec![seat]],
+                }),
+            }
+            last = Some(position);
+        }
+        let runs = rows
+            .iter()
+            .enumerate()
+            .flat_map(|(r, row)| {
+                row.runs
+                    .iter()
+                    .enumerate()
+                    .flat_map(move |(k, run)| run.iter().map(move |seat| (seat.seat, (r, k))))
+            })
+            .collect();
+        Self { rows, runs }
+    }
+
+    /// The run `seat` is in (its seats in order), if it is in the layout.
+    pub fn run_of(&self, seat: SeatId) -> Option<&[LayoutSeat]> {
+        let &(row, run) = self.runs.get(&seat)?;
+        Some(&self.rows[row].runs[run])
+    }
+
+    /// Its rows, by section then line.
+    pub fn rows(&self) -> &[LayoutRow] {
+        &self.rows
+    }
+
+    /// How many seats it has.
+    pub fn len(&self) -> usize {
+        self.rows.iter().flat_map(|r| &r.runs).map(Vec::len).sum()
+    }
+
+    /// Whether it has no seat.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// An event's [`Layout`] with the names of its categories and sections, in
+/// the venue's order: what a store keeps per event for best available.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventLayout {
+    /// The seats.
+    pub layout: Layout,
+    /// The categories' names.
+    pub categories: Vec<String>,
+    /// The sections' names.
+    pub sections: Vec<String>,
+}
+
+impl EventLayout {
+    /// The seats `request` accepts, by index.
+    ///
+    /// # Errors
+    ///
+    /// A category or section the event does not have → [`Error::InvalidInput`].
+    pub fn wanted(&self, request: &BestAvailable) -> Result<Wanted> {
+        let indexes =
+            |names: &[String], known: &[String], what: &str| -> Result<Option<Vec<u32>>> {
+                if names.is_empty() {
+                    return Ok(None);
+                }
+                names
+                    .iter()
+                    .map(|name| {
+                        known
+                            .iter()
+                            .position(|k| k == name)
+                            .and_then(|i| u32::try_from(i).ok())
+                            .ok_or_else(|| {
+                                Error::invalid_input(format!("this event has no {what} {name:?}"))
+                            })
+                    })
+                    .collect::<Result<Vec<u32>>>()
+                    .map(Some)
+            };
+        Ok(Wanted {
+            categories: indexes(&request.categories, &self.categories, "category")?,
+            sections: indexes(&request.sections, &self.sections, "section")?,
+            accessible: request.accessible,
+        })
+    }
+}
+
+/// The [`Request`] of a [`BestAvailable`].
+pub fn request(best: &BestAvailable) -> Request {
+    Request {
+        count: usize::try_from(best.count).unwrap_or(usize::MAX),
+        allow_split: best.allow_split,
+    }
+}
+
+/// Which seats a request accepts: `None` accepts any.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Wanted {
+    /// The categories (indexes in the venue's order).
+    pub categories: Option<Vec<u32>>,
+    /// The sections (indexes in the venue's order).
+    pub sections: Option<Vec<u32>>,
+    /// Wheelchair spaces only (`Some(true)`), or none of them (`Some(false)`).
+    pub accessible: Option<bool>,
+}
+
+impl Wanted {
+    fn section(&self, section: u32) -> bool {
+        self.sections.as_ref().is_none_or(|s| s.contains(&section))
+    }
+
+    fn seat(&self, section: u32, seat: &LayoutSeat) -> bool {
+        self.section(section)
+            && self
+                .categories
+                .as_ref()
+                .is_none_or(|c| c.contains(&seat.category))
+            && self.accessible.is_none_or(|a| a == seat.accessible)
+    }
+}
+
+/// Best available over a [`Layout`], reading the state of as few rows as
+/// it can. It gives the same answer as [`best_available`] over every row.
+///
+/// # How it stops early
+///
+/// A row's **bound** is the lowest rank sum of any `count` wanted seats
+/// together in it, taken or not: no block of the row can rank better. Rows
+/// are visited in order of their bound (lowest first), a batch at a time
+/// (1 row, then 2, 4, ...): the store loads the states of the batch's seats
+/// ([`Search::next_seats`]) and hands them over ([`Search::visit`]). Once an
+/// orphan-free block of rank sum `S` has been seen, a row whose bound is
+/// above `S` can only offer worse blocks, and so can every row after it:
+/// the search stops there. Without such a block it goes on through every
+/// row that could hold one. With split allowed and no block at all, it
+/// visits every other row that has a wanted seat, for the pairs of rows.
+///
+/// On a venue that is not nearly sold out, that is one row or a few:
+/// a request reads a few dozen seats, not the whole stadium.
+#[derive(Debug)]
+pub struct Search<'l> {
+    layout: &'l Layout,
+    wanted: Wanted,
+    request: Request,
+    /// The rows that can hold a block, by bound (then layout order).
+    order: Vec<(u64, usize)>,
+    next: usize,
+    batch: usize,
+    pending: Vec<usize>,
+    visited: Vec<PlaceRow>,
+    visited_rows: Vec<bool>,
+    best_clean: Option<u64>,
+    any_block: bool,
+    splitting: bool,
+    done: bool,
+}
+
+impl<'l> Search<'l> {
+    /// A search for `request` among the `wanted` seats of `layout`.
+    pub fn new(layout: &'l Layout, wanted: Wanted, request: Request) -> Self {
+        let mut order: Vec<(u64, usize)> = layout
+            .rows
+            .iter()
+            .enumerate()
+            .filter_map(|(i, row)| bound(row, &wanted, request.count).map(|b| (b, i)))
+            .collect();
+        order.sort_unstable();
+        Self {
+            layout,
+            wanted,
+            request,
+            order,
+            next: 0,
+            batch: 1,
+            pending: Vec::new(),
+            visited: Vec::new(),
+            visited_rows: vec![false; layout.rows.len()],
+            best_clean: None,
+            any_block: false,
+            splitting: false,
+            done: request.count == 0,
+        }
+    }
+
+    /// The seats whose states the search needs next, or `None` once the
+    /// answer is settled. Each call must be followed by [`Search::visit`]
+    /// with those seats' states.
+    pub fn next_seats(&mut self) -> Option<Vec<SeatId>> {
+        if self.done {
+            return None;
+        }
+        if !self.splitting {
+            let hopeless = |bound: u64| self.best_clean.is_some_and(|best| bound > best);
+            if self.next < self.order.len() && !hopeless(self.order[self.next].0) {
+                let end = (self.next + self.batch).min(self.order.len());
+                self.pending = self.order[self.next..end].iter().map(|&(_, i)| i).collect();
+                self.next = end;
+                self.batch *= 2;
+                return Some(self.pending_seats());
+            }
+            if self.any_block || !self.request.allow_split || self.request.count < 2 {
+                self.done = true;
+                return None;
+            }
+            self.splitting = true;
+            self.pending = (0..self.layout.rows.len())
+                .filter(|&i| !self.visited_rows[i])
+                .filter(|&i| {
+                    let row = &self.layout.rows[i];
+                    row.runs
+                        .iter()
+                        .flatten()
+                        .any(|seat| self.wanted.seat(row.section, seat))
+                })
+                .collect();
+            return Some(self.pending_seats());
+        }
+        self.done = true;
+        None
+    }
+
+    fn pending_seats(&self) -> Vec<SeatId> {
+        self.pending
+            .iter()
+            .flat_map(|&i| self.layout.rows[i].runs.iter().flatten())
+            .map(|seat| seat.seat)
+            .collect()
+    }
+
+    /// Takes the states of the seats [`Search::next_seats`] asked for:
+    /// `free(seat)` is whether the seat can be held now.
+    pub fn visit(&mut self, free: impl Fn(SeatId) -> bool) {
+        for i in std::mem::take(&mut self.pending) {
+            let row = &self.layout.rows[i];
+            let place_row = PlaceRow {
+                section: row.section,
+                row: row.line,
+                runs: row
+                    .runs
+                    .iter()
+                    .map(|run| {
+                        run.iter()
+                            .map(|seat| Place {
+                                seat: seat.seat,
+                                rank: seat.rank,
+                                free: free(seat.seat),
+                                wanted: self.wanted.seat(row.section, seat),
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            };
+            for choice in blocks(&place_row, self.request.count) {
+                self.any_block = true;
+                if !choice.strands {
+                    self.best_clean =
+                        Some(self.best_clean.map_or(choice.rank, |b| b.min(choice.rank)));
+                }
+            }
+            self.visited_rows[i] = true;
+            self.visited.push(place_row);
+        }
+    }
+
+    /// The answer, by [`best_available`] over the rows visited.
+    pub fn answer(&self) -> Option<Vec<SeatId>> {
+        best_available(&self.visited, self.request)
+    }
+
+    /// How many rows it has read.
+    pub fn rows_visited(&self) -> usize {
+        self.visited.len()
+    }
+}
+
+/// The lowest rank sum of `count` wanted seats together in `row`, taken or
+/// not; `None` when the row has no such seats.
+fn bound(row: &LayoutRow, wanted: &Wanted, count: usize) -> Option<u64> {
+    if count == 0 || !wanted.section(row.section) {
+        return None;
+    }
+    row.runs
+        .iter()
+        .flat_map(|run| run.windows(count))
+        .filter(|window| window.iter().all(|seat| wanted.seat(row.section, seat)))
+        .map(|window| window.iter().map(|seat| u64::from(seat.rank)).sum())
+        .min()
+}
+
+/// Runs a whole [`Search`] with a synchronous `load`, which gives the free
+/// seats among those asked for (a store that reads states inside its
+/// transaction, under its locks).
+///
+/// # Errors
+///
+/// The first error of `load`.
+pub fn search<E>(
+    layout: &Layout,
+    wanted: Wanted,
+    request: Request,
+    mut load: impl FnMut(&[SeatId]) -> Result<std::collections::HashSet<SeatId>, E>,
+) -> Result<Option<Vec<SeatId>>, E> {
+    let mut search = Search::new(layout, wanted, request);
+    while let Some(seats) = search.next_seats() {
+        let free = load(&seats)?;
+        search.visit(|seat| free.contains(&seat));
+    }
+    Ok(search.answer())
 }
 
 #[cfg(test)]

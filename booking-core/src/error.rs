@@ -31,6 +31,30 @@ pub enum Error {
     /// `lock_expired`: the caller held the seat, but the hold has ended.
     #[error("{0}")]
     LockExpired(Conflicts),
+    /// `seat_blocked`: the seat is blocked from sale.
+    #[error("{0}")]
+    SeatBlocked(Conflicts),
+    /// `no_adjacent_seats`: best available found no `count` seats together
+    /// (nor, when allowed, in two neighbouring rows) that match the
+    /// request; nothing was held.
+    #[error("there are no {count} adjacent seats available that match the request")]
+    NoAdjacentSeats {
+        /// How many seats were asked for.
+        count: u32,
+    },
+    /// `orphan_seat`: the event refuses reserves that strand a single seat
+    /// ([`OrphanPolicy::Refuse`](crate::OrphanPolicy::Refuse)), and this
+    /// one would leave `seat_number` alone between taken seats when another
+    /// pick of as many seats would not.
+    #[error(
+        "This choice would leave seat {seat_number} alone between taken seats: pick seats next to it, or at the end of the free ones"
+    )]
+    OrphanSeat {
+        /// The seat that would be stranded.
+        seat_id: SeatId,
+        /// Its label.
+        seat_number: String,
+    },
     /// `hold_limit`: the caller already holds as many seats of the event as allowed.
     #[error("you may hold at most {limit} seats of this event at once")]
     HoldLimit {
@@ -102,6 +126,9 @@ impl Error {
             Self::SeatReserved(_) => ConflictKind::SeatReserved.code(),
             Self::NotLockHolder(_) => ConflictKind::NotLockHolder.code(),
             Self::LockExpired(_) => ConflictKind::LockExpired.code(),
+            Self::SeatBlocked(_) => ConflictKind::SeatBlocked.code(),
+            Self::NoAdjacentSeats { .. } => "no_adjacent_seats",
+            Self::OrphanSeat { .. } => "orphan_seat",
             Self::HoldLimit { .. } => "hold_limit",
             Self::MaxHoldReached { .. } => "max_hold_reached",
             Self::NotFound { .. } => "not_found",
@@ -113,13 +140,14 @@ impl Error {
         }
     }
 
-    /// The seats in conflict, for the four seat-conflict variants.
+    /// The seats in conflict, for the five seat-conflict variants.
     pub fn conflicts(&self) -> Option<&Conflicts> {
         match self {
             Self::SeatLocked(c)
             | Self::SeatReserved(c)
             | Self::NotLockHolder(c)
-            | Self::LockExpired(c) => Some(c),
+            | Self::LockExpired(c)
+            | Self::SeatBlocked(c) => Some(c),
             _ => None,
         }
     }
@@ -186,6 +214,8 @@ pub enum ConflictKind {
     NotLockHolder,
     /// Was held by the caller, but the hold has ended.
     LockExpired,
+    /// Blocked from sale.
+    SeatBlocked,
 }
 
 impl ConflictKind {
@@ -196,6 +226,7 @@ impl ConflictKind {
             Self::SeatReserved => "seat_reserved",
             Self::NotLockHolder => "not_lock_holder",
             Self::LockExpired => "lock_expired",
+            Self::SeatBlocked => "seat_blocked",
         }
     }
 }
@@ -220,6 +251,7 @@ impl SeatConflict {
             ConflictKind::SeatReserved => format!("Seat {seat} is already reserved"),
             ConflictKind::NotLockHolder => format!("You do not hold a lock on seat {seat}"),
             ConflictKind::LockExpired => format!("Your lock on seat {seat} has expired"),
+            ConflictKind::SeatBlocked => format!("Seat {seat} is not for sale"),
         }
     }
 }
@@ -239,6 +271,7 @@ impl Conflicts {
             ConflictKind::SeatReserved => Error::SeatReserved(conflicts),
             ConflictKind::NotLockHolder => Error::NotLockHolder(conflicts),
             ConflictKind::LockExpired => Error::LockExpired(conflicts),
+            ConflictKind::SeatBlocked => Error::SeatBlocked(conflicts),
         })
     }
 

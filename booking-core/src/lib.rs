@@ -20,6 +20,11 @@
 //! - A user **reserves** seats they hold, all or nothing, in one step; the
 //!   seats become reserved by the new [`Reservation`].
 //! - The owner **cancels** a reservation once; its seats become available.
+//! - Staff may **block** available seats from sale; a blocked seat is
+//!   neither held nor reserved until it is unblocked.
+//! - **Best available** holds the best `count` seats together in one step
+//!   ([`best`]): adjacent, by the venue's ranking, stranding no single seat
+//!   when another choice would not.
 //!
 //! The [`rules`] decide every step as pure functions of the loaded rows and
 //! an instant. The [`BookingStore`] and [`AccountStore`] traits are what a
@@ -29,7 +34,10 @@
 //! `booking_core::conformance_tests!(factory)`.
 //!
 //! ```
-//! use booking_core::{BookingStore, AccountStore, MemoryStore, NewEvent, SeatMap, Username};
+//! use booking_core::{
+//!     AccountStore, BestAvailable, BookingStore, MemoryStore, NewEvent, OrphanPolicy, SeatMap,
+//!     Username,
+//! };
 //! # tokio_test_block_on(async {
 //! let store = MemoryStore::default();
 //! let alice = store.create_user(&Username::new("alice")?, "<hash>").await?;
@@ -39,7 +47,9 @@
 //!         description: "Neo learns what the Matrix is.".into(),
 //!         venue: "Hall 1".into(),
 //!         starts_at: chrono::Utc::now(),
-//!         seat_map: SeatMap::grid(6, 10, 10_000)?,
+//!         // A `Venue` (`Venue::from_json` reads a venue file), or a grid:
+//!         seating: SeatMap::grid(6, 10, 10_000)?.into(),
+//!         orphans: OrphanPolicy::Allow,
 //!     })
 //!     .await?;
 //! let seats = store.seats(event.event.id).await?;
@@ -47,6 +57,12 @@
 //! store.hold(alice.id, event.event.id, a1).await?;
 //! let reservation = store.reserve(alice.id, event.event.id, &[a1], None).await?;
 //! assert_eq!(reservation.seat_labels(), ["A1"]);
+//! // The best two seats together: the middle of row A.
+//! let holds = store
+//!     .best_available(alice.id, event.event.id, &BestAvailable::new(2))
+//!     .await?;
+//! let labels: Vec<String> = holds.iter().map(|h| h.seat.label()).collect();
+//! assert_eq!(labels, ["A5", "A6"]);
 //! # Ok::<(), booking_core::Error>(())
 //! # }).unwrap();
 //! # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -75,12 +91,14 @@ pub use error::{BoxError, ConflictKind, Conflicts, Entity, Error, Result, SeatCo
 pub use ids::{EventId, ReservationId, SeatId, UserId};
 pub use memory::MemoryStore;
 pub use model::{
-    Credentials, Event, EventSummary, Hold, IdempotencyKey, MAX_EVENT_DESCRIPTION, MAX_EVENT_TEXT,
-    NewEvent, Password, Policy, Reservation, ReservationStatus, Seat, SeatColumns, SeatRecord,
-    SeatState, Session, SessionId, User, Username,
+    BestAvailable, CategorySummary, Credentials, Event, EventSummary, Hold, IdempotencyKey,
+    MAX_EVENT_DESCRIPTION, MAX_EVENT_TEXT, NewEvent, OrphanPolicy, Password, Policy, Reservation,
+    ReservationStatus, Seat, SeatColumns, SeatCounts, SeatRecord, SeatState, SectionSummary,
+    Session, SessionId, User, Username,
 };
 pub use seatmap::{Row, SeatBlock, SeatMap, SeatSpec};
 pub use store::{AccountStore, BookingStore, Store};
+pub use venue::Venue;
 
 /// Public types can cross threads: checked at compile time.
 const _: () = {
@@ -90,4 +108,5 @@ const _: () = {
     send_sync::<ManualClock>();
     send_sync::<Reservation>();
     send_sync::<SeatMap>();
+    send_sync::<Venue>();
 };

@@ -17,16 +17,19 @@ use loom::sync::{Arc, RwLock};
 #[cfg(not(loom))]
 use std::sync::{Arc, RwLock};
 
+use crate::best::{self, EventLayout, Layout, LayoutSeat, Position};
 use crate::clock::{self, Clock, SystemClock, Timestamp};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
-    Credentials, Event, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation,
-    ReservationStatus, Seat, SeatRecord, SeatState, Session, SessionId, User, Username,
+    BestAvailable, CategorySummary, Credentials, Event, EventSummary, Hold, IdempotencyKey,
+    NewEvent, OrphanPolicy, Policy, Reservation, ReservationStatus, Seat, SeatCounts, SeatRecord,
+    SeatState, SectionSummary, Session, SessionId, User, Username,
 };
 use crate::rules;
 use crate::seatmap::Row;
 use crate::store::{AccountStore, BookingStore};
+use crate::venue::Category;
 
 const BACKEND: &str = "memory";
 
@@ -100,26 +103,57 @@ struct State {
 
 struct EventData {
     event: Event,
-    /// By row then number (ids ascend in that order too).
+    /// By section, row and number (ids ascend in that order too).
     seats: Vec<SeatRecord>,
+    /// Each seat's (section, category), by index, as `seats`.
+    groups: Vec<(usize, usize)>,
+    categories: Vec<Category>,
+    /// Its seating for best available, and the names of its sections.
+    layout: EventLayout,
 }
 
 impl EventData {
     fn summary(&self, now: Timestamp) -> EventSummary {
-        let count = |wanted: fn(&SeatState) -> bool| {
-            let n = self
-                .seats
-                .iter()
-                .filter(|r| wanted(&r.state.at(now)))
-                .count();
-            u32::try_from(n).expect("at most a million seats")
-        };
-        EventSummary {
-            event: self.event.clone(),
-            total_seats: u32::try_from(self.seats.len()).expect("at most a million seats"),
-            available_seats: count(|s| *s == SeatState::Available),
-            reserved_seats: count(|s| matches!(s, SeatState::Reserved { .. })),
+        let mut by_category = vec![SeatCounts::default(); self.categories.len()];
+        let mut by_section = vec![SeatCounts::default(); self.layout.sections.len()];
+        for (record, &(section, category)) in self.seats.iter().zip(&self.groups) {
+            let blocked = record.blocked.is_some();
+            by_category[category].add(record.state, blocked, now);
+            by_section[section].add(record.state, blocked, now);
         }
+        EventSummary::new(
+            self.event.clone(),
+            self.categories
+                .iter()
+                .zip(by_category)
+                .map(|(c, seats)| CategorySummary {
+                    name: c.name.clone(),
+                    price_cents: c.price_cents,
+                    color: c.color.clone(),
+                    seats,
+                })
+                .collect(),
+            self.layout
+                .sections
+                .iter()
+                .zip(by_section)
+                .map(|(name, seats)| SectionSummary {
+                    name: name.clone(),
+                    seats,
+                })
+                .collect(),
+        )
+    }
+
+    /// How many seats `user` holds at `now`, `except` one.
+    fn held_by(&self, user: UserId, except: Option<SeatId>, now: Timestamp) -> u32 {
+        let n = self
+            .seats
+            .iter()
+            .filter(|r| Some(r.seat.id) != except)
+            .filter(|r| matches!(r.state.at(now), SeatState::Held { by, .. } if by == user))
+            .count();
+        u32::try_from(n).expect("at most a million seats")
     }
 }
 
@@ -155,21 +189,49 @@ impl State {
         new.validate()?;
         self.last_event += 1;
         let id = EventId::new(self.last_event);
-        let mut seats = Vec::with_capacity(new.seat_map.len());
-        for spec in new.seat_map.seats() {
+        let venue = &new.seating;
+        let placed = venue.placed_seats();
+        let mut seats = Vec::with_capacity(placed.len());
+        let mut groups = Vec::with_capacity(placed.len());
+        let mut layout = Vec::with_capacity(placed.len());
+        let index = |i: usize| u32::try_from(i).expect("a venue's sizes fit in u32");
+        for p in placed {
             self.last_seat += 1;
             let seat = SeatId::new(self.last_seat);
             self.seat_index.insert(seat, (id, seats.len()));
+            let category = &venue.categories[p.seat.category];
             seats.push(SeatRecord {
                 seat: Seat {
                     id: seat,
                     event: id,
-                    row: spec.row,
-                    number: spec.number,
-                    price_cents: spec.price_cents,
+                    section: venue.sections[p.section].name.clone(),
+                    row: p.row,
+                    number: p.seat.number,
+                    label: p.label,
+                    category: category.name.clone(),
+                    price_cents: category.price_cents,
+                    accessible: p.seat.accessible,
+                    companion: p.seat.companion,
+                    restricted_view: p.seat.restricted_view,
                 },
                 state: SeatState::Available,
+                blocked: None,
             });
+            groups.push((p.section, p.seat.category));
+            layout.push((
+                Position {
+                    section: index(p.section),
+                    line: index(p.line),
+                    run: index(p.run),
+                    place: index(p.place),
+                },
+                LayoutSeat {
+                    seat,
+                    rank: p.seat.rank,
+                    category: index(p.seat.category),
+                    accessible: p.seat.accessible,
+                },
+            ));
         }
         let data = EventData {
             event: Event {
@@ -178,8 +240,16 @@ impl State {
                 description: new.description,
                 venue: new.venue,
                 starts_at: new.starts_at,
+                orphans: new.orphans,
             },
             seats,
+            groups,
+            layout: EventLayout {
+                layout: Layout::new(layout),
+                categories: venue.categories.iter().map(|c| c.name.clone()).collect(),
+                sections: venue.sections.iter().map(|s| s.name.clone()).collect(),
+            },
+            categories: venue.categories.clone(),
         };
         let summary = data.summary(now);
         self.events.insert(id, data);
@@ -196,14 +266,9 @@ impl State {
     ) -> Result<Hold> {
         let index = self.seat_position(event, seat)?;
         self.require_user(user)?;
-        let seats = &self.event(event)?.seats;
-        let held_elsewhere = seats
-            .iter()
-            .filter(|r| r.seat.id != seat)
-            .filter(|r| matches!(r.state.at(now), SeatState::Held { by, .. } if by == user))
-            .count();
-        let held_elsewhere = u32::try_from(held_elsewhere).expect("at most a million seats");
-        let hold = rules::hold(&seats[index], user, held_elsewhere, now, policy)?;
+        let data = self.event(event)?;
+        let held_elsewhere = data.held_by(user, Some(seat), now);
+        let hold = rules::hold(&data.seats[index], user, held_elsewhere, now, policy)?;
         self.seat_mut(event, index).state = SeatState::Held {
             by: user,
             since: hold.since,
@@ -251,6 +316,21 @@ impl State {
         }
         self.require_user(user)?;
         let seats = rules::confirm(event, seat_ids, &loaded, user, now, policy)?;
+        if data.event.orphans == OrphanPolicy::Refuse {
+            let mut runs: Vec<Vec<SeatRecord>> = Vec::new();
+            for seat in &seats {
+                let run = data.layout.layout.run_of(seat.id).unwrap_or_default();
+                if runs
+                    .iter()
+                    .any(|r| r.first().map(|f| f.seat.id) == run.first().map(|f| f.seat))
+                {
+                    continue;
+                }
+                let records = run.iter().map(|s| self.seat_index[&s.seat].1);
+                runs.push(records.map(|i| data.seats[i].clone()).collect());
+            }
+            rules::check_orphans(&runs, seat_ids, now)?;
+        }
 
         // Decided: from here on nothing can fail.
         if let Some(old) = expired_key_of {
@@ -282,6 +362,75 @@ impl State {
         }
         self.reservations.insert(id, reservation.clone());
         Ok(reservation)
+    }
+
+    /// The records of `seat_ids` that are seats of `event` (ids of no seat
+    /// of it are left out, for the rule to report).
+    fn records(&self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<SeatRecord>> {
+        let data = self.event(event)?;
+        Ok(seat_ids
+            .iter()
+            .filter_map(|id| self.seat_index.get(id))
+            .filter(|(of, _)| *of == event)
+            .map(|&(_, i)| data.seats[i].clone())
+            .collect())
+    }
+
+    fn set_blocked(
+        &mut self,
+        event: EventId,
+        loaded: &[SeatRecord],
+        reason: Option<&str>,
+    ) -> Vec<Seat> {
+        for record in loaded {
+            let (_, index) = self.seat_index[&record.seat.id];
+            let seat = self.seat_mut(event, index);
+            seat.blocked = reason.map(str::to_owned);
+            if reason.is_some() {
+                // An ended hold is cleared: a blocked seat is never held.
+                seat.state = SeatState::Available;
+            }
+        }
+        loaded.iter().map(|r| r.seat.clone()).collect()
+    }
+
+    fn best_available(
+        &mut self,
+        user: UserId,
+        event: EventId,
+        request: &BestAvailable,
+        now: Timestamp,
+        policy: &Policy,
+    ) -> Result<Vec<Hold>> {
+        let data = self.event(event)?;
+        self.require_user(user)?;
+        let held = data.held_by(user, None, now);
+        rules::check_best_available(request.count, held, policy)?;
+        let wanted = data.layout.wanted(request)?;
+        let position = |id: &SeatId| self.seat_index[id].1;
+        let chosen = best::search(&data.layout.layout, wanted, best::request(request), |ids| {
+            Ok::<_, Error>(
+                ids.iter()
+                    .filter(|id| data.seats[position(id)].is_free(now))
+                    .copied()
+                    .collect(),
+            )
+        })?
+        .ok_or(Error::NoAdjacentSeats {
+            count: request.count,
+        })?;
+        let records: Vec<&SeatRecord> = chosen.iter().map(|id| &data.seats[position(id)]).collect();
+        let mut holds = rules::hold_all(&records, user, held, now, policy)?;
+        holds.sort_by_key(|h| h.seat.sort_key());
+        for hold in &holds {
+            let (_, index) = self.seat_index[&hold.seat.id];
+            self.seat_mut(event, index).state = SeatState::Held {
+                by: user,
+                since: hold.since,
+                until: hold.until,
+            };
+        }
+        Ok(holds)
     }
 
     fn cancel(&mut self, user: UserId, id: ReservationId, now: Timestamp) -> Result<Reservation> {
@@ -333,6 +482,7 @@ impl BookingStore for MemoryStore {
                 .map(|r| SeatRecord {
                     seat: r.seat.clone(),
                     state: r.state.at(now),
+                    blocked: r.blocked.clone(),
                 })
                 .collect())
         })
@@ -344,15 +494,15 @@ impl BookingStore for MemoryStore {
         rows: RangeInclusive<Row>,
     ) -> Result<Vec<SeatRecord>> {
         self.read(|state, now| {
-            let seats = &state.event(event)?.seats;
-            // Seats are sorted by row: find the section's bounds by bisection.
-            let start = seats.partition_point(|r| r.seat.row < *rows.start());
-            let end = seats.partition_point(|r| r.seat.row <= *rows.end());
-            Ok(seats[start..end.max(start)]
+            Ok(state
+                .event(event)?
+                .seats
                 .iter()
+                .filter(|r| rows.contains(&r.seat.row))
                 .map(|r| SeatRecord {
                     seat: r.seat.clone(),
                     state: r.state.at(now),
+                    blocked: r.blocked.clone(),
                 })
                 .collect())
         })
@@ -374,6 +524,31 @@ impl BookingStore for MemoryStore {
         key: Option<&IdempotencyKey>,
     ) -> Result<Reservation> {
         self.write(|state, now| state.reserve(user, event, seat_ids, key, now, &self.policy))
+    }
+
+    async fn block(&self, event: EventId, seat_ids: &[SeatId], reason: &str) -> Result<Vec<Seat>> {
+        self.write(|state, now| {
+            let loaded = state.records(event, seat_ids)?;
+            rules::block(event, seat_ids, &loaded, reason, now)?;
+            Ok(state.set_blocked(event, &loaded, Some(reason)))
+        })
+    }
+
+    async fn unblock(&self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<Seat>> {
+        self.write(|state, _| {
+            let loaded = state.records(event, seat_ids)?;
+            rules::unblock(event, seat_ids, &loaded)?;
+            Ok(state.set_blocked(event, &loaded, None))
+        })
+    }
+
+    async fn best_available(
+        &self,
+        user: UserId,
+        event: EventId,
+        request: &BestAvailable,
+    ) -> Result<Vec<Hold>> {
+        self.write(|state, now| state.best_available(user, event, request, now, &self.policy))
     }
 
     async fn reservations(&self, user: UserId) -> Result<Vec<Reservation>> {

@@ -11,7 +11,8 @@ use sha2::{Digest, Sha256};
 use crate::clock::Timestamp;
 use crate::error::{Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
-use crate::seatmap::{Row, SeatMap};
+use crate::seatmap::Row;
+use crate::venue::Venue;
 
 /// The limits that apply to holds and reservations.
 ///
@@ -79,6 +80,85 @@ pub struct Event {
     pub venue: String,
     /// When it starts.
     pub starts_at: Timestamp,
+    /// Whether a reserve that strands a single seat is refused.
+    pub orphans: OrphanPolicy,
+}
+
+/// Whether a reserve may leave a single free seat stranded between taken
+/// ones (see [`rules::check_orphans`](crate::rules::check_orphans)), set
+/// per event when it is created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OrphanPolicy {
+    /// Any pick of held seats may be reserved (the default).
+    #[default]
+    Allow,
+    /// A reserve that strands a seat when another pick of as many seats in
+    /// the same stretch would not is refused with
+    /// [`Error::OrphanSeat`](crate::Error::OrphanSeat).
+    Refuse,
+}
+
+impl OrphanPolicy {
+    /// `"allow"` or `"refuse"`, as the backends store it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Allow => "allow",
+            Self::Refuse => "refuse",
+        }
+    }
+}
+
+/// How many seats of a part of an event (all of it, a section, a price
+/// category) stand where, as of one instant. Every seat is in exactly one
+/// of `available`, `held`, `reserved` and `blocked`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeatCounts {
+    /// All its seats.
+    pub total: u32,
+    /// Seats free to hold: neither held (unexpired), reserved nor blocked.
+    pub available: u32,
+    /// Seats held by an unexpired hold.
+    pub held: u32,
+    /// Seats in a confirmed reservation.
+    pub reserved: u32,
+    /// Seats blocked from sale.
+    pub blocked: u32,
+}
+
+impl SeatCounts {
+    /// Counts one seat of `total` in the state it is in at `now`.
+    pub fn add(&mut self, state: SeatState, blocked: bool, now: Timestamp) {
+        self.total += 1;
+        match state.at(now) {
+            SeatState::Reserved { .. } => self.reserved += 1,
+            SeatState::Held { .. } => self.held += 1,
+            SeatState::Available if blocked => self.blocked += 1,
+            SeatState::Available => self.available += 1,
+        }
+    }
+}
+
+/// One price category of an event with its seat counts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategorySummary {
+    /// Its name.
+    pub name: String,
+    /// The price of each of its seats, in cents.
+    pub price_cents: i64,
+    /// Its colour, `#rrggbb`.
+    pub color: String,
+    /// Its seats.
+    pub seats: SeatCounts,
+}
+
+/// One section of an event with its seat counts.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionSummary {
+    /// Its name (empty for the one section of an event made from a seat map).
+    pub name: String,
+    /// Its seats.
+    pub seats: SeatCounts,
 }
 
 /// An event with its seat counts as of one instant.
@@ -88,14 +168,50 @@ pub struct EventSummary {
     pub event: Event,
     /// All its seats.
     pub total_seats: u32,
-    /// Seats neither held (unexpired) nor reserved.
+    /// Seats neither held (unexpired), reserved nor blocked.
     pub available_seats: u32,
     /// Seats in a confirmed reservation.
     pub reserved_seats: u32,
+    /// Seats held by an unexpired hold.
+    pub held_seats: u32,
+    /// Seats blocked from sale.
+    pub blocked_seats: u32,
+    /// Its price categories, in the venue's order, with their counts.
+    pub categories: Vec<CategorySummary>,
+    /// Its sections, in the venue's order, with their counts.
+    pub sections: Vec<SectionSummary>,
 }
 
-/// What it takes to create an event: its details and its seat map.
-#[derive(Clone, Debug, PartialEq, Eq)]
+impl EventSummary {
+    /// A summary whose event-wide counts are the sums of its sections'.
+    pub fn new(
+        event: Event,
+        categories: Vec<CategorySummary>,
+        sections: Vec<SectionSummary>,
+    ) -> Self {
+        let mut all = SeatCounts::default();
+        for s in &sections {
+            all.total += s.seats.total;
+            all.available += s.seats.available;
+            all.held += s.seats.held;
+            all.reserved += s.seats.reserved;
+            all.blocked += s.seats.blocked;
+        }
+        Self {
+            event,
+            total_seats: all.total,
+            available_seats: all.available,
+            reserved_seats: all.reserved,
+            held_seats: all.held,
+            blocked_seats: all.blocked,
+            categories,
+            sections,
+        }
+    }
+}
+
+/// What it takes to create an event: its details and its seating.
+#[derive(Clone, Debug, PartialEq)]
 pub struct NewEvent {
     /// Its name: 1 to 200 characters, not blank.
     pub name: String,
@@ -106,8 +222,11 @@ pub struct NewEvent {
     pub venue: String,
     /// When it starts.
     pub starts_at: Timestamp,
-    /// Its seats.
-    pub seat_map: SeatMap,
+    /// Its seats: a [`Venue`] of sections, rows and price categories, or a
+    /// compact [`SeatMap`](crate::SeatMap) made into one (`map.into()`).
+    pub seating: Venue,
+    /// Whether a reserve may strand a single seat (default: it may).
+    pub orphans: OrphanPolicy,
 }
 
 /// The longest event name or venue, in characters.
@@ -159,34 +278,49 @@ impl NewEvent {
                 "an event description cannot contain control characters but line breaks and tabs",
             ));
         }
-        Ok(())
+        self.seating.check()
     }
 }
 
 /// A seat of an event.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seat {
-    /// Its id.
+    /// Its id. An event's seats get ids in the order they are listed:
+    /// by section (in the venue's order), then row, then number.
     pub id: SeatId,
     /// The event it belongs to.
     pub event: EventId,
+    /// Its section's name (empty for an event made from a seat map).
+    pub section: String,
     /// Its row (`A`, `B`, ..., `Z`, `AA`, ...).
     pub row: Row,
     /// Its number within the row, from 1.
     pub number: u32,
-    /// What it costs, in cents.
+    /// Its label, unique in the event: `A1` when the event has one section,
+    /// `Balcony A1` when it has several ([`Venue::label`]).
+    pub label: String,
+    /// Its price category's name.
+    pub category: String,
+    /// What it costs, in cents (its category's price).
     pub price_cents: i64,
+    /// A wheelchair space.
+    pub accessible: bool,
+    /// A companion seat, beside a wheelchair space.
+    pub companion: bool,
+    /// A seat with a restricted view.
+    pub restricted_view: bool,
 }
 
 impl Seat {
-    /// Its display label, row then number: `A1`, `AB12`.
+    /// Its display label: `A1`, `AB12`, `Balcony A1`.
     pub fn label(&self) -> String {
-        format!("{}{}", self.row, self.number)
+        self.label.clone()
     }
 
-    /// The order seats are listed in: by row, then by number.
-    pub fn sort_key(&self) -> (Row, u32) {
-        (self.row, self.number)
+    /// The order seats are listed in: by section, row, then number, which
+    /// is the order of their ids.
+    pub fn sort_key(&self) -> SeatId {
+        self.id
     }
 }
 
@@ -276,6 +410,17 @@ pub struct SeatRecord {
     /// inside a transaction may still carry an ended hold, which the rules
     /// treat as available.
     pub state: SeatState,
+    /// `Some(reason)` while the seat is blocked from sale (the reason may be
+    /// empty): it can then be neither held nor reserved.
+    pub blocked: Option<String>,
+}
+
+impl SeatRecord {
+    /// Whether the seat can be held at `now` by anyone: not held
+    /// (unexpired), not reserved, not blocked.
+    pub fn is_free(&self, now: Timestamp) -> bool {
+        self.blocked.is_none() && self.state.at(now) == SeatState::Available
+    }
 }
 
 /// A hold that was taken or extended.
@@ -299,6 +444,35 @@ impl Hold {
     /// How long the hold lasts from when it was taken or extended.
     pub fn lifetime(&self) -> Duration {
         (self.until - self.granted_at).to_std().unwrap_or_default()
+    }
+}
+
+/// A best-available request: `count` seats together, of the categories
+/// and sections named (any when empty), wheelchair spaces or not (either
+/// when `None`), falling back to two neighbouring rows with `allow_split`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BestAvailable {
+    /// How many seats: 1 to [`Policy::max_seats_per_user`].
+    pub count: u32,
+    /// The price categories accepted, by name; empty: any.
+    pub categories: Vec<String>,
+    /// The sections accepted, by name; empty: any.
+    pub sections: Vec<String>,
+    /// `Some(true)`: wheelchair spaces only; `Some(false)`: no wheelchair
+    /// space; `None`: either.
+    pub accessible: Option<bool>,
+    /// Whether two neighbouring rows may share the seats when no row has
+    /// them together.
+    pub allow_split: bool,
+}
+
+impl BestAvailable {
+    /// `count` seats together, anywhere.
+    pub fn new(count: u32) -> Self {
+        Self {
+            count,
+            ..Self::default()
+        }
     }
 }
 

@@ -29,6 +29,7 @@ use crate::model::{Hold, Policy, Reservation, ReservationStatus, Seat, SeatRecor
 ///
 /// - reserved → [`Error::SeatReserved`];
 /// - held by another user, unexpired → [`Error::SeatLocked`];
+/// - blocked from sale → [`Error::SeatBlocked`];
 /// - held by `user`, unexpired, and already ending at `since + max_hold`
 ///   → [`Error::MaxHoldReached`] (the user may take it again once they
 ///   released it or it ended);
@@ -54,6 +55,7 @@ pub fn hold(
         SeatState::Held { by, .. } if by != user => {
             return Err(conflict(ConflictKind::SeatLocked));
         }
+        _ if record.blocked.is_some() => return Err(conflict(ConflictKind::SeatBlocked)),
         SeatState::Held { since, until, .. } => {
             if until >= clock::add(since, policy.max_hold) {
                 return Err(Error::MaxHoldReached {
@@ -135,11 +137,13 @@ pub fn check_seat_ids(seat_ids: &[SeatId], policy: &Policy) -> Result<()> {
 ///
 /// 1. [`check_seat_ids`];
 /// 2. an id with no row of `event` → [`Error::NotFound`] for the first such id;
-/// 3. every seat must be held by `user`, unexpired; otherwise the error lists
-///    every seat in conflict, by row then number, each as
-///    [`ConflictKind::SeatReserved`] (reserved), [`ConflictKind::LockExpired`]
-///    (`user`'s hold has ended) or [`ConflictKind::NotLockHolder`] (anything
-///    else), and the first one decides the variant.
+/// 3. every seat must be held by `user`, unexpired, and not blocked;
+///    otherwise the error lists every seat in conflict, by row then number,
+///    each as [`ConflictKind::SeatReserved`] (reserved),
+///    [`ConflictKind::SeatBlocked`] (blocked from sale),
+///    [`ConflictKind::LockExpired`] (`user`'s hold has ended) or
+///    [`ConflictKind::NotLockHolder`] (anything else), and the first one
+///    decides the variant.
 ///
 /// On success, returns the seats by row then number: the backend marks each
 /// `Reserved` by the new reservation and clears its hold.
@@ -167,6 +171,7 @@ pub fn confirm(
         .filter_map(|r| {
             let kind = match r.state {
                 SeatState::Reserved { .. } => ConflictKind::SeatReserved,
+                _ if r.blocked.is_some() => ConflictKind::SeatBlocked,
                 SeatState::Held { by, until, .. } if by == user && until > now => return None,
                 SeatState::Held { by, .. } if by == user => ConflictKind::LockExpired,
                 _ => ConflictKind::NotLockHolder,
@@ -189,6 +194,217 @@ pub fn total_cents(seats: &[Seat]) -> i64 {
     seats
         .iter()
         .fold(0i64, |sum, seat| sum.saturating_add(seat.price_cents))
+}
+
+/// Checks the seat ids of a block or unblock request before anything is
+/// loaded.
+///
+/// # Behavior
+///
+/// Empty, containing an id twice, or longer than
+/// [`SeatMap::MAX_SEATS`](crate::SeatMap::MAX_SEATS) → [`Error::InvalidInput`].
+pub fn check_block_ids(seat_ids: &[SeatId]) -> Result<()> {
+    if seat_ids.is_empty() || seat_ids.len() > crate::SeatMap::MAX_SEATS {
+        return Err(Error::invalid_input(format!(
+            "seat_ids has 1 to {} seats",
+            crate::SeatMap::MAX_SEATS
+        )));
+    }
+    let mut seen = HashSet::with_capacity(seat_ids.len());
+    if let Some(dup) = seat_ids.iter().find(|id| !seen.insert(**id)) {
+        return Err(Error::invalid_input(format!(
+            "seat {dup} is listed more than once"
+        )));
+    }
+    Ok(())
+}
+
+/// The longest reason a blocked seat may carry, in characters.
+pub const MAX_BLOCK_REASON: usize = 200;
+
+/// Decides whether `loaded` (the seats of `seat_ids`, as the backend found
+/// them in `event`) may be blocked from sale with `reason`.
+///
+/// # Behavior
+///
+/// 1. [`check_block_ids`]; a reason over [`MAX_BLOCK_REASON`] characters
+///    or with a control character → [`Error::InvalidInput`];
+/// 2. an id with no row of `event` → [`Error::NotFound`] for the first;
+/// 3. a seat reserved, or held by an unexpired hold, cannot be blocked:
+///    the error lists every such seat ([`ConflictKind::SeatReserved`],
+///    [`ConflictKind::SeatLocked`]) and nothing changes. A seat already
+///    blocked is blocked again with the new reason.
+///
+/// On success the backend marks each seat blocked with `reason` (and
+/// clears an ended hold): a blocked seat is never held nor reserved.
+pub fn block(
+    event: EventId,
+    seat_ids: &[SeatId],
+    loaded: &[SeatRecord],
+    reason: &str,
+    now: Timestamp,
+) -> Result<()> {
+    check_block_ids(seat_ids)?;
+    if reason.chars().count() > MAX_BLOCK_REASON || reason.chars().any(char::is_control) {
+        return Err(Error::invalid_input(format!(
+            "a reason has at most {MAX_BLOCK_REASON} characters, none of them control characters"
+        )));
+    }
+    let mut records = find_all(event, seat_ids, loaded)?;
+    records.sort_by_key(|r| r.seat.sort_key());
+    let conflicts: Vec<SeatConflict> = records
+        .iter()
+        .filter_map(|r| {
+            let kind = match r.state.at(now) {
+                SeatState::Reserved { .. } => ConflictKind::SeatReserved,
+                SeatState::Held { .. } => ConflictKind::SeatLocked,
+                SeatState::Available => return None,
+            };
+            Some(SeatConflict {
+                seat_id: r.seat.id,
+                seat_number: r.seat.label(),
+                kind,
+            })
+        })
+        .collect();
+    Conflicts::into_error(conflicts).map_or(Ok(()), Err)
+}
+
+/// Decides whether `loaded` (the seats of `seat_ids` in `event`) may be
+/// unblocked: [`check_block_ids`], then an id with no row of `event` →
+/// [`Error::NotFound`]. A seat that is not blocked stays as it is.
+pub fn unblock(event: EventId, seat_ids: &[SeatId], loaded: &[SeatRecord]) -> Result<()> {
+    check_block_ids(seat_ids)?;
+    find_all(event, seat_ids, loaded).map(drop)
+}
+
+/// The loaded record of each of `seat_ids`, in their order.
+fn find_all<'r>(
+    event: EventId,
+    seat_ids: &[SeatId],
+    loaded: &'r [SeatRecord],
+) -> Result<Vec<&'r SeatRecord>> {
+    let by_id: std::collections::HashMap<SeatId, &SeatRecord> = loaded
+        .iter()
+        .filter(|r| r.seat.event == event)
+        .map(|r| (r.seat.id, r))
+        .collect();
+    seat_ids
+        .iter()
+        .map(|id| {
+            by_id
+                .get(id)
+                .copied()
+                .ok_or_else(|| Error::not_found(Entity::Seat, id.get()))
+        })
+        .collect()
+}
+
+/// Checks a best-available request before anything is loaded.
+///
+/// `held` is how many seats of the event `user` holds at `now` (unexpired).
+///
+/// # Behavior
+///
+/// - `count` of 0, or over `policy.max_seats_per_user` → [`Error::InvalidInput`];
+/// - `held + count` over `policy.max_seats_per_user` → [`Error::HoldLimit`]:
+///   the seats count against the limit like any hold.
+pub fn check_best_available(count: u32, held: u32, policy: &Policy) -> Result<()> {
+    if count == 0 || count > policy.max_seats_per_user {
+        return Err(Error::invalid_input(format!(
+            "count is 1 to {}",
+            policy.max_seats_per_user
+        )));
+    }
+    if held.saturating_add(count) > policy.max_seats_per_user {
+        return Err(Error::HoldLimit {
+            limit: policy.max_seats_per_user,
+        });
+    }
+    Ok(())
+}
+
+/// The holds best available gives `user` on `chosen` (the seats
+/// [`best`](crate::best) picked, as loaded), `held` being how many seats of
+/// the event `user` held before: each by [`hold`], so each is a new hold
+/// from `now`.
+///
+/// # Errors
+///
+/// Whatever [`hold`] says of a seat: never, when the seats were free and
+/// [`check_best_available`] passed.
+pub fn hold_all(
+    chosen: &[&SeatRecord],
+    user: UserId,
+    held: u32,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Vec<Hold>> {
+    chosen
+        .iter()
+        .zip(held..)
+        .map(|(record, held_elsewhere)| hold(record, user, held_elsewhere, now, policy))
+        .collect()
+}
+
+/// Decides whether reserving `reserving` strands a seat, for an event that
+/// refuses orphans ([`OrphanPolicy::Refuse`](crate::OrphanPolicy::Refuse)).
+///
+/// `runs` are the runs of adjacent seats (in order) that hold the seats of
+/// `reserving`, every seat of each run with its state as loaded.
+///
+/// # Behavior
+///
+/// A **stretch** is a longest stretch of seats of one run each either free
+/// ([`SeatRecord::is_free`]) or being reserved: what the buyer could have
+/// picked from. A reserve **strands** a seat when, after it, a free seat of
+/// the stretch has no free neighbour. That is **avoidable** when the
+/// stretch keeps more than one free seat: taking the same number of seats
+/// at one end of it would leave the rest together. An avoidable stranding
+/// → [`Error::OrphanSeat`] naming the first stranded seat (in run order);
+/// one that no pick could avoid (a stretch of `k + 1` seats for `k`
+/// reserved) is allowed.
+pub fn check_orphans(runs: &[Vec<SeatRecord>], reserving: &[SeatId], now: Timestamp) -> Result<()> {
+    let reserving: HashSet<SeatId> = reserving.iter().copied().collect();
+    for run in runs {
+        let open: Vec<bool> = run
+            .iter()
+            .map(|r| reserving.contains(&r.seat.id) || r.is_free(now))
+            .collect();
+        let free_after: Vec<bool> = run
+            .iter()
+            .zip(&open)
+            .map(|(r, &open)| open && !reserving.contains(&r.seat.id))
+            .collect();
+        let mut start = 0;
+        while start < run.len() {
+            if !open[start] {
+                start += 1;
+                continue;
+            }
+            let end = (start..run.len()).find(|&i| !open[i]).unwrap_or(run.len());
+            let taken = run[start..end]
+                .iter()
+                .filter(|r| reserving.contains(&r.seat.id))
+                .count();
+            let left = end - start - taken;
+            if taken > 0 && left > 1 {
+                let alone = (start..end).find(|&i| {
+                    free_after[i]
+                        && !(i > start && free_after[i - 1])
+                        && !(i + 1 < end && free_after[i + 1])
+                });
+                if let Some(i) = alone {
+                    return Err(Error::OrphanSeat {
+                        seat_id: run[i].seat.id,
+                        seat_number: run[i].seat.label(),
+                    });
+                }
+            }
+            start = end;
+        }
+    }
+    Ok(())
 }
 
 /// Decides whether a reserve carrying an idempotency key repeats an earlier one.
@@ -271,9 +487,15 @@ mod tests {
         Seat {
             id: SeatId::new(id),
             event: EVENT,
+            section: String::new(),
             row: Row::from_index(0).unwrap(),
             number: u32::try_from(id).unwrap(),
+            label: format!("A{id}"),
+            category: "$100.00".into(),
             price_cents: 10_000,
+            accessible: false,
+            companion: false,
+            restricted_view: false,
         }
     }
 
@@ -281,6 +503,7 @@ mod tests {
         SeatRecord {
             seat: seat(id),
             state,
+            blocked: None,
         }
     }
 

@@ -17,8 +17,8 @@ use std::time::Duration;
 use crate::error::Result;
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
-    Credentials, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation, Seat,
-    SeatRecord, Session, SessionId, User, Username,
+    BestAvailable, Credentials, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation,
+    Seat, SeatRecord, Session, SessionId, User, Username,
 };
 use crate::seatmap::Row;
 
@@ -30,21 +30,27 @@ pub trait BookingStore: Send + Sync + 'static {
     /// The policy this store enforces (hold lifetime, per-user limit).
     fn policy(&self) -> &Policy;
 
-    /// Creates an event with every seat of its map.
+    /// Creates an event with every seat of its seating.
     ///
     /// # Contract
     ///
-    /// - the name and venue are checked by [`NewEvent::validate`]
+    /// - the name, venue and seating are checked by [`NewEvent::validate`]
     ///   (→ `InvalidInput`);
-    /// - seats get ids in row-then-number order, all `Available`;
-    /// - returns the event with `total_seats == available_seats ==` the map's size.
+    /// - seats get ids in section, row, number order, all `Available`, each
+    ///   with its section, label, category (name and price), attributes,
+    ///   and (kept for best available) its rank and place in its run;
+    /// - returns the event with `total_seats == available_seats ==` the
+    ///   seating's size, and a summary per category and per section in the
+    ///   venue's order.
     fn create_event(&self, event: NewEvent) -> impl Future<Output = Result<EventSummary>> + Send;
 
     /// Every event, by start time then id, with seat counts at the store's now.
     ///
     /// # Contract
     ///
-    /// - `available_seats` counts seats neither reserved nor held by an unexpired hold.
+    /// - `available_seats` counts seats neither reserved, held by an
+    ///   unexpired hold, nor blocked; each category and section counts its
+    ///   seats the same way, and the event's counts are their sums.
     fn events(&self) -> impl Future<Output = Result<Vec<EventSummary>>> + Send;
 
     /// One event with its seat counts at the store's now.
@@ -121,7 +127,8 @@ pub trait BookingStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Seat>> + Send;
 
     /// Reserves seats `user` holds, all or nothing, by
-    /// [`rules::confirm`](crate::rules::confirm).
+    /// [`rules::confirm`](crate::rules::confirm) (and, for an event that
+    /// refuses orphans, [`rules::check_orphans`](crate::rules::check_orphans)).
     ///
     /// # Contract
     ///
@@ -135,6 +142,8 @@ pub trait BookingStore: Send + Sync + 'static {
     ///   → `NotFound(Seat)`; unknown user → `NotFound(User)`;
     /// - any seat not held by `user`, unexpired → the conflict error listing
     ///   every such seat, and nothing changes;
+    /// - the event refuses orphans and the seats strand one that another
+    ///   pick of as many seats would not → `OrphanSeat`, nothing changes;
     /// - otherwise a `Confirmed` reservation with the seats by row then
     ///   number, `total_cents` their sum, `created_at` now; each seat is
     ///   `Reserved` by it and no longer held;
@@ -146,6 +155,67 @@ pub trait BookingStore: Send + Sync + 'static {
         seat_ids: &[SeatId],
         key: Option<&IdempotencyKey>,
     ) -> impl Future<Output = Result<Reservation>> + Send;
+
+    /// Blocks seats of an event from sale (house seats, a broken seat),
+    /// all or nothing, by [`rules::block`](crate::rules::block).
+    ///
+    /// # Contract
+    ///
+    /// - bad ids or reason → `InvalidInput`; unknown event →
+    ///   `NotFound(Event)`; an id that is no seat of the event →
+    ///   `NotFound(Seat)`;
+    /// - a seat reserved or held (unexpired) → the conflict listing every
+    ///   such seat, and nothing changes;
+    /// - otherwise each seat is blocked with `reason`: `hold`, `reserve`
+    ///   and best available refuse it (`SeatBlocked`) and it is not
+    ///   counted as available; returns the seats.
+    fn block(
+        &self,
+        event: EventId,
+        seat_ids: &[SeatId],
+        reason: &str,
+    ) -> impl Future<Output = Result<Vec<Seat>>> + Send;
+
+    /// Puts blocked seats back on sale, by [`rules::unblock`](crate::rules::unblock).
+    ///
+    /// # Contract
+    ///
+    /// - bad ids → `InvalidInput`; unknown event → `NotFound(Event)`; an id
+    ///   that is no seat of the event → `NotFound(Seat)`;
+    /// - otherwise each seat is no longer blocked (one that was not stays
+    ///   as it is); returns the seats.
+    fn unblock(
+        &self,
+        event: EventId,
+        seat_ids: &[SeatId],
+    ) -> impl Future<Output = Result<Vec<Seat>>> + Send;
+
+    /// Holds the best `request.count` seats together for `user`, in one
+    /// transaction, as [`best`](crate::best) decides.
+    ///
+    /// # Contract
+    ///
+    /// - `count` of 0 or over the per-user limit, or a category or section
+    ///   the event does not have → `InvalidInput`; unknown event →
+    ///   `NotFound(Event)`; unknown user → `NotFound(User)`;
+    /// - `user`'s live holds in the event plus `count` over the limit →
+    ///   `HoldLimit`;
+    /// - otherwise the seats [`best::best_available`](crate::best::best_available)
+    ///   picks among the event's seats at the store's now (free: not held,
+    ///   reserved nor blocked): adjacent in one run, matching the request,
+    ///   best by rank, stranding no seat when another block would not;
+    ///   with `allow_split` and no such block, two blocks in neighbouring
+    ///   rows; none → `NoAdjacentSeats`, and nothing is held;
+    /// - each seat is held by `user` as a new hold would be (`lock_ttl`,
+    ///   capped by `max_hold`); the holds are returned in seat order;
+    /// - concurrent calls and holds never get the same seat, and while
+    ///   enough adjacent seats remain for each request none is refused.
+    fn best_available(
+        &self,
+        user: UserId,
+        event: EventId,
+        request: &BestAvailable,
+    ) -> impl Future<Output = Result<Vec<Hold>>> + Send;
 
     /// `user`'s reservations, newest first (by creation time, then id),
     /// cancelled ones included.
@@ -304,6 +374,32 @@ impl<S: BookingStore> BookingStore for std::sync::Arc<S> {
         key: Option<&IdempotencyKey>,
     ) -> impl Future<Output = Result<Reservation>> + Send {
         (**self).reserve(user, event, seat_ids, key)
+    }
+
+    fn block(
+        &self,
+        event: EventId,
+        seat_ids: &[SeatId],
+        reason: &str,
+    ) -> impl Future<Output = Result<Vec<Seat>>> + Send {
+        (**self).block(event, seat_ids, reason)
+    }
+
+    fn unblock(
+        &self,
+        event: EventId,
+        seat_ids: &[SeatId],
+    ) -> impl Future<Output = Result<Vec<Seat>>> + Send {
+        (**self).unblock(event, seat_ids)
+    }
+
+    fn best_available(
+        &self,
+        user: UserId,
+        event: EventId,
+        request: &BestAvailable,
+    ) -> impl Future<Output = Result<Vec<Hold>>> + Send {
+        (**self).best_available(user, event, request)
     }
 
     fn reservations(&self, user: UserId) -> impl Future<Output = Result<Vec<Reservation>>> + Send {

@@ -369,6 +369,151 @@ impl Venue {
     }
 }
 
+/// A seat of a venue as an event stores it: where it is, its label, and
+/// what it is ([`Venue::placed_seats`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlacedSeat {
+    /// Its section, an index into [`Venue::sections`].
+    pub section: usize,
+    /// Its row's place in the section, from the front (0): rows `n` and
+    /// `n + 1` of a section are neighbours.
+    pub line: usize,
+    /// Its row's label.
+    pub row: Row,
+    /// Its run, an index into its row's runs.
+    pub run: usize,
+    /// Its place in its run, from the left (0): seats `n` and `n + 1` of a
+    /// run are neighbours.
+    pub place: usize,
+    /// Its label, unique in the venue ([`Venue::label`]).
+    pub label: String,
+    /// Its number, category, attributes and rank.
+    pub seat: VenueSeat,
+}
+
+impl Venue {
+    /// Every seat with its place and label, in the order an event lists
+    /// (and numbers) them: by section, then row, then number.
+    pub fn placed_seats(&self) -> Vec<PlacedSeat> {
+        let mut placed = Vec::with_capacity(self.len());
+        for (section, s) in self.sections.iter().enumerate() {
+            for (line, row) in s.rows.iter().enumerate() {
+                for (run, seats) in row.runs.iter().enumerate() {
+                    for (place, seat) in seats.iter().enumerate() {
+                        placed.push(PlacedSeat {
+                            section,
+                            line,
+                            row: row.row,
+                            run,
+                            place,
+                            label: self.label(section, row.row, seat.number),
+                            seat: *seat,
+                        });
+                    }
+                }
+            }
+        }
+        placed.sort_by_key(|p| (p.section, p.row, p.seat.number));
+        placed
+    }
+
+    /// Checks a venue built in code rather than read from a file (its
+    /// fields are public): what [`Venue::from_file`] guarantees. Stores call
+    /// it (through [`NewEvent::validate`](crate::NewEvent::validate)) before
+    /// writing anything.
+    ///
+    /// # Errors
+    ///
+    /// [`crate::Error::InvalidInput`] naming the problem: no seat, more than
+    /// [`SeatMap::MAX_SEATS`] seats, a bad category (name, price, colour, or
+    /// a seat naming one that is not there), a section name too long, two
+    /// sections of one name, a row twice in a section, a seat number twice
+    /// in a row.
+    pub fn check(&self) -> crate::Result<()> {
+        let bad = |message: String| Err(crate::Error::invalid_input(message));
+        if self.categories.is_empty() || self.categories.len() > MAX_CATEGORIES {
+            return bad(format!("a venue has 1 to {MAX_CATEGORIES} categories"));
+        }
+        let mut names = HashSet::new();
+        for c in &self.categories {
+            if c.name.trim().is_empty() || c.name.chars().count() > 100 {
+                return bad("a category name is 1 to 100 characters, not blank".into());
+            }
+            if !names.insert(c.name.as_str()) {
+                return bad(format!("two categories are named {:?}", c.name));
+            }
+            if !(0..=SeatMap::MAX_PRICE_CENTS).contains(&c.price_cents) {
+                return bad(format!(
+                    "a price is 0 to {} cents",
+                    SeatMap::MAX_PRICE_CENTS
+                ));
+            }
+            if !is_color(&c.color) {
+                return bad(format!("{:?} is not a colour like \"#1f6fb2\"", c.color));
+            }
+        }
+        if self.sections.is_empty() {
+            return bad("a venue needs at least one section".into());
+        }
+        let mut sections = HashSet::new();
+        for section in &self.sections {
+            if section.name.chars().count() > 100 || section.name.chars().any(char::is_control) {
+                return bad(
+                    "a section name has at most 100 characters, none of them control characters"
+                        .into(),
+                );
+            }
+            if !sections.insert(section.name.as_str()) {
+                return bad(format!("two sections are named {:?}", section.name));
+            }
+            let mut rows = HashSet::new();
+            for row in &section.rows {
+                if !rows.insert(row.row) {
+                    return bad(format!("row {} is twice in one section", row.row));
+                }
+                let mut numbers = HashSet::new();
+                for seat in row.runs.iter().flatten() {
+                    if !numbers.insert(seat.number) || seat.number == 0 {
+                        return bad(format!(
+                            "row {}: seat number {} is 0 or given twice",
+                            row.row, seat.number
+                        ));
+                    }
+                    if seat.category >= self.categories.len() {
+                        return bad(format!(
+                            "row {}: seat {} has no category",
+                            row.row, seat.number
+                        ));
+                    }
+                }
+            }
+        }
+        match self.len() {
+            0 => bad("a venue needs at least one seat".into()),
+            n if n > SeatMap::MAX_SEATS => {
+                bad(format!("a venue has at most {} seats", SeatMap::MAX_SEATS))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A seat map is a venue of one section ([`Venue::from_seat_map`]).
+impl From<SeatMap> for Venue {
+    fn from(map: SeatMap) -> Self {
+        Self::from_seat_map(&map)
+    }
+}
+
+/// A venue from the compact notation of a [`SeatMap`], `"A-F:1-10:10000"`.
+impl std::str::FromStr for Venue {
+    type Err = crate::Error;
+
+    fn from_str(text: &str) -> crate::Result<Self> {
+        Ok(Self::from_seat_map(&text.parse::<SeatMap>()?))
+    }
+}
+
 fn price_name(cents: i64) -> String {
     format!("${}.{:02}", cents / 100, cents % 100)
 }

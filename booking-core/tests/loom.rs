@@ -44,7 +44,8 @@ fn two_users_race_to_hold_and_reserve_one_seat() {
                     description: String::new(),
                     venue: "Hall".into(),
                     starts_at: clock.now(),
-                    seat_map: SeatMap::grid(1, 1, 100).unwrap(),
+                    seating: SeatMap::grid(1, 1, 100).unwrap().into(),
+                    orphans: booking_core::OrphanPolicy::Allow,
                 })
                 .await
                 .unwrap()

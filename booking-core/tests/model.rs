@@ -277,7 +277,10 @@ impl StateMachineTest for MemoryStoreMatchesModel {
                     description: String::new(),
                     venue: "Hall".into(),
                     starts_at: clock.now(),
-                    seat_map: SeatMap::grid(1, u32::try_from(SEATS).unwrap(), 100).unwrap(),
+                    seating: SeatMap::grid(1, u32::try_from(SEATS).unwrap(), 100)
+                        .unwrap()
+                        .into(),
+                    orphans: booking_core::OrphanPolicy::Allow,
                 })
                 .await
                 .unwrap()

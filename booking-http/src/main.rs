@@ -344,7 +344,8 @@ async fn run<S: Store>(store: S, cli: Cli) -> anyhow::Result<()> {
                     description,
                     venue,
                     starts_at,
-                    seat_map: seats,
+                    seating: seats.into(),
+                    orphans: booking_core::OrphanPolicy::Allow,
                 })
                 .await
                 .context("cannot create the event")?;
@@ -582,7 +583,8 @@ async fn seed_demo<S: Store>(store: &S) -> anyhow::Result<()> {
                 description: description.into(),
                 venue: venue.into(),
                 starts_at,
-                seat_map: SeatMap::grid(6, 10, 10_000).expect("a valid map"),
+                seating: SeatMap::grid(6, 10, 10_000).expect("a valid map").into(),
+                orphans: booking_core::OrphanPolicy::Allow,
             })
             .await
             .context("cannot create a demo event")?;

@@ -638,9 +638,15 @@ mod tests {
         let seat = Seat {
             id: SeatId::new(9_999_999),
             event: EventId::new(1),
+            section: String::new(),
             row: "ZZZ".parse().unwrap(),
             number: 9_999,
+            label: "ZZZ9999".into(),
+            category: "$9999.99".into(),
             price_cents: 999_999,
+            accessible: false,
+            companion: false,
+            restricted_view: false,
         };
         let until = "2026-11-25T14:00:00Z".parse().unwrap();
         let state = SeatState::Held {
@@ -648,7 +654,14 @@ mod tests {
             since: until,
             until,
         };
-        let map = SeatsView::new(vec![SeatRecord { seat, state }], viewer);
+        let map = SeatsView::new(
+            vec![SeatRecord {
+                seat,
+                state,
+                blocked: None,
+            }],
+            viewer,
+        );
         let json = serde_json::to_string(&map).unwrap();
         // One seat and the `{"success":true,"seats":[]}` around it; the
         // seat's comma in a longer map takes the last byte.

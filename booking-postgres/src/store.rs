@@ -11,15 +11,17 @@
 
 use std::collections::HashMap;
 use std::ops::RangeInclusive;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use booking_core::best::{EventLayout, Layout, LayoutSeat, Position, Search};
 use booking_core::rules;
+use booking_core::venue::{PlacedSeat, Venue};
 use booking_core::{
-    AccountStore, BookingStore, Clock, Credentials, Entity, Error, Event, EventId, EventSummary,
-    Hold, IdempotencyKey, NewEvent, Policy, Reservation, ReservationId, ReservationStatus, Result,
-    Row, Seat, SeatId, SeatRecord, SeatState, Session, SessionId, Timestamp, User, UserId,
-    Username,
+    AccountStore, BestAvailable, BookingStore, CategorySummary, Clock, Credentials, Entity, Error,
+    Event, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy,
+    Reservation, ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId,
+    SeatRecord, SeatState, SectionSummary, Session, SessionId, Timestamp, User, UserId, Username,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
@@ -36,6 +38,11 @@ const RETRIES: u32 = 3;
 /// A lock id for `pg_advisory_lock`: processes that start at once migrate
 /// one after another.
 const MIGRATION_LOCK: i64 = 0x0062_6f6f_6b69_6e67;
+
+/// The first key of `pg_advisory_xact_lock(key, event)`: best-available
+/// requests for one event run one after another (see
+/// [`PgStore::best_available`]).
+const BEST_AVAILABLE_LOCK: i32 = 0x6265_7374;
 
 /// An event at least this large changes the seats table's statistics
 /// enough to refresh them at once (see `PgStore::analyze_seats`).
@@ -110,6 +117,9 @@ pub struct PgStore {
     database: Arc<str>,
     clock: Option<Arc<dyn Clock>>,
     policy: Policy,
+    /// Each event's seating for best available, read once: it never
+    /// changes after the event is created.
+    layouts: Arc<Mutex<HashMap<EventId, Arc<EventLayout>>>>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -147,6 +157,7 @@ impl PgStore {
             database: config.get_dbname().unwrap_or_default().into(),
             clock: options.clock,
             policy: options.policy,
+            layouts: Arc::default(),
         })
     }
 
@@ -363,9 +374,15 @@ impl PgStore {
     }
 }
 
-const SEAT_COLUMNS: &str = "s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_since, s.held_until";
+const SEAT_COLUMNS: &str = "s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_since, s.held_until, \
+     es.name, s.label, ec.name, s.accessible, s.companion, s.restricted_view, s.blocked_reason";
 /// How many columns `SEAT_COLUMNS` names (the index of a column after them).
-const SEAT_COLUMN_COUNT: usize = 9;
+const SEAT_COLUMN_COUNT: usize = 16;
+/// The seats `s` with their section `es` and category `ec`, for
+/// `SEAT_COLUMNS`. A lock must name its table: `FOR UPDATE OF s`.
+const SEATS: &str = "seats s
+     JOIN event_sections es ON es.event_id = s.event_id AND es.idx = s.section
+     JOIN event_categories ec ON ec.event_id = s.event_id AND ec.idx = s.category";
 
 fn seat_record(row: &tokio_postgres::Row) -> Result<SeatRecord> {
     let id: i64 = row.get(0);
@@ -381,7 +398,13 @@ fn seat_record(row: &tokio_postgres::Row) -> Result<SeatRecord> {
                 .and_then(Row::from_index)
                 .ok_or_else(bad)?,
             number: u32::try_from(number).map_err(|_| bad())?,
+            section: row.get(9),
+            label: row.get(10),
+            category: row.get(11),
             price_cents: row.get(4),
+            accessible: row.get(12),
+            companion: row.get(13),
+            restricted_view: row.get(14),
         },
         state: SeatState::from_columns(
             BACKEND,
@@ -390,17 +413,30 @@ fn seat_record(row: &tokio_postgres::Row) -> Result<SeatRecord> {
             row.get(7),
             row.get(8),
         )?,
+        blocked: row.get(15),
     })
 }
 
-async fn require_event(tx: &Transaction<'_>, event: EventId) -> Result<(), OpError> {
+/// Checks that `event` exists; returns its orphan policy.
+async fn require_event(tx: &Transaction<'_>, event: EventId) -> Result<OrphanPolicy, OpError> {
     let stmt = tx
-        .prepare_cached("SELECT 1 FROM events WHERE id = $1")
+        .prepare_cached("SELECT orphans FROM events WHERE id = $1")
         .await?;
-    if tx.query_opt(&stmt, &[&event.get()]).await?.is_none() {
-        return Err(Error::not_found(Entity::Event, event.get()).into());
+    match tx.query_opt(&stmt, &[&event.get()]).await? {
+        Some(row) => Ok(orphan_policy(row.get(0))?),
+        None => Err(Error::not_found(Entity::Event, event.get()).into()),
     }
-    Ok(())
+}
+
+fn orphan_policy(text: &str) -> Result<OrphanPolicy> {
+    match text {
+        "allow" => Ok(OrphanPolicy::Allow),
+        "refuse" => Ok(OrphanPolicy::Refuse),
+        other => Err(Error::storage(
+            BACKEND,
+            format!("unknown orphan policy {other:?}"),
+        )),
+    }
 }
 
 /// Locks the user's row (serializing that user's holds and reserves);
@@ -429,7 +465,7 @@ async fn lock_user_and_read_seat(
     let stmt = tx
         .prepare_cached(&format!(
             "SELECT {SEAT_COLUMNS}, u.username
-             FROM users u LEFT JOIN seats s ON s.id = $2 AND s.event_id = $3
+             FROM users u LEFT JOIN ({SEATS}) ON s.id = $2 AND s.event_id = $3
              WHERE u.id = $1 FOR UPDATE OF u"
         ))
         .await?;
@@ -456,7 +492,7 @@ async fn seats_where(
     condition: &str,
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
 ) -> Result<Vec<SeatRecord>, OpError> {
-    let sql = format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE {condition}");
+    let sql = format!("SELECT {SEAT_COLUMNS} FROM {SEATS} WHERE {condition}");
     let stmt = tx.prepare_cached(&sql).await?;
     let rows = tx.query(&stmt, params).await?;
     Ok(rows.iter().map(seat_record).collect::<Result<_>>()?)
@@ -477,7 +513,7 @@ async fn seat_to_hold(
                     (SELECT COUNT(*) FROM seats h
                      WHERE h.event_id = s.event_id AND h.held_by = $2
                        AND h.held_until > $3 AND h.id <> s.id)
-             FROM seats s WHERE s.id = $1 AND s.event_id = $4 FOR UPDATE OF s"
+             FROM {SEATS} WHERE s.id = $1 AND s.event_id = $4 FOR UPDATE OF s"
         ))
         .await?;
     Ok(tx
@@ -511,45 +547,123 @@ async fn set_seat_state(
     Ok(())
 }
 
+/// Each event's summary as of `now` (or only `event`'s), by start time then
+/// id: four statements, however many events and seats. Only the seats that
+/// are not available are read, through the partial index `seats_taken`.
 async fn summaries(
     tx: &Transaction<'_>,
     event: Option<EventId>,
     now: Timestamp,
 ) -> Result<Vec<EventSummary>, OpError> {
-    let stmt = tx
-        .prepare_cached(
-            // Reserved and held seats, each counted through its partial index.
-            "SELECT e.id, e.name, e.description, e.venue, e.starts_at, e.total_seats::BIGINT,
-                    (SELECT COUNT(*) FROM seats r
-                     WHERE r.event_id = e.id AND r.reservation_id IS NOT NULL),
-                    (SELECT COUNT(*) FROM seats h
-                     WHERE h.event_id = e.id AND h.held_by IS NOT NULL AND h.held_until > $1)
-             FROM events e
-             WHERE $2::BIGINT IS NULL OR e.id = $2
-             ORDER BY e.starts_at, e.id",
-        )
-        .await?;
-    let rows = tx.query(&stmt, &[&now, &event.map(EventId::get)]).await?;
+    let only = event.map(EventId::get);
     let count =
         |n: i64| u32::try_from(n).map_err(|_| Error::storage(BACKEND, "a seat count out of range"));
-    rows.iter()
+    let stmt = tx
+        .prepare_cached(
+            "SELECT id, name, description, venue, starts_at, orphans FROM events
+             WHERE $1::BIGINT IS NULL OR id = $1 ORDER BY starts_at, id",
+        )
+        .await?;
+    let events = tx.query(&stmt, &[&only]).await?;
+    let stmt = tx
+        .prepare_cached(
+            "SELECT event_id, name, total_seats::BIGINT FROM event_sections
+             WHERE $1::BIGINT IS NULL OR event_id = $1 ORDER BY event_id, idx",
+        )
+        .await?;
+    let mut sections: HashMap<i64, Vec<SectionSummary>> = HashMap::new();
+    for r in tx.query(&stmt, &[&only]).await? {
+        let total = count(r.get(2))?;
+        sections.entry(r.get(0)).or_default().push(SectionSummary {
+            name: r.get(1),
+            seats: SeatCounts {
+                total,
+                available: total,
+                ..SeatCounts::default()
+            },
+        });
+    }
+    let stmt = tx
+        .prepare_cached(
+            "SELECT event_id, name, price_cents, color, total_seats::BIGINT FROM event_categories
+             WHERE $1::BIGINT IS NULL OR event_id = $1 ORDER BY event_id, idx",
+        )
+        .await?;
+    let mut categories: HashMap<i64, Vec<CategorySummary>> = HashMap::new();
+    for r in tx.query(&stmt, &[&only]).await? {
+        let total = count(r.get(4))?;
+        categories
+            .entry(r.get(0))
+            .or_default()
+            .push(CategorySummary {
+                name: r.get(1),
+                price_cents: r.get(2),
+                color: r.get(3),
+                seats: SeatCounts {
+                    total,
+                    available: total,
+                    ..SeatCounts::default()
+                },
+            });
+    }
+    let stmt = tx
+        .prepare_cached(
+            "SELECT event_id, section, category,
+                    COUNT(*) FILTER (WHERE reservation_id IS NOT NULL),
+                    COUNT(*) FILTER (WHERE held_by IS NOT NULL AND held_until > $2),
+                    COUNT(*) FILTER (WHERE blocked_reason IS NOT NULL)
+             FROM seats
+             WHERE ($1::BIGINT IS NULL OR event_id = $1)
+               AND (reservation_id IS NOT NULL OR held_by IS NOT NULL OR blocked_reason IS NOT NULL)
+             GROUP BY event_id, section, category",
+        )
+        .await?;
+    for r in tx.query(&stmt, &[&only, &now]).await? {
+        let event: i64 = r.get(0);
+        let (section, category): (i32, i32) = (r.get(1), r.get(2));
+        let taken = [count(r.get(3))?, count(r.get(4))?, count(r.get(5))?];
+        let missing = || Error::storage(BACKEND, "a seat of no section or category");
+        let section = sections
+            .get_mut(&event)
+            .and_then(|l| l.get_mut(usize::try_from(section).ok()?))
+            .ok_or_else(missing)?;
+        take(&mut section.seats, taken)?;
+        let category = categories
+            .get_mut(&event)
+            .and_then(|l| l.get_mut(usize::try_from(category).ok()?))
+            .ok_or_else(missing)?;
+        take(&mut category.seats, taken)?;
+    }
+    events
+        .iter()
         .map(|r| {
-            let (total, reserved, held): (i64, i64, i64) = (r.get(5), r.get(6), r.get(7));
-            Ok(EventSummary {
-                event: Event {
-                    id: EventId::new(r.get(0)),
+            let id: i64 = r.get(0);
+            Ok(EventSummary::new(
+                Event {
+                    id: EventId::new(id),
                     name: r.get(1),
                     description: r.get(2),
                     venue: r.get(3),
                     starts_at: r.get(4),
+                    orphans: orphan_policy(r.get(5))?,
                 },
-                total_seats: count(total)?,
-                // A seat is never both reserved and held.
-                available_seats: count(total - reserved - held)?,
-                reserved_seats: count(reserved)?,
-            })
+                categories.remove(&id).unwrap_or_default(),
+                sections.remove(&id).unwrap_or_default(),
+            ))
         })
         .collect()
+}
+
+/// Moves seats counted as available to `[reserved, held, blocked]`.
+fn take(counts: &mut SeatCounts, [reserved, held, blocked]: [u32; 3]) -> Result<(), OpError> {
+    counts.reserved += reserved;
+    counts.held += held;
+    counts.blocked += blocked;
+    counts.available = counts
+        .available
+        .checked_sub(reserved + held + blocked)
+        .ok_or_else(|| Error::storage(BACKEND, "more seats taken than there are"))?;
+    Ok(())
 }
 
 async fn load_reservation(
@@ -585,6 +699,8 @@ async fn load_reservations(
         .prepare_cached(&format!(
             "SELECT {SEAT_COLUMNS}, rs.reservation_id
              FROM reservation_seats rs JOIN seats s ON s.id = rs.seat_id
+             JOIN event_sections es ON es.event_id = s.event_id AND es.idx = s.section
+             JOIN event_categories ec ON ec.event_id = s.event_id AND ec.idx = s.category
              WHERE rs.reservation_id IN (SELECT r.id FROM reservations r WHERE {condition})
              ORDER BY s.row_index, s.number"
         ))
@@ -622,6 +738,206 @@ async fn load_reservations(
     Ok(found)
 }
 
+/// Every seat of the runs that hold `ids` (seats of `event`), each run in
+/// order: what [`rules::check_orphans`] judges. Read as committed, without
+/// locks: a seat taken meanwhile by someone else is their choice, judged
+/// when they made it.
+async fn runs_of(
+    tx: &Transaction<'_>,
+    event: EventId,
+    ids: &[i64],
+) -> Result<Vec<Vec<SeatRecord>>, OpError> {
+    let stmt = tx
+        .prepare_cached(&format!(
+            "SELECT {SEAT_COLUMNS}, s.section, s.line, s.run FROM {SEATS}
+             WHERE s.event_id = $1 AND (s.section, s.line, s.run) IN
+                 (SELECT section, line, run FROM seats WHERE id = ANY($2) AND event_id = $1)
+             ORDER BY s.section, s.line, s.run, s.place"
+        ))
+        .await?;
+    let mut runs: Vec<((i32, i32, i32), Vec<SeatRecord>)> = Vec::new();
+    for row in tx.query(&stmt, &[&event.get(), &ids]).await? {
+        let key = (
+            row.get(SEAT_COLUMN_COUNT),
+            row.get(SEAT_COLUMN_COUNT + 1),
+            row.get(SEAT_COLUMN_COUNT + 2),
+        );
+        let record = seat_record(&row)?;
+        match runs.last_mut() {
+            Some((last, run)) if *last == key => run.push(record),
+            _ => runs.push((key, vec![record])),
+        }
+    }
+    Ok(runs.into_iter().map(|(_, run)| run).collect())
+}
+
+/// The seating of `event` for best available, read from the database.
+async fn load_layout(tx: &Transaction<'_>, event: EventId) -> Result<EventLayout, OpError> {
+    let stmt = tx
+        .prepare_cached("SELECT name FROM event_sections WHERE event_id = $1 ORDER BY idx")
+        .await?;
+    let sections = tx.query(&stmt, &[&event.get()]).await?;
+    let stmt = tx
+        .prepare_cached("SELECT name FROM event_categories WHERE event_id = $1 ORDER BY idx")
+        .await?;
+    let categories = tx.query(&stmt, &[&event.get()]).await?;
+    let stmt = tx
+        .prepare_cached(
+            "SELECT id, section, line, run, place, rank, category, accessible
+             FROM seats WHERE event_id = $1",
+        )
+        .await?;
+    let bad = || Error::storage(BACKEND, "a seat's place out of range");
+    let mut seats = Vec::new();
+    for row in tx.query(&stmt, &[&event.get()]).await? {
+        let number = |i: usize| u32::try_from(row.get::<_, i32>(i)).map_err(|_| bad());
+        seats.push((
+            Position {
+                section: number(1)?,
+                line: number(2)?,
+                run: number(3)?,
+                place: number(4)?,
+            },
+            LayoutSeat {
+                seat: SeatId::new(row.get(0)),
+                rank: number(5)?,
+                category: number(6)?,
+                accessible: row.get(7),
+            },
+        ));
+    }
+    Ok(EventLayout {
+        layout: Layout::new(seats),
+        categories: categories.iter().map(|r| r.get(0)).collect(),
+        sections: sections.iter().map(|r| r.get(0)).collect(),
+    })
+}
+
+/// Marks `seats` blocked with `reason`, or not blocked (`None`). Blocking
+/// clears an ended hold: a blocked seat is never held.
+async fn set_blocked(
+    tx: &Transaction<'_>,
+    seats: &[SeatRecord],
+    reason: Option<&str>,
+) -> Result<Vec<Seat>, OpError> {
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE seats SET blocked_reason = $2,
+                 held_by = CASE WHEN $2::TEXT IS NULL THEN held_by END,
+                 held_since = CASE WHEN $2::TEXT IS NULL THEN held_since END,
+                 held_until = CASE WHEN $2::TEXT IS NULL THEN held_until END
+             WHERE id = ANY($1)",
+        )
+        .await?;
+    let ids: Vec<i64> = seats.iter().map(|r| r.seat.id.get()).collect();
+    tx.execute(&stmt, &[&ids, &reason]).await?;
+    Ok(seats.iter().map(|r| r.seat.clone()).collect())
+}
+
+/// The seats of `seat_ids` in `event`, locked in id order.
+async fn lock_seats(
+    tx: &Transaction<'_>,
+    event: EventId,
+    seat_ids: &[SeatId],
+) -> Result<Vec<SeatRecord>, OpError> {
+    require_event(tx, event).await?;
+    let ids: Vec<i64> = seat_ids.iter().map(|s| s.get()).collect();
+    seats_where(
+        tx,
+        "s.id = ANY($1) AND s.event_id = $2 ORDER BY s.id FOR UPDATE OF s",
+        &[&ids, &event.get()],
+    )
+    .await
+}
+
+/// A count or index of a venue (at most a million seats) as stored.
+fn int(n: impl TryInto<i32>) -> i32 {
+    n.try_into().unwrap_or(i32::MAX)
+}
+
+/// Inserts the sections and categories of a new event, with their totals.
+async fn insert_groups(
+    tx: &Transaction<'_>,
+    id: i64,
+    venue: &Venue,
+    placed: &[PlacedSeat],
+) -> Result<(), OpError> {
+    let mut section_totals = vec![0i32; venue.sections.len()];
+    let mut category_totals = vec![0i32; venue.categories.len()];
+    for p in placed {
+        section_totals[p.section] += 1;
+        category_totals[p.seat.category] += 1;
+    }
+    let names: Vec<&str> = venue.sections.iter().map(|s| s.name.as_str()).collect();
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO event_sections (event_id, idx, name, total_seats)
+             SELECT $1, i - 1, n, t
+             FROM UNNEST($2::TEXT[], $3::INTEGER[]) WITH ORDINALITY AS u (n, t, i)",
+        )
+        .await?;
+    tx.execute(&stmt, &[&id, &names, &section_totals]).await?;
+    let names: Vec<&str> = venue.categories.iter().map(|c| c.name.as_str()).collect();
+    let prices: Vec<i64> = venue.categories.iter().map(|c| c.price_cents).collect();
+    let colors: Vec<&str> = venue.categories.iter().map(|c| c.color.as_str()).collect();
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO event_categories (event_id, idx, name, price_cents, color, total_seats)
+             SELECT $1, i - 1, n, p, c, t
+             FROM UNNEST($2::TEXT[], $3::BIGINT[], $4::TEXT[], $5::INTEGER[])
+                  WITH ORDINALITY AS u (n, p, c, t, i)",
+        )
+        .await?;
+    tx.execute(&stmt, &[&id, &names, &prices, &colors, &category_totals])
+        .await?;
+    Ok(())
+}
+
+/// Inserts the seats of a new event, in the order given (ids ascend in it),
+/// in one statement.
+async fn insert_seats(
+    tx: &Transaction<'_>,
+    id: i64,
+    venue: &Venue,
+    placed: &[PlacedSeat],
+) -> Result<(), OpError> {
+    let column = |f: &dyn Fn(&PlacedSeat) -> i32| -> Vec<i32> { placed.iter().map(f).collect() };
+    let flags = |f: fn(&PlacedSeat) -> bool| -> Vec<bool> { placed.iter().map(f).collect() };
+    let labels: Vec<&str> = placed.iter().map(|p| p.label.as_str()).collect();
+    let prices: Vec<i64> = placed
+        .iter()
+        .map(|p| venue.categories[p.seat.category].price_cents)
+        .collect();
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO seats (event_id, section, line, row_index, run, place, number,
+                 label, category, price_cents, accessible, companion, restricted_view, rank)
+             SELECT $1, u.* FROM UNNEST($2::INTEGER[], $3::INTEGER[], $4::INTEGER[],
+                 $5::INTEGER[], $6::INTEGER[], $7::INTEGER[], $8::TEXT[], $9::INTEGER[],
+                 $10::BIGINT[], $11::BOOLEAN[], $12::BOOLEAN[], $13::BOOLEAN[],
+                 $14::INTEGER[]) AS u",
+        )
+        .await?;
+    let columns: [&(dyn tokio_postgres::types::ToSql + Sync); 14] = [
+        &id,
+        &column(&|p| int(p.section)),
+        &column(&|p| int(p.line)),
+        &column(&|p| int(p.row.index())),
+        &column(&|p| int(p.run)),
+        &column(&|p| int(p.place)),
+        &column(&|p| int(p.seat.number)),
+        &labels,
+        &column(&|p| int(p.seat.category)),
+        &prices,
+        &flags(|p| p.seat.accessible),
+        &flags(|p| p.seat.companion),
+        &flags(|p| p.seat.restricted_view),
+        &column(&|p| int(p.seat.rank)),
+    ];
+    tx.execute(&stmt, &columns).await?;
+    Ok(())
+}
+
 async fn reserve_in(
     tx: &Transaction<'_>,
     user: UserId,
@@ -652,11 +968,11 @@ async fn reserve_in(
     if let Some(first) = rules::replay(previous.as_ref(), event, seat_ids, now, policy)? {
         return Ok(first);
     }
-    require_event(tx, event).await?;
+    let orphans = require_event(tx, event).await?;
     let ids: Vec<i64> = seat_ids.iter().map(|s| s.get()).collect();
     let loaded = seats_where(
         tx,
-        "s.id = ANY($1) AND s.event_id = $2 ORDER BY s.id FOR UPDATE",
+        "s.id = ANY($1) AND s.event_id = $2 ORDER BY s.id FOR UPDATE OF s",
         &[&ids, &event.get()],
     )
     .await?;
@@ -670,6 +986,9 @@ async fn reserve_in(
         return Err(Error::not_found(Entity::User, user.get()).into());
     }
     let seats = rules::confirm(event, seat_ids, &loaded, user, now, policy)?;
+    if orphans == OrphanPolicy::Refuse {
+        rules::check_orphans(&runs_of(tx, event, &ids).await?, seat_ids, now)?;
+    }
 
     if let Some(expired) = previous {
         let stmt = tx
@@ -718,46 +1037,33 @@ impl BookingStore for PgStore {
 
     async fn create_event(&self, new: NewEvent) -> Result<EventSummary> {
         new.validate()?;
-        let specs = new.seat_map.seats();
-        let rows: Vec<i32> = specs
-            .iter()
-            .map(|s| i32::try_from(s.row.index()).unwrap_or(i32::MAX))
-            .collect();
-        let numbers: Vec<i32> = specs
-            .iter()
-            .map(|s| i32::try_from(s.number).unwrap_or(i32::MAX))
-            .collect();
-        let prices: Vec<i64> = specs.iter().map(|s| s.price_cents).collect();
+        let placed = new.seating.placed_seats();
         let total =
-            i32::try_from(specs.len()).map_err(|_| Error::invalid_input("too many seats"))?;
+            i32::try_from(placed.len()).map_err(|_| Error::invalid_input("too many seats"))?;
         let summary = transaction!(self, None, |tx, now| {
             let stmt = tx
                 .prepare_cached(
-                    "INSERT INTO events (name, description, venue, starts_at, total_seats)
-                     VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                    "INSERT INTO events (name, description, venue, starts_at, total_seats, orphans)
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                 )
                 .await?;
-            let details: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
+            let details: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
                 &new.name,
                 &new.description,
                 &new.venue,
                 &new.starts_at,
                 &total,
+                &new.orphans.as_str(),
             ];
             let id: i64 = tx.query_one(&stmt, &details).await?.get(0);
-            let stmt = tx
-                .prepare_cached(
-                    "INSERT INTO seats (event_id, row_index, number, price_cents)
-                     SELECT $1, r, n, p FROM UNNEST($2::INTEGER[], $3::INTEGER[], $4::BIGINT[]) AS t (r, n, p)",
-                )
-                .await?;
-            tx.execute(&stmt, &[&id, &rows, &numbers, &prices]).await?;
+            insert_groups(&tx, id, &new.seating, &placed).await?;
+            insert_seats(&tx, id, &new.seating, &placed).await?;
             summaries(&tx, Some(EventId::new(id)), now)
                 .await?
                 .pop()
                 .ok_or_else(|| Error::storage(BACKEND, "the new event vanished"))?
         })?;
-        if specs.len() >= ANALYZE_AFTER_SEATS {
+        if placed.len() >= ANALYZE_AFTER_SEATS {
             self.analyze_seats().await;
         }
         Ok(summary)
@@ -795,7 +1101,7 @@ impl BookingStore for PgStore {
             require_event(&tx, event).await?;
             let mut seats = seats_where(
                 &tx,
-                "s.event_id = $1 AND s.row_index BETWEEN $2 AND $3 ORDER BY s.row_index, s.number",
+                "s.event_id = $1 AND s.row_index BETWEEN $2 AND $3 ORDER BY s.id",
                 &[&event.get(), &first, &last],
             )
             .await?;
@@ -863,7 +1169,7 @@ impl BookingStore for PgStore {
         transaction!(self, None, |tx, now| {
             let found = seats_where(
                 &tx,
-                "s.id = $1 AND s.event_id = $2 FOR UPDATE",
+                "s.id = $1 AND s.event_id = $2 FOR UPDATE OF s",
                 &[&seat.get(), &event.get()],
             )
             .await?
@@ -891,6 +1197,122 @@ impl BookingStore for PgStore {
         })
     }
 
+    async fn block(&self, event: EventId, seat_ids: &[SeatId], reason: &str) -> Result<Vec<Seat>> {
+        rules::check_block_ids(seat_ids)?;
+        transaction!(self, None, |tx, now| {
+            let loaded = lock_seats(&tx, event, seat_ids).await?;
+            rules::block(event, seat_ids, &loaded, reason, now)?;
+            set_blocked(&tx, &loaded, Some(reason)).await?
+        })
+    }
+
+    async fn unblock(&self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<Seat>> {
+        rules::check_block_ids(seat_ids)?;
+        transaction!(self, None, |tx, _now| {
+            let loaded = lock_seats(&tx, event, seat_ids).await?;
+            rules::unblock(event, seat_ids, &loaded)?;
+            set_blocked(&tx, &loaded, None).await?
+        })
+    }
+
+    /// Best available in one transaction: the user's row first (as every
+    /// write), then a per-event advisory lock, so that best-available
+    /// requests of one event run one after another (each sees the last
+    /// one's holds, and two never wait on each other's rows in a cycle);
+    /// then each row the search visits is read `FOR UPDATE`: a hold or
+    /// reserve on one of its seats waits for this transaction, or this one
+    /// for it and then reads what it wrote. The rows it does not visit
+    /// cannot change its answer, whatever their state (see
+    /// [`Search`]). A deadlock with a reserve or cancel that locks seats
+    /// of several rows is retried, as every transaction's is.
+    async fn best_available(
+        &self,
+        user: UserId,
+        event: EventId,
+        request: &BestAvailable,
+    ) -> Result<Vec<Hold>> {
+        let policy = &self.policy;
+        let cached = self
+            .layouts
+            .lock()
+            .map_err(|_| Error::storage(BACKEND, "the layout cache was poisoned"))?
+            .get(&event)
+            .cloned();
+        transaction!(self, None, |tx, now| {
+            if lock_user(&tx, user).await?.is_none() {
+                require_event(&tx, event).await?;
+                return Err(Error::not_found(Entity::User, user.get()).into());
+            }
+            require_event(&tx, event).await?;
+            let stmt = tx
+                .prepare_cached("SELECT pg_advisory_xact_lock($1, $2)")
+                .await?;
+            // Event ids above 2^31 share a lock with another event: harmless.
+            #[allow(clippy::cast_possible_truncation)]
+            let key = event.get() as i32;
+            tx.execute(&stmt, &[&BEST_AVAILABLE_LOCK, &key]).await?;
+            let layout = if let Some(layout) = &cached {
+                Arc::clone(layout)
+            } else {
+                let layout = Arc::new(load_layout(&tx, event).await?);
+                if let Ok(mut layouts) = self.layouts.lock() {
+                    layouts.insert(event, Arc::clone(&layout));
+                }
+                layout
+            };
+            let stmt = tx
+                .prepare_cached(
+                    "SELECT COUNT(*) FROM seats
+                     WHERE event_id = $1 AND held_by = $2 AND held_until > $3",
+                )
+                .await?;
+            let held: i64 = tx
+                .query_one(&stmt, &[&event.get(), &user.get(), &now])
+                .await?
+                .get(0);
+            let held = u32::try_from(held).unwrap_or(u32::MAX);
+            rules::check_best_available(request.count, held, policy)?;
+            let mut search = Search::new(
+                &layout.layout,
+                layout.wanted(request)?,
+                booking_core::best::request(request),
+            );
+            let mut loaded: HashMap<SeatId, SeatRecord> = HashMap::new();
+            while let Some(seats) = search.next_seats() {
+                let ids: Vec<i64> = seats.iter().map(|s| s.get()).collect();
+                let records =
+                    seats_where(&tx, "s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s", &[&ids])
+                        .await?;
+                let free: std::collections::HashSet<SeatId> = records
+                    .iter()
+                    .filter(|r| r.is_free(now))
+                    .map(|r| r.seat.id)
+                    .collect();
+                search.visit(|seat| free.contains(&seat));
+                loaded.extend(records.into_iter().map(|r| (r.seat.id, r)));
+            }
+            let chosen = search.answer().ok_or(Error::NoAdjacentSeats {
+                count: request.count,
+            })?;
+            let records: Vec<&SeatRecord> = chosen.iter().filter_map(|id| loaded.get(id)).collect();
+            let mut holds = rules::hold_all(&records, user, held, now, policy)?;
+            holds.sort_by_key(|h| h.seat.sort_key());
+            for hold in &holds {
+                set_seat_state(
+                    &tx,
+                    hold.seat.id,
+                    SeatState::Held {
+                        by: user,
+                        since: hold.since,
+                        until: hold.until,
+                    },
+                )
+                .await?;
+            }
+            holds
+        })
+    }
+
     async fn reservations(&self, user: UserId) -> Result<Vec<Reservation>> {
         transaction!(self, None, |tx, _now| {
             load_reservations(&tx, "r.user_id = $1", &[&user.get()]).await?
@@ -908,7 +1330,7 @@ impl BookingStore for PgStore {
                 .ok_or_else(|| Error::not_found(Entity::Reservation, reservation.get()))?;
             rules::cancel(&found, user)?;
             let ids: Vec<i64> = found.seats.iter().map(|s| s.id.get()).collect();
-            seats_where(&tx, "s.id = ANY($1) ORDER BY s.id FOR UPDATE", &[&ids]).await?;
+            seats_where(&tx, "s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s", &[&ids]).await?;
             let stmt = tx
                 .prepare_cached(
                     "UPDATE reservations SET status = 'cancelled', cancelled_at = $2 WHERE id = $1",

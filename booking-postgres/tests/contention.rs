@@ -37,7 +37,8 @@ async fn setup() -> Setup {
             description: String::new(),
             venue: "Hall".into(),
             starts_at: chrono::Utc::now(),
-            seat_map: "A:1-1:1000".parse().unwrap(),
+            seating: "A:1-1:1000".parse().unwrap(),
+            orphans: booking_core::OrphanPolicy::Allow,
         })
         .await
         .unwrap()

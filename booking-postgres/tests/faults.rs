@@ -30,7 +30,8 @@ async fn alice_holds_two_seats(db: &TestDatabase) -> (PgStore, UserId, EventId, 
             description: String::new(),
             venue: "Hall".into(),
             starts_at: chrono::Utc::now(),
-            seat_map: "A:1-2:1000".parse().unwrap(),
+            seating: "A:1-2:1000".parse().unwrap(),
+            orphans: booking_core::OrphanPolicy::Allow,
         })
         .await
         .unwrap()
@@ -189,7 +190,8 @@ async fn a_storm_of_terminations_fails_no_request_that_never_began() {
             description: String::new(),
             venue: "Hall".into(),
             starts_at: chrono::Utc::now(),
-            seat_map: format!("A-L:1-{TASKS}:1000").parse().unwrap(),
+            seating: format!("A-L:1-{TASKS}:1000").parse().unwrap(),
+            orphans: booking_core::OrphanPolicy::Allow,
         })
         .await
         .unwrap()

@@ -30,7 +30,8 @@ async fn setup(users: usize, seat_map: &str) -> Setup {
             description: String::new(),
             venue: "Hall".into(),
             starts_at: chrono::Utc::now(),
-            seat_map: seat_map.parse().unwrap(),
+            seating: seat_map.parse().unwrap(),
+            orphans: booking_core::OrphanPolicy::Allow,
         })
         .await
         .unwrap()

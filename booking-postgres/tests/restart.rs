@@ -135,7 +135,8 @@ async fn setup(cluster: &Cluster) -> (Arc<PgStore>, EventId, Vec<SeatId>, Vec<Us
             description: String::new(),
             venue: "Hall".into(),
             starts_at: chrono::Utc::now(),
-            seat_map: "A-B:1-10:1500".parse().unwrap(),
+            seating: "A-B:1-10:1500".parse().unwrap(),
+            orphans: booking_core::OrphanPolicy::Allow,
         })
         .await
         .unwrap()

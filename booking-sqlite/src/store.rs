@@ -10,18 +10,19 @@
 //! connection runs on a thread of its own ([`Connections`]), never on the
 //! async workers.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
+use booking_core::best::{self, EventLayout, Layout, LayoutSeat, Position};
 use booking_core::rules;
 use booking_core::{
-    AccountStore, BookingStore, Clock, Credentials, Entity, Error, Event, EventId, EventSummary,
-    Hold, IdempotencyKey, NewEvent, Policy, Reservation, ReservationId, ReservationStatus, Result,
-    Row, Seat, SeatId, SeatRecord, SeatState, Session, SessionId, Timestamp, User, UserId,
-    Username,
+    AccountStore, BestAvailable, BookingStore, CategorySummary, Clock, Credentials, Entity, Error,
+    Event, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy,
+    Reservation, ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId,
+    SeatRecord, SeatState, SectionSummary, Session, SessionId, Timestamp, User, UserId, Username,
 };
 use chrono::DateTime;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -43,7 +44,14 @@ struct Inner {
     path: Option<PathBuf>,
     clock: Arc<dyn Clock>,
     policy: Policy,
+    /// Each event's seating for best available, read once: it never
+    /// changes after the event is created. Filled only once the transaction
+    /// that read it has committed.
+    layouts: Layouts,
 }
+
+/// Event layouts read so far, by event.
+type Layouts = Arc<Mutex<HashMap<EventId, Arc<EventLayout>>>>;
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -101,6 +109,7 @@ impl SqliteStore {
                 path,
                 clock: options.clock,
                 policy: options.policy,
+                layouts: Layouts::default(),
             }),
         })
     }
@@ -154,6 +163,11 @@ fn micros(t: Timestamp) -> i64 {
     t.timestamp_micros()
 }
 
+/// An index or count of a venue (at most a million seats) as SQLite stores it.
+fn int(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
 fn instant(us: i64) -> Result<Timestamp> {
     DateTime::from_timestamp_micros(us)
         .ok_or_else(|| Error::storage(BACKEND, format!("instant {us} out of range")))
@@ -163,9 +177,62 @@ fn opt_instant(us: Option<i64>) -> Result<Option<Timestamp>> {
     us.map(instant).transpose()
 }
 
-const SEAT_COLUMNS: &str = "s.id, s.event_id, s.row, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_since, s.held_until";
+/// A seat's columns. Its section and category come as indexes, named
+/// apart ([`Names`]): joining the names in made SQLite plan the hot seat-map
+/// read again at every run (see [`seats_in_rows_sql`]).
+const SEAT_COLUMNS: &str = "s.id, s.event_id, s.row, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_since, s.held_until, \
+     s.section, s.label, s.category, s.accessible, s.companion, s.restricted_view, s.blocked_reason";
 /// How many columns `SEAT_COLUMNS` names (the index of a column after them).
-const SEAT_COLUMN_COUNT: usize = 9;
+const SEAT_COLUMN_COUNT: usize = 16;
+/// The table `SEAT_COLUMNS` reads.
+const SEATS: &str = "seats s";
+
+/// The names of events' sections and categories, by event and index.
+#[derive(Default)]
+struct Names(HashMap<i64, (Vec<String>, Vec<String>)>);
+
+impl Names {
+    /// Reads the names of each of `events` not read yet.
+    fn load(&mut self, conn: &Connection, events: impl IntoIterator<Item = i64>) -> Result<()> {
+        for event in events {
+            if self.0.contains_key(&event) {
+                continue;
+            }
+            let names = |sql: &str| -> Result<Vec<String>> {
+                let mut rows = conn
+                    .prepare_cached(sql)
+                    .map_err(storage)?
+                    .query_map([event], |r| {
+                        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+                    })
+                    .map_err(storage)?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+                    .map_err(storage)?;
+                rows.sort_unstable_by_key(|(idx, _)| *idx);
+                Ok(rows.into_iter().map(|(_, name)| name).collect())
+            };
+            let sections = names("SELECT idx, name FROM event_sections WHERE event_id = ?1")?;
+            let categories = names("SELECT idx, name FROM event_categories WHERE event_id = ?1")?;
+            self.0.insert(event, (sections, categories));
+        }
+        Ok(())
+    }
+
+    /// The names of `event`'s `section` and `category`.
+    fn of(&self, event: i64, section: i64, category: i64) -> Result<(String, String)> {
+        let (sections, categories) = self
+            .0
+            .get(&event)
+            .ok_or_else(|| Error::storage(BACKEND, "names of an event not read"))?;
+        let at = |list: &[String], i: i64| {
+            usize::try_from(i)
+                .ok()
+                .and_then(|i| list.get(i).cloned())
+                .ok_or_else(|| Error::storage(BACKEND, "a seat of no section or category"))
+        };
+        Ok((at(sections, section)?, at(categories, category)?))
+    }
+}
 
 /// A seat-map read: the seats of event `?1` in rows `?2` to `?3`.
 ///
@@ -194,6 +261,13 @@ struct RawSeat {
     held_by: Option<i64>,
     held_since: Option<i64>,
     held_until: Option<i64>,
+    section: i64,
+    label: String,
+    category: i64,
+    accessible: bool,
+    companion: bool,
+    restricted_view: bool,
+    blocked: Option<String>,
 }
 
 impl RawSeat {
@@ -208,10 +282,18 @@ impl RawSeat {
             held_by: r.get(6)?,
             held_since: r.get(7)?,
             held_until: r.get(8)?,
+            section: r.get(9)?,
+            label: r.get(10)?,
+            category: r.get(11)?,
+            accessible: r.get(12)?,
+            companion: r.get(13)?,
+            restricted_view: r.get(14)?,
+            blocked: r.get(15)?,
         })
     }
 
-    fn into_record(self) -> Result<SeatRecord> {
+    fn into_record(self, names: &Names) -> Result<SeatRecord> {
+        let (section, category) = names.of(self.event, self.section, self.category)?;
         let bad = || Error::storage(BACKEND, format!("seat {} has a bad row or number", self.id));
         let row = u32::try_from(self.row)
             .ok()
@@ -222,9 +304,15 @@ impl RawSeat {
             seat: Seat {
                 id: SeatId::new(self.id),
                 event: EventId::new(self.event),
+                section,
                 row,
                 number,
+                label: self.label,
+                category,
                 price_cents: self.price_cents,
+                accessible: self.accessible,
+                companion: self.companion,
+                restricted_view: self.restricted_view,
             },
             state: SeatState::from_columns(
                 BACKEND,
@@ -233,6 +321,7 @@ impl RawSeat {
                 opt_instant(self.held_since)?,
                 opt_instant(self.held_until)?,
             )?,
+            blocked: self.blocked,
         })
     }
 }
@@ -249,12 +338,17 @@ fn query_seats(
         .map_err(storage)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(storage)?;
-    raw.into_iter().map(RawSeat::into_record).collect()
+    drop(stmt);
+    let mut names = Names::default();
+    names.load(conn, raw.iter().map(|r| r.event))?;
+    raw.into_iter().map(|r| r.into_record(&names)).collect()
 }
 
 fn require_event(conn: &Connection, event: EventId) -> Result<Event> {
     let row = conn
-        .prepare_cached("SELECT name, description, venue, starts_at FROM events WHERE id = ?1")
+        .prepare_cached(
+            "SELECT name, description, venue, starts_at, orphans FROM events WHERE id = ?1",
+        )
         .map_err(storage)?
         .query_row([event.get()], |r| {
             Ok((
@@ -262,11 +356,12 @@ fn require_event(conn: &Connection, event: EventId) -> Result<Event> {
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
             ))
         })
         .optional()
         .map_err(storage)?;
-    let Some((name, description, venue, starts_at)) = row else {
+    let Some((name, description, venue, starts_at, orphans)) = row else {
         return Err(Error::not_found(Entity::Event, event.get()));
     };
     Ok(Event {
@@ -275,7 +370,19 @@ fn require_event(conn: &Connection, event: EventId) -> Result<Event> {
         description,
         venue,
         starts_at: instant(starts_at)?,
+        orphans: orphan_policy(&orphans)?,
     })
+}
+
+fn orphan_policy(text: &str) -> Result<OrphanPolicy> {
+    match text {
+        "allow" => Ok(OrphanPolicy::Allow),
+        "refuse" => Ok(OrphanPolicy::Refuse),
+        other => Err(Error::storage(
+            BACKEND,
+            format!("unknown orphan policy {other:?}"),
+        )),
+    }
 }
 
 fn require_user(conn: &Connection, user: UserId) -> Result<User> {
@@ -297,89 +404,195 @@ fn require_user(conn: &Connection, user: UserId) -> Result<User> {
 /// The seat `seat` of `event` as stored (its hold may have ended).
 fn load_seat(conn: &Connection, event: EventId, seat: SeatId) -> Result<SeatRecord> {
     require_event(conn, event)?;
-    let sql = format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE s.id = ?1 AND s.event_id = ?2");
+    let sql = format!("SELECT {SEAT_COLUMNS} FROM {SEATS} WHERE s.id = ?1 AND s.event_id = ?2");
     query_seats(conn, &sql, params![seat.get(), event.get()])?
         .pop()
         .ok_or_else(|| Error::not_found(Entity::Seat, seat.get()))
 }
 
-/// Each event's summary as of instant `?1`, or only event `?2`'s: the
-/// event, its total, reserved and held seats. Each count goes through its
-/// partial index.
-const SUMMARIES_SQL: &str =
-    "SELECT e.id, e.name, e.description, e.venue, e.starts_at, e.total_seats,
-        (SELECT COUNT(*) FROM seats r
-         WHERE r.event_id = e.id AND r.reservation_id IS NOT NULL),
-        (SELECT COUNT(*) FROM seats h
-         WHERE h.event_id = e.id AND h.held_by IS NOT NULL AND h.held_until > ?1)
-     FROM events e
-     WHERE ?2 IS NULL OR e.id = ?2";
+/// The events, or only event `?1`.
+const EVENTS_SQL: &str = "SELECT id, name, description, venue, starts_at, orphans FROM events WHERE ?1 IS NULL OR id = ?1";
 
-/// One row of [`SUMMARIES_SQL`].
-struct SummaryRow {
-    event: Event,
-    total: i64,
-    reserved: i64,
-    held: i64,
-}
+/// The sections of every event, or of event `?1`: each with its total.
+const SECTIONS_SQL: &str = "SELECT event_id, idx, name, total_seats FROM event_sections
+     WHERE ?1 IS NULL OR event_id = ?1";
 
+/// The categories of every event, or of event `?1`: each with its total.
+const CATEGORIES_SQL: &str =
+    "SELECT event_id, idx, name, price_cents, color, total_seats FROM event_categories
+     WHERE ?1 IS NULL OR event_id = ?1";
+
+/// The reserved, held (as of instant `?2`) and blocked seats of every
+/// event, or of event `?1`, by section and category. Only those seats are
+/// read, through the partial index `seats_taken` (whose condition the
+/// query repeats word for word, so that SQLite uses it).
+const TAKEN_SQL: &str = "SELECT event_id, section, category,
+            SUM(reservation_id IS NOT NULL),
+            SUM(held_by IS NOT NULL AND held_until > ?2),
+            SUM(blocked_reason IS NOT NULL)
+     FROM seats
+     WHERE (?1 IS NULL OR event_id = ?1)
+       AND (reservation_id IS NOT NULL OR held_by IS NOT NULL OR blocked_reason IS NOT NULL)
+     GROUP BY event_id, section, category";
+
+/// Each event's summary as of `now` (or only `event`'s), by start time then
+/// id: four statements, however many events and seats.
 fn summaries(
     conn: &Connection,
     event: Option<EventId>,
     now: Timestamp,
 ) -> Result<Vec<EventSummary>> {
+    let only = event.map(EventId::get);
+    let count =
+        |n: i64| u32::try_from(n).map_err(|_| Error::storage(BACKEND, "a seat count out of range"));
     // Sorted in Rust: an ORDER BY would re-plan the statement at every run
     // (see `seats_in_rows_sql`).
-    let mut stmt = conn.prepare_cached(SUMMARIES_SQL).map_err(storage)?;
-    let mut rows = stmt
-        .query_map(params![micros(now), event.map(EventId::get)], |r| {
+    let mut events = conn
+        .prepare_cached(EVENTS_SQL)
+        .map_err(storage)?
+        .query_map([only], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
                 r.get::<_, String>(2)?,
                 r.get::<_, String>(3)?,
                 r.get::<_, i64>(4)?,
-                [
-                    r.get::<_, i64>(5)?,
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, i64>(7)?,
-                ],
+                r.get::<_, String>(5)?,
             ))
         })
         .map_err(storage)?
         .map(|row| {
-            let (id, name, description, venue, starts_at, [total, reserved, held]) =
-                row.map_err(storage)?;
-            let event = Event {
+            let (id, name, description, venue, starts_at, orphans) = row.map_err(storage)?;
+            Ok(Event {
                 id: EventId::new(id),
                 name,
                 description,
                 venue,
                 starts_at: instant(starts_at)?,
-            };
-            Ok(SummaryRow {
-                event,
-                total,
-                reserved,
-                held,
+                orphans: orphan_policy(&orphans)?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    rows.sort_unstable_by_key(|row| (row.event.starts_at, row.event.id));
-    rows.into_iter()
-        .map(|row| {
-            let count = |n: i64| {
-                u32::try_from(n).map_err(|_| Error::storage(BACKEND, "a seat count out of range"))
-            };
-            // A seat is never both reserved and held.
-            Ok(EventSummary {
-                event: row.event,
-                total_seats: count(row.total)?,
-                available_seats: count(row.total - row.reserved - row.held)?,
-                reserved_seats: count(row.reserved)?,
-            })
+    events.sort_unstable_by_key(|e| (e.starts_at, e.id));
+
+    let mut sections = section_summaries(conn, only)?;
+    let mut categories = category_summaries(conn, only)?;
+    let mut stmt = conn.prepare_cached(TAKEN_SQL).map_err(storage)?;
+    let mut rows = stmt.query(params![only, micros(now)]).map_err(storage)?;
+    while let Some(r) = rows.next().map_err(storage)? {
+        let event: i64 = r.get(0).map_err(storage)?;
+        let at = |i: usize| -> Result<usize> {
+            let n: i64 = r.get(i).map_err(storage)?;
+            usize::try_from(n).map_err(|_| Error::storage(BACKEND, "a bad section or category"))
+        };
+        let (section, category) = (at(1)?, at(2)?);
+        let reserved = count(r.get(3).map_err(storage)?)?;
+        let held = count(r.get(4).map_err(storage)?)?;
+        let blocked = count(r.get(5).map_err(storage)?)?;
+        let missing = || Error::storage(BACKEND, "a seat of no section or category");
+        let section = sections
+            .get_mut(&event)
+            .and_then(|l| l.get_mut(section))
+            .ok_or_else(missing)?;
+        take(&mut section.seats, reserved, held, blocked)?;
+        let category = categories
+            .get_mut(&event)
+            .and_then(|l| l.get_mut(category))
+            .ok_or_else(missing)?;
+        take(&mut category.seats, reserved, held, blocked)?;
+    }
+    drop(rows);
+    Ok(events
+        .into_iter()
+        .map(|e| {
+            let id = e.id.get();
+            EventSummary::new(
+                e,
+                categories.remove(&id).unwrap_or_default(),
+                sections.remove(&id).unwrap_or_default(),
+            )
         })
-        .collect()
+        .collect())
+}
+
+/// The sections of every event (or of `only`), all seats available.
+fn section_summaries(
+    conn: &Connection,
+    only: Option<i64>,
+) -> Result<HashMap<i64, Vec<SectionSummary>>> {
+    let count =
+        |n: i64| u32::try_from(n).map_err(|_| Error::storage(BACKEND, "a seat count out of range"));
+    let mut sections: HashMap<i64, Vec<SectionSummary>> = HashMap::new();
+    let mut stmt = conn.prepare_cached(SECTIONS_SQL).map_err(storage)?;
+    let mut rows = stmt.query([only]).map_err(storage)?;
+    while let Some(r) = rows.next().map_err(storage)? {
+        let (event, idx, name, total): (i64, i64, String, i64) = (
+            r.get(0).map_err(storage)?,
+            r.get(1).map_err(storage)?,
+            r.get(2).map_err(storage)?,
+            r.get(3).map_err(storage)?,
+        );
+        let list = sections.entry(event).or_default();
+        if usize::try_from(idx).ok() != Some(list.len()) {
+            return Err(Error::storage(BACKEND, "event sections out of order"));
+        }
+        let total = count(total)?;
+        list.push(SectionSummary {
+            name,
+            seats: SeatCounts {
+                total,
+                available: total,
+                ..SeatCounts::default()
+            },
+        });
+    }
+    drop(rows);
+    Ok(sections)
+}
+
+/// The categories of every event (or of `only`), all seats available.
+fn category_summaries(
+    conn: &Connection,
+    only: Option<i64>,
+) -> Result<HashMap<i64, Vec<CategorySummary>>> {
+    let count =
+        |n: i64| u32::try_from(n).map_err(|_| Error::storage(BACKEND, "a seat count out of range"));
+    let mut categories: HashMap<i64, Vec<CategorySummary>> = HashMap::new();
+    let mut stmt = conn.prepare_cached(CATEGORIES_SQL).map_err(storage)?;
+    let mut rows = stmt.query([only]).map_err(storage)?;
+    while let Some(r) = rows.next().map_err(storage)? {
+        let event: i64 = r.get(0).map_err(storage)?;
+        let idx: i64 = r.get(1).map_err(storage)?;
+        let list = categories.entry(event).or_default();
+        if usize::try_from(idx).ok() != Some(list.len()) {
+            return Err(Error::storage(BACKEND, "event categories out of order"));
+        }
+        let total = count(r.get(5).map_err(storage)?)?;
+        list.push(CategorySummary {
+            name: r.get(2).map_err(storage)?,
+            price_cents: r.get(3).map_err(storage)?,
+            color: r.get(4).map_err(storage)?,
+            seats: SeatCounts {
+                total,
+                available: total,
+                ..SeatCounts::default()
+            },
+        });
+    }
+    drop(rows);
+    Ok(categories)
+}
+
+/// Moves seats counted as available to reserved, held and blocked.
+fn take(counts: &mut SeatCounts, reserved: u32, held: u32, blocked: u32) -> Result<()> {
+    counts.reserved += reserved;
+    counts.held += held;
+    counts.blocked += blocked;
+    counts.available = counts
+        .available
+        .checked_sub(reserved + held + blocked)
+        .ok_or_else(|| Error::storage(BACKEND, "more seats taken than there are"))?;
+    Ok(())
 }
 
 fn load_reservation(conn: &Connection, id: ReservationId) -> Result<Option<Reservation>> {
@@ -436,11 +649,13 @@ fn load_reservations<P: rusqlite::Params + Copy>(
         .map_err(storage)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(storage)?;
+    let mut names = Names::default();
+    names.load(conn, seat_rows.iter().map(|(raw, _)| raw.event))?;
     for (raw, reservation) in seat_rows {
         seats
             .entry(reservation)
             .or_default()
-            .push(raw.into_record()?.seat);
+            .push(raw.into_record(&names)?.seat);
     }
     heads
         .into_iter()
@@ -485,6 +700,266 @@ fn set_seat_state(tx: &Connection, seat: SeatId, state: SeatState) -> Result<()>
     Ok(())
 }
 
+/// Every seat of the runs that hold `seat_ids` (of `event`), each run in
+/// order: what [`rules::check_orphans`] judges.
+fn runs_of(tx: &Connection, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<Vec<SeatRecord>>> {
+    let mut runs: Vec<(i64, i64, i64)> = Vec::new();
+    let mut place = tx
+        .prepare_cached("SELECT section, line, run FROM seats WHERE id = ?1 AND event_id = ?2")
+        .map_err(storage)?;
+    for seat in seat_ids {
+        let run = place
+            .query_row(params![seat.get(), event.get()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })
+            .map_err(storage)?;
+        if !runs.contains(&run) {
+            runs.push(run);
+        }
+    }
+    let sql = format!(
+        "SELECT {SEAT_COLUMNS}, s.place FROM {SEATS}
+         WHERE s.event_id = ?1 AND s.section = ?2 AND s.line = ?3 AND s.run = ?4"
+    );
+    let mut stmt = tx.prepare_cached(&sql).map_err(storage)?;
+    let mut names = Names::default();
+    names.load(tx, [event.get()])?;
+    runs.into_iter()
+        .map(|(section, line, run)| {
+            let mut seats = stmt
+                .query_map(params![event.get(), section, line, run], |r| {
+                    Ok((r.get::<_, i64>(SEAT_COLUMN_COUNT)?, RawSeat::from_row(r)?))
+                })
+                .map_err(storage)?
+                .collect::<rusqlite::Result<Vec<_>>>()
+                .map_err(storage)?;
+            seats.sort_unstable_by_key(|(place, _)| *place);
+            seats
+                .into_iter()
+                .map(|(_, raw)| raw.into_record(&names))
+                .collect()
+        })
+        .collect()
+}
+
+/// The seating of `event` for best available, from the store's cache or
+/// else read from the database (then `fresh` is true: the caller caches it
+/// once its transaction has committed).
+fn event_layout(
+    tx: &Connection,
+    layouts: &Layouts,
+    event: EventId,
+) -> Result<(Arc<EventLayout>, bool)> {
+    let cached = layouts
+        .lock()
+        .map_err(|_| Error::storage(BACKEND, "the layout cache was poisoned"))?
+        .get(&event)
+        .cloned();
+    if let Some(layout) = cached {
+        return Ok((layout, false));
+    }
+    let names = |sql: &str| -> Result<Vec<String>> {
+        tx.prepare_cached(sql)
+            .map_err(storage)?
+            .query_map([event.get()], |r| {
+                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
+            })
+            .map_err(storage)?
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(storage)
+            .map(|mut rows| {
+                rows.sort_unstable_by_key(|(idx, _)| *idx);
+                rows.into_iter().map(|(_, name)| name).collect()
+            })
+    };
+    let sections = names("SELECT idx, name FROM event_sections WHERE event_id = ?1")?;
+    let categories = names("SELECT idx, name FROM event_categories WHERE event_id = ?1")?;
+    let bad = || Error::storage(BACKEND, "a seat's place out of range");
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT id, section, line, run, place, rank, category, accessible
+             FROM seats WHERE event_id = ?1",
+        )
+        .map_err(storage)?;
+    let rows = stmt
+        .query_map([event.get()], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                [
+                    r.get::<_, i64>(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                ],
+                r.get::<_, bool>(7)?,
+            ))
+        })
+        .map_err(storage)?;
+    let mut seats = Vec::new();
+    for row in rows {
+        let (id, numbers, accessible) = row.map_err(storage)?;
+        let [section, line, run, place, rank, category] =
+            numbers.map(|n| u32::try_from(n).map_err(|_| bad()));
+        seats.push((
+            Position {
+                section: section?,
+                line: line?,
+                run: run?,
+                place: place?,
+            },
+            LayoutSeat {
+                seat: SeatId::new(id),
+                rank: rank?,
+                category: category?,
+                accessible,
+            },
+        ));
+    }
+    Ok((
+        Arc::new(EventLayout {
+            layout: Layout::new(seats),
+            categories,
+            sections,
+        }),
+        true,
+    ))
+}
+
+/// Marks `seats` blocked with `reason`, or not blocked (`None`). Blocking
+/// clears an ended hold: a blocked seat is never held.
+fn set_blocked(tx: &Connection, seats: &[SeatRecord], reason: Option<&str>) -> Result<Vec<Seat>> {
+    let mut stmt = tx
+        .prepare_cached(
+            "UPDATE seats SET blocked_reason = ?2,
+                 held_by = CASE WHEN ?2 IS NULL THEN held_by END,
+                 held_since = CASE WHEN ?2 IS NULL THEN held_since END,
+                 held_until = CASE WHEN ?2 IS NULL THEN held_until END
+             WHERE id = ?1",
+        )
+        .map_err(storage)?;
+    for record in seats {
+        stmt.execute(params![record.seat.id.get(), reason])
+            .map_err(storage)?;
+    }
+    Ok(seats.iter().map(|r| r.seat.clone()).collect())
+}
+
+/// The seats of `seat_ids` that are seats of `event`, as stored.
+fn load_seats(tx: &Connection, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<SeatRecord>> {
+    require_event(tx, event)?;
+    let sql = format!("SELECT {SEAT_COLUMNS} FROM {SEATS} WHERE s.id = ?1 AND s.event_id = ?2");
+    let mut loaded = Vec::with_capacity(seat_ids.len());
+    for seat in seat_ids {
+        loaded.extend(query_seats(tx, &sql, params![seat.get(), event.get()])?);
+    }
+    Ok(loaded)
+}
+
+/// How many seats of `event` `user` holds at `now`, `except` one.
+fn held_by(
+    tx: &Connection,
+    event: EventId,
+    user: UserId,
+    except: Option<SeatId>,
+    now: Timestamp,
+) -> Result<u32> {
+    let held: i64 = tx
+        .prepare_cached(
+            "SELECT COUNT(*) FROM seats
+             WHERE event_id = ?1 AND held_by = ?2 AND held_until > ?3 AND id IS NOT ?4",
+        )
+        .map_err(storage)?
+        .query_row(
+            params![
+                event.get(),
+                user.get(),
+                micros(now),
+                except.map(SeatId::get)
+            ],
+            |r| r.get(0),
+        )
+        .map_err(storage)?;
+    Ok(u32::try_from(held).unwrap_or(u32::MAX))
+}
+
+/// Best available inside the writer's transaction: the event's layout
+/// (cached), then the states of the rows the search visits, a contiguous
+/// range of ids per row (an event's seats are numbered by section, row and
+/// number, so each row's ids follow each other).
+fn best_available_in(
+    tx: &Connection,
+    layouts: &Layouts,
+    user: UserId,
+    event: EventId,
+    request: &BestAvailable,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Decided> {
+    require_event(tx, event)?;
+    let (layout, fresh) = event_layout(tx, layouts, event)?;
+    let fresh = fresh.then(|| Arc::clone(&layout));
+    let outcome = (|| {
+        require_user(tx, user)?;
+        let held = held_by(tx, event, user, None, now)?;
+        rules::check_best_available(request.count, held, policy)?;
+        let wanted = layout.wanted(request)?;
+        let sql = format!("SELECT {SEAT_COLUMNS} FROM {SEATS} WHERE s.id BETWEEN ?1 AND ?2");
+        let mut loaded: HashMap<SeatId, SeatRecord> = HashMap::new();
+        let chosen = best::search(&layout.layout, wanted, best::request(request), |ids| {
+            let mut free = HashSet::new();
+            for (first, last) in id_ranges(ids) {
+                for record in query_seats(tx, &sql, params![first, last])? {
+                    if record.is_free(now) {
+                        free.insert(record.seat.id);
+                    }
+                    loaded.insert(record.seat.id, record);
+                }
+            }
+            Ok::<_, Error>(free)
+        })?
+        .ok_or(Error::NoAdjacentSeats {
+            count: request.count,
+        })?;
+        let records: Vec<&SeatRecord> = chosen.iter().filter_map(|id| loaded.get(id)).collect();
+        let mut holds = rules::hold_all(&records, user, held, now, policy)?;
+        holds.sort_by_key(|h| h.seat.sort_key());
+        Ok(holds)
+    })();
+    // Decided: written here, so that a failed write fails the transaction.
+    for hold in outcome.iter().flatten() {
+        set_seat_state(
+            tx,
+            hold.seat.id,
+            SeatState::Held {
+                by: user,
+                since: hold.since,
+                until: hold.until,
+            },
+        )?;
+    }
+    Ok((outcome, fresh))
+}
+
+/// What best available decided (nothing is written when it is an error),
+/// and the event's layout when it was read from the database.
+type Decided = (Result<Vec<Hold>>, Option<Arc<EventLayout>>);
+
+/// Sorted ids as ranges of consecutive ids, `(first, last)`.
+fn id_ranges(ids: &[SeatId]) -> Vec<(i64, i64)> {
+    let mut ids: Vec<i64> = ids.iter().map(|id| id.get()).collect();
+    ids.sort_unstable();
+    let mut ranges: Vec<(i64, i64)> = Vec::new();
+    for id in ids {
+        match ranges.last_mut() {
+            Some((_, last)) if *last + 1 == id => *last = id,
+            _ => ranges.push((id, id)),
+        }
+    }
+    ranges
+}
+
 fn reserve_in(
     tx: &Connection,
     user: UserId,
@@ -516,8 +991,8 @@ fn reserve_in(
         return Ok(first);
     }
 
-    require_event(tx, event)?;
-    let sql = format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE s.id = ?1 AND s.event_id = ?2");
+    let found = require_event(tx, event)?;
+    let sql = format!("SELECT {SEAT_COLUMNS} FROM {SEATS} WHERE s.id = ?1 AND s.event_id = ?2");
     let mut loaded = Vec::with_capacity(seat_ids.len());
     for seat in seat_ids {
         loaded.extend(query_seats(tx, &sql, params![seat.get(), event.get()])?);
@@ -530,6 +1005,9 @@ fn reserve_in(
     }
     require_user(tx, user)?;
     let seats = rules::confirm(event, seat_ids, &loaded, user, now, policy)?;
+    if found.orphans == OrphanPolicy::Refuse {
+        rules::check_orphans(&runs_of(tx, event, seat_ids)?, seat_ids, now)?;
+    }
 
     if let Some(expired) = previous {
         tx.prepare_cached("UPDATE reservations SET idempotency_key = NULL WHERE id = ?1")
@@ -572,11 +1050,13 @@ impl BookingStore for SqliteStore {
     async fn create_event(&self, new: NewEvent) -> Result<EventSummary> {
         new.validate()?;
         self.write(move |tx, now, _| {
-            let total = i64::try_from(new.seat_map.len())
+            let venue = &new.seating;
+            let placed = venue.placed_seats();
+            let total = i64::try_from(placed.len())
                 .map_err(|_| Error::invalid_input("too many seats"))?;
             tx.prepare_cached(
-                "INSERT INTO events (name, description, venue, starts_at, total_seats)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                "INSERT INTO events (name, description, venue, starts_at, total_seats, orphans)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             )
             .map_err(storage)?
             .execute(params![
@@ -584,18 +1064,64 @@ impl BookingStore for SqliteStore {
                 new.description,
                 new.venue,
                 micros(new.starts_at),
-                total
+                total,
+                new.orphans.as_str(),
             ])
             .map_err(storage)?;
             let id = EventId::new(tx.last_insert_rowid());
+            let mut section_totals = vec![0i64; venue.sections.len()];
+            let mut category_totals = vec![0i64; venue.categories.len()];
+            for p in &placed {
+                section_totals[p.section] += 1;
+                category_totals[p.seat.category] += 1;
+            }
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO seats (event_id, row, number, price_cents) VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO event_sections (event_id, idx, name, total_seats)
+                     VALUES (?1, ?2, ?3, ?4)",
                 )
                 .map_err(storage)?;
-            for seat in new.seat_map.seats() {
+            for ((idx, section), total) in venue.sections.iter().enumerate().zip(section_totals) {
                 insert
-                    .execute(params![id.get(), seat.row.index(), seat.number, seat.price_cents])
+                    .execute(params![id.get(), int(idx), section.name, total])
+                    .map_err(storage)?;
+            }
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO event_categories (event_id, idx, name, price_cents, color, total_seats)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                )
+                .map_err(storage)?;
+            for ((idx, c), total) in venue.categories.iter().enumerate().zip(category_totals) {
+                insert
+                    .execute(params![id.get(), int(idx), c.name, c.price_cents, c.color, total])
+                    .map_err(storage)?;
+            }
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO seats (event_id, section, line, row, run, place, number, label,
+                         category, price_cents, accessible, companion, restricted_view, rank)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                )
+                .map_err(storage)?;
+            for p in &placed {
+                insert
+                    .execute(params![
+                        id.get(),
+                        int(p.section),
+                        int(p.line),
+                        p.row.index(),
+                        int(p.run),
+                        int(p.place),
+                        p.seat.number,
+                        p.label,
+                        int(p.seat.category),
+                        venue.categories[p.seat.category].price_cents,
+                        p.seat.accessible,
+                        p.seat.companion,
+                        p.seat.restricted_view,
+                        p.seat.rank,
+                    ])
                     .map_err(storage)?;
             }
             summaries(tx, Some(id), now)?
@@ -638,7 +1164,7 @@ impl BookingStore for SqliteStore {
                 seats_in_rows_sql(),
                 params![event.get(), rows.start().index(), rows.end().index()],
             )?;
-            seats.sort_unstable_by_key(|record| (record.seat.row, record.seat.number));
+            seats.sort_unstable_by_key(|record| record.seat.sort_key());
             for record in &mut seats {
                 record.state = record.state.at(now);
             }
@@ -651,18 +1177,7 @@ impl BookingStore for SqliteStore {
         self.write(move |tx, now, policy| {
             let record = load_seat(tx, event, seat)?;
             require_user(tx, user)?;
-            let held_elsewhere: i64 = tx
-                .prepare_cached(
-                    "SELECT COUNT(*) FROM seats
-                     WHERE event_id = ?1 AND held_by = ?2 AND held_until > ?3 AND id <> ?4",
-                )
-                .map_err(storage)?
-                .query_row(
-                    params![event.get(), user.get(), micros(now), seat.get()],
-                    |r| r.get(0),
-                )
-                .map_err(storage)?;
-            let held_elsewhere = u32::try_from(held_elsewhere).unwrap_or(u32::MAX);
+            let held_elsewhere = held_by(tx, event, user, Some(seat), now)?;
             let hold = rules::hold(&record, user, held_elsewhere, now, policy)?;
             set_seat_state(
                 tx,
@@ -700,6 +1215,50 @@ impl BookingStore for SqliteStore {
             reserve_in(tx, user, event, &seat_ids, key.as_ref(), now, policy)
         })
         .await
+    }
+
+    async fn block(&self, event: EventId, seat_ids: &[SeatId], reason: &str) -> Result<Vec<Seat>> {
+        rules::check_block_ids(seat_ids)?;
+        let (seat_ids, reason) = (seat_ids.to_vec(), reason.to_owned());
+        self.write(move |tx, now, _| {
+            let loaded = load_seats(tx, event, &seat_ids)?;
+            rules::block(event, &seat_ids, &loaded, &reason, now)?;
+            set_blocked(tx, &loaded, Some(&reason))
+        })
+        .await
+    }
+
+    async fn unblock(&self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<Seat>> {
+        rules::check_block_ids(seat_ids)?;
+        let seat_ids = seat_ids.to_vec();
+        self.write(move |tx, _, _| {
+            let loaded = load_seats(tx, event, &seat_ids)?;
+            rules::unblock(event, &seat_ids, &loaded)?;
+            set_blocked(tx, &loaded, None)
+        })
+        .await
+    }
+
+    async fn best_available(
+        &self,
+        user: UserId,
+        event: EventId,
+        request: &BestAvailable,
+    ) -> Result<Vec<Hold>> {
+        let request = request.clone();
+        let layouts = Arc::clone(&self.inner.layouts);
+        let (outcome, fresh) = self
+            .write(move |tx, now, policy| {
+                best_available_in(tx, &layouts, user, event, &request, now, policy)
+            })
+            .await?;
+        // Committed: the layout it read is the event's for good.
+        if let Some(layout) = fresh
+            && let Ok(mut layouts) = self.inner.layouts.lock()
+        {
+            layouts.insert(event, layout);
+        }
+        outcome
     }
 
     async fn reservations(&self, user: UserId) -> Result<Vec<Reservation>> {
@@ -954,7 +1513,8 @@ mod tests {
                 description: String::new(),
                 venue: "Hall".into(),
                 starts_at: chrono::Utc::now(),
-                seat_map: "A:1-2:1000".parse().unwrap(),
+                seating: "A:1-2:1000".parse().unwrap(),
+                orphans: booking_core::OrphanPolicy::Allow,
             })
             .await
             .unwrap()
@@ -1004,7 +1564,12 @@ mod tests {
         schema::migrate(&mut conn, path).unwrap();
         conn.execute_batch(
             "INSERT INTO events (id, name, venue, starts_at, total_seats) VALUES (1, 'e', 'v', 0, 2);
-             INSERT INTO seats (event_id, row, number, price_cents) VALUES (1, 0, 1, 100), (1, 0, 2, 100);",
+             INSERT INTO event_sections VALUES (1, 0, '', 2);
+             INSERT INTO event_categories VALUES (1, 0, '$1.00', 100, '#7b3fa0', 2);
+             INSERT INTO seats (event_id, section, line, row, run, place, number, label, category,
+                                price_cents, rank, held_by, held_since, held_until)
+             VALUES (1, 0, 0, 0, 0, 0, 1, 'A1', 0, 100, 1, NULL, NULL, NULL),
+                    (1, 0, 0, 0, 0, 1, 2, 'A2', 0, 100, 1, NULL, NULL, NULL);",
         )
         .unwrap();
         let sql = seats_in_rows_sql();
@@ -1020,10 +1585,12 @@ mod tests {
         for event in [None, Some(EventId::new(1)), None, Some(EventId::new(1))] {
             summaries(&conn, event, chrono::Utc::now()).unwrap();
         }
-        let prepared_again = conn
-            .prepare_cached(SUMMARIES_SQL)
-            .unwrap()
-            .get_status(StatementStatus::RePrepare);
-        assert_eq!(prepared_again, 0, "the event summaries");
+        for sql in [EVENTS_SQL, SECTIONS_SQL, CATEGORIES_SQL, TAKEN_SQL] {
+            let prepared_again = conn
+                .prepare_cached(sql)
+                .unwrap()
+                .get_status(StatementStatus::RePrepare);
+            assert_eq!(prepared_again, 0, "the event summaries: {sql}");
+        }
     }
 }

@@ -40,7 +40,8 @@ async fn reported_reservations_survive_sigkill() {
                 description: String::new(),
                 venue: "Hall".into(),
                 starts_at: chrono::Utc::now(),
-                seat_map: "A-T:1-50:1000".parse().unwrap(),
+                seating: "A-T:1-50:1000".parse().unwrap(),
+                orphans: booking_core::OrphanPolicy::Allow,
             })
             .await
             .unwrap();

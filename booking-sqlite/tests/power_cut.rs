@@ -396,7 +396,8 @@ async fn run(setup: Setup, seed: u64, cut_after: Option<u64>) -> Run {
             description: String::new(),
             venue: "Hall".into(),
             starts_at: chrono::Utc::now(),
-            seat_map: "A-H:1-20:1000".parse().unwrap(),
+            seating: "A-H:1-20:1000".parse().unwrap(),
+            orphans: booking_core::OrphanPolicy::Allow,
         })
         .await
         .unwrap()

@@ -28,7 +28,8 @@ async fn storm_keeps_the_invariants_on_the_file() {
             description: String::new(),
             venue: "Hall".into(),
             starts_at: clock.now(),
-            seat_map: "A-B:1-6:2500".parse().unwrap(),
+            seating: "A-B:1-6:2500".parse().unwrap(),
+            orphans: booking_core::OrphanPolicy::Allow,
         })
         .await
         .unwrap()

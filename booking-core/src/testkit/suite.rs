@@ -6,7 +6,7 @@
 //! `B1`..`B5` ($50.00).
 #![allow(missing_docs, clippy::missing_panics_doc)]
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -164,7 +164,8 @@ fn new_event(name: &str, clock: &ManualClock, seat_map: &str) -> NewEvent {
         description: String::new(),
         venue: "Hall 1".into(),
         starts_at: clock.now() + TimeDelta::days(30),
-        seat_map: seat_map.parse().expect("seat map"),
+        seating: seat_map.parse().expect("seat map"),
+        orphans: crate::OrphanPolicy::Allow,
     }
 }
 
@@ -318,6 +319,353 @@ pub async fn event_counts_reserved_and_held_seats<F: StoreFactory>(f: &F) {
         counts(&fx.store.event(fx.event).await.unwrap()),
         (10, 10, 0)
     );
+    fx.finish().await;
+}
+
+/// A small venue: two sections (with an aisle in the stalls' rows), two
+/// categories, a wheelchair space with its companion, a restricted view.
+pub const SMALL_VENUE: &str = r##"{
+  "categories": [
+    {"name": "Premium", "price_cents": 15000, "color": "#7b3fa0"},
+    {"name": "Standard", "price_cents": 9000, "color": "#1f6fb2"}
+  ],
+  "sections": [
+    {"name": "Stalls", "category": "Standard", "rows": [
+      {"label": "A", "seats": ["1-4", "5-8"], "category": "Premium",
+       "accessible": [1], "companion": [2]},
+      {"label": "B", "seats": ["1-4", "5-8"], "restricted_view": [8]}
+    ]},
+    {"name": "Balcony", "category": "Standard", "rank_offset": 1000, "rows": [
+      {"label": "A", "seats": ["1-6"]}
+    ]}
+  ]
+}"##;
+
+/// An event on `venue`, refusing orphans or not.
+pub fn venue_event(
+    name: &str,
+    clock: &ManualClock,
+    venue: &str,
+    orphans: crate::OrphanPolicy,
+) -> NewEvent {
+    NewEvent {
+        seating: crate::Venue::from_json(venue).expect("a venue"),
+        orphans,
+        ..new_event(name, clock, "A:1:100")
+    }
+}
+
+/// The ids of `event`'s seats by label.
+async fn labels<S: BookingStore>(store: &S, event: EventId) -> HashMap<String, SeatId> {
+    store
+        .seats(event)
+        .await
+        .expect("seats")
+        .into_iter()
+        .map(|r| (r.seat.label(), r.seat.id))
+        .collect()
+}
+
+pub async fn create_event_from_a_venue_keeps_sections_categories_and_attributes<F: StoreFactory>(
+    f: &F,
+) {
+    let fx = Fixture::new(f).await;
+    let new = venue_event("Venue", &fx.clock, SMALL_VENUE, crate::OrphanPolicy::Allow);
+    let summary = fx.store.create_event(new).await.unwrap();
+    assert_eq!((summary.total_seats, summary.available_seats), (22, 22));
+    assert_eq!(summary.event.orphans, crate::OrphanPolicy::Allow);
+    let categories: Vec<_> = summary
+        .categories
+        .iter()
+        .map(|c| {
+            (
+                c.name.as_str(),
+                c.price_cents,
+                c.color.as_str(),
+                c.seats.total,
+            )
+        })
+        .collect();
+    assert_eq!(
+        categories,
+        [
+            ("Premium", 15_000, "#7b3fa0", 8),
+            ("Standard", 9_000, "#1f6fb2", 14)
+        ]
+    );
+    let sections: Vec<_> = summary
+        .sections
+        .iter()
+        .map(|s| (s.name.as_str(), s.seats.total, s.seats.available))
+        .collect();
+    assert_eq!(sections, [("Stalls", 16, 16), ("Balcony", 6, 6)]);
+
+    let seats = fx.store.seats(summary.event.id).await.unwrap();
+    assert!(seats.windows(2).all(|w| w[0].seat.id < w[1].seat.id));
+    let labels: Vec<_> = seats.iter().map(|r| r.seat.label()).collect();
+    let mut expected: Vec<String> = (1..=8).map(|n| format!("Stalls A{n}")).collect();
+    expected.extend((1..=8).map(|n| format!("Stalls B{n}")));
+    expected.extend((1..=6).map(|n| format!("Balcony A{n}")));
+    assert_eq!(labels, expected, "by section, row, number; unique labels");
+    let a1 = &seats[0].seat;
+    assert_eq!(
+        (a1.section.as_str(), a1.row.to_string(), a1.number),
+        ("Stalls", "A".to_owned(), 1)
+    );
+    assert_eq!((a1.category.as_str(), a1.price_cents), ("Premium", 15_000));
+    assert!(a1.accessible && !a1.companion && !a1.restricted_view);
+    assert!(seats[1].seat.companion && !seats[1].seat.accessible);
+    let b8 = &seats[15].seat;
+    assert!(b8.restricted_view);
+    assert_eq!((b8.category.as_str(), b8.price_cents), ("Standard", 9_000));
+    assert!(
+        seats
+            .iter()
+            .all(|r| r.blocked.is_none() && r.state == SeatState::Available)
+    );
+
+    // Counts per category and section follow holds and reservations.
+    let id = |i: usize| seats[i].seat.id;
+    fx.store
+        .hold(fx.alice, summary.event.id, id(0))
+        .await
+        .unwrap();
+    fx.store
+        .hold(fx.alice, summary.event.id, id(16))
+        .await
+        .unwrap();
+    fx.store
+        .reserve(fx.alice, summary.event.id, &[id(16)], None)
+        .await
+        .unwrap();
+    let now = fx.store.event(summary.event.id).await.unwrap();
+    assert_eq!(
+        (now.available_seats, now.reserved_seats, now.held_seats),
+        (20, 1, 1)
+    );
+    let premium = &now.categories[0].seats;
+    assert_eq!(
+        (premium.available, premium.held, premium.reserved),
+        (7, 1, 0)
+    );
+    let balcony = &now.sections[1].seats;
+    assert_eq!(
+        (balcony.available, balcony.held, balcony.reserved),
+        (5, 0, 1)
+    );
+    let listed = fx.store.events().await.unwrap();
+    assert!(listed.contains(&now), "{listed:?}");
+    fx.finish().await;
+}
+
+pub async fn a_seat_map_event_has_one_section_and_a_category_per_price<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let summary = fx.store.event(fx.event).await.unwrap();
+    let sections: Vec<_> = summary
+        .sections
+        .iter()
+        .map(|s| (s.name.as_str(), s.seats.total))
+        .collect();
+    assert_eq!(sections, [("", 10)]);
+    let categories: Vec<_> = summary
+        .categories
+        .iter()
+        .map(|c| (c.name.as_str(), c.price_cents, c.seats.total))
+        .collect();
+    assert_eq!(categories, [("$100.00", 10_000, 5), ("$50.00", 5_000, 5)]);
+    let seats = fx.store.seats(fx.event).await.unwrap();
+    assert!(seats.iter().all(|r| r.seat.section.is_empty()));
+    assert_eq!(seats[0].seat.category, "$100.00");
+    assert_eq!(seats[9].seat.category, "$50.00");
+    fx.finish().await;
+}
+
+pub async fn create_event_rejects_a_bad_venue<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let mut new = venue_event("Bad", &fx.clock, SMALL_VENUE, crate::OrphanPolicy::Allow);
+    new.seating.sections[1].name = "Stalls".into();
+    let err = fx.store.create_event(new.clone()).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_input", "two sections of one name");
+    new.seating.sections[1].name = "Balcony".into();
+    new.seating.sections[1].rows[0].runs[0][0].category = 9;
+    let err = fx.store.create_event(new).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_input", "no such category");
+    assert_eq!(fx.store.events().await.unwrap().len(), 1, "nothing created");
+    fx.finish().await;
+}
+
+pub async fn the_example_venues_load<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    for (text, seats, sections) in [
+        (
+            include_str!("../../../examples/venues/concert-hall.json"),
+            1_200,
+            3,
+        ),
+        (
+            include_str!("../../../examples/venues/stadium.json"),
+            60_000,
+            0,
+        ),
+    ] {
+        let venue = crate::Venue::from_json(text).expect("an example venue");
+        let new = NewEvent {
+            seating: venue.clone(),
+            ..new_event("Example", &fx.clock, "A:1:100")
+        };
+        let summary = fx.store.create_event(new).await.unwrap();
+        assert_eq!(
+            (summary.total_seats, summary.available_seats),
+            (seats, seats)
+        );
+        assert_eq!(summary.sections.len(), venue.sections.len());
+        if sections > 0 {
+            assert_eq!(summary.sections.len(), sections);
+        }
+        let by_category: u32 = summary.categories.iter().map(|c| c.seats.total).sum();
+        assert_eq!(by_category, seats);
+        let listed = fx.store.seats(summary.event.id).await.unwrap();
+        let unique: HashSet<String> = listed.iter().map(|r| r.seat.label()).collect();
+        assert_eq!(unique.len(), listed.len(), "labels are unique");
+        let accessible = venue.seats().filter(|(_, _, s)| s.accessible).count();
+        assert_eq!(
+            listed.iter().filter(|r| r.seat.accessible).count(),
+            accessible
+        );
+    }
+    fx.finish().await;
+}
+
+// ---- blocked seats -----------------------------------------------------------
+
+pub async fn blocked_seats_cannot_be_held_and_are_not_available<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let blocked = fx
+        .store
+        .block(fx.event, &fx.seats(&["A1", "A2"]), "house seats")
+        .await
+        .unwrap();
+    let labels: Vec<_> = blocked.iter().map(crate::Seat::label).collect();
+    assert_eq!(labels, ["A1", "A2"]);
+    let seats = fx.store.seats(fx.event).await.unwrap();
+    assert_eq!(seats[0].blocked.as_deref(), Some("house seats"));
+    assert_eq!(seats[2].blocked, None);
+
+    let err = fx.hold(fx.alice, "A1").await.unwrap_err();
+    assert_eq!(err.code(), "seat_blocked");
+    assert_eq!(
+        conflict_kinds(&err),
+        [(fx.seat("A1"), ConflictKind::SeatBlocked)]
+    );
+    let summary = fx.store.event(fx.event).await.unwrap();
+    assert_eq!(
+        (summary.available_seats, summary.blocked_seats),
+        (8, 2),
+        "blocked seats are not available"
+    );
+    let dear = &summary.categories[0].seats;
+    assert_eq!((dear.available, dear.blocked), (3, 2));
+    assert_eq!(summary.sections[0].seats.blocked, 2);
+    // Best available passes them by.
+    let holds = fx
+        .store
+        .best_available(fx.alice, fx.event, &crate::BestAvailable::new(3))
+        .await
+        .unwrap();
+    assert!(
+        holds
+            .iter()
+            .all(|h| !["A1", "A2"].contains(&h.seat.label().as_str()))
+    );
+
+    let unblocked = fx.store.unblock(fx.event, &[fx.seat("A1")]).await.unwrap();
+    assert_eq!(unblocked[0].label(), "A1");
+    fx.hold(fx.bob, "A1").await.unwrap();
+    assert_eq!(fx.store.event(fx.event).await.unwrap().blocked_seats, 1);
+    // Unblocking a seat that is not blocked changes nothing.
+    fx.store
+        .unblock(fx.event, &fx.seats(&["A1", "A2"]))
+        .await
+        .unwrap();
+    assert!(
+        fx.store
+            .seats(fx.event)
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.blocked.is_none())
+    );
+    assert!(matches!(fx.state("A1").await, SeatState::Held { by, .. } if by == fx.bob));
+    fx.finish().await;
+}
+
+pub async fn block_refuses_held_and_reserved_seats_all_or_nothing<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.hold(fx.alice, "B1").await.unwrap();
+    fx.reserve(fx.alice, &["B1"]).await.unwrap();
+    let err = fx
+        .store
+        .block(fx.event, &fx.seats(&["A3", "B1", "A1"]), "")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        conflict_kinds(&err),
+        [
+            (fx.seat("A1"), ConflictKind::SeatLocked),
+            (fx.seat("B1"), ConflictKind::SeatReserved)
+        ]
+    );
+    assert!(
+        fx.store
+            .seats(fx.event)
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.blocked.is_none()),
+        "nothing was blocked"
+    );
+    // A hold that has ended is no obstacle, and is gone once blocked.
+    fx.clock.advance(Duration::from_secs(301));
+    fx.store
+        .block(fx.event, &fx.seats(&["A1"]), "broken")
+        .await
+        .unwrap();
+    assert_eq!(fx.state("A1").await, SeatState::Available);
+    let err = fx.reserve(fx.alice, &["A1"]).await.unwrap_err();
+    assert_eq!(err.code(), "seat_blocked");
+    fx.finish().await;
+}
+
+pub async fn block_rejects_bad_input_and_unknown_seats<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let a1 = fx.seat("A1");
+    for (ids, reason) in [
+        (vec![], "x"),
+        (vec![a1, a1], "x"),
+        (vec![a1], "bad\u{0}reason"),
+    ] {
+        let err = fx.store.block(fx.event, &ids, reason).await.unwrap_err();
+        assert_eq!(err.code(), "invalid_input", "{ids:?} {reason:?}");
+    }
+    let err = fx.store.unblock(fx.event, &[]).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    let nowhere = EventId::new(fx.event.get() + 1000);
+    assert_not_found(fx.store.block(nowhere, &[a1], "").await, Entity::Event);
+    assert_not_found(fx.store.unblock(nowhere, &[a1]).await, Entity::Event);
+    let other = fx
+        .store
+        .create_event(new_event("Other", &fx.clock, "A:1:100"))
+        .await
+        .unwrap();
+    let theirs = labels(&*fx.store, other.event.id).await["A1"];
+    assert_not_found(
+        fx.store.block(fx.event, &[a1, theirs], "").await,
+        Entity::Seat,
+    );
+    assert_not_found(fx.store.unblock(fx.event, &[theirs]).await, Entity::Seat);
+    assert_eq!(fx.state("A1").await, SeatState::Available);
+    assert!(fx.store.seats(fx.event).await.unwrap()[0].blocked.is_none());
     fx.finish().await;
 }
 

@@ -62,7 +62,8 @@ impl<S: booking_core::Store> TestServer<S> {
                 description: String::new(),
                 venue: "Hall".into(),
                 starts_at: clock.now() + chrono::TimeDelta::days(1),
-                seat_map: map.parse().unwrap(),
+                seating: map.parse().unwrap(),
+                orphans: booking_core::OrphanPolicy::Allow,
             };
             ids.push(store.create_event(event).await.unwrap().event.id);
         }

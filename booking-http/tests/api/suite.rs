@@ -1098,7 +1098,8 @@ pub async fn original_client_walks_through_a_booking<F: StoreFactory>(f: &F) {
         description: "Talks and workshops.".into(),
         venue: "Convention Center".into(),
         starts_at: s.clock.now() + chrono::TimeDelta::days(2),
-        seat_map: "A:1-3:2500".parse().unwrap(),
+        seating: "A:1-3:2500".parse().unwrap(),
+        orphans: booking_core::OrphanPolicy::Allow,
     };
     s.store.store.create_event(third).await.unwrap();
     let client = s.client();

@@ -11,9 +11,9 @@ use std::time::Duration;
 
 use booking_core::testkit::{StoreFactory, TestContext};
 use booking_core::{
-    AccountStore, BookingStore, Credentials, EventId, EventSummary, Hold, IdempotencyKey,
-    MemoryStore, NewEvent, Policy, Reservation, ReservationId, Result, Row, Seat, SeatId,
-    SeatRecord, Session, SessionId, User, UserId, Username,
+    AccountStore, BestAvailable, BookingStore, Credentials, EventId, EventSummary, Hold,
+    IdempotencyKey, MemoryStore, NewEvent, Policy, Reservation, ReservationId, Result, Row, Seat,
+    SeatId, SeatRecord, Session, SessionId, User, UserId, Username,
 };
 use booking_http::Settings;
 use serde_json::json;
@@ -74,6 +74,29 @@ impl BookingStore for Counting {
         key: Option<&IdempotencyKey>,
     ) -> impl Future<Output = Result<Reservation>> + Send {
         self.inner.reserve(user, event, seat_ids, key)
+    }
+    fn block(
+        &self,
+        event: EventId,
+        seat_ids: &[SeatId],
+        reason: &str,
+    ) -> impl Future<Output = Result<Vec<Seat>>> + Send {
+        self.inner.block(event, seat_ids, reason)
+    }
+    fn unblock(
+        &self,
+        event: EventId,
+        seat_ids: &[SeatId],
+    ) -> impl Future<Output = Result<Vec<Seat>>> + Send {
+        self.inner.unblock(event, seat_ids)
+    }
+    fn best_available(
+        &self,
+        user: UserId,
+        event: EventId,
+        request: &BestAvailable,
+    ) -> impl Future<Output = Result<Vec<Hold>>> + Send {
+        self.inner.best_available(user, event, request)
     }
     fn reservations(&self, user: UserId) -> impl Future<Output = Result<Vec<Reservation>>> + Send {
         self.inner.reservations(user)
