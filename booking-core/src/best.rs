@@ -374,12 +374,13 @@ impl Wanted {
 ///
 /// A row's **bound** is the lowest rank sum of any `count` wanted seats
 /// together in it, taken or not: no block of the row can rank better. Rows
-/// are visited in order of their bound (lowest first), a batch at a time
-/// (1 row, then 2, 4, ...): the store loads the states of the batch's seats
-/// ([`Search::next_seats`]) and hands them over ([`Search::visit`]). Once an
-/// orphan-free block of rank sum `S` has been seen, a row whose bound is
-/// above `S` can only offer worse blocks, and so can every row after it:
-/// the search stops there. Without such a block it goes on through every
+/// are visited in order of their bound (lowest first; equal bounds in the
+/// venue's order), a batch at a time (1 row, then 2, 4, at most 8): the
+/// store loads the states of the batch's seats ([`Search::next_seats`]) and
+/// hands them over ([`Search::visit`]). Once an orphan-free block of rank
+/// sum `S` in row `r` has been seen, a row whose bound is above `S` (or
+/// equal, and after `r` in the venue's order) can only offer worse blocks,
+/// and so can every row after it: the search stops there. Without such a block it goes on through every
 /// row that could hold one. With split allowed and no block at all, it
 /// visits every other row that has a wanted seat, for the pairs of rows.
 ///
@@ -397,7 +398,8 @@ pub struct Search<'l> {
     pending: Vec<usize>,
     visited: Vec<PlaceRow>,
     visited_rows: Vec<bool>,
-    best_clean: Option<u64>,
+    /// The best orphan-free block seen: its rank sum and row.
+    best_clean: Option<(u64, usize)>,
     any_block: bool,
     splitting: bool,
     done: bool,
@@ -438,12 +440,14 @@ impl<'l> Search<'l> {
             return None;
         }
         if !self.splitting {
-            let hopeless = |bound: u64| self.best_clean.is_some_and(|best| bound > best);
-            if self.next < self.order.len() && !hopeless(self.order[self.next].0) {
+            // Rows come by (bound, place): once the next one sorts after the
+            // best orphan-free block's (rank, row), none can beat it.
+            let hopeless = |next: (u64, usize)| self.best_clean.is_some_and(|best| next > best);
+            if self.next < self.order.len() && !hopeless(self.order[self.next]) {
                 let end = (self.next + self.batch).min(self.order.len());
                 self.pending = self.order[self.next..end].iter().map(|&(_, i)| i).collect();
                 self.next = end;
-                self.batch *= 2;
+                self.batch = (self.batch * 2).min(MAX_BATCH);
                 return Some(self.pending_seats());
             }
             if self.any_block || !self.request.allow_split || self.request.count < 2 {
@@ -501,8 +505,8 @@ impl<'l> Search<'l> {
             for choice in blocks(&place_row, self.request.count) {
                 self.any_block = true;
                 if !choice.strands {
-                    self.best_clean =
-                        Some(self.best_clean.map_or(choice.rank, |b| b.min(choice.rank)));
+                    let found = (choice.rank, i);
+                    self.best_clean = Some(self.best_clean.map_or(found, |best| best.min(found)));
                 }
             }
             self.visited_rows[i] = true;
@@ -534,6 +538,9 @@ fn bound(row: &LayoutRow, wanted: &Wanted, count: usize) -> Option<u64> {
         .map(|window| window.iter().map(|seat| u64::from(seat.rank)).sum())
         .min()
 }
+
+/// The most rows one step of a [`Search`] reads.
+const MAX_BATCH: usize = 8;
 
 /// Runs a whole [`Search`] with a synchronous `load`, which gives the free
 /// seats among those asked for (a store that reads states inside its

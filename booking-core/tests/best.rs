@@ -3,7 +3,11 @@
 //! seats always adjacent, and an orphan only when every choice makes one.
 
 use booking_core::SeatId;
-use booking_core::best::{Place, PlaceRow, Request, best_available};
+use booking_core::best::{
+    Layout, LayoutSeat, Place, PlaceRow, Position, Request, Wanted, best_available, search,
+};
+use std::collections::HashSet;
+
 use proptest::prelude::*;
 
 /// A seat of the brute force's own flat view: where it is and what it is.
@@ -153,8 +157,61 @@ fn venue() -> impl Strategy<Value = Vec<PlaceRow>> {
     })
 }
 
+/// The same venue as a [`Layout`] (a wanted seat is of category 0, any
+/// other of category 1) and the free seats, for [`search`].
+fn as_layout(rows: &[PlaceRow]) -> (Layout, Wanted, HashSet<SeatId>) {
+    let flat = flatten(rows);
+    let index = |n: usize| u32::try_from(n).unwrap();
+    let layout = Layout::new(flat.iter().map(|f| {
+        (
+            Position {
+                section: f.section,
+                line: f.row,
+                run: index(f.run),
+                place: index(f.index),
+            },
+            LayoutSeat {
+                seat: f.place.seat,
+                rank: f.place.rank,
+                category: u32::from(!f.place.wanted),
+                accessible: false,
+            },
+        )
+    }));
+    let wanted = Wanted {
+        categories: Some(vec![0]),
+        ..Wanted::default()
+    };
+    let free = flat
+        .iter()
+        .filter(|f| f.place.free)
+        .map(|f| f.place.seat)
+        .collect();
+    (layout, wanted, free)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
+
+    /// The search that reads a few rows at a time, best first, gives what
+    /// reading every row gives, split or not.
+    #[test]
+    fn the_row_by_row_search_matches_reading_every_row(
+        rows in venue(),
+        count in 1usize..=5,
+        allow_split: bool,
+    ) {
+        let request = Request { count, allow_split };
+        let (layout, wanted, free) = as_layout(&rows);
+        let mut asked = HashSet::new();
+        let found = search(&layout, wanted, request, |seats| {
+            for seat in seats {
+                prop_assert!(asked.insert(*seat), "seat {} read twice", seat);
+            }
+            Ok(seats.iter().filter(|s| free.contains(s)).copied().collect())
+        })?;
+        prop_assert_eq!(found, best_available(&rows, request));
+    }
 
     #[test]
     fn matches_the_brute_force(rows in venue(), count in 1usize..=4) {

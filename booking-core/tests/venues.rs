@@ -153,3 +153,95 @@ fn best_available_on_the_hall_takes_the_middle_of_the_front_premium_row() {
         ]
     );
 }
+
+/// The stadium's layout, as a store builds it from its seats (ids in the
+/// order an event numbers them).
+fn stadium_layout() -> (Venue, booking_core::best::Layout) {
+    use booking_core::best::{Layout, LayoutSeat, Position};
+    let venue = Venue::from_json(&read("examples/venues/stadium.json")).unwrap();
+    let index = |n: usize| u32::try_from(n).unwrap();
+    let layout = Layout::new((1..).zip(venue.placed_seats()).map(|(id, p)| {
+        (
+            Position {
+                section: index(p.section),
+                line: index(p.line),
+                run: index(p.run),
+                place: index(p.place),
+            },
+            LayoutSeat {
+                seat: SeatId::new(id),
+                rank: p.seat.rank,
+                category: index(p.seat.category),
+                accessible: p.seat.accessible,
+            },
+        )
+    }));
+    (venue, layout)
+}
+
+/// Best available for four on the 60,000-seat stadium reads one row when
+/// the best row is free and, as the best rows fill, the rows partly taken
+/// (their static bound is low, so they must be looked at) and a batch more:
+/// never the whole stadium. The answer is the one reading every row gives.
+#[test]
+fn best_available_on_the_stadium_reads_a_few_rows() {
+    use booking_core::best::{Search, Wanted};
+    let (venue, layout) = stadium_layout();
+    assert_eq!(layout.len(), 60_000);
+    let request = Request {
+        count: 4,
+        allow_split: false,
+    };
+    let every_row = |taken: &std::collections::HashSet<SeatId>| -> Vec<PlaceRow> {
+        layout
+            .rows()
+            .iter()
+            .map(|row| PlaceRow {
+                section: row.section,
+                row: row.line,
+                runs: row
+                    .runs
+                    .iter()
+                    .map(|run| {
+                        run.iter()
+                            .map(|s| Place {
+                                seat: s.seat,
+                                rank: s.rank,
+                                free: !taken.contains(&s.seat),
+                                wanted: true,
+                            })
+                            .collect()
+                    })
+                    .collect(),
+            })
+            .collect()
+    };
+    let mut taken = std::collections::HashSet::new();
+    for round in 0..50 {
+        let mut search = Search::new(&layout, Wanted::default(), request);
+        while search.next_seats().is_some() {
+            search.visit(|seat| !taken.contains(&seat));
+        }
+        let answer = search.answer().expect("seats remain");
+        assert_eq!(
+            Some(answer.clone()),
+            best_available(&every_row(&taken), request),
+            "round {round}"
+        );
+        let partly_taken = layout
+            .rows()
+            .iter()
+            .filter(|row| row.runs.iter().flatten().any(|s| taken.contains(&s.seat)))
+            .count();
+        if round == 0 {
+            assert_eq!(search.rows_visited(), 1);
+        }
+        assert!(
+            search.rows_visited() <= partly_taken + 1 + 8,
+            "round {round}: {} rows read, {partly_taken} partly taken",
+            search.rows_visited()
+        );
+        taken.extend(answer);
+    }
+    assert!(venue.sections.len() >= 100);
+}

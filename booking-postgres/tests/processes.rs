@@ -106,3 +106,75 @@ async fn storm_across_two_stores_keeps_the_invariants() {
     drop(s.stores);
     s.db.drop_database().await;
 }
+
+/// Best available through two stores at once, racing manual holds on the
+/// seats it looks at first: every request is served (there is room), no
+/// seat is given twice, each answer is seats together, and the database
+/// holds exactly what was answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn best_available_across_two_stores_against_manual_holds() {
+    let s = setup(48, "A-T:1-20:1000").await;
+    let tasks: Vec<_> = s
+        .users
+        .iter()
+        .enumerate()
+        .map(|(i, &user)| {
+            let store = Arc::clone(&s.stores[i % 2]);
+            let (event, seats) = (s.event, s.seats.clone());
+            tokio::spawn(async move {
+                if i % 4 < 2 {
+                    let count = 2 + u32::try_from(i % 5).unwrap();
+                    let request = booking_core::BestAvailable::new(count);
+                    let holds = store.best_available(user, event, &request).await;
+                    let holds = holds.unwrap_or_else(|e| panic!("request {i} refused: {e:?}"));
+                    assert_eq!(holds.len(), usize::try_from(count).unwrap());
+                    assert!(
+                        holds.windows(2).all(|w| w[0].seat.row == w[1].seat.row
+                            && w[0].seat.number + 1 == w[1].seat.number),
+                        "not together: {holds:?}"
+                    );
+                    (
+                        user,
+                        holds.into_iter().map(|h| h.seat.id).collect::<Vec<_>>(),
+                    )
+                } else {
+                    // Seats of the front rows' middles, where best
+                    // available looks first.
+                    let mut got = Vec::new();
+                    for k in 0..2 {
+                        let seat = seats[(i * 3 + k * 21) % 80];
+                        match store.hold(user, event, seat).await {
+                            Ok(hold) => got.push(hold.seat.id),
+                            Err(e) if e.conflicts().is_some() => {}
+                            Err(e) => panic!("unexpected {e:?}"),
+                        }
+                    }
+                    (user, got)
+                }
+            })
+        })
+        .collect();
+    let mut granted = std::collections::HashMap::new();
+    for task in tasks {
+        let (user, seats) = task.await.unwrap();
+        for seat in seats {
+            assert!(
+                granted.insert(seat, user).is_none(),
+                "seat {seat} given twice"
+            );
+        }
+    }
+    for record in s.stores[0].seats(s.event).await.unwrap() {
+        match (record.state, granted.get(&record.seat.id)) {
+            (SeatState::Held { by, .. }, Some(&user)) => assert_eq!(by, user),
+            (SeatState::Available, None) => {}
+            other => panic!("seat {}: {other:?}", record.seat.label()),
+        }
+    }
+    assert_invariants(&s.db.url).await;
+    for store in &s.stores {
+        store.pool().close();
+    }
+    drop(s.stores);
+    s.db.drop_database().await;
+}

@@ -669,6 +669,357 @@ pub async fn block_rejects_bad_input_and_unknown_seats<F: StoreFactory>(f: &F) {
     fx.finish().await;
 }
 
+// ---- best available ----------------------------------------------------------
+
+/// The labels of `holds`, in order.
+fn held_labels(holds: &[crate::Hold]) -> Vec<String> {
+    holds.iter().map(|h| h.seat.label()).collect()
+}
+
+pub async fn best_available_holds_the_best_seats_together<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let event = fx
+        .store
+        .create_event(new_event("Row", &fx.clock, "A:1-8:100,B:1-8:100"))
+        .await
+        .unwrap()
+        .event
+        .id;
+    let best = |count| {
+        let store = Arc::clone(&fx.store);
+        async move {
+            store
+                .best_available(fx.alice, event, &crate::BestAvailable::new(count))
+                .await
+        }
+    };
+    // Row A's middle is between A4 and A5.
+    let holds = best(2).await.unwrap();
+    assert_eq!(held_labels(&holds), ["A4", "A5"]);
+    for hold in &holds {
+        assert_eq!(
+            (hold.user, hold.since, hold.granted_at),
+            (fx.alice, fx.clock.now(), fx.clock.now())
+        );
+        assert_eq!(hold.until - fx.clock.now(), TTL);
+    }
+    let seats = fx.store.seats(event).await.unwrap();
+    for record in &seats {
+        let mine = matches!(record.state, SeatState::Held { by, .. } if by == fx.alice);
+        assert_eq!(mine, ["A4", "A5"].contains(&record.seat.label().as_str()));
+    }
+    // Row A has three free seats on each side now: any pair there strands
+    // one, so the best pair that strands none is in row B.
+    assert_eq!(held_labels(&best(2).await.unwrap()), ["B4", "B5"]);
+    assert_eq!(fx.store.event(event).await.unwrap().held_seats, 4);
+    // The held seats are the user's like any others: reserve them.
+    let ids: Vec<SeatId> = holds.iter().map(|h| h.seat.id).collect();
+    let reservation = fx.store.reserve(fx.alice, event, &ids, None).await.unwrap();
+    assert_eq!(reservation.seat_labels(), ["A4", "A5"]);
+    fx.finish().await;
+}
+
+pub async fn best_available_filters_by_category_section_and_accessibility<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let new = venue_event("Venue", &fx.clock, SMALL_VENUE, crate::OrphanPolicy::Allow);
+    let event = fx.store.create_event(new).await.unwrap().event.id;
+    let ask = |request: crate::BestAvailable| {
+        let store = Arc::clone(&fx.store);
+        async move { store.best_available(fx.bob, event, &request).await }
+    };
+    let standard = crate::BestAvailable {
+        categories: vec!["Standard".into()],
+        ..crate::BestAvailable::new(2)
+    };
+    let holds = ask(standard).await.unwrap();
+    assert!(
+        holds.iter().all(|h| h.seat.category == "Standard"),
+        "{holds:?}"
+    );
+    assert!(holds.iter().all(|h| h.seat.label().starts_with("Stalls B")));
+    let balcony = crate::BestAvailable {
+        sections: vec!["Balcony".into()],
+        ..crate::BestAvailable::new(3)
+    };
+    let holds = ask(balcony).await.unwrap();
+    // A2-A4 and A3-A5 are best by rank but strand A1 or A6: A1-A3 is the
+    // best that strands none (A4-A6 ranks alike, after it).
+    assert_eq!(
+        held_labels(&holds),
+        ["Balcony A1", "Balcony A2", "Balcony A3"]
+    );
+    let wheelchair = crate::BestAvailable {
+        accessible: Some(true),
+        ..crate::BestAvailable::new(1)
+    };
+    assert_eq!(
+        held_labels(&ask(wheelchair.clone()).await.unwrap()),
+        ["Stalls A1"]
+    );
+    let err = ask(wheelchair).await.unwrap_err();
+    assert_eq!(
+        err.code(),
+        "no_adjacent_seats",
+        "the only wheelchair space is held"
+    );
+    for bad in [
+        crate::BestAvailable::new(0),
+        crate::BestAvailable::new(11),
+        crate::BestAvailable {
+            categories: vec!["Gold".into()],
+            ..crate::BestAvailable::new(1)
+        },
+        crate::BestAvailable {
+            sections: vec!["Roof".into()],
+            ..crate::BestAvailable::new(1)
+        },
+    ] {
+        let err = ask(bad.clone()).await.unwrap_err();
+        assert_eq!(err.code(), "invalid_input", "{bad:?}");
+    }
+    let nowhere = EventId::new(event.get() + 1000);
+    assert_not_found(
+        fx.store
+            .best_available(fx.bob, nowhere, &crate::BestAvailable::new(1))
+            .await,
+        Entity::Event,
+    );
+    assert_not_found(
+        fx.store
+            .best_available(UserId::new(9_999), event, &crate::BestAvailable::new(1))
+            .await,
+        Entity::User,
+    );
+    fx.finish().await;
+}
+
+pub async fn best_available_strands_no_seat_it_can_avoid<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let event = fx
+        .store
+        .create_event(new_event("Seven", &fx.clock, "A:1-7:100"))
+        .await
+        .unwrap()
+        .event
+        .id;
+    let seats = labels(&*fx.store, event).await;
+    for label in ["A1", "A7"] {
+        fx.store.hold(fx.bob, event, seats[label]).await.unwrap();
+    }
+    // A3-A4 and A4-A5 are the best pairs by rank but leave A2 (or A6)
+    // alone; A2-A3 and A5-A6 leave none, and A2-A3 comes first.
+    let holds = fx
+        .store
+        .best_available(fx.alice, event, &crate::BestAvailable::new(2))
+        .await
+        .unwrap();
+    assert_eq!(held_labels(&holds), ["A2", "A3"]);
+    fx.finish().await;
+}
+
+pub async fn best_available_without_seats_together_holds_nothing<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let event = fx
+        .store
+        .create_event(new_event("Gaps", &fx.clock, "A:1-3:100,B:1-3:100"))
+        .await
+        .unwrap()
+        .event
+        .id;
+    let seats = labels(&*fx.store, event).await;
+    for label in ["A2", "B2"] {
+        fx.store.hold(fx.bob, event, seats[label]).await.unwrap();
+    }
+    let err = fx
+        .store
+        .best_available(fx.alice, event, &crate::BestAvailable::new(2))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::NoAdjacentSeats { count: 2 }),
+        "{err:?}"
+    );
+    let summary = fx.store.event(event).await.unwrap();
+    assert_eq!(summary.held_seats, 2, "nothing more is held");
+    // Split over rows A and B: one seat in each.
+    let split = crate::BestAvailable {
+        allow_split: true,
+        ..crate::BestAvailable::new(2)
+    };
+    let holds = fx
+        .store
+        .best_available(fx.alice, event, &split)
+        .await
+        .unwrap();
+    let rows: Vec<String> = holds.iter().map(|h| h.seat.row.to_string()).collect();
+    assert_eq!(rows, ["A", "B"]);
+    fx.finish().await;
+}
+
+pub async fn best_available_counts_against_the_hold_limit<F: StoreFactory>(f: &F) {
+    let fx = Fixture::with_policy(f, Policy::default().with_max_seats_per_user(4)).await;
+    fx.hold(fx.alice, "B1").await.unwrap();
+    fx.hold(fx.alice, "B2").await.unwrap();
+    let err = fx
+        .store
+        .best_available(fx.alice, fx.event, &crate::BestAvailable::new(3))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::HoldLimit { limit: 4 }), "{err:?}");
+    assert_eq!(fx.available().await, 8, "nothing more is held");
+    let holds = fx
+        .store
+        .best_available(fx.alice, fx.event, &crate::BestAvailable::new(2))
+        .await
+        .unwrap();
+    assert_eq!(holds.len(), 2);
+    let err = fx.hold(fx.alice, "B5").await.unwrap_err();
+    assert_eq!(err.code(), "hold_limit", "the best-available seats count");
+    // An ended hold no longer counts.
+    fx.clock.advance(Duration::from_secs(301));
+    let holds = fx
+        .store
+        .best_available(fx.alice, fx.event, &crate::BestAvailable::new(4))
+        .await
+        .unwrap();
+    assert_eq!(holds.len(), 4);
+    fx.finish().await;
+}
+
+/// Whether `holds` are consecutive seats of one row (their numbers follow
+/// each other; the venues raced on have no aisles).
+fn together(holds: &[crate::Hold]) -> bool {
+    holds.windows(2).all(|w| {
+        w[0].seat.section == w[1].seat.section
+            && w[0].seat.row == w[1].seat.row
+            && w[0].seat.number + 1 == w[1].seat.number
+    })
+}
+
+pub async fn race_best_available_gives_disjoint_seats_and_refuses_none<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    // One section of 30 rows of 20: room for every request below (64
+    // requests of 2 to 6 seats, 254 in all) however they fall.
+    let event = fx
+        .store
+        .create_event(new_event("Race", &fx.clock, "A-AD:1-20:100"))
+        .await
+        .unwrap()
+        .event
+        .id;
+    let users = fx.create_users("racer", 64).await;
+    let tasks: Vec<_> = users
+        .iter()
+        .zip(0u32..)
+        .map(|(&user, i)| {
+            let store = Arc::clone(&fx.store);
+            let request = crate::BestAvailable::new(2 + i % 5);
+            tokio::spawn(async move { (user, store.best_available(user, event, &request).await) })
+        })
+        .collect();
+    let mut granted: HashMap<SeatId, UserId> = HashMap::new();
+    for (task, i) in tasks.into_iter().zip(0u32..) {
+        let (user, answer) = task.await.unwrap();
+        let holds = answer.unwrap_or_else(|e| panic!("request {i} refused: {e:?}"));
+        assert_eq!(holds.len(), usize::try_from(2 + i % 5).unwrap());
+        assert!(together(&holds), "{:?}", held_labels(&holds));
+        for hold in holds {
+            assert_eq!(hold.user, user);
+            if let Some(other) = granted.insert(hold.seat.id, user) {
+                panic!("seat {} given to {other} and {user}", hold.seat.label());
+            }
+        }
+    }
+    let seats = fx.store.seats(event).await.unwrap();
+    for record in &seats {
+        match (record.state, granted.get(&record.seat.id)) {
+            (SeatState::Held { by, .. }, Some(&user)) => assert_eq!(by, user),
+            (SeatState::Available, None) => {}
+            other => panic!("seat {}: {other:?}", record.seat.label()),
+        }
+    }
+    let asked: u32 = (0..64).map(|i| 2 + i % 5).sum();
+    assert_eq!(fx.store.event(event).await.unwrap().held_seats, asked);
+    check_invariants(&*fx.store, event, &fx.users())
+        .await
+        .unwrap();
+    fx.finish().await;
+}
+
+pub async fn race_best_available_against_manual_holds<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let event = fx
+        .store
+        .create_event(new_event("Race", &fx.clock, "A-D:1-12:100"))
+        .await
+        .unwrap()
+        .event
+        .id;
+    let ids: Vec<SeatId> = fx
+        .store
+        .seats(event)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.seat.id)
+        .collect();
+    let users = fx.create_users("mixed", 32).await;
+    let tasks: Vec<_> = users
+        .iter()
+        .zip(0usize..)
+        .map(|(&user, i)| {
+            let store = Arc::clone(&fx.store);
+            let ids = ids.clone();
+            tokio::spawn(async move {
+                let mut got: Vec<crate::Hold> = Vec::new();
+                if i % 2 == 0 {
+                    let request = crate::BestAvailable::new(2 + u32::try_from(i % 3).unwrap());
+                    match store.best_available(user, event, &request).await {
+                        Ok(holds) => {
+                            assert!(together(&holds), "{:?}", held_labels(&holds));
+                            got.extend(holds);
+                        }
+                        Err(Error::NoAdjacentSeats { .. }) => {}
+                        Err(e) => panic!("{e:?}"),
+                    }
+                } else {
+                    // Three seats of the middle columns, where best
+                    // available looks first.
+                    for k in 0..3 {
+                        let seat = ids[(i * 7 + k * 13) % ids.len()];
+                        match store.hold(user, event, seat).await {
+                            Ok(hold) => got.push(hold),
+                            Err(e) if e.conflicts().is_some() => {}
+                            Err(e) => panic!("{e:?}"),
+                        }
+                    }
+                }
+                (user, got)
+            })
+        })
+        .collect();
+    let mut granted: HashMap<SeatId, UserId> = HashMap::new();
+    for task in tasks {
+        let (user, got) = task.await.unwrap();
+        for hold in got {
+            if let Some(other) = granted.insert(hold.seat.id, user) {
+                panic!("seat {} given to {other} and {user}", hold.seat.label());
+            }
+        }
+    }
+    for record in fx.store.seats(event).await.unwrap() {
+        match (record.state, granted.get(&record.seat.id)) {
+            (SeatState::Held { by, .. }, Some(&user)) => assert_eq!(by, user),
+            (SeatState::Available, None) => {}
+            other => panic!("seat {}: {other:?}", record.seat.label()),
+        }
+    }
+    check_invariants(&*fx.store, event, &fx.users())
+        .await
+        .unwrap();
+    fx.finish().await;
+}
+
 pub async fn unknown_event_is_not_found<F: StoreFactory>(f: &F) {
     let fx = Fixture::new(f).await;
     let nowhere = EventId::new(fx.event.get() + 1000);
