@@ -757,6 +757,104 @@ mod tests {
         );
     }
 
+    #[test]
+    fn block_refuses_held_and_reserved_seats() {
+        let loaded = [
+            record(1, SeatState::Available),
+            record(2, held(BOB, 5)),
+            record(3, reserved()),
+            record(4, held(BOB, 0)),
+        ];
+        let ids: Vec<_> = (1..=4).map(SeatId::new).collect();
+        let err = block(EVENT, &ids, &loaded, "house", now()).unwrap_err();
+        let kinds: Vec<_> = err
+            .conflicts()
+            .unwrap()
+            .as_slice()
+            .iter()
+            .map(|c| (c.seat_id.get(), c.kind))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                (2, ConflictKind::SeatLocked),
+                (3, ConflictKind::SeatReserved)
+            ]
+        );
+        assert!(block(EVENT, &[SeatId::new(1), SeatId::new(4)], &loaded, "", now()).is_ok());
+        let err = block(EVENT, &[SeatId::new(9)], &loaded, "", now()).unwrap_err();
+        assert_eq!(err.code(), "not_found");
+    }
+
+    #[test]
+    fn a_blocked_seat_can_be_neither_held_nor_reserved() {
+        let mut blocked = record(1, SeatState::Available);
+        blocked.blocked = Some("house".into());
+        let err = hold(&blocked, ALICE, 0, now(), &Policy::default()).unwrap_err();
+        assert_eq!(err.code(), "seat_blocked");
+        let err = confirm(
+            EVENT,
+            &[SeatId::new(1)],
+            &[blocked],
+            ALICE,
+            now(),
+            &Policy::default(),
+        );
+        assert_eq!(err.unwrap_err().code(), "seat_blocked");
+    }
+
+    /// A run written seat by seat: `.` free, `x` taken, `r` being reserved.
+    fn run(text: &str) -> (Vec<SeatRecord>, Vec<SeatId>) {
+        let mut reserving = Vec::new();
+        let records = (1..)
+            .zip(text.chars())
+            .map(|(id, c)| {
+                if c == 'r' {
+                    reserving.push(SeatId::new(id));
+                }
+                record(id, if c == 'x' { reserved() } else { held(ALICE, 5) })
+            })
+            .map(|mut r| {
+                if text.as_bytes()[usize::try_from(r.seat.id.get() - 1).unwrap()] == b'.' {
+                    r.state = SeatState::Available;
+                }
+                r
+            })
+            .collect();
+        (records, reserving)
+    }
+
+    fn orphan(text: &str) -> Option<i64> {
+        let (records, reserving) = run(text);
+        match check_orphans(&[records], &reserving, now()) {
+            Ok(()) => None,
+            Err(Error::OrphanSeat { seat_id, .. }) => Some(seat_id.get()),
+            Err(other) => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_orphan_is_refused_only_when_another_pick_avoids_it() {
+        assert_eq!(orphan(".rr..."), Some(1), "1 alone; 1-2 would leave 4-6");
+        assert_eq!(orphan("...rr."), Some(6));
+        assert_eq!(orphan("rr...."), None, "at the end of the free seats");
+        assert_eq!(orphan("..rr.."), None, "two on each side");
+        assert_eq!(orphan("rr."), None, "two of three always leave one");
+        assert_eq!(
+            orphan("x.r.x"),
+            Some(2),
+            "seat 2 (or 4) would leave the other two together"
+        );
+        assert_eq!(orphan("x.rx"), None, "one seat left whatever the pick");
+        assert_eq!(
+            orphan("x.r..x"),
+            Some(2),
+            "2-3 or 3-4 would leave the others together"
+        );
+        assert_eq!(orphan("r.r..."), Some(2), "split picks count as one choice");
+        assert_eq!(orphan("x.x"), None, "nothing reserved here");
+    }
+
     fn any_state() -> impl Strategy<Value = SeatState> {
         prop_oneof![
             Just(SeatState::Available),

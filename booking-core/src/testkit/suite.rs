@@ -1020,6 +1020,78 @@ pub async fn race_best_available_against_manual_holds<F: StoreFactory>(f: &F) {
     fx.finish().await;
 }
 
+// ---- the orphan policy -----------------------------------------------------
+
+pub async fn reserve_refuses_an_avoidable_orphan_when_the_event_says_so<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let mut new = new_event("Strict", &fx.clock, "A:1-6:100,B:1-3:100");
+    new.orphans = crate::OrphanPolicy::Refuse;
+    let created = fx.store.create_event(new).await.unwrap();
+    assert_eq!(created.event.orphans, crate::OrphanPolicy::Refuse);
+    let event = created.event.id;
+    let seats = labels(&*fx.store, event).await;
+    let ids = |labels: &[&str]| labels.iter().map(|l| seats[*l]).collect::<Vec<_>>();
+    for id in ids(&["A2", "A3"]) {
+        fx.store.hold(fx.alice, event, id).await.unwrap();
+    }
+    // A1 would be left alone, and A1-A2 (or A5-A6) would leave no one.
+    let err = fx
+        .store
+        .reserve(fx.alice, event, &ids(&["A2", "A3"]), None)
+        .await
+        .unwrap_err();
+    match &err {
+        Error::OrphanSeat {
+            seat_id,
+            seat_number,
+        } => assert_eq!((*seat_id, seat_number.as_str()), (seats["A1"], "A1")),
+        other => panic!("expected OrphanSeat, got {other:?}"),
+    }
+    assert_eq!(err.code(), "orphan_seat");
+    let listed = fx.store.seats(event).await.unwrap();
+    assert!(
+        listed[1..3]
+            .iter()
+            .all(|r| matches!(r.state, SeatState::Held { by, .. } if by == fx.alice)),
+        "nothing changed"
+    );
+    // Taking A1 too leaves A4-A6 together: fine.
+    fx.store.hold(fx.alice, event, seats["A1"]).await.unwrap();
+    fx.store
+        .reserve(fx.alice, event, &ids(&["A1", "A2", "A3"]), None)
+        .await
+        .unwrap();
+    // Two of three seats always leave one: not avoidable, so allowed.
+    for id in ids(&["B1", "B2"]) {
+        fx.store.hold(fx.bob, event, id).await.unwrap();
+    }
+    fx.store
+        .reserve(fx.bob, event, &ids(&["B1", "B2"]), None)
+        .await
+        .unwrap();
+    // A seat someone else holds is no free seat: A5 alone between A4
+    // (reserved now) and A6 (held by carol) strands nothing new.
+    fx.store.hold(fx.carol, event, seats["A6"]).await.unwrap();
+    fx.store.hold(fx.alice, event, seats["A4"]).await.unwrap();
+    fx.store
+        .reserve(fx.alice, event, &ids(&["A4"]), None)
+        .await
+        .unwrap();
+    fx.finish().await;
+}
+
+pub async fn reserve_may_leave_an_orphan_by_default<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    assert_eq!(
+        fx.store.event(fx.event).await.unwrap().event.orphans,
+        crate::OrphanPolicy::Allow
+    );
+    fx.hold(fx.alice, "A2").await.unwrap();
+    fx.hold(fx.alice, "A3").await.unwrap();
+    fx.reserve(fx.alice, &["A2", "A3"]).await.unwrap();
+    fx.finish().await;
+}
+
 pub async fn unknown_event_is_not_found<F: StoreFactory>(f: &F) {
     let fx = Fixture::new(f).await;
     let nowhere = EventId::new(fx.event.get() + 1000);
