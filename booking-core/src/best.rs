@@ -31,6 +31,8 @@
 //! same way, by both parts together. Without a block (or a pair), there is
 //! no answer.
 
+use std::collections::HashMap;
+
 use crate::error::{Error, Result};
 use crate::ids::SeatId;
 use crate::model::BestAvailable;
@@ -227,8 +229,16 @@ pub struct LayoutRow {
 pub struct Layout {
     rows: Vec<LayoutRow>,
     /// Each seat's row and run.
-    runs: std::collections::HashMap<SeatId, (usize, usize)>,
+    runs: HashMap<SeatId, (usize, usize)>,
+    /// For `count` of 1 to [`ORDERED_COUNTS`], the rows that can seat
+    /// `count` together by (bound, row), any seat wanted: what a
+    /// [`Search`] for any seat starts from.
+    orders: Vec<Vec<(u64, usize)>>,
 }
+
+/// The requests (1 to this many seats) whose row order a [`Layout`] makes
+/// once, when it is made.
+const ORDERED_COUNTS: usize = 16;
 
 impl Layout {
     /// The layout of these seats, each at its position (in any order).
@@ -262,7 +272,18 @@ impl Layout {
                     .flat_map(move |(k, run)| run.iter().map(move |seat| (seat.seat, (r, k))))
             })
             .collect();
-        Self { rows, runs }
+        let orders = (1..=ORDERED_COUNTS)
+            .map(|count| {
+                let mut order: Vec<(u64, usize)> = rows
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, row)| bound(row, &Wanted::default(), count).map(|b| (b, i)))
+                    .collect();
+                order.sort_unstable();
+                order
+            })
+            .collect();
+        Self { rows, runs, orders }
     }
 
     /// The run `seat` is in (its seats in order), if it is in the layout.
@@ -408,13 +429,20 @@ pub struct Search<'l> {
 impl<'l> Search<'l> {
     /// A search for `request` among the `wanted` seats of `layout`.
     pub fn new(layout: &'l Layout, wanted: Wanted, request: Request) -> Self {
-        let mut order: Vec<(u64, usize)> = layout
-            .rows
-            .iter()
-            .enumerate()
-            .filter_map(|(i, row)| bound(row, &wanted, request.count).map(|b| (b, i)))
-            .collect();
-        order.sort_unstable();
+        let order = match layout.orders.get(request.count.wrapping_sub(1)) {
+            // The usual request (any seat) starts from the order made with the layout.
+            Some(order) if wanted == Wanted::default() => order.clone(),
+            _ => {
+                let mut order: Vec<(u64, usize)> = layout
+                    .rows
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, row)| bound(row, &wanted, request.count).map(|b| (b, i)))
+                    .collect();
+                order.sort_unstable();
+                order
+            }
+        };
         Self {
             layout,
             wanted,

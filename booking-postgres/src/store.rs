@@ -1277,24 +1277,34 @@ impl BookingStore for PgStore {
                 layout.wanted(request)?,
                 booking_core::best::request(request),
             );
-            let mut loaded: HashMap<SeatId, SeatRecord> = HashMap::new();
+            // Each row visited: its seats locked, and which are free (what
+            // `SeatRecord::is_free` says, in SQL); whole records only for
+            // the seats chosen.
+            let stmt = tx
+                .prepare_cached(
+                    "SELECT id, reservation_id IS NULL AND blocked_reason IS NULL
+                                AND (held_by IS NULL OR held_until <= $2)
+                     FROM seats WHERE id = ANY($1) ORDER BY id FOR UPDATE",
+                )
+                .await?;
             while let Some(seats) = search.next_seats() {
                 let ids: Vec<i64> = seats.iter().map(|s| s.get()).collect();
-                let records =
-                    seats_where(&tx, "s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s", &[&ids])
-                        .await?;
-                let free: std::collections::HashSet<SeatId> = records
+                let free: std::collections::HashSet<SeatId> = tx
+                    .query(&stmt, &[&ids, &now])
+                    .await?
                     .iter()
-                    .filter(|r| r.is_free(now))
-                    .map(|r| r.seat.id)
+                    .filter(|row| row.get::<_, bool>(1))
+                    .map(|row| SeatId::new(row.get(0)))
                     .collect();
                 search.visit(|seat| free.contains(&seat));
-                loaded.extend(records.into_iter().map(|r| (r.seat.id, r)));
             }
             let chosen = search.answer().ok_or(Error::NoAdjacentSeats {
                 count: request.count,
             })?;
-            let records: Vec<&SeatRecord> = chosen.iter().filter_map(|id| loaded.get(id)).collect();
+            let ids: Vec<i64> = chosen.iter().map(|s| s.get()).collect();
+            let loaded =
+                seats_where(&tx, "s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s", &[&ids]).await?;
+            let records: Vec<&SeatRecord> = loaded.iter().collect();
             let mut holds = rules::hold_all(&records, user, held, now, policy)?;
             holds.sort_by_key(|h| h.seat.sort_key());
             for hold in &holds {

@@ -905,16 +905,24 @@ fn best_available_in(
         let held = held_by(tx, event, user, None, now)?;
         rules::check_best_available(request.count, held, policy)?;
         let wanted = layout.wanted(request)?;
-        let sql = format!("SELECT {SEAT_COLUMNS} FROM {SEATS} WHERE s.id BETWEEN ?1 AND ?2");
-        let mut loaded: HashMap<SeatId, SeatRecord> = HashMap::new();
+        // Only the ids of the free seats of the rows visited (what
+        // `SeatRecord::is_free` says, in SQL); whole records only for the
+        // seats chosen.
+        let mut free_seats = tx
+            .prepare_cached(
+                "SELECT id FROM seats WHERE id BETWEEN ?1 AND ?2
+                     AND reservation_id IS NULL AND blocked_reason IS NULL
+                     AND (held_by IS NULL OR held_until <= ?3)",
+            )
+            .map_err(storage)?;
         let chosen = best::search(&layout.layout, wanted, best::request(request), |ids| {
             let mut free = HashSet::new();
             for (first, last) in id_ranges(ids) {
-                for record in query_seats(tx, &sql, params![first, last])? {
-                    if record.is_free(now) {
-                        free.insert(record.seat.id);
-                    }
-                    loaded.insert(record.seat.id, record);
+                let rows = free_seats
+                    .query_map(params![first, last, micros(now)], |r| r.get::<_, i64>(0))
+                    .map_err(storage)?;
+                for id in rows {
+                    free.insert(SeatId::new(id.map_err(storage)?));
                 }
             }
             Ok::<_, Error>(free)
@@ -922,7 +930,8 @@ fn best_available_in(
         .ok_or(Error::NoAdjacentSeats {
             count: request.count,
         })?;
-        let records: Vec<&SeatRecord> = chosen.iter().filter_map(|id| loaded.get(id)).collect();
+        let loaded = load_seats(tx, event, &chosen)?;
+        let records: Vec<&SeatRecord> = loaded.iter().collect();
         let mut holds = rules::hold_all(&records, user, held, now, policy)?;
         holds.sort_by_key(|h| h.seat.sort_key());
         Ok(holds)
