@@ -406,7 +406,11 @@ impl Wanted {
 /// visits every other row that has a wanted seat, for the pairs of rows.
 ///
 /// On a venue that is not nearly sold out, that is one row or a few:
-/// a request reads a few dozen seats, not the whole stadium.
+/// a request reads a few dozen seats, not the whole stadium. A row's bound
+/// counts every seat as free, so once a sale reaches the middle of many
+/// rows they would all be read at every request; a store that knows which
+/// seats are reserved or blocked passes them ([`Search::with_closed_seats`])
+/// and the rows are ordered by what is still open.
 #[derive(Debug)]
 pub struct Search<'l> {
     layout: &'l Layout,
@@ -429,20 +433,55 @@ pub struct Search<'l> {
 impl<'l> Search<'l> {
     /// A search for `request` among the `wanted` seats of `layout`.
     pub fn new(layout: &'l Layout, wanted: Wanted, request: Request) -> Self {
-        let order = match layout.orders.get(request.count.wrapping_sub(1)) {
-            // The usual request (any seat) starts from the order made with the layout.
-            Some(order) if wanted == Wanted::default() => order.clone(),
-            _ => {
-                let mut order: Vec<(u64, usize)> = layout
-                    .rows
-                    .iter()
-                    .enumerate()
-                    .filter_map(|(i, row)| bound(row, &wanted, request.count).map(|b| (b, i)))
-                    .collect();
-                order.sort_unstable();
-                order
-            }
+        Self::with_closed_seats(layout, wanted, request, &HashMap::new())
+    }
+
+    /// A search that also knows which seats of some rows (by section and
+    /// line) are **closed**: reserved or blocked, states that only a write
+    /// changes (a hold ends by time alone, so held seats are open). Each
+    /// such row is given as a flag per seat, in the row's order (runs in
+    /// order, each left to right). A free seat is an open one, so the
+    /// lowest rank sum of `count` open wanted seats together is a bound of
+    /// the row too, and a tighter one: a row whose middle is sold comes
+    /// after the rows whose middle is not, and a row with no such seats is
+    /// not read (nor, all closed, for a split). Rows not in `closed`, or
+    /// whose flags do not match their seats, keep their bound.
+    pub fn with_closed_seats(
+        layout: &'l Layout,
+        wanted: Wanted,
+        request: Request,
+        closed: &HashMap<(u32, u32), Vec<bool>>,
+    ) -> Self {
+        let closed_in = |row: &LayoutRow| {
+            closed
+                .get(&(row.section, row.line))
+                .filter(|flags| flags.len() == row.runs.iter().map(Vec::len).sum::<usize>())
         };
+        let mut order: Vec<(u64, usize)> = match layout.orders.get(request.count.wrapping_sub(1)) {
+            // The usual request (any seat) starts from the order made with the layout.
+            Some(order) if wanted == Wanted::default() => order
+                .iter()
+                .copied()
+                .filter(|&(_, i)| closed_in(&layout.rows[i]).is_none())
+                .collect(),
+            _ => layout
+                .rows
+                .iter()
+                .enumerate()
+                .filter(|(_, row)| closed_in(row).is_none())
+                .filter_map(|(i, row)| bound(row, &wanted, request.count).map(|b| (b, i)))
+                .collect(),
+        };
+        let mut all_closed = vec![false; layout.rows.len()];
+        for (i, row) in layout.rows.iter().enumerate() {
+            if let Some(flags) = closed_in(row) {
+                all_closed[i] = flags.iter().all(|&c| c);
+                if let Some(b) = open_bound(row, flags, &wanted, request.count) {
+                    order.push((b, i));
+                }
+            }
+        }
+        order.sort_unstable();
         Self {
             layout,
             wanted,
@@ -452,7 +491,8 @@ impl<'l> Search<'l> {
             batch: 1,
             pending: Vec::new(),
             visited: Vec::new(),
-            visited_rows: vec![false; layout.rows.len()],
+            // A row all closed is as good as read: nothing there.
+            visited_rows: all_closed,
             best_clean: None,
             any_block: false,
             splitting: false,
@@ -569,6 +609,31 @@ fn bound(row: &LayoutRow, wanted: &Wanted, count: usize) -> Option<u64> {
 
 /// The most rows one step of a [`Search`] reads.
 const MAX_BATCH: usize = 8;
+
+/// The lowest rank sum of `count` wanted seats together in `row` that are
+/// not `closed` (flags in the row's order); `None` when there are none.
+fn open_bound(row: &LayoutRow, closed: &[bool], wanted: &Wanted, count: usize) -> Option<u64> {
+    if count == 0 || !wanted.section(row.section) {
+        return None;
+    }
+    let mut best: Option<u64> = None;
+    let mut at = 0;
+    for run in &row.runs {
+        let open: Vec<bool> = run
+            .iter()
+            .zip(&closed[at..])
+            .map(|(seat, &closed)| !closed && wanted.seat(row.section, seat))
+            .collect();
+        at += run.len();
+        let blocks = run
+            .windows(count)
+            .zip(open.windows(count))
+            .filter(|(_, open)| open.iter().all(|&o| o))
+            .map(|(seats, _)| seats.iter().map(|seat| u64::from(seat.rank)).sum::<u64>());
+        best = blocks.chain(best).min();
+    }
+    best
+}
 
 /// Runs a whole [`Search`] with a synchronous `load`, which gives the free
 /// seats among those asked for (a store that reads states inside its

@@ -4,9 +4,9 @@
 
 use booking_core::SeatId;
 use booking_core::best::{
-    Layout, LayoutSeat, Place, PlaceRow, Position, Request, Wanted, best_available, search,
+    Layout, LayoutSeat, Place, PlaceRow, Position, Request, Search, Wanted, best_available, search,
 };
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use proptest::prelude::*;
 
@@ -211,6 +211,51 @@ proptest! {
             Ok(seats.iter().filter(|s| free.contains(s)).copied().collect())
         })?;
         prop_assert_eq!(found, best_available(&rows, request));
+    }
+
+    /// Knowing that some taken seats are closed (reserved or blocked: a
+    /// taken seat may also be held, and open) orders those rows by what is
+    /// open, skips rows with nothing open, and changes no answer.
+    #[test]
+    fn knowing_the_closed_seats_changes_no_answer(
+        rows in venue(),
+        count in 1usize..=5,
+        allow_split: bool,
+        known in prop::collection::vec(prop::bool::ANY, 6),
+        closing in prop::collection::vec(prop::bool::ANY, 64),
+    ) {
+        let request = Request { count, allow_split };
+        let (layout, wanted, free) = as_layout(&rows);
+        let mut coin = closing.iter().cycle();
+        let closed: HashMap<(u32, u32), Vec<bool>> = rows
+            .iter()
+            .zip(&known)
+            .filter(|(_, known)| **known)
+            .map(|(row, _)| {
+                let flags = row
+                    .runs
+                    .iter()
+                    .flatten()
+                    .map(|p| !p.free && *coin.next().unwrap())
+                    .collect();
+                ((row.section, row.row), flags)
+            })
+            .collect();
+        let mut search = Search::with_closed_seats(&layout, wanted, request, &closed);
+        while let Some(seats) = search.next_seats() {
+            for seat in &seats {
+                let row = rows
+                    .iter()
+                    .find(|r| r.runs.iter().flatten().any(|p| p.seat == *seat))
+                    .unwrap();
+                let all_closed = closed
+                    .get(&(row.section, row.row))
+                    .is_some_and(|flags| flags.iter().all(|&c| c));
+                prop_assert!(!all_closed, "a row with nothing open was read");
+            }
+            search.visit(|seat| free.contains(&seat));
+        }
+        prop_assert_eq!(search.answer(), best_available(&rows, request));
     }
 
     #[test]

@@ -126,3 +126,25 @@ CREATE INDEX seats_by_row ON seats (event_id, row_index, number);
 -- the available ones.
 CREATE INDEX seats_taken ON seats (event_id, section, category)
     WHERE reservation_id IS NOT NULL OR held_by IS NOT NULL OR blocked_reason IS NOT NULL;
+
+-- Which seats of each row are closed: reserved or blocked, states only a
+-- write changes (a hold ends by time alone). `closed` has a '1' or a '0'
+-- per seat in the row's order (runs in order, each left to right). Every
+-- write that reserves, cancels, blocks or unblocks seats works their rows
+-- out again in its transaction; best available reads the rows that have
+-- closed seats and orders them by what is still open, instead of by their
+-- best seats, sold or not.
+CREATE TABLE event_rows (
+    event_id     BIGINT  NOT NULL REFERENCES events (id),
+    section      INTEGER NOT NULL,
+    line         INTEGER NOT NULL,
+    closed       TEXT    NOT NULL,
+    closed_seats INTEGER NOT NULL CHECK (closed_seats >= 0),
+    PRIMARY KEY (event_id, section, line)
+);
+CREATE INDEX event_rows_with_closed_seats ON event_rows (event_id) WHERE closed_seats > 0;
+INSERT INTO event_rows (event_id, section, line, closed, closed_seats)
+SELECT event_id, section, line,
+       string_agg(CASE WHEN reservation_id IS NULL AND blocked_reason IS NULL THEN '0' ELSE '1' END, '' ORDER BY run, place),
+       COUNT(*) FILTER (WHERE reservation_id IS NOT NULL OR blocked_reason IS NOT NULL)
+FROM seats GROUP BY event_id, section, line;

@@ -831,6 +831,7 @@ async fn set_blocked(
         .await?;
     let ids: Vec<i64> = seats.iter().map(|r| r.seat.id.get()).collect();
     tx.execute(&stmt, &[&ids, &reason]).await?;
+    refresh_closed(tx, &ids).await?;
     Ok(seats.iter().map(|r| r.seat.clone()).collect())
 }
 
@@ -938,6 +939,88 @@ async fn insert_seats(
     Ok(())
 }
 
+/// Inserts the rows of a new event into `event_rows`, no seat closed.
+async fn insert_rows(tx: &Transaction<'_>, id: i64, venue: &Venue) -> Result<(), OpError> {
+    let mut sections = Vec::new();
+    let mut lines = Vec::new();
+    let mut closed = Vec::new();
+    for (section, s) in venue.sections.iter().enumerate() {
+        for (line, row) in s.rows.iter().enumerate() {
+            sections.push(int(section));
+            lines.push(int(line));
+            closed.push("0".repeat(row.runs.iter().map(Vec::len).sum()));
+        }
+    }
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO event_rows (event_id, section, line, closed, closed_seats)
+             SELECT $1, s, l, c, 0 FROM UNNEST($2::INTEGER[], $3::INTEGER[], $4::TEXT[]) AS u (s, l, c)",
+        )
+        .await?;
+    tx.execute(&stmt, &[&id, &sections, &lines, &closed])
+        .await?;
+    Ok(())
+}
+
+/// Works out again which seats of the rows of `ids` are closed (reserved
+/// or blocked; see `event_rows`), after a write that reserved, cancelled,
+/// blocked or unblocked them (and locked them). Each row is locked first,
+/// in (section, line) order, and read anew after: two writers in one row
+/// take turns, and the last to commit sees the other's seats.
+async fn refresh_closed(tx: &Transaction<'_>, ids: &[i64]) -> Result<(), OpError> {
+    let stmt = tx
+        .prepare_cached(
+            "SELECT r.event_id, r.section, r.line FROM event_rows r
+             WHERE (r.event_id, r.section, r.line) IN
+                 (SELECT event_id, section, line FROM seats WHERE id = ANY($1))
+             ORDER BY r.section, r.line FOR UPDATE",
+        )
+        .await?;
+    let rows = tx.query(&stmt, &[&ids]).await?;
+    let refresh = tx
+        .prepare_cached(
+            "UPDATE event_rows r SET (closed, closed_seats) = (
+                 SELECT string_agg(CASE WHEN reservation_id IS NULL AND blocked_reason IS NULL
+                                        THEN '0' ELSE '1' END, '' ORDER BY run, place),
+                        COUNT(*) FILTER (WHERE reservation_id IS NOT NULL
+                                            OR blocked_reason IS NOT NULL)
+                 FROM seats s
+                 WHERE s.event_id = r.event_id AND s.section = r.section AND s.line = r.line)
+             WHERE r.event_id = $1 AND r.section = $2 AND r.line = $3",
+        )
+        .await?;
+    for row in rows {
+        let (event, section, line): (i64, i32, i32) = (row.get(0), row.get(1), row.get(2));
+        tx.execute(&refresh, &[&event, &section, &line]).await?;
+    }
+    Ok(())
+}
+
+/// The closed seats of each row of `event` that has some, by (section,
+/// line): a flag per seat in the row's order, for
+/// [`Search::with_closed_seats`].
+async fn closed_seats(
+    tx: &Transaction<'_>,
+    event: EventId,
+) -> Result<HashMap<(u32, u32), Vec<bool>>, OpError> {
+    let stmt = tx
+        .prepare_cached(
+            "SELECT section, line, closed FROM event_rows WHERE event_id = $1 AND closed_seats > 0",
+        )
+        .await?;
+    let bad = || Error::storage(BACKEND, "a bad row of event_rows");
+    let mut closed = HashMap::new();
+    for row in tx.query(&stmt, &[&event.get()]).await? {
+        let key = (
+            u32::try_from(row.get::<_, i32>(0)).map_err(|_| bad())?,
+            u32::try_from(row.get::<_, i32>(1)).map_err(|_| bad())?,
+        );
+        let flags: String = row.get(2);
+        closed.insert(key, flags.bytes().map(|b| b == b'1').collect());
+    }
+    Ok(closed)
+}
+
 async fn reserve_in(
     tx: &Transaction<'_>,
     user: UserId,
@@ -1025,6 +1108,8 @@ async fn reserve_in(
         tx.execute(&link, &[&id.get(), &seat.id.get()]).await?;
         set_seat_state(tx, seat.id, SeatState::Reserved { reservation: id }).await?;
     }
+    let ids: Vec<i64> = seats.iter().map(|s| s.id.get()).collect();
+    refresh_closed(tx, &ids).await?;
     load_reservation(tx, id)
         .await?
         .ok_or_else(|| Error::storage(BACKEND, "the new reservation vanished").into())
@@ -1058,6 +1143,7 @@ impl BookingStore for PgStore {
             let id: i64 = tx.query_one(&stmt, &details).await?.get(0);
             insert_groups(&tx, id, &new.seating, &placed).await?;
             insert_seats(&tx, id, &new.seating, &placed).await?;
+            insert_rows(&tx, id, &new.seating).await?;
             summaries(&tx, Some(EventId::new(id)), now)
                 .await?
                 .pop()
@@ -1272,10 +1358,11 @@ impl BookingStore for PgStore {
                 .get(0);
             let held = u32::try_from(held).unwrap_or(u32::MAX);
             rules::check_best_available(request.count, held, policy)?;
-            let mut search = Search::new(
+            let mut search = Search::with_closed_seats(
                 &layout.layout,
                 layout.wanted(request)?,
                 booking_core::best::request(request),
+                &closed_seats(&tx, event).await?,
             );
             // Each row visited: its seats locked, and which are free (what
             // `SeatRecord::is_free` says, in SQL); whole records only for
@@ -1356,6 +1443,7 @@ impl BookingStore for PgStore {
             for seat in &found.seats {
                 set_seat_state(&tx, seat.id, SeatState::Available).await?;
             }
+            refresh_closed(&tx, &ids).await?;
             load_reservation(&tx, reservation)
                 .await?
                 .ok_or_else(|| Error::storage(BACKEND, "the reservation vanished"))?

@@ -5,7 +5,7 @@
 use booking_core::{
     AccountStore, BookingStore, EventId, NewEvent, OrphanPolicy, SeatMap, SeatState,
 };
-use booking_postgres::testkit::TestDatabase;
+use booking_postgres::testkit::{TestDatabase, assert_invariants};
 use booking_postgres::{PgOptions, PgStore};
 
 mod embedded {
@@ -91,12 +91,35 @@ async fn database_before_venues(
              UPDATE seats SET reservation_id = 1 WHERE id = 6;
              SELECT setval(pg_get_serial_sequence('seats', 'id'), 100);
              SELECT setval(pg_get_serial_sequence('events', 'id'), 100);
-             SELECT setval(pg_get_serial_sequence('users', 'id'), 100);",
+             SELECT setval(pg_get_serial_sequence('users', 'id'), 100);
+             SELECT setval(pg_get_serial_sequence('reservations', 'id'), 100);",
         )
         .await
         .unwrap();
 
     (client, driver)
+}
+
+/// Reserves A2 and B3 for `ann`, reserves and cancels A1, blocks B5 and
+/// B6 and unblocks B5.
+async fn reserve_cancel_and_block(store: &PgStore, event: EventId, ann: booking_core::UserId) {
+    let seats = store.seats(event).await.unwrap();
+    let (a2, b3) = (seats[1].seat.id, seats[7].seat.id);
+    store.hold(ann, event, a2).await.unwrap();
+    store.hold(ann, event, b3).await.unwrap();
+    let kept = store.reserve(ann, event, &[a2, b3], None).await.unwrap();
+    assert_eq!(kept.seat_labels(), ["A2", "B3"]);
+    store.hold(ann, event, seats[0].seat.id).await.unwrap();
+    let cancelled = store
+        .reserve(ann, event, &[seats[0].seat.id], None)
+        .await
+        .unwrap();
+    store.cancel(ann, cancelled.id).await.unwrap();
+    store
+        .block(event, &[seats[9].seat.id, seats[10].seat.id], "house")
+        .await
+        .unwrap();
+    store.unblock(event, &[seats[9].seat.id]).await.unwrap();
 }
 
 #[tokio::test]
@@ -155,6 +178,10 @@ async fn events_from_before_venues_become_what_their_seat_maps_make() {
         layout(&client, 1).await,
         layout(&client, fresh.event.id.get()).await
     );
+    // Every kind of write that changes `event_rows` (reserve, cancel,
+    // block, unblock) keeps it true to the seats, as the invariants check.
+    reserve_cancel_and_block(&store, fresh.event.id, ann).await;
+    assert_invariants(&db.url).await;
     drop(client);
     let _ = driver.await;
     store.pool().close();

@@ -827,6 +827,59 @@ fn event_layout(
     ))
 }
 
+/// Works out again which seats of the rows of `seats` are closed (reserved
+/// or blocked; see `event_rows`), after a write that reserved, cancelled,
+/// blocked or unblocked them.
+fn refresh_closed(tx: &Connection, seats: &[SeatId]) -> Result<()> {
+    let mut refresh = tx
+        .prepare_cached(
+            "UPDATE event_rows SET (closed, closed_seats) = (
+                 SELECT group_concat(CASE WHEN reservation_id IS NULL AND blocked_reason IS NULL
+                                          THEN '0' ELSE '1' END, '' ORDER BY run, place),
+                        SUM(reservation_id IS NOT NULL OR blocked_reason IS NOT NULL)
+                 FROM seats s
+                 WHERE s.event_id = event_rows.event_id AND s.section = event_rows.section
+                   AND s.line = event_rows.line)
+             WHERE (event_id, section, line) = (SELECT event_id, section, line FROM seats WHERE id = ?1)",
+        )
+        .map_err(storage)?;
+    for seat in seats {
+        refresh.execute([seat.get()]).map_err(storage)?;
+    }
+    Ok(())
+}
+
+/// The closed seats of each row of `event` that has some, by (section,
+/// line): a flag per seat in the row's order, for
+/// [`best::Search::with_closed_seats`].
+fn closed_seats(tx: &Connection, event: EventId) -> Result<HashMap<(u32, u32), Vec<bool>>> {
+    let bad = || Error::storage(BACKEND, "a bad row of event_rows");
+    let mut stmt = tx
+        .prepare_cached(
+            "SELECT section, line, closed FROM event_rows WHERE event_id = ?1 AND closed_seats > 0",
+        )
+        .map_err(storage)?;
+    let rows = stmt
+        .query_map([event.get()], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .map_err(storage)?;
+    let mut closed = HashMap::new();
+    for row in rows {
+        let (section, line, flags) = row.map_err(storage)?;
+        let key = (
+            u32::try_from(section).map_err(|_| bad())?,
+            u32::try_from(line).map_err(|_| bad())?,
+        );
+        closed.insert(key, flags.bytes().map(|b| b == b'1').collect());
+    }
+    Ok(closed)
+}
+
 /// Marks `seats` blocked with `reason`, or not blocked (`None`). Blocking
 /// clears an ended hold: a blocked seat is never held.
 fn set_blocked(tx: &Connection, seats: &[SeatRecord], reason: Option<&str>) -> Result<Vec<Seat>> {
@@ -843,6 +896,8 @@ fn set_blocked(tx: &Connection, seats: &[SeatRecord], reason: Option<&str>) -> R
         stmt.execute(params![record.seat.id.get(), reason])
             .map_err(storage)?;
     }
+    let ids: Vec<SeatId> = seats.iter().map(|r| r.seat.id).collect();
+    refresh_closed(tx, &ids)?;
     Ok(seats.iter().map(|r| r.seat.clone()).collect())
 }
 
@@ -915,9 +970,16 @@ fn best_available_in(
                      AND (held_by IS NULL OR held_until <= ?3)",
             )
             .map_err(storage)?;
-        let chosen = best::search(&layout.layout, wanted, best::request(request), |ids| {
+        let closed = closed_seats(tx, event)?;
+        let mut search = best::Search::with_closed_seats(
+            &layout.layout,
+            wanted,
+            best::request(request),
+            &closed,
+        );
+        while let Some(ids) = search.next_seats() {
             let mut free = HashSet::new();
-            for (first, last) in id_ranges(ids) {
+            for (first, last) in id_ranges(&ids) {
                 let rows = free_seats
                     .query_map(params![first, last, micros(now)], |r| r.get::<_, i64>(0))
                     .map_err(storage)?;
@@ -925,9 +987,9 @@ fn best_available_in(
                     free.insert(SeatId::new(id.map_err(storage)?));
                 }
             }
-            Ok::<_, Error>(free)
-        })?
-        .ok_or(Error::NoAdjacentSeats {
+            search.visit(|seat| free.contains(&seat));
+        }
+        let chosen = search.answer().ok_or(Error::NoAdjacentSeats {
             count: request.count,
         })?;
         let loaded = load_seats(tx, event, &chosen)?;
@@ -1048,6 +1110,8 @@ fn reserve_in(
         .map_err(storage)?;
         set_seat_state(tx, seat.id, SeatState::Reserved { reservation: id })?;
     }
+    let ids: Vec<SeatId> = seats.iter().map(|s| s.id).collect();
+    refresh_closed(tx, &ids)?;
     load_reservation(tx, id)?.ok_or_else(|| Error::storage(BACKEND, "the new reservation vanished"))
 }
 
@@ -1132,6 +1196,20 @@ impl BookingStore for SqliteStore {
                         p.seat.rank,
                     ])
                     .map_err(storage)?;
+            }
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO event_rows (event_id, section, line, closed, closed_seats)
+                     VALUES (?1, ?2, ?3, ?4, 0)",
+                )
+                .map_err(storage)?;
+            for (section, s) in venue.sections.iter().enumerate() {
+                for (line, row) in s.rows.iter().enumerate() {
+                    let seats = row.runs.iter().map(Vec::len).sum::<usize>();
+                    insert
+                        .execute(params![id.get(), int(section), int(line), "0".repeat(seats)])
+                        .map_err(storage)?;
+                }
             }
             summaries(tx, Some(id), now)?
                 .pop()
@@ -1295,6 +1373,8 @@ impl BookingStore for SqliteStore {
             for seat in &found.seats {
                 set_seat_state(tx, seat.id, SeatState::Available)?;
             }
+            let ids: Vec<SeatId> = found.seats.iter().map(|s| s.id).collect();
+            refresh_closed(tx, &ids)?;
             load_reservation(tx, reservation)?
                 .ok_or_else(|| Error::storage(BACKEND, "the reservation vanished"))
         })

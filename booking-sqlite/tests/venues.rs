@@ -1,9 +1,10 @@
 //! Migration 5 makes each event of a database written before venues
 //! existed exactly what `Venue::from_seat_map` makes of its seat map, holds
-//! and reservations included.
+//! and reservations included; and every write keeps `event_rows` (which
+//! seats of each row are reserved or blocked) true to the seats.
 
 use booking_core::{
-    AccountStore, BookingStore, EventId, NewEvent, OrphanPolicy, SeatMap, SeatState,
+    AccountStore, BookingStore, EventId, NewEvent, OrphanPolicy, SeatMap, SeatState, UserId,
 };
 use booking_sqlite::{SqliteOptions, SqliteStore};
 use rusqlite::Connection;
@@ -34,43 +35,91 @@ fn layout(conn: &Connection, event: i64) -> Vec<String> {
     .unwrap()
 }
 
+/// The rows whose `event_rows` entry is not what their seats say (see
+/// migration 5): none, if every write keeps it.
+fn stale_event_rows(conn: &Connection) -> Vec<String> {
+    conn.prepare(
+        "SELECT r.event_id || ' ' || r.section || ' ' || r.line || ': ' || r.closed
+         FROM event_rows r
+         WHERE (r.closed, r.closed_seats) IS NOT (
+             SELECT group_concat(CASE WHEN reservation_id IS NULL AND blocked_reason IS NULL
+                                      THEN '0' ELSE '1' END, '' ORDER BY run, place),
+                    SUM(reservation_id IS NOT NULL OR blocked_reason IS NOT NULL)
+             FROM seats s
+             WHERE s.event_id = r.event_id AND s.section = r.section AND s.line = r.line)
+         OR (SELECT COUNT(*) FROM event_rows) <>
+            (SELECT COUNT(*) FROM (SELECT DISTINCT event_id, section, line FROM seats))",
+    )
+    .unwrap()
+    .query_map([], |r| r.get(0))
+    .unwrap()
+    .collect::<rusqlite::Result<_>>()
+    .unwrap()
+}
+
+/// A database at schema version 4 (before venues) with event 1 on `map`,
+/// its first seat held by user 1 (ann) and its sixth reserved by her.
+fn database_before_venues(path: &std::path::Path, map: &SeatMap) {
+    let mut conn = Connection::open(path).unwrap();
+    embedded::migrations::runner()
+        .set_target(refinery::Target::Version(4))
+        .run(&mut conn)
+        .unwrap();
+    conn.execute_batch(
+        "INSERT INTO users (id, username, password_hash) VALUES (1, 'ann', 'hash');",
+    )
+    .unwrap();
+    conn.execute(
+        "INSERT INTO events (id, name, venue, starts_at, total_seats) VALUES (1, 'Old', 'Hall', 0, ?1)",
+        [i64::try_from(map.len()).unwrap()],
+    )
+    .unwrap();
+    for spec in map.seats() {
+        conn.execute(
+            "INSERT INTO seats (event_id, row, number, price_cents) VALUES (1, ?1, ?2, ?3)",
+            rusqlite::params![spec.row.index(), spec.number, spec.price_cents],
+        )
+        .unwrap();
+    }
+    // A1 held by ann, B1 (the sixth seat) reserved by her.
+    conn.execute_batch(&format!(
+        "UPDATE seats SET held_by = 1, held_since = 0, held_until = {LATER} WHERE id = 1;
+         INSERT INTO reservations (id, user_id, event_id, status, total_cents, created_at)
+             VALUES (1, 1, 1, 'confirmed', 5000, 0);
+         INSERT INTO reservation_seats (reservation_id, seat_id, confirmed) VALUES (1, 6, 1);
+         UPDATE seats SET reservation_id = 1 WHERE id = 6;"
+    ))
+    .unwrap();
+}
+
+/// Reserves A2 and B3 for `user`, reserves and cancels A1, blocks B5 and
+/// B6 and unblocks B5: every kind of write that changes `event_rows`.
+async fn reserve_cancel_and_block(store: &SqliteStore, event: EventId, ann: UserId) {
+    let seats = store.seats(event).await.unwrap();
+    let (a2, b3) = (seats[1].seat.id, seats[7].seat.id);
+    store.hold(ann, event, a2).await.unwrap();
+    store.hold(ann, event, b3).await.unwrap();
+    let kept = store.reserve(ann, event, &[a2, b3], None).await.unwrap();
+    store.hold(ann, event, seats[0].seat.id).await.unwrap();
+    let cancelled = store
+        .reserve(ann, event, &[seats[0].seat.id], None)
+        .await
+        .unwrap();
+    store.cancel(ann, cancelled.id).await.unwrap();
+    store
+        .block(event, &[seats[9].seat.id, seats[10].seat.id], "house")
+        .await
+        .unwrap();
+    store.unblock(event, &[seats[9].seat.id]).await.unwrap();
+    assert_eq!(kept.seat_labels(), ["A2", "B3"]);
+}
+
 #[tokio::test]
 async fn events_from_before_venues_become_what_their_seat_maps_make() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("booking.db");
     let map: SeatMap = MAP.parse().unwrap();
-    {
-        let mut conn = Connection::open(&path).unwrap();
-        embedded::migrations::runner()
-            .set_target(refinery::Target::Version(4))
-            .run(&mut conn)
-            .unwrap();
-        conn.execute_batch(
-            "INSERT INTO users (id, username, password_hash) VALUES (1, 'ann', 'hash');",
-        )
-        .unwrap();
-        conn.execute(
-            "INSERT INTO events (id, name, venue, starts_at, total_seats) VALUES (1, 'Old', 'Hall', 0, ?1)",
-            [i64::try_from(map.len()).unwrap()],
-        )
-        .unwrap();
-        for spec in map.seats() {
-            conn.execute(
-                "INSERT INTO seats (event_id, row, number, price_cents) VALUES (1, ?1, ?2, ?3)",
-                rusqlite::params![spec.row.index(), spec.number, spec.price_cents],
-            )
-            .unwrap();
-        }
-        // A1 held by ann, B1 (the sixth seat) reserved by her.
-        conn.execute_batch(&format!(
-            "UPDATE seats SET held_by = 1, held_since = 0, held_until = {LATER} WHERE id = 1;
-             INSERT INTO reservations (id, user_id, event_id, status, total_cents, created_at)
-                 VALUES (1, 1, 1, 'confirmed', 5000, 0);
-             INSERT INTO reservation_seats (reservation_id, seat_id, confirmed) VALUES (1, 6, 1);
-             UPDATE seats SET reservation_id = 1 WHERE id = 6;"
-        ))
-        .unwrap();
-    }
+    database_before_venues(&path, &map);
 
     let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     let old = EventId::new(1);
@@ -126,9 +175,25 @@ async fn events_from_before_venues_become_what_their_seat_maps_make() {
     let ann = store.credentials("ann").await.unwrap().unwrap().user.id;
     let reservations = store.reservations(ann).await.unwrap();
     assert_eq!(reservations[0].seat_labels(), ["B1"]);
+
+    // Reserve, cancel and block on the new event: each keeps `event_rows`.
+    reserve_cancel_and_block(&store, fresh.event.id, ann).await;
     drop(store);
 
     let conn = Connection::open(&path).unwrap();
+    assert_eq!(stale_event_rows(&conn), Vec::<String>::new());
+    let closed: Vec<String> = conn
+        .prepare("SELECT closed FROM event_rows WHERE event_id = 1 ORDER BY line")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(
+        closed,
+        ["00000", "100000", "000000", "000"],
+        "B1 is reserved"
+    );
     assert_eq!(layout(&conn, 1), layout(&conn, fresh.event.id.get()));
     let problems: Vec<String> = conn
         .prepare("PRAGMA foreign_key_check")

@@ -126,7 +126,7 @@ async fn drop_leftovers() {
 }
 
 /// Each query lists rows that break one of the API's invariants.
-const VIOLATIONS: [(&str, &str); 5] = [
+const VIOLATIONS: [(&str, &str); 6] = [
     (
         "1: a seat in two confirmed reservations",
         "SELECT seat_id FROM reservation_seats WHERE confirmed
@@ -159,6 +159,24 @@ const VIOLATIONS: [(&str, &str); 5] = [
          LEFT JOIN reservation_seats rs ON rs.reservation_id = r.id
          LEFT JOIN seats s ON s.id = rs.seat_id
          GROUP BY r.id HAVING COUNT(s.id) = 0 OR SUM(s.price_cents) <> MIN(r.total_cents)",
+    ),
+    (
+        "(best available's hint) an event row whose closed seats are not its seats' (by event)",
+        "SELECT r.event_id FROM event_rows r
+         WHERE NOT EXISTS (
+             SELECT 1 FROM (
+                 SELECT string_agg(CASE WHEN reservation_id IS NULL AND blocked_reason IS NULL
+                                        THEN '0' ELSE '1' END, '' ORDER BY run, place) AS closed,
+                        COUNT(*) FILTER (WHERE reservation_id IS NOT NULL
+                                            OR blocked_reason IS NOT NULL) AS closed_seats
+                 FROM seats s
+                 WHERE s.event_id = r.event_id AND s.section = r.section AND s.line = r.line
+             ) AS truth
+             WHERE truth.closed = r.closed AND truth.closed_seats = r.closed_seats)
+         UNION ALL
+         SELECT s.event_id FROM seats s
+         WHERE NOT EXISTS (SELECT 1 FROM event_rows r WHERE r.event_id = s.event_id
+                           AND r.section = s.section AND r.line = s.line)",
     ),
 ];
 
