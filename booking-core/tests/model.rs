@@ -1,5 +1,6 @@
-//! Model-based test: random sequences of holds, releases, reserves, cancels
-//! and clock moves, by three users on a six-seat event, run against
+//! Model-based test: random sequences of holds, releases, reserves, cancels,
+//! blocks and unblocks, best-available requests and clock moves, by three
+//! users on a six-seat row, run against
 //! `MemoryStore` and against a plain model written independently of
 //! `booking_core::rules`. After every step the answers must agree, every
 //! seat's state must match the model's, and the API invariants must hold.
@@ -8,8 +9,8 @@ use std::time::Duration;
 
 use booking_core::testkit::check_invariants;
 use booking_core::{
-    AccountStore, BookingStore, Clock, EventId, ManualClock, MemoryStore, NewEvent, Policy,
-    ReservationId, SeatId, SeatMap, SeatState, Timestamp, UserId, Username,
+    AccountStore, BestAvailable, BookingStore, Clock, EventId, ManualClock, MemoryStore, NewEvent,
+    Policy, ReservationId, SeatId, SeatMap, SeatState, Timestamp, UserId, Username,
 };
 use proptest::prelude::*;
 use proptest_state_machine::{ReferenceStateMachine, StateMachineTest, prop_state_machine};
@@ -40,6 +41,7 @@ struct ModelReservation {
 struct Model {
     now: i64,
     seats: [ModelSeat; SEATS],
+    blocked: [bool; SEATS],
     reservations: Vec<ModelReservation>,
     /// The answer the last operation should get: `Ok` or the error code.
     expected: Result<(), &'static str>,
@@ -68,7 +70,22 @@ enum Op {
     Advance {
         secs: i64,
     },
+    Block {
+        seat: usize,
+    },
+    Unblock {
+        seat: usize,
+    },
+    /// Best available for `count` seats together (0 to `MAX_HELD + 1`).
+    Best {
+        user: usize,
+        count: usize,
+    },
 }
+
+/// Each seat's rank in the row of six, as the venue ranking gives it: four
+/// times its squared distance to the middle (between seats 3 and 4).
+const RANKS: [u64; SEATS] = [25, 9, 1, 1, 9, 25];
 
 impl Model {
     /// A seat as it stands now: an ended hold is free.
@@ -85,10 +102,16 @@ impl Model {
             .count()
     }
 
+    /// Whether a seat can be held now by anyone.
+    fn free(&self, seat: usize) -> bool {
+        self.seat(seat) == ModelSeat::Free && !self.blocked[seat]
+    }
+
     fn hold(&mut self, user: usize, seat: usize) -> Result<(), &'static str> {
         let since = match self.seat(seat) {
             ModelSeat::Reserved { .. } => return Err("seat_reserved"),
             ModelSeat::Held { user: other, .. } if other != user => return Err("seat_locked"),
+            _ if self.blocked[seat] => return Err("seat_blocked"),
             // The caller's own hold: extended without counting it again,
             // unless it already ends as late as it may.
             ModelSeat::Held { since, until, .. } if until >= since + MAX_HOLD_SECS => {
@@ -127,6 +150,7 @@ impl Model {
         for &seat in &sorted {
             match self.seats[seat] {
                 ModelSeat::Reserved { .. } => return Err("seat_reserved"),
+                _ if self.blocked[seat] => return Err("seat_blocked"),
                 ModelSeat::Held { user: u, until, .. } if u == user && until > self.now => {}
                 ModelSeat::Held { user: u, .. } if u == user => return Err("lock_expired"),
                 _ => return Err("not_lock_holder"),
@@ -141,6 +165,52 @@ impl Model {
             seats: sorted,
             cancelled: false,
         });
+        Ok(())
+    }
+
+    fn block(&mut self, seat: usize) -> Result<(), &'static str> {
+        match self.seat(seat) {
+            ModelSeat::Reserved { .. } => Err("seat_reserved"),
+            ModelSeat::Held { .. } => Err("seat_locked"),
+            ModelSeat::Free => {
+                self.seats[seat] = ModelSeat::Free;
+                self.blocked[seat] = true;
+                Ok(())
+            }
+        }
+    }
+
+    /// Best available by brute force over the one row: every `count` free
+    /// seats side by side, the first by (strands a seat, rank sum, place).
+    fn best(&mut self, user: usize, count: usize) -> Result<(), &'static str> {
+        if count == 0 || count > MAX_HELD {
+            return Err("invalid_input");
+        }
+        if self.held_by(user) + count > MAX_HELD {
+            return Err("hold_limit");
+        }
+        let free = |i: Option<usize>| i.is_some_and(|i| i < SEATS && self.free(i));
+        let best = (0..=SEATS - count)
+            .filter(|&start| (start..start + count).all(|i| self.free(i)))
+            .min_by_key(|&start| {
+                let left = start.checked_sub(1);
+                let right = start + count;
+                let strands = (free(left) && !free(left.and_then(|l| l.checked_sub(1))))
+                    || (free(Some(right)) && !free(Some(right + 1)));
+                (
+                    strands,
+                    RANKS[start..start + count].iter().sum::<u64>(),
+                    start,
+                )
+            })
+            .ok_or("no_adjacent_seats")?;
+        for seat in best..best + count {
+            self.seats[seat] = ModelSeat::Held {
+                user,
+                since: self.now,
+                until: (self.now + TTL_SECS).min(self.now + MAX_HOLD_SECS),
+            };
+        }
         Ok(())
     }
 
@@ -170,6 +240,7 @@ impl ReferenceStateMachine for BookingModel {
         Just(Model {
             now: 0,
             seats: [ModelSeat::Free; SEATS],
+            blocked: [false; SEATS],
             reservations: Vec::new(),
             expected: Ok(()),
         })
@@ -184,17 +255,29 @@ impl ReferenceStateMachine for BookingModel {
             (user.clone(), seat.clone()).prop_map(|(user, seat)| Op::Release { user, seat });
         let reserve = (
             user.clone(),
-            proptest::collection::vec(seat, 0..=MAX_HELD + 1),
+            proptest::collection::vec(seat.clone(), 0..=MAX_HELD + 1),
         )
             .prop_map(|(user, seats)| Op::Reserve { user, seats });
         let advance = prop_oneof![Just(60), Just(150), Just(299), Just(300)]
             .prop_map(|secs| Op::Advance { secs });
+        let block = seat.clone().prop_map(|seat| Op::Block { seat });
+        let unblock = seat.prop_map(|seat| Op::Unblock { seat });
+        let best =
+            (user.clone(), 0..=MAX_HELD + 1).prop_map(|(user, count)| Op::Best { user, count });
         if state.reservations.is_empty() {
-            prop_oneof![4 => hold, 1 => release, 3 => reserve, 1 => advance].boxed()
+            prop_oneof![
+                4 => hold, 1 => release, 3 => reserve, 1 => advance,
+                1 => block, 1 => unblock, 3 => best,
+            ]
+            .boxed()
         } else {
             let cancel = (user, 0..state.reservations.len())
                 .prop_map(|(user, index)| Op::Cancel { user, index });
-            prop_oneof![4 => hold, 1 => release, 3 => reserve, 2 => cancel, 1 => advance].boxed()
+            prop_oneof![
+                4 => hold, 1 => release, 3 => reserve, 2 => cancel, 1 => advance,
+                1 => block, 1 => unblock, 3 => best,
+            ]
+            .boxed()
         }
     }
 
@@ -215,6 +298,12 @@ impl ReferenceStateMachine for BookingModel {
                 state.now += secs;
                 Ok(())
             }
+            Op::Block { seat } => state.block(*seat),
+            Op::Unblock { seat } => {
+                state.blocked[*seat] = false;
+                Ok(())
+            }
+            Op::Best { user, count } => state.best(*user, *count),
         };
         state
     }
@@ -331,6 +420,21 @@ impl StateMachineTest for MemoryStoreMatchesModel {
                     sut.clock.advance(Duration::from_secs(secs.unsigned_abs()));
                     Ok(None)
                 }
+                Op::Block { seat } => store
+                    .block(event, &[sut.seats[*seat]], "model")
+                    .await
+                    .map(|_| None),
+                Op::Unblock { seat } => store
+                    .unblock(event, &[sut.seats[*seat]])
+                    .await
+                    .map(|_| None),
+                Op::Best { user, count } => {
+                    let request = BestAvailable::new(u32::try_from(*count).unwrap());
+                    store
+                        .best_available(sut.users[*user], event, &request)
+                        .await
+                        .map(|_| None)
+                }
             }
         });
         let answer = outcome
@@ -350,6 +454,8 @@ impl StateMachineTest for MemoryStoreMatchesModel {
             let states: Vec<ModelSeat> = seats.iter().map(|r| sut.model_state(r.state)).collect();
             let expected: Vec<ModelSeat> = (0..SEATS).map(|s| model.seat(s)).collect();
             assert_eq!(states, expected, "every seat's state matches the model");
+            let blocked: Vec<bool> = seats.iter().map(|r| r.blocked.is_some()).collect();
+            assert_eq!(blocked, model.blocked, "blocked seats match the model");
             check_invariants(&sut.store, sut.event, &sut.users)
                 .await
                 .expect("API invariants");
