@@ -2,6 +2,7 @@
 
 use std::path::Path;
 
+use rusqlite::config::DbConfig;
 use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 use crate::error::OpenError;
@@ -56,6 +57,16 @@ pub(crate) fn connect(
     .map_err(fail)?;
     conn.busy_timeout(options.busy_timeout).map_err(fail)?;
     conn.set_prepared_statement_cache_capacity(64);
+    // Plan each statement once, whatever is bound to it. Without this, the
+    // SQLite that rusqlite bundles (built with SQLITE_ENABLE_STAT4) looks at
+    // the bound value of some `column = ?` terms while planning and marks
+    // the statement to be planned again when that value changes; rusqlite
+    // clears a cached statement's bindings when it is put back, so such a
+    // statement was parsed and planned anew at every use. The session
+    // lookup was one: a tenth of the server's instructions for a seat-map
+    // read (benches/instructions.sh).
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)
+        .map_err(fail)?;
     let synchronous = match options.synchronous {
         Synchronous::Normal => "NORMAL",
         Synchronous::Full => "FULL",

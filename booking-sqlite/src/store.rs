@@ -410,6 +410,12 @@ fn load_seat(conn: &Connection, event: EventId, seat: SeatId) -> Result<SeatReco
         .ok_or_else(|| Error::not_found(Entity::Seat, seat.get()))
 }
 
+/// The user and expiry of the unexpired session whose id hashes to `?1`,
+/// at `?2`: read by every request that carries a session cookie.
+const SESSION_SQL: &str =
+    "SELECT u.id, u.username, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+     WHERE s.id_sha256 = ?1 AND s.expires_at > ?2";
+
 /// The events, or only event `?1`.
 const EVENTS_SQL: &str = "SELECT id, name, description, venue, starts_at, orphans FROM events WHERE ?1 IS NULL OR id = ?1";
 
@@ -1472,27 +1478,28 @@ impl AccountStore for SqliteStore {
     async fn session(&self, id: &SessionId) -> Result<Option<Session>> {
         let id = id.clone();
         self.read(move |conn, now| {
-            conn.prepare_cached(
-                "SELECT u.id, u.username, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.id_sha256 = ?1 AND s.expires_at > ?2",
-            )
-            .map_err(storage)?
-            .query_row(params![id.digest(), micros(now)], |r| {
-                Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
-            })
-            .optional()
-            .map_err(storage)?
-            .map(|(user, name, expires_at)| {
-                Ok(Session {
-                    id,
-                    user: User {
-                        id: UserId::new(user),
-                        username: Username::new(name)?,
-                    },
-                    expires_at: instant(expires_at)?,
+            conn.prepare_cached(SESSION_SQL)
+                .map_err(storage)?
+                .query_row(params![id.digest(), micros(now)], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
                 })
-            })
-            .transpose()
+                .optional()
+                .map_err(storage)?
+                .map(|(user, name, expires_at)| {
+                    Ok(Session {
+                        id,
+                        user: User {
+                            id: UserId::new(user),
+                            username: Username::new(name)?,
+                        },
+                        expires_at: instant(expires_at)?,
+                    })
+                })
+                .transpose()
         })
         .await
     }
@@ -1643,8 +1650,8 @@ mod tests {
         assert_eq!(store.reservations(ann).await.unwrap(), [first]);
     }
 
-    /// The seat-map read and the event summaries are planned once, not at
-    /// every run (see [`seats_in_rows_sql`]).
+    /// The seat-map read, the session lookup and the event summaries are
+    /// planned once, not at every run (see [`schema::connect`]).
     #[test]
     fn the_hot_reads_are_not_prepared_again() {
         let path = Path::new(":memory:");
@@ -1670,6 +1677,24 @@ mod tests {
             .unwrap()
             .get_status(StatementStatus::RePrepare);
         assert_eq!(prepared_again, 0, "the seat map");
+
+        conn.execute_batch(
+            "INSERT INTO users (id, username, password_hash) VALUES (1, 'alice', 'x');
+             INSERT INTO sessions (id_sha256, user_id, expires_at) VALUES ('a', 1, 10);",
+        )
+        .unwrap();
+        for digest in ["a", "b", "a"] {
+            conn.prepare_cached(SESSION_SQL)
+                .unwrap()
+                .query_row(params![digest, 5], |_| Ok(()))
+                .optional()
+                .unwrap();
+        }
+        let prepared_again = conn
+            .prepare_cached(SESSION_SQL)
+            .unwrap()
+            .get_status(StatementStatus::RePrepare);
+        assert_eq!(prepared_again, 0, "the session lookup");
 
         for event in [None, Some(EventId::new(1)), None, Some(EventId::new(1))] {
             summaries(&conn, event, chrono::Utc::now()).unwrap();
