@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# Instructions per request, counted by valgrind's callgrind: unlike
+# requests per second, the count does not move with whatever else the
+# machine is doing, so two server builds can be compared to a fraction of
+# a percent on a shared machine (BENCHMARKS.md, "Instructions per read").
+#
+# Each server runs under callgrind with a fresh demo database. The script
+# logs in as alice, makes WARMUP seat-map reads, zeroes the counters, makes
+# N reads on one keep-alive connection, and reads the counters: the
+# server's instructions for those N requests, all threads together.
+#
+# Usage: benches/instructions.sh [N] [SERVER...]   (N default 2000;
+# servers default to this tree's release build). Give a baseline binary
+# as a second SERVER to compare, e.g. built from an older commit with
+# `git worktree add /tmp/base COMMIT && (cd /tmp/base && cargo build
+# --release -p booking-http --bin booking-server)`. PATH_READ (default
+# /api/events/1/seats/) is the path read. With KEEP=DIR, each server's
+# profile is kept as DIR/NAME.callgrind, for callgrind_annotate.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${1:-2000}
+shift || true
+PORT=${PORT:-8413}
+BASE=http://127.0.0.1:$PORT
+PATH_READ=${PATH_READ:-/api/events/1/seats/}
+WARMUP=${WARMUP:-200}
+command -v valgrind >/dev/null || {
+	echo "valgrind is missing: apt-get install valgrind" >&2
+	exit 1
+}
+
+if [ $# -eq 0 ]; then
+	cargo build --release -q -p booking-http --bin booking-server
+	set -- target/release/booking-server
+fi
+
+work=$(mktemp -d)
+server_pid=
+trap 'if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi; rm -rf "$work"' EXIT
+
+# Newer servers take flags older ones lack: pass only those it knows.
+flags_for() { # SERVER
+	local help flags=()
+	help=$("$1" --help)
+	grep -q -- --signups-per-hour <<<"$help" && flags+=(--signups-per-hour 0)
+	grep -q -- --metrics-bind <<<"$help" && flags+=(--metrics-bind off)
+	grep -q -- --sqlite-synchronous <<<"$help" && flags+=(--sqlite-synchronous normal)
+	echo "${flags[@]}"
+}
+
+reads() { # COUNT
+	local config=$work/reads.curl
+	: >"$config"
+	for _ in $(seq "$1"); do
+		printf 'url = "%s%s"\noutput = "/dev/null"\n' "$BASE" "$PATH_READ" >>"$config"
+	done
+	curl -sf -b "$work/cookies" -c "$work/cookies" --config "$config"
+}
+
+for server in "$@"; do
+	data=$(mktemp -d -p "$work")
+	# shellcheck disable=SC2046 # flags_for prints separate words on purpose
+	valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.%p" \
+		"$server" --demo --database-url "sqlite:$data/booking.db" \
+		--bind "127.0.0.1:$PORT" $(flags_for "$server") >"$work/server.log" 2>&1 &
+	server_pid=$!
+	for _ in $(seq 1200); do
+		curl -sf "$BASE/api/health/" >/dev/null && break
+		sleep 0.25
+	done
+	rm -f "$work/cookies"
+	curl -sf -c "$work/cookies" "$BASE/api/csrf/" >/dev/null
+	token=$(awk '$6 == "csrftoken" { print $7 }' "$work/cookies")
+	curl -sf -b "$work/cookies" -c "$work/cookies" -H "X-CSRFToken: $token" \
+		-H 'Content-Type: application/json' -d '{"username":"alice","password":"alice123"}' \
+		"$BASE/api/login/" >/dev/null
+	reads "$WARMUP"
+	callgrind_control --zero "$server_pid" >/dev/null 2>&1
+	reads "$N"
+	callgrind_control --dump "$server_pid" >/dev/null 2>&1
+	kill "$server_pid"
+	wait "$server_pid" 2>/dev/null || true
+	server_pid=
+	# The dump made at --dump is callgrind.PID.1; the file written at exit
+	# holds only the shutdown.
+	total=$(awk '/^(summary|totals):/ { print $2; exit }' "$work"/callgrind.*.1)
+	if [ -n "${KEEP:-}" ]; then
+		mkdir -p "$KEEP"
+		cp "$work"/callgrind.*.1 "$KEEP/$(basename "$server").callgrind"
+	fi
+	rm -f "$work"/callgrind.*
+	echo "$server: $((total / N)) instructions per read ($total for $N reads of $PATH_READ)"
+done
