@@ -4,9 +4,9 @@
 # `read` and `churn` on SQLite, 32 users, a fresh demo database per run,
 # the two servers alternating so that both see the same machine.
 #
-# Usage: BASELINE=/path/to/old/booking-server benches/hardening.sh [PAIRS]
-# (default 5). Build the baseline from the commit before the hardening,
-# e.g. `git worktree add /tmp/base 25b3d0d && (cd /tmp/base && cargo build
+# Usage: BASELINE=/path/to/old/booking-server [NEW=/path/to/new/booking-server]
+# benches/hardening.sh [PAIRS] (default 5). Build the baseline from the
+# commit before the hardening, e.g. `git worktree add /tmp/base 25b3d0d && (cd /tmp/base && cargo build
 # --release -p booking-http --bin booking-server)`.
 #
 # This tree's server runs with `--sqlite-synchronous normal` (the
@@ -24,7 +24,9 @@ PORT=${PORT:-8412}
 BASE=http://127.0.0.1:$PORT
 
 cargo build --release -q -p booking-http -p benches --bin booking-server --bin booking-load
-NEW=target/release/booking-server
+# NEW names another build to compare instead of this tree's, e.g. an older
+# commit with one change applied.
+NEW=${NEW:-target/release/booking-server}
 LOAD=target/release/booking-load
 mkdir -p "$OUT"
 : >"$OUT/runs.txt"
