@@ -3,101 +3,35 @@
 //
 //   cd booking-http/tests/browser && npm ci && npm test
 //
-// BOOKING_SERVER_BIN names the server binary (default: the workspace's
-// target/debug/booking-server; build it first), BOOKING_DATABASE_URL its
-// database (default: a new SQLite file), SCREENSHOT where the seat-grid
-// picture goes (default: target/browser/seat-grid.png; the README shows a
-// copy kept at docs/seat-grid.png). A phone-sized one goes beside it.
+// The server and the browser are set up as harness.mjs says. SCREENSHOT
+// names where the seat-grid picture goes (default:
+// target/browser/seat-grid.png; the README shows a copy kept at
+// docs/seat-grid.png). A phone-sized one goes beside it.
 
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
+import { launchBrowser, logIn as logInAt, openEvent, root, seat, seatBecomes, seatState, startServer } from './harness.mjs';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const root = resolve(here, '../../..');
-const serverBin = process.env.BOOKING_SERVER_BIN ?? join(root, 'target/debug/booking-server');
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const screenshot = process.env.SCREENSHOT ?? join(root, 'target/browser/seat-grid.png');
 
 let server;
 let base;
 let browser;
-let dataDir;
 
 before(async () => {
-  assert.ok(existsSync(serverBin),
-    `no server binary at ${serverBin}: run 'cargo build -p booking-http' first (scripts/test-all.sh does)`);
-  assert.ok(existsSync(chromiumPath),
-    `no Chromium at ${chromiumPath}: install Debian's package with 'apt-get install chromium' (.ci/run does)`);
-  dataDir = mkdtempSync(join(tmpdir(), 'booking-browser-'));
-  const database = process.env.BOOKING_DATABASE_URL ?? `sqlite:${join(dataDir, 'booking.db')}`;
-  server = spawn(serverBin, ['--demo', '--bind', '127.0.0.1:0', '--database-url', database], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, RUST_LOG: 'warn' },
-  });
-  base = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('booking-server did not start within 30 s')), 30_000);
-    let out = '';
-    server.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = out.match(/listening on (http:\/\/\S+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1]);
-      }
-    });
-    server.on('exit', (code) => reject(new Error(`booking-server exited with ${code} before listening`)));
-  });
-  browser = await chromium.launch({
-    executablePath: chromiumPath,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  server = await startServer();
+  base = server.base;
+  browser = await launchBrowser();
 });
 
 after(async () => {
   await browser?.close();
-  server?.kill('SIGTERM');
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  server?.stop();
 });
 
-async function logIn(name, password) {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 800 } });
-  const page = await context.newPage();
-  page.on('dialog', (dialog) => dialog.accept());
-  await page.goto(base);
-  const form = page.getByRole('form', { name: 'Log in' });
-  await form.getByLabel('User name').fill(name);
-  await form.getByLabel('Password').fill(password);
-  await form.getByRole('button', { name: 'Log in' }).click();
-  await page.getByRole('heading', { name: 'Events' }).waitFor();
-  return page;
-}
-
-async function openEvent(page, name) {
-  await page.getByRole('article').filter({ hasText: name }).getByRole('link', { name: 'Choose seats' }).click();
-  await page.getByRole('grid').waitFor();
-}
-
-const seat = (page, label) => page.locator(`button[aria-label^="Seat ${label},"]`);
-
-async function seatState(page, label) {
-  return (await seat(page, label).getAttribute('aria-label')).split(', ')[1];
-}
-
-/** Waits until seat `label` reads `state` on `page`, for at most `ms`. */
-async function seatBecomes(page, label, state, ms) {
-  await page.waitForFunction(
-    ([l, s]) => document.querySelector(`button[aria-label^="Seat ${l},"]`)?.getAttribute('aria-label').split(', ')[1] === s,
-    [label, state],
-    { timeout: ms },
-  );
-}
+const logIn = (name, password) => logInAt(browser, base, name, password);
 
 test('two users book the same seat in turn, live', async () => {
   const alice = await logIn('alice', 'alice123');
