@@ -1,4 +1,4 @@
-//! The web app: three static files embedded in the binary, served at `/`.
+//! The web app: four static files embedded in the binary, served at `/`.
 //! It is plain HTML, CSS and an ES module (no build step); it talks to the
 //! server only through the API.
 
@@ -10,6 +10,7 @@ use axum::routing::get;
 const INDEX: &str = include_str!("../web/index.html");
 const SCRIPT: &str = include_str!("../web/app.js");
 const STYLE: &str = include_str!("../web/app.css");
+const ICON: &str = include_str!("../web/favicon.svg");
 
 /// Only our own origin's scripts, styles and API; no inline code, no frames.
 const CSP: &str = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -26,6 +27,9 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
             "/app.css",
             get(|| async { asset("text/css; charset=utf-8", STYLE) }),
         )
+        // Linked from the page; browsers that ask for /favicon.ico get it too.
+        .route("/favicon.svg", get(|| async { asset(SVG, ICON) }))
+        .route("/favicon.ico", get(|| async { asset(SVG, ICON) }))
 }
 
 async fn index() -> impl IntoResponse {
@@ -39,6 +43,8 @@ async fn index() -> impl IntoResponse {
         INDEX,
     )
 }
+
+const SVG: &str = "image/svg+xml";
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (

@@ -27,8 +27,8 @@ function cookie(name) {
   return pair ? decodeURIComponent(pair.slice(name.length + 1)) : null;
 }
 
-async function api(method, path, body) {
-  const init = { method, credentials: 'same-origin', headers: {} };
+async function api(method, path, body, headers = {}) {
+  const init = { method, credentials: 'same-origin', headers: { ...headers } };
   if (method !== 'GET') init.headers['X-CSRFToken'] = cookie('csrftoken') ?? '';
   if (body !== undefined) {
     init.headers['Content-Type'] = 'application/json';
@@ -40,6 +40,8 @@ async function api(method, path, body) {
   } catch {
     throw new ApiError(0, 'network', 'The server cannot be reached. Check your connection and try again.');
   }
+  // The server answers again: a "cannot be reached" notice is no longer true.
+  if (notice.dataset.code === 'network') quiet();
   const data = await response.json().catch(() => null);
   if (!response.ok) {
     throw new ApiError(response.status, data?.code ?? 'error', data?.error ?? `The server answered ${response.status}.`, data);
@@ -62,8 +64,9 @@ function h(tag, attrs = {}, ...children) {
   return node;
 }
 
-function say(message, ok = false) {
+function say(message, ok = false, code = '') {
   notice.textContent = message;
+  notice.dataset.code = code;
   notice.classList.toggle('ok', ok);
   notice.hidden = false;
 }
@@ -71,6 +74,7 @@ function say(message, ok = false) {
 function quiet() {
   notice.hidden = true;
   notice.textContent = '';
+  notice.dataset.code = '';
 }
 
 /** Shows an API error as a sentence; a lost session goes back to the login. */
@@ -81,12 +85,23 @@ function fail(error) {
     location.hash = '#/login';
     return;
   }
-  say(error.message || String(error));
+  say(error.message || String(error), false, error.code ?? '');
 }
 
+/** Replaces the page's content; focus goes to its heading. */
 function view(title, ...children) {
-  main.replaceChildren(h('h1', {}, title), ...children);
+  const heading = h('h1', { tabindex: '-1' }, title);
+  main.replaceChildren(heading, ...children);
   document.title = `${title} · booking`;
+  heading.focus();
+}
+
+/** The page for something that cannot be shown (an unknown event, say). */
+function showProblem(error) {
+  const missing = error instanceof ApiError && error.status === 404;
+  view(missing ? 'Not found' : 'Something went wrong',
+    h('p', {}, error.message || String(error)),
+    h('p', {}, h('a', { href: '#/events' }, 'Back to the events')));
 }
 
 // ---- routing -------------------------------------------------------------------
@@ -113,7 +128,8 @@ async function route() {
     else if (hash === '#/reservations') await showReservations();
     else await showEvents();
   } catch (error) {
-    fail(error);
+    if (error instanceof ApiError && error.status === 401) return fail(error);
+    showProblem(error);
   }
 }
 
@@ -173,19 +189,54 @@ async function showEvents() {
 
 // ---- the seat selector ---------------------------------------------------------
 
+// One vocabulary with the server's messages: a seat is available, held or reserved.
 const STATUS_TEXT = { available: 'available', mine: 'held by you', held: 'held by someone else', reserved: 'reserved' };
 
-/** The seat as shown now: a lock whose time has passed is available. */
+/** The seat as shown now: a hold whose time has passed is available. */
 function shown(seat, now = Date.now()) {
   if (seat.status === 'locked' && Date.parse(seat.locked_until) <= now) return 'available';
   if (seat.status === 'locked') return seat.locked_by_me ? 'mine' : 'held';
   return seat.status;
 }
 
+const secondsLeft = (iso) => Math.max(0, Math.round((Date.parse(iso) - Date.now()) / 1000));
+
 function left(iso) {
-  const secs = Math.max(0, Math.round((Date.parse(iso) - Date.now()) / 1000));
+  const secs = secondsLeft(iso);
   return `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, '0')}`;
 }
+
+/** "5 minutes", "1 minute", "30 seconds". */
+function duration(secs) {
+  const [n, unit] = secs >= 90 ? [Math.round(secs / 60), 'minute'] : secs >= 60 ? [1, 'minute'] : [secs, 'second'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/** "$100.00", or "$80.00 to $120.00" when the seats' prices differ. */
+function priceRange(seats) {
+  const prices = seats.map((s) => s.price_cents);
+  if (prices.length === 0) return '';
+  const [low, high] = [Math.min(...prices), Math.max(...prices)];
+  return low === high ? dollars(low) : `${dollars(low)} to ${dollars(high)}`;
+}
+
+/** A key for one checkout: the same seats keep it, other seats get a new one. */
+function checkoutKeys() {
+  let seats = '';
+  let key = '';
+  return (ids) => {
+    const these = [...ids].sort((a, b) => a - b).join(',');
+    if (these !== seats) {
+      seats = these;
+      key = crypto.randomUUID();
+    }
+    return key;
+  };
+}
+
+/** Answers that leave a reserve's outcome unknown: asking again with its key tells. */
+const outcomeUnknown = (error) =>
+  error instanceof ApiError && (error.status === 0 || error.code === 'timeout' || error.code === 'storage_unavailable');
 
 async function showSeats(eventId) {
   const [{ event }, { seats }] = await Promise.all([
@@ -196,6 +247,10 @@ async function showSeats(eventId) {
   const buttons = new Map();
   let focusId = seats[0]?.id;
   let busy = false;
+  const keyFor = checkoutKeys();
+  // Seats held by this user at the last paint, and those already warned of.
+  let heldBefore = new Set();
+  const warned = new Set();
 
   const legend = h('ul', { class: 'legend', 'aria-label': 'Legend' },
     Object.entries(STATUS_TEXT).map(([key, text]) =>
@@ -218,36 +273,61 @@ async function showSeats(eventId) {
   const held = h('ul');
   const total = h('p', { class: 'total' });
   const confirm = h('button', { type: 'button', onclick: reserve }, 'Confirm reservation');
+  const lifetime = h('p', { class: 'muted' }, 'Click an available seat to hold it while you decide.');
   const summary = h('aside', { class: 'card summary', 'aria-label': 'Your seats' },
-    h('h2', {}, 'Your seats'), held, total, confirm,
-    h('p', { class: 'muted' }, 'Held seats are kept for you for a few minutes.'));
+    h('h2', {}, 'Your seats'), held, total, confirm, lifetime);
 
   view(event.name,
-    h('p', { class: 'muted' }, `${event.venue} · ${when(event.starts_at)}`),
+    h('p', { class: 'muted' }, `${event.venue} · ${when(event.starts_at)} · seats ${priceRange(seats)}`),
     event.description ? h('p', { class: 'description' }, event.description) : '',
     legend,
-    h('div', { class: 'layout' }, h('section', {}, h('div', { class: 'stage' }, 'STAGE'), grid), summary));
+    h('div', { class: 'layout' },
+      h('section', { class: 'hall-scroll', 'aria-label': 'Seating plan' },
+        h('div', { class: 'hall' }, h('div', { class: 'stage' }, 'Stage'), grid)),
+      summary));
 
   function paint(id) {
     const seat = byId.get(id);
     const state = shown(seat);
     const button = buttons.get(id);
+    const name = `Seat ${seat.seat_number}, ${STATUS_TEXT[state]}, ${dollars(seat.price_cents)}`;
     button.className = `seat ${state}`;
-    button.textContent = String(seat.number);
+    button.textContent = `${seat.row}${seat.number}`;
     button.tabIndex = id === focusId ? 0 : -1;
-    button.setAttribute('aria-label', `Seat ${seat.seat_number}, ${STATUS_TEXT[state]}, ${dollars(seat.price_cents)}`);
+    button.title = name;
+    button.setAttribute('aria-label', name);
     button.setAttribute('aria-disabled', String(state === 'held' || state === 'reserved'));
-    button.setAttribute('aria-pressed', String(state === 'mine'));
+    button.setAttribute('aria-selected', String(state === 'mine'));
   }
 
   function paintSummary() {
     const mine = [...byId.values()].filter((s) => shown(s) === 'mine');
     held.replaceChildren(...(mine.length === 0
-      ? [h('li', { class: 'muted' }, 'Click an available seat to hold it.')]
+      ? [h('li', { class: 'muted' }, 'No seats held yet.')]
       : mine.map((s) => h('li', {}, `${s.seat_number} · ${dollars(s.price_cents)} · `,
-        h('span', { class: 'countdown' }, `expires in ${left(s.locked_until)}`)))));
+        h('span', { class: 'countdown' }, `held for ${left(s.locked_until)}`)))));
     total.textContent = `Total: ${dollars(mine.reduce((sum, s) => sum + s.price_cents, 0))}`;
     confirm.disabled = mine.length === 0 || busy;
+    tellAboutHolds(mine);
+  }
+
+  /** Warns a minute before a hold ends, and says so when one has ended. */
+  function tellAboutHolds(mine) {
+    const now = new Set(mine.map((s) => s.id));
+    // Released seats leave heldBefore when released; reserved ones are not lost.
+    const ended = [...heldBefore].filter((id) => !now.has(id) && shown(byId.get(id)) !== 'reserved');
+    heldBefore = now;
+    if (ended.length > 0) {
+      const labels = ended.map((id) => byId.get(id).seat_number).join(', ');
+      say(`Your hold on ${labels} has ended. Click the seat again to hold it, if it is still available.`, false, 'hold_ended');
+      return;
+    }
+    const ending = mine.filter((s) => secondsLeft(s.locked_until) <= 60 && !warned.has(s.id));
+    if (ending.length > 0) {
+      for (const s of ending) warned.add(s.id);
+      say(`Your hold on ${ending.map((s) => s.seat_number).join(', ')} ends in less than a minute. Confirm the reservation to keep it.`,
+        false, 'hold_ending');
+    }
   }
 
   function paintAll() {
@@ -265,7 +345,16 @@ async function showSeats(eventId) {
     }
   }
 
+  /** Moves the grid's one Tab stop (and the arrow keys' starting point) to seat `id`. */
+  function setFocus(id) {
+    const previous = focusId;
+    focusId = id;
+    if (buttons.has(previous)) paint(previous);
+    paint(id);
+  }
+
   async function toggle(id) {
+    setFocus(id);
     const seat = byId.get(id);
     const state = shown(seat);
     if (busy || state === 'held' || state === 'reserved') {
@@ -276,27 +365,51 @@ async function showSeats(eventId) {
     try {
       if (state === 'mine') {
         await api('POST', `/api/events/${eventId}/seats/${id}/unlock/`);
+        heldBefore.delete(id);
         merge([{ ...seat, status: 'available', is_locked: false, locked_until: null, locked_by_me: false }]);
       } else {
         const answer = await api('POST', `/api/events/${eventId}/seats/${id}/lock/`);
         merge([{ ...seat, status: 'locked', is_locked: true, locked_until: answer.seat.locked_until, locked_by_me: true }]);
+        warned.delete(id);
+        lifetime.textContent = `A seat you hold is kept for you for ${duration(secondsLeft(answer.seat.locked_until))}.`;
       }
       quiet();
     } catch (error) {
       fail(error);
-      refresh();
+      // Show the seats as they are; unless the server is out of reach, when
+      // the live stream catches up once it is back.
+      if (error.status !== 0) refresh();
     } finally {
       busy = false;
       paintSummary();
     }
   }
 
+  /**
+   * Reserves the held seats. A reserve whose answer is lost (a network error,
+   * a timeout) may still have been made: it is asked again, with the same
+   * Idempotency-Key, until the server answers. The key makes the server
+   * answer the reservation it made, if it made one, and it never books twice.
+   */
   async function reserve() {
     const mine = [...byId.values()].filter((s) => shown(s) === 'mine');
+    const ids = mine.map((s) => s.id);
+    const key = keyFor(ids);
     busy = true;
     paintSummary();
     try {
-      const { reservation } = await api('POST', `/api/events/${eventId}/reserve/`, { seat_ids: mine.map((s) => s.id) });
+      let answer;
+      for (let attempt = 0; !answer; attempt += 1) {
+        try {
+          answer = await api('POST', `/api/events/${eventId}/reserve/`, { seat_ids: ids }, { 'Idempotency-Key': key });
+        } catch (error) {
+          if (!outcomeUnknown(error) || gone) throw error;
+          say('The server did not answer. Checking whether your reservation went through…', false, 'checking');
+          await new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** attempt, 5000)));
+          if (gone) return;
+        }
+      }
+      const { reservation } = answer;
       merge(mine.map((s) => ({ ...s, status: 'reserved', is_locked: false, locked_until: null, locked_by_me: false })));
       say(`Reserved ${reservation.seats.join(', ')} for ${dollars(reservation.total_cents)}.`, true);
     } catch (error) {
@@ -321,10 +434,7 @@ async function showSeats(eventId) {
     else if (event.key === 'End') target = rows[r].seats.at(-1);
     else return;
     event.preventDefault();
-    const previous = focusId;
-    focusId = target;
-    paint(previous);
-    paint(target);
+    setFocus(target);
     buttons.get(target).focus();
   }
 
@@ -347,10 +457,13 @@ async function showSeats(eventId) {
     merge(data.seats, data.full);
   });
   stream.addEventListener('error', startPolling);
+  // Once a second: countdowns, and holds whose time has passed.
   const tick = setInterval(() => { paintAll(); }, 1000);
 
   paintAll();
+  let gone = false; // the page has moved on: stop asking
   leaveView = () => {
+    gone = true;
     stream.close();
     stopPolling();
     clearInterval(tick);
@@ -360,33 +473,42 @@ async function showSeats(eventId) {
 // ---- reservations ------------------------------------------------------------------
 
 async function showReservations() {
-  const { reservations } = await api('GET', '/api/reservations/');
+  const [{ reservations }, { events }] = await Promise.all([
+    api('GET', '/api/reservations/'),
+    api('GET', '/api/events/'),
+  ]);
+  const eventsById = new Map(events.map((e) => [e.id, e]));
   const cancel = async (r) => {
     if (!confirm(`Cancel reservation ${r.id} (${r.seats.join(', ')})?`)) return;
     try {
       await api('POST', `/api/reservations/${r.id}/cancel/`);
       await showReservations();
-      say(`Reservation ${r.id} is cancelled; its seats are free again.`, true);
+      say(`Reservation ${r.id} is cancelled. Its seats are available again.`, true);
     } catch (error) {
       fail(error);
     }
   };
+  // Each cell names its column, for the narrow layout that shows rows as cards.
+  const cell = (column, ...content) => h('td', { 'data-column': column }, ...content);
   view('My reservations', reservations.length === 0
     ? h('p', { class: 'muted' }, 'No reservations yet. ', h('a', { href: '#/events' }, 'Find an event.'))
-    : h('table', {},
+    : h('table', { class: 'reservations' },
       h('thead', {}, h('tr', {},
         ['Event', 'Seats', 'Total', 'Status', 'Made'].map((t) => h('th', { scope: 'col' }, t)),
         h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
-      h('tbody', {}, reservations.map((r) =>
-        h('tr', { class: `status-${r.status}` },
-          h('td', {}, r.event_name),
-          h('td', {}, r.seats.join(', ')),
-          h('td', {}, dollars(r.total_cents)),
-          h('td', {}, r.status),
-          h('td', {}, when(r.created_at)),
-          h('td', {}, r.status === 'confirmed'
+      h('tbody', {}, reservations.map((r) => {
+        const event = eventsById.get(r.event_id);
+        return h('tr', { class: `status-${r.status}` },
+          cell('Event', h('strong', {}, r.event_name),
+            event ? h('span', { class: 'muted event-when' }, `${when(event.starts_at)} · ${event.venue}`) : ''),
+          cell('Seats', r.seats.join(', ')),
+          cell('Total', dollars(r.total_cents)),
+          cell('Status', r.status),
+          cell('Made', when(r.created_at)),
+          cell('', r.status === 'confirmed'
             ? h('button', { type: 'button', class: 'secondary', onclick: () => cancel(r), 'aria-label': `Cancel reservation ${r.id}` }, 'Cancel')
-            : ''))))));
+            : ''));
+      }))));
 }
 
 // ---- start -------------------------------------------------------------------------------

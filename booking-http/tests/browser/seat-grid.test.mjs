@@ -44,7 +44,7 @@ test('two users book the same seat in turn, live', async () => {
   // Alice holds A1; Bob sees it held within two seconds, with no reload.
   await seat(alice, 'A1').click();
   await seatBecomes(alice, 'A1', 'held by you', 2000);
-  await alice.getByText(/A1 · \$100\.00 · expires in [45]:\d\d/).waitFor();
+  await alice.getByText(/A1 · \$100\.00 · held for [45]:\d\d/).waitFor();
   await seatBecomes(bob, 'A1', 'held by someone else', 2000);
 
   // Bob cannot take it: the grid refuses, and so does the server.

@@ -1,0 +1,185 @@
+// The web app's defects found by trying it as a buyer would, each kept fixed
+// by a test here: keyboard and mouse together, the menu on the login page,
+// unknown events, lost answers, expiring holds, phones, and accessibility
+// (axe-core, no violations on any page, desktop and phone).
+//
+//   cd booking-http/tests/browser && npm ci && npm test
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DESKTOP, PHONE, accessibilityViolations, launchBrowser, logIn, openEvent, seat, seatBecomes, startServer,
+} from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+test('a click moves the arrow keys\' starting point: click D5, then → and Enter hold D6', async () => {
+  const page = await logIn(browser, server.base, 'alice', 'alice123');
+  await openEvent(page, 'Taylor Swift');
+  await seat(page, 'D5').click();
+  await seatBecomes(page, 'D5', 'held by you', 2000);
+  await page.keyboard.press('ArrowRight');
+  assert.match(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), /^Seat D6,/);
+  await page.keyboard.press('Enter');
+  await seatBecomes(page, 'D6', 'held by you', 2000);
+  // The grid keeps one Tab stop: the seat last used.
+  assert.deepEqual(await page.locator('[role=gridcell][tabindex="0"]').evaluateAll((b) => b.map((x) => x.title.split(',')[0])),
+    ['Seat D6']);
+  await page.context().close();
+});
+
+test('the login page shows no menu, and focus starts at each page\'s heading', async () => {
+  const context = await browser.newContext({ viewport: DESKTOP });
+  const page = await context.newPage();
+  await page.goto(server.base);
+  await page.getByRole('form', { name: 'Log in' }).waitFor();
+  assert.equal(await page.locator('#nav').isVisible(), false);
+  assert.equal(await page.getByRole('link', { name: 'My reservations' }).count(), 0);
+  await page.keyboard.press('Tab');
+  assert.notEqual(await page.evaluate(() => document.activeElement.textContent), 'Events');
+
+  const form = page.getByRole('form', { name: 'Log in' });
+  await form.getByLabel('User name').fill('bob');
+  await form.getByLabel('Password').fill('bob123');
+  await form.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('heading', { name: 'Events' }).waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.tagName), 'H1');
+  await openEvent(page, 'The Matrix');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'The Matrix');
+  await context.close();
+});
+
+test('an unknown event says so, and replaces the event that was on screen', async () => {
+  const page = await logIn(browser, server.base, 'bob', 'bob123');
+  await openEvent(page, 'The Matrix');
+  await page.evaluate(() => { location.hash = '#/events/999'; });
+  await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  assert.equal(await page.getByRole('grid').count(), 0);
+  await page.getByRole('link', { name: 'Back to the events' }).click();
+  await page.getByRole('heading', { name: 'Events' }).waitFor();
+  await page.context().close();
+});
+
+test('a reserve whose answer is lost ends with the reservation shown, made once', async () => {
+  const page = await logIn(browser, server.base, 'alice', 'alice123');
+  await openEvent(page, 'Python Conf');
+  await seat(page, 'E1').click();
+  await seatBecomes(page, 'E1', 'held by you', 2000);
+  // The first reserve reaches the server and commits; its answer is lost on
+  // the way back. The page must ask again with the same key.
+  const keys = [];
+  await page.route('**/reserve/', async (route) => {
+    keys.push(route.request().headers()['idempotency-key']);
+    if (keys.length === 1) {
+      await route.fetch();
+      await route.abort('connectionreset');
+    } else {
+      await route.continue();
+    }
+  });
+  await page.getByRole('button', { name: 'Confirm reservation' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Reserved E1 for' }).waitFor({ timeout: 10_000 });
+  assert.equal(keys.length, 2);
+  assert.ok(keys[0] && keys[0] === keys[1], `one key for both attempts: ${keys}`);
+  await page.unroute('**/reserve/');
+
+  await page.getByRole('link', { name: 'My reservations' }).click();
+  await page.getByRole('heading', { name: 'My reservations' }).waitFor();
+  assert.equal(await page.getByRole('row').filter({ hasText: 'Python Conf' }).filter({ hasText: 'E1' }).count(), 1);
+  await page.context().close();
+});
+
+test('a hold that is about to end is announced, and so is its end', async () => {
+  const short = await startServer(['--lock-ttl-secs', '4']);
+  try {
+    const page = await logIn(browser, short.base, 'bob', 'bob123');
+    await openEvent(page, 'Taylor Swift');
+    await seat(page, 'A7').click();
+    await seatBecomes(page, 'A7', 'held by you', 2000);
+    await page.getByText(/A seat you hold is kept for you for [34] seconds\./).waitFor();
+    await page.getByRole('alert').filter({ hasText: 'Your hold on A7 ends in less than a minute.' })
+      .waitFor({ timeout: 10_000 });
+    await page.getByRole('alert').filter({ hasText: 'Your hold on A7 has ended.' }).waitFor({ timeout: 10_000 });
+    await seatBecomes(page, 'A7', 'available', 2000);
+    await page.context().close();
+  } finally {
+    short.stop();
+  }
+});
+
+test('"cannot be reached" goes away when the server answers again', async () => {
+  const page = await logIn(browser, server.base, 'bob', 'bob123');
+  await openEvent(page, 'Taylor Swift');
+  await page.route('**/lock/', (route) => route.abort('connectionrefused'));
+  await seat(page, 'B2').click();
+  await page.getByRole('alert').filter({ hasText: 'The server cannot be reached.' }).waitFor();
+  await page.unroute('**/lock/');
+  await seat(page, 'B3').click();
+  await seatBecomes(page, 'B3', 'held by you', 2000);
+  assert.equal(await page.getByRole('alert').isVisible(), false);
+  await page.context().close();
+});
+
+test('My reservations fits a phone and shows when and where', async () => {
+  const page = await logIn(browser, server.base, 'bob', 'bob123', PHONE);
+  await openEvent(page, 'Python Conf');
+  await seat(page, 'F9').click();
+  await seatBecomes(page, 'F9', 'held by you', 2000);
+  await page.getByRole('button', { name: 'Confirm reservation' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Reserved F9' }).waitFor();
+  await page.getByRole('link', { name: 'My reservations' }).click();
+  const row = page.getByRole('row').filter({ hasText: 'F9' });
+  await row.waitFor();
+  assert.match(await row.innerText(), /Python Conf[\s\S]*Convention Center/);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= PHONE.width, `the page is ${width} px wide on a ${PHONE.width} px phone`);
+  assert.ok(await row.getByRole('button', { name: /Cancel reservation/ }).isVisible());
+  const box = await row.getByRole('button', { name: /Cancel reservation/ }).boundingBox();
+  assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width, 'Cancel is on screen');
+  await page.context().close();
+});
+
+test('the favicon is served', async () => {
+  for (const path of ['/favicon.ico', '/favicon.svg']) {
+    const answer = await fetch(`${server.base}${path}`);
+    assert.equal(answer.status, 200, path);
+    assert.equal(answer.headers.get('content-type'), 'image/svg+xml');
+  }
+});
+
+for (const [size, viewport, pick] of [['desktop', DESKTOP, 'C2'], ['phone', PHONE, 'C3']]) {
+  test(`no accessibility violations on any page (${size})`, async () => {
+    const context = await browser.newContext({ viewport, bypassCSP: true });
+    const login = await context.newPage();
+    await login.goto(server.base);
+    await login.getByRole('form', { name: 'Log in' }).waitFor();
+    const found = { login: await accessibilityViolations(login) };
+    await context.close();
+
+    const page = await logIn(browser, server.base, 'alice', 'alice123', viewport);
+    found.events = await accessibilityViolations(page);
+    await openEvent(page, 'The Matrix');
+    await seat(page, pick).click();
+    await seatBecomes(page, pick, 'held by you', 2000);
+    found.seats = await accessibilityViolations(page);
+    await page.evaluate(() => { location.hash = '#/reservations'; });
+    await page.getByRole('heading', { name: 'My reservations' }).waitFor();
+    found.reservations = await accessibilityViolations(page);
+    await page.evaluate(() => { location.hash = '#/events/999'; });
+    await page.getByRole('heading', { name: 'Not found' }).waitFor();
+    found.notFound = await accessibilityViolations(page);
+    await page.context().close();
+    for (const [name, violations] of Object.entries(found)) assert.deepEqual(violations, [], `${name} page`);
+  });
+}
