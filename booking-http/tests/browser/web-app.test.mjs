@@ -118,6 +118,30 @@ test('a hold that is about to end is announced, and so is its end', async () => 
   }
 });
 
+test('a seat the server refuses is explained in the page\'s words, as a sentence', async () => {
+  const alice = await logIn(browser, server.base, 'alice', 'alice123');
+  await openEvent(alice, 'Python Conf');
+  await seat(alice, 'B5').click();
+  await seatBecomes(alice, 'B5', 'held by you', 2000);
+  // Bob's page has not heard of Alice's hold yet: no stream, and a map that
+  // still shows B5 available.
+  const bob = await logIn(browser, server.base, 'bob', 'bob123');
+  await bob.route('**/stream/', (route) => route.abort());
+  await bob.route('**/seats/', async (route) => {
+    const answer = await route.fetch();
+    const body = await answer.json();
+    for (const s of body.seats) {
+      if (s.seat_number === 'B5') Object.assign(s, { status: 'available', is_locked: false, locked_until: null, locked_by_me: false });
+    }
+    await route.fulfill({ response: answer, json: body });
+  });
+  await openEvent(bob, 'Python Conf');
+  await seat(bob, 'B5').click();
+  await bob.getByRole('alert').filter({ hasText: 'Seat B5 is held by someone else.' }).waitFor();
+  await alice.context().close();
+  await bob.context().close();
+});
+
 test('"cannot be reached" goes away when the server answers again', async () => {
   const page = await logIn(browser, server.base, 'bob', 'bob123');
   await openEvent(page, 'Taylor Swift');
