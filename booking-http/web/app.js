@@ -270,6 +270,9 @@ async function showSeats(eventId) {
   let focusId = seats[0]?.id;
   let busy = false;
   const keyFor = checkoutKeys();
+  // Seats shown as held, by id, with when their hold ends (ms): what the
+  // once-a-second tick repaints when their time passes.
+  const holdsEnding = new Map();
   // Seats held by this user at the last paint, and those already warned of.
   let heldBefore = new Set();
   const warned = new Set();
@@ -308,11 +311,20 @@ async function showSeats(eventId) {
         h('div', { class: 'hall' }, h('div', { class: 'stage' }, 'Stage'), grid)),
       summary));
 
+  // What each seat's button shows now, so that a paint that changes nothing
+  // touches nothing (the stream's full map arrives at every connect).
+  const painted = new Map();
+
   function paint(id) {
     const seat = byId.get(id);
     const state = shown(seat);
     const button = buttons.get(id);
     const name = `Seat ${seat.seat_number}, ${STATUS_TEXT[state]}, ${dollars(seat.price_cents)}`;
+    if (state === 'mine' || state === 'held') holdsEnding.set(id, Date.parse(seat.locked_until));
+    else holdsEnding.delete(id);
+    const look = `${name}|${id === focusId}`;
+    if (painted.get(id) === look) return;
+    painted.set(id, look);
     button.className = `seat ${state}`;
     button.textContent = `${seat.row}${seat.number}`;
     button.tabIndex = id === focusId ? 0 : -1;
@@ -479,8 +491,13 @@ async function showSeats(eventId) {
     merge(data.seats, data.full);
   });
   stream.addEventListener('error', startPolling);
-  // Once a second: countdowns, and holds whose time has passed.
-  const tick = setInterval(() => { paintAll(); }, 1000);
+  // Once a second: the countdowns, and the seats whose hold has just ended
+  // (never the whole map: a stadium has tens of thousands of seats).
+  const tick = setInterval(() => {
+    const now = Date.now();
+    for (const [id, ends] of holdsEnding) if (ends <= now) paint(id);
+    paintSummary();
+  }, 1000);
 
   paintAll();
   let gone = false; // the page has moved on: stop asking

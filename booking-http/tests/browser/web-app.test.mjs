@@ -138,6 +138,7 @@ test('a seat the server refuses is explained in the page\'s words, as a sentence
   await openEvent(bob, 'Python Conf');
   await seat(bob, 'B5').click();
   await bob.getByRole('alert').filter({ hasText: 'Seat B5 is held by someone else.' }).waitFor();
+  await bob.unrouteAll({ behavior: 'ignoreErrors' });
   await alice.context().close();
   await bob.context().close();
 });
@@ -171,6 +172,19 @@ test('My reservations fits a phone and shows when and where', async () => {
   assert.ok(await row.getByRole('button', { name: /Cancel reservation/ }).isVisible());
   const box = await row.getByRole('button', { name: /Cancel reservation/ }).boundingBox();
   assert.ok(box.x >= 0 && box.x + box.width <= PHONE.width, 'Cancel is on screen');
+  await page.context().close();
+});
+
+test('an idle seat page repaints nothing but its countdowns', async () => {
+  const page = await logIn(browser, server.base, 'alice', 'alice123');
+  await openEvent(page, 'The Matrix');
+  const changes = await page.evaluate(() => new Promise((resolve) => {
+    let seen = 0;
+    const observer = new MutationObserver((records) => { seen += records.length; });
+    observer.observe(document.querySelector('[role=grid]'), { subtree: true, attributes: true, childList: true, characterData: true });
+    setTimeout(() => { observer.disconnect(); resolve(seen); }, 2500);
+  }));
+  assert.equal(changes, 0, `${changes} changes to an idle grid in 2.5 s`);
   await page.context().close();
 });
 
