@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use booking_core::{EventId, IdempotencyKey, ReservationId, Row, SeatId, Store};
+use booking_core::{BestAvailable, EventId, IdempotencyKey, ReservationId, Row, SeatId, Store};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -17,8 +17,8 @@ use crate::extract::{
 };
 use crate::state::AppState;
 use crate::views::{
-    CancelAnswer, EventDetail, EventList, LockAnswer, MessageAnswer, ReservationList,
-    ReserveAnswer, SeatsSchema, SeatsView,
+    BestAvailableAnswer, CancelAnswer, EventDetail, EventList, LockAnswer, MessageAnswer,
+    ReservationList, ReserveAnswer, SeatsSchema, SeatsView,
 };
 
 type AppStateRef<S> = State<Arc<AppState<S>>>;
@@ -137,6 +137,69 @@ pub async fn unlock<S: Store>(
         "Seat {} unlocked",
         seat.label()
     ))))
+}
+
+/// The body of a best-available request.
+#[derive(Deserialize, ToSchema)]
+pub struct BestAvailableBody {
+    /// How many seats, together: 1 to `max_seats_per_user`, counting the
+    /// seats the caller holds already.
+    count: u32,
+    /// Only these price categories, by name; absent, `null` or empty: any.
+    #[serde(default)]
+    categories: Option<Vec<String>>,
+    /// Only these sections, by name; absent, `null` or empty: any.
+    #[serde(default)]
+    sections: Option<Vec<String>>,
+    /// `true`: wheelchair spaces only; `false`: no wheelchair space;
+    /// absent or `null`: either.
+    #[serde(default)]
+    accessible: Option<bool>,
+    /// When no row has `count` seats together, take them in two
+    /// neighbouring rows of one section (absent or `null`: `false`).
+    #[serde(default)]
+    allow_split: Option<bool>,
+}
+
+impl From<BestAvailableBody> for BestAvailable {
+    fn from(body: BestAvailableBody) -> Self {
+        Self {
+            count: body.count,
+            categories: body.categories.unwrap_or_default(),
+            sections: body.sections.unwrap_or_default(),
+            accessible: body.accessible,
+            allow_split: body.allow_split.unwrap_or_default(),
+        }
+    }
+}
+
+/// Holds the best `count` seats together for the caller, in one step:
+/// adjacent in one row, of the categories and sections asked for, best by
+/// the venue's ranking, stranding no single seat when another choice would
+/// not.
+#[utoipa::path(post, path = "/api/events/{event_id}/best-available/", tag = "holds",
+    params(EventPath),
+    request_body = BestAvailableBody,
+    responses(
+        (status = 200, description = "The seats are held by the caller, each for the lock time.", body = BestAvailableAnswer),
+        (status = 400, description = "`invalid_input`: `count` is 0 or over `max_seats_per_user`.", body = ErrorSchema),
+        (status = 404, description = "`not_found`: no such event.", body = ErrorSchema),
+        (status = 409, description = "`no_adjacent_seats`: no `count` seats together match the request (nor, with `allow_split`, in two neighbouring rows); nothing was held. `hold_limit`: the seats the caller holds in this event plus `count` are over `max_seats_per_user`.", body = ErrorSchema),
+    ))]
+pub async fn best_available<S: Store>(
+    State(state): AppStateRef<S>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
+    ApiJson(body): ApiJson<BestAvailableBody>,
+) -> Result<Json<BestAvailableAnswer>, ApiError> {
+    let event = EventId::new(event);
+    let holds = state
+        .store
+        .best_available(user.id, event, &body.into())
+        .await?;
+    metrics::counter!("booking_holds_total").increment(holds.len() as u64);
+    state.watchers.nudge(event);
+    Ok(Json(BestAvailableAnswer::new(&holds)))
 }
 
 /// The body of a reserve.

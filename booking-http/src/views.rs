@@ -370,6 +370,49 @@ impl LockAnswer {
     }
 }
 
+/// `POST .../best-available/`: the seats now held by the caller, in seat
+/// order, each as the seat map shows it to the caller.
+#[derive(Serialize, ToSchema)]
+pub struct BestAvailableAnswer {
+    success: Success,
+    /// "Seats A5, A6 locked for 5 minutes".
+    message: String,
+    /// The seats held.
+    seats: Vec<SeatView>,
+}
+
+impl BestAvailableAnswer {
+    /// The answer for `holds`, all of one user, taken together (so with
+    /// one lifetime).
+    pub fn new(holds: &[booking_core::Hold]) -> Self {
+        let labels: Vec<String> = holds.iter().map(|h| h.seat.label()).collect();
+        let seats = if labels.len() == 1 { "Seat" } else { "Seats" };
+        let held_for = holds
+            .first()
+            .map(|h| lifetime(h.lifetime()))
+            .unwrap_or_default();
+        Self {
+            success: Success,
+            message: format!("{seats} {} locked for {held_for}", labels.join(", ")),
+            seats: holds
+                .iter()
+                .map(|hold| {
+                    let record = SeatRecord {
+                        seat: hold.seat.clone(),
+                        state: SeatState::Held {
+                            by: hold.user,
+                            since: hold.since,
+                            until: hold.until,
+                        },
+                        blocked: None,
+                    };
+                    SeatView::new(&record, hold.user)
+                })
+                .collect(),
+        }
+    }
+}
+
 /// An answer that is a message for people: "Seat A3 unlocked".
 #[derive(Serialize, ToSchema)]
 pub struct MessageAnswer {

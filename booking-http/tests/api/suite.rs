@@ -205,6 +205,7 @@ pub async fn unsafe_requests_need_the_csrf_token<F: StoreFactory>(f: &F) {
         format!("/api/events/{event}/seats/{a1}/lock/"),
         format!("/api/events/{event}/seats/{a1}/unlock/"),
         format!("/api/events/{event}/reserve/"),
+        format!("/api/events/{event}/best-available/"),
         "/api/reservations/1/cancel/".to_owned(),
     ];
     for path in &paths {
@@ -564,6 +565,208 @@ pub async fn locks_stop_at_max_hold<F: StoreFactory>(f: &F) {
     let fresh = lock(&s, &alice, "A1").await;
     fresh.expect(200, "");
     assert_eq!(fresh.body["message"], "Seat A1 locked for 5 minutes");
+}
+
+// ---- best available ----------------------------------------------------------------
+
+/// The labels of the seats of an answer, in order.
+fn seat_labels(answer: &crate::harness::Answer) -> Vec<String> {
+    answer.body["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|seat| seat["seat_number"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The labels of the seats `client` holds in `event`, by the seat map.
+async fn held_by_me(client: &Client, event: booking_core::EventId) -> Vec<String> {
+    let map = client.get(&format!("/api/events/{event}/seats/")).await;
+    map.expect(200, "");
+    map.body["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|seat| seat["locked_by_me"] == true)
+        .map(|seat| seat["seat_number"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+pub async fn best_available_holds_the_best_seats_together<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let event = s.venue_event().await;
+    let alice = s.login("alice").await;
+    let bob = s.login("bob").await;
+    let path = format!("/api/events/{event}/best-available/");
+
+    // Three together in the balcony: A2-A4 and A3-A5 rank best but strand
+    // A1 or A6, so A1-A3.
+    let answer = alice
+        .post(&path, json!({"count": 3, "sections": ["Balcony"]}))
+        .await;
+    answer.expect(200, "");
+    let held = ["Balcony A1", "Balcony A2", "Balcony A3"];
+    assert_eq!(seat_labels(&answer), held);
+    assert_eq!(
+        answer.body["message"],
+        "Seats Balcony A1, Balcony A2, Balcony A3 locked for 5 minutes"
+    );
+    for seat in answer.body["seats"].as_array().unwrap() {
+        assert_eq!(seat["status"], "locked", "{seat}");
+        assert_eq!(seat["is_locked"], true, "{seat}");
+        assert_eq!(seat["locked_by_me"], true, "{seat}");
+        assert_eq!(seat["locked_until"], "2025-01-01T00:05:00Z", "{seat}");
+    }
+    // The seat map agrees, for the holder and for anyone else.
+    assert_eq!(held_by_me(&alice, event).await, held);
+    assert!(held_by_me(&bob, event).await.is_empty());
+    let detail = bob.get(&format!("/api/events/{event}/")).await;
+    assert_eq!(detail.body["event"]["available_seats"], 22 - 3);
+
+    // They are held like any others: the holder reserves them.
+    let ids: Vec<i64> = answer.body["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|seat| seat["id"].as_i64().unwrap())
+        .collect();
+    alice
+        .post(
+            &format!("/api/events/{event}/reserve/"),
+            json!({"seat_ids": ids}),
+        )
+        .await
+        .expect(201, "");
+
+    // Filters: a category, wheelchair spaces, no filter at all.
+    let premium = bob
+        .post(&path, json!({"count": 2, "categories": ["Premium"]}))
+        .await;
+    premium.expect(200, "");
+    assert!(
+        seat_labels(&premium)
+            .iter()
+            .all(|label| label.starts_with("Stalls A")),
+        "{}",
+        premium.body
+    );
+    let wheelchair = bob
+        .post(&path, json!({"count": 1, "accessible": true}))
+        .await;
+    wheelchair.expect(200, "");
+    assert_eq!(seat_labels(&wheelchair), ["Stalls A1"]);
+    assert_eq!(
+        wheelchair.body["message"],
+        "Seat Stalls A1 locked for 5 minutes"
+    );
+    // Empty lists and `null` mean "any", as absent fields do.
+    bob.post(
+        &path,
+        json!({"count": 1, "categories": [], "sections": null, "accessible": null, "allow_split": false}),
+    )
+    .await
+    .expect(200, "");
+}
+
+pub async fn best_available_without_seats_together_holds_nothing<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let event = s.venue_event().await;
+    let alice = s.login("alice").await;
+    let path = format!("/api/events/{event}/best-available/");
+    alice
+        .post(&path, json!({"count": 2, "sections": ["Balcony"]}))
+        .await
+        .expect(200, "");
+    let before = held_by_me(&alice, event).await;
+    // Four free seats are left in the balcony, but not five, and no run
+    // of the stalls has five.
+    let answer = alice.post(&path, json!({"count": 5})).await;
+    answer.expect(409, "no_adjacent_seats");
+    assert!(answer.body["conflicts"].is_null(), "{}", answer.body);
+    let in_balcony = alice
+        .post(&path, json!({"count": 5, "sections": ["Balcony"]}))
+        .await;
+    in_balcony.expect(409, "no_adjacent_seats");
+    assert_eq!(held_by_me(&alice, event).await, before, "nothing held");
+    // Split over two neighbouring rows of the stalls, when allowed.
+    let split = alice
+        .post(&path, json!({"count": 5, "allow_split": true}))
+        .await;
+    split.expect(200, "");
+    let labels = seat_labels(&split);
+    assert_eq!(labels.len(), 5);
+    assert!(labels.iter().all(|l| l.starts_with("Stalls")), "{labels:?}");
+}
+
+pub async fn best_available_counts_against_the_hold_limit<F: StoreFactory>(f: &F) {
+    let s = TestServer::start(
+        f,
+        Policy::default().with_max_seats_per_user(4),
+        Settings::default(),
+    )
+    .await;
+    let alice = s.login("alice").await;
+    let event = s.event;
+    let path = format!("/api/events/{event}/best-available/");
+    lock(&s, &alice, "B1").await.expect(200, "");
+    lock(&s, &alice, "B2").await.expect(200, "");
+    // Two held and three asked for: over the limit of four, and nothing
+    // is held.
+    alice
+        .post(&path, json!({"count": 3}))
+        .await
+        .expect(409, "hold_limit");
+    assert_eq!(held_by_me(&alice, event).await, ["B1", "B2"]);
+    alice.post(&path, json!({"count": 2})).await.expect(200, "");
+    assert_eq!(held_by_me(&alice, event).await.len(), 4);
+    alice
+        .post(&path, json!({"count": 1}))
+        .await
+        .expect(409, "hold_limit");
+    // Once the holds end they no longer count.
+    s.clock.advance(Duration::from_secs(300));
+    alice.post(&path, json!({"count": 4})).await.expect(200, "");
+    // Never more than the limit in one request.
+    s.clock.advance(Duration::from_secs(300));
+    alice
+        .post(&path, json!({"count": 5}))
+        .await
+        .expect(400, "invalid_input");
+}
+
+pub async fn best_available_input_errors<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let event = s.event;
+    let path = format!("/api/events/{event}/best-available/");
+    // No session (the CSRF token is checked with the other unsafe
+    // requests, in `unsafe_requests_need_the_csrf_token`).
+    let anonymous = s.client();
+    anonymous.get("/api/csrf/").await;
+    anonymous
+        .post(&path, json!({"count": 1}))
+        .await
+        .expect(401, "not_authenticated");
+    let alice = s.login("alice").await;
+    for bad in [
+        json!({}),
+        json!({"count": 0}),
+        json!({"count": 11}),
+        json!({"count": -1}),
+        json!({"count": "two"}),
+        json!({"count": 2, "categories": "Premium"}),
+        json!({"count": 2, "allow_split": "yes"}),
+        json!("count"),
+    ] {
+        alice
+            .post(&path, bad.clone())
+            .await
+            .expect(400, "invalid_input");
+    }
+    alice
+        .post("/api/events/999999/best-available/", json!({"count": 1}))
+        .await
+        .expect(404, "not_found");
+    assert!(held_by_me(&alice, event).await.is_empty());
 }
 
 // ---- reservations ------------------------------------------------------------------
