@@ -2,6 +2,7 @@
 //! store, and maps the answer. Each carries its OpenAPI operation; the
 //! errors every operation shares are added in [`crate::openapi`].
 
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use axum::Json;
@@ -58,14 +59,16 @@ pub async fn event<S: Store>(
 pub struct SeatsQuery {
     /// Only these rows: a range `A-J`, or one row `C` (for large events).
     rows: Option<String>,
+    /// Only this section, by its exact name (`Balcony`, `Block 112`).
+    section: Option<String>,
 }
 
-/// The seat map as the caller sees it, by row then number.
+/// The seat map as the caller sees it, by section, row and number.
 #[utoipa::path(get, path = "/api/events/{event_id}/seats/", tag = "events",
     params(EventPath, SeatsQuery),
     responses(
         (status = 200, description = "The seats.", body = SeatsSchema),
-        (status = 400, description = "`invalid_input`: `rows` is not a row or a range of rows.", body = ErrorSchema),
+        (status = 400, description = "`invalid_input`: `rows` is not a row or a range of rows. `unknown_section`: the event has no section of that name.", body = ErrorSchema),
         (status = 404, description = "`not_found`: no such event.", body = ErrorSchema),
     ))]
 pub async fn seats<S: Store>(
@@ -75,15 +78,27 @@ pub async fn seats<S: Store>(
     ApiQuery(query): ApiQuery<SeatsQuery>,
 ) -> Result<SeatsView, ApiError> {
     let event = EventId::new(event);
-    let records = match query.rows.as_deref() {
-        None => state.store.seats(event).await?,
-        Some(rows) => {
-            let (first, last) = rows.split_once('-').unwrap_or((rows, rows));
-            let range = first.trim().parse::<Row>()?..=last.trim().parse::<Row>()?;
-            state.store.seats_in_rows(event, range).await?
+    let rows = query.rows.as_deref().map(row_range).transpose()?;
+    let records = match (query.section, rows) {
+        (None, None) => state.store.seats(event).await?,
+        (None, Some(rows)) => state.store.seats_in_rows(event, rows).await?,
+        // A section is at most a few thousand seats: its rows are picked
+        // from it here.
+        (Some(section), rows) => {
+            let mut seats = state.store.seats_in_section(event, &section).await?;
+            if let Some(rows) = rows {
+                seats.retain(|record| rows.contains(&record.seat.row));
+            }
+            seats
         }
     };
     Ok(SeatsView::new(records, user.id))
+}
+
+/// The rows of `?rows=`: `A-J`, or one row `C`.
+fn row_range(rows: &str) -> Result<RangeInclusive<Row>, ApiError> {
+    let (first, last) = rows.split_once('-').unwrap_or((rows, rows));
+    Ok(first.trim().parse::<Row>()?..=last.trim().parse::<Row>()?)
 }
 
 /// Holds a seat for the caller, or extends the caller's own hold.
@@ -182,7 +197,7 @@ impl From<BestAvailableBody> for BestAvailable {
     request_body = BestAvailableBody,
     responses(
         (status = 200, description = "The seats are held by the caller, each for the lock time.", body = BestAvailableAnswer),
-        (status = 400, description = "`invalid_input`: `count` is 0 or over `max_seats_per_user`.", body = ErrorSchema),
+        (status = 400, description = "`invalid_input`: `count` is 0 or over `max_seats_per_user`. `unknown_category`, `unknown_section`: the event has no category or section of a name in `categories` or `sections`.", body = ErrorSchema),
         (status = 404, description = "`not_found`: no such event.", body = ErrorSchema),
         (status = 409, description = "`no_adjacent_seats`: no `count` seats together match the request (nor, with `allow_split`, in two neighbouring rows); nothing was held. `hold_limit`: the seats the caller holds in this event plus `count` are over `max_seats_per_user`.", body = ErrorSchema),
     ))]

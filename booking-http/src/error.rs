@@ -17,6 +17,8 @@ pub const ERROR_CODES: &[&str] = &[
     // Input, sessions and the protocol.
     "invalid_input",
     "invalid_json",
+    "unknown_category",
+    "unknown_section",
     "unsupported_media_type",
     "payload_too_large",
     "not_authenticated",
@@ -165,7 +167,9 @@ impl From<Error> for ApiError {
     fn from(err: Error) -> Self {
         let status = match &err {
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
-            Error::InvalidInput { .. } => StatusCode::BAD_REQUEST,
+            Error::InvalidInput { .. }
+            | Error::UnknownCategory { .. }
+            | Error::UnknownSection { .. } => StatusCode::BAD_REQUEST,
             Error::Storage { backend, source } => {
                 tracing::error!(backend, error = %source, "storage failure");
                 return Self::unavailable();

@@ -767,6 +767,40 @@ pub async fn best_available_input_errors<F: StoreFactory>(f: &F) {
         .await
         .expect(404, "not_found");
     assert!(held_by_me(&alice, event).await.is_empty());
+    // Names the event does not have, matched exactly.
+    let venue = s.venue_event().await;
+    let path = format!("/api/events/{venue}/best-available/");
+    for (body, code, name) in [
+        (
+            json!({"count": 1, "categories": ["Standard", "Gold"]}),
+            "unknown_category",
+            "Gold",
+        ),
+        (
+            json!({"count": 1, "categories": ["premium"]}),
+            "unknown_category",
+            "premium",
+        ),
+        (
+            json!({"count": 1, "sections": ["Roof"]}),
+            "unknown_section",
+            "Roof",
+        ),
+        (
+            json!({"count": 1, "sections": ["Balcony\u{0}"]}),
+            "unknown_section",
+            "Balcony",
+        ),
+    ] {
+        let answer = alice.post(&path, body).await;
+        answer.expect(400, code);
+        assert!(
+            answer.body["error"].as_str().unwrap().contains(name),
+            "{}",
+            answer.body
+        );
+    }
+    assert!(held_by_me(&alice, venue).await.is_empty());
 }
 
 // ---- reservations ------------------------------------------------------------------
@@ -1269,6 +1303,70 @@ pub async fn seat_map_by_rows<F: StoreFactory>(f: &F) {
         .get("/api/events/999999/seats/?rows=A")
         .await
         .expect(404, "not_found");
+}
+
+pub async fn seat_map_by_section<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    let event = s.venue_event().await;
+    let map = |query: &str| alice.get(&format!("/api/events/{event}/seats/?{query}"));
+    let balcony = map("section=Balcony").await;
+    balcony.expect(200, "");
+    assert_eq!(
+        seat_labels(&balcony),
+        [
+            "Balcony A1",
+            "Balcony A2",
+            "Balcony A3",
+            "Balcony A4",
+            "Balcony A5",
+            "Balcony A6"
+        ]
+    );
+    let stalls = map("section=Stalls").await;
+    assert_eq!(seat_labels(&stalls).len(), 16);
+    // With rows: those rows of that section (row A is in both sections).
+    let front = map("section=Stalls&rows=A").await;
+    front.expect(200, "");
+    let labels = seat_labels(&front);
+    assert_eq!(labels.len(), 8);
+    assert!(
+        labels.iter().all(|l| l.starts_with("Stalls A")),
+        "{labels:?}"
+    );
+    assert_eq!(seat_labels(&map("rows=A&section=Balcony").await).len(), 6);
+    assert_eq!(seat_labels(&map("section=Balcony&rows=B-C").await).len(), 0);
+    assert_eq!(
+        seat_labels(&map("rows=A").await).len(),
+        14,
+        "row A of every section"
+    );
+    // Names match exactly; an encoded space is a space.
+    for unknown in ["balcony", "Roof", "", "Stalls%20", "Bal%00cony"] {
+        let answer = map(&format!("section={unknown}")).await;
+        answer.expect(400, "unknown_section");
+    }
+    map("section=Stalls&rows=1-2")
+        .await
+        .expect(400, "invalid_input");
+    alice
+        .get("/api/events/999999/seats/?section=Balcony")
+        .await
+        .expect(404, "not_found");
+    // An event made from a seat map has one section, named "".
+    let grid = alice
+        .get(&format!("/api/events/{}/seats/?section=", s.event))
+        .await;
+    grid.expect(200, "");
+    assert_eq!(seat_labels(&grid).len(), 10);
+    // The map shows a section's seats in their state now.
+    let a2 = s.seat_of(event, "Balcony A2").await;
+    alice
+        .post(&format!("/api/events/{event}/seats/{a2}/lock/"), json!({}))
+        .await
+        .expect(200, "");
+    let balcony = map("section=Balcony").await;
+    assert_eq!(balcony.body["seats"][1]["locked_by_me"], true);
 }
 
 // ---- the original design's own client ---------------------------------------
