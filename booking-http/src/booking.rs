@@ -107,7 +107,7 @@ fn row_range(rows: &str) -> Result<RangeInclusive<Row>, ApiError> {
     responses(
         (status = 200, description = "The seat is held.", body = LockAnswer),
         (status = 404, description = "`not_found`: no such event, or no such seat in it.", body = ErrorSchema),
-        (status = 409, description = "`seat_locked`: someone else holds it; `seat_reserved`: it is reserved; `hold_limit`: the caller holds as many seats of this event as allowed; `max_hold_reached`: the caller has held it as long as a hold may last (`max_hold`, from when it was first taken): release it, or let it become available, first.", body = ErrorSchema),
+        (status = 409, description = "`seat_locked`: someone else holds it; `seat_reserved`: it is reserved; `seat_blocked`: it is blocked from sale; `hold_limit`: the caller holds as many seats of this event as allowed; `max_hold_reached`: the caller has held it as long as a hold may last (`max_hold`, from when it was first taken): release it, or let it become available, first.", body = ErrorSchema),
     ))]
 pub async fn lock<S: Store>(
     State(state): AppStateRef<S>,

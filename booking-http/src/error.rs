@@ -217,7 +217,7 @@ pub struct ConflictSchema {
     /// The seat's label: `"A1"`.
     seat_number: String,
     /// Why it is in conflict: `seat_locked`, `seat_reserved`,
-    /// `not_lock_holder` or `lock_expired`.
+    /// `not_lock_holder`, `lock_expired` or `seat_blocked`.
     #[schema(schema_with = code)]
     code: String,
 }

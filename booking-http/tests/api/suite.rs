@@ -412,6 +412,38 @@ pub async fn events_and_seat_maps<F: StoreFactory>(f: &F) {
     assert_eq!(theirs[0]["locked_by_me"], false);
     assert_eq!(theirs[1]["status"], "available");
     assert_eq!(theirs[1]["locked_until"], Value::Null);
+    // An event made from the compact notation: one section named "", a
+    // category per price, no seat of any kind apart.
+    assert_eq!(mine[0]["section"], "");
+    assert_eq!(mine[0]["category"], "$100.00");
+    assert_eq!(mine[5]["category"], "$50.00");
+    for seat in &mine {
+        for flag in ["accessible", "companion", "restricted_view", "blocked"] {
+            assert_eq!(seat[flag], false, "{flag} of {seat}");
+        }
+    }
+    let detail = bob.get(&format!("/api/events/{event}/")).await;
+    assert_eq!(
+        detail.body["event"]["sections"],
+        json!([{"name": "", "total_seats": 10, "available_seats": 9, "held_seats": 1,
+                "reserved_seats": 0, "blocked_seats": 0}])
+    );
+    assert_eq!(
+        detail.body["event"]["categories"],
+        json!([
+            {"name": "$100.00", "price_cents": 10_000, "color": "#7b3fa0", "total_seats": 5,
+             "available_seats": 4, "held_seats": 1, "reserved_seats": 0, "blocked_seats": 0},
+            {"name": "$50.00", "price_cents": 5_000, "color": "#1f6fb2", "total_seats": 5,
+             "available_seats": 5, "held_seats": 0, "reserved_seats": 0, "blocked_seats": 0},
+        ])
+    );
+    assert_eq!(
+        (
+            &detail.body["event"]["held_seats"],
+            &detail.body["event"]["blocked_seats"]
+        ),
+        (&json!(1), &json!(0))
+    );
 
     // A lock whose time has passed shows as available.
     s.clock.advance(Duration::from_secs(300));
@@ -1205,6 +1237,66 @@ impl EventStream {
     }
 }
 
+/// The live stream shows a blocked seat as taken, and the seats best
+/// available holds as they are taken.
+pub async fn blocked_and_best_available_seats_stream_live<F: StoreFactory>(f: &F) {
+    let settings = Settings {
+        live_poll_interval: Duration::from_millis(100),
+        ..Settings::default()
+    };
+    let s = TestServer::start(f, Policy::default(), settings).await;
+    let alice = s.login("alice").await;
+    let bob = s.login("bob").await;
+    let event = s.venue_event().await;
+    let url = s
+        .base
+        .join(&format!("/api/events/{event}/stream/"))
+        .unwrap();
+    let mut stream = EventStream {
+        response: alice.http.get(url).send().await.unwrap(),
+        buffer: String::new(),
+    };
+    let first = stream.next_seats().await;
+    assert_eq!(first["seats"].as_array().unwrap().len(), 22);
+
+    // Blocked elsewhere (straight in the store, as an administrator's
+    // tool or another process would): seen at the next poll.
+    let b8 = s.seat_of(event, "Stalls B8").await;
+    s.store.store.block(event, &[b8], "").await.unwrap();
+    let change = stream.next_seats().await;
+    assert_eq!(change["seats"].as_array().unwrap().len(), 1);
+    let seat = &change["seats"][0];
+    assert_eq!(seat["seat_number"], "Stalls B8");
+    assert_eq!(
+        (&seat["status"], &seat["blocked"]),
+        (&json!("reserved"), &json!(true))
+    );
+
+    // Best available through this server: its seats, held by bob.
+    let held = bob
+        .post(
+            &format!("/api/events/{event}/best-available/"),
+            json!({"count": 2, "sections": ["Balcony"]}),
+        )
+        .await;
+    held.expect(200, "");
+    let change = stream.next_seats().await;
+    let mut seen: Vec<&str> = change["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|seat| {
+            assert_eq!(seat["status"], "locked", "{seat}");
+            assert_eq!(seat["locked_by_me"], false, "seen as alice: {seat}");
+            seat["seat_number"].as_str().unwrap()
+        })
+        .collect();
+    seen.sort_unstable();
+    let mut expected = seat_labels(&held);
+    expected.sort_unstable();
+    assert_eq!(seen, expected);
+}
+
 pub async fn seat_changes_stream_live<F: StoreFactory>(f: &F) {
     let settings = Settings {
         live_poll_interval: Duration::from_millis(100),
@@ -1303,6 +1395,163 @@ pub async fn seat_map_by_rows<F: StoreFactory>(f: &F) {
         .get("/api/events/999999/seats/?rows=A")
         .await
         .expect(404, "not_found");
+}
+
+/// The "Venue" event with Stalls A3 held by alice, Stalls B1 reserved by
+/// her and Balcony A1 blocked; returns it and alice's client.
+async fn venue_in_use<S: Store>(s: &TestServer<S>) -> (booking_core::EventId, Client) {
+    let alice = s.login("alice").await;
+    let event = s.venue_event().await;
+    for label in ["Stalls A3", "Stalls B1"] {
+        let seat = s.seat_of(event, label).await;
+        alice
+            .post(
+                &format!("/api/events/{event}/seats/{seat}/lock/"),
+                json!({}),
+            )
+            .await
+            .expect(200, "");
+    }
+    let b1 = s.seat_of(event, "Stalls B1").await;
+    alice
+        .post(
+            &format!("/api/events/{event}/reserve/"),
+            json!({"seat_ids": [b1.get()]}),
+        )
+        .await
+        .expect(201, "");
+    let balcony_a1 = s.seat_of(event, "Balcony A1").await;
+    s.store
+        .store
+        .block(event, &[balcony_a1], "sound desk")
+        .await
+        .unwrap();
+    (event, alice)
+}
+
+/// A venue's seats carry their section, category and attributes; a
+/// blocked seat is taken.
+pub async fn venue_seats_carry_their_attributes<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let (event, alice) = venue_in_use(&s).await;
+    let map = alice.get(&format!("/api/events/{event}/seats/")).await;
+    map.expect(200, "");
+    let seat = |label: &str| {
+        map.body["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|seat| seat["seat_number"] == label)
+            .unwrap()
+            .clone()
+    };
+    let a1 = s.seat_of(event, "Stalls A1").await;
+    assert_eq!(
+        seat("Stalls A1"),
+        json!({"id": a1.get(), "seat_number": "Stalls A1", "row": "A", "number": 1,
+               "price_cents": 15_000, "status": "available", "is_locked": false,
+               "locked_until": null, "locked_by_me": false, "section": "Stalls",
+               "category": "Premium", "accessible": true, "companion": false,
+               "restricted_view": false, "blocked": false})
+    );
+    assert_eq!(seat("Stalls A2")["companion"], true);
+    assert_eq!(seat("Stalls B8")["restricted_view"], true);
+    assert_eq!(seat("Stalls B8")["category"], "Standard");
+    assert_eq!(seat("Stalls B1")["status"], "reserved");
+    assert_eq!(seat("Stalls B1")["blocked"], false);
+    // A blocked seat is taken to any client, and says why to one that asks.
+    let blocked = seat("Balcony A1");
+    assert_eq!(
+        (
+            &blocked["status"],
+            &blocked["blocked"],
+            &blocked["is_locked"]
+        ),
+        (&json!("reserved"), &json!(true), &json!(false))
+    );
+    assert_eq!(blocked["section"], "Balcony");
+    let id = blocked["id"].as_i64().unwrap();
+    let refused = alice
+        .post(&format!("/api/events/{event}/seats/{id}/lock/"), json!({}))
+        .await;
+    refused.expect(409, "seat_blocked");
+    assert_eq!(refused.body["conflicts"][0]["seat_id"], id);
+
+    // Best available never gives a blocked seat: the balcony's five free
+    // seats are the most it has together.
+    let path = format!("/api/events/{event}/best-available/");
+    alice
+        .post(&path, json!({"count": 6, "sections": ["Balcony"]}))
+        .await
+        .expect(409, "no_adjacent_seats");
+    let five = alice
+        .post(&path, json!({"count": 5, "sections": ["Balcony"]}))
+        .await;
+    five.expect(200, "");
+    assert_eq!(
+        seat_labels(&five),
+        [
+            "Balcony A2",
+            "Balcony A3",
+            "Balcony A4",
+            "Balcony A5",
+            "Balcony A6"
+        ]
+    );
+    assert_eq!(five.body["seats"][0]["section"], "Balcony");
+    assert_eq!(five.body["seats"][0]["category"], "Standard");
+}
+
+/// An event counts its seats by category and by section.
+pub async fn events_count_seats_by_category_and_section<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let (event, alice) = venue_in_use(&s).await;
+    let detail = alice.get(&format!("/api/events/{event}/")).await;
+    detail.expect(200, "");
+    let e = &detail.body["event"];
+    assert_eq!(
+        (
+            &e["total_seats"],
+            &e["available_seats"],
+            &e["held_seats"],
+            &e["reserved_seats"],
+            &e["blocked_seats"]
+        ),
+        (&json!(22), &json!(19), &json!(1), &json!(1), &json!(1))
+    );
+    assert_eq!(
+        e["categories"],
+        json!([
+            {"name": "Premium", "price_cents": 15_000, "color": "#7b3fa0", "total_seats": 8,
+             "available_seats": 7, "held_seats": 1, "reserved_seats": 0, "blocked_seats": 0},
+            {"name": "Standard", "price_cents": 9_000, "color": "#1f6fb2", "total_seats": 14,
+             "available_seats": 12, "held_seats": 0, "reserved_seats": 1, "blocked_seats": 1},
+        ])
+    );
+    assert_eq!(
+        e["sections"],
+        json!([
+            {"name": "Stalls", "total_seats": 16, "available_seats": 14, "held_seats": 1,
+             "reserved_seats": 1, "blocked_seats": 0},
+            {"name": "Balcony", "total_seats": 6, "available_seats": 5, "held_seats": 0,
+             "reserved_seats": 0, "blocked_seats": 1},
+        ])
+    );
+    // The event list carries the same.
+    let list = alice.get("/api/events/").await;
+    let listed = list.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == event.get())
+        .unwrap()
+        .clone();
+    assert_eq!(&listed, e);
+    // A hold that ends is counted as available again.
+    s.clock.advance(Duration::from_secs(300));
+    let later = alice.get(&format!("/api/events/{event}/")).await;
+    assert_eq!(later.body["event"]["held_seats"], 0);
+    assert_eq!(later.body["event"]["categories"][0]["available_seats"], 8);
 }
 
 pub async fn seat_map_by_section<F: StoreFactory>(f: &F) {
