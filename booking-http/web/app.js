@@ -280,6 +280,16 @@ async function showSeats(eventId) {
   const legend = h('ul', { class: 'legend', 'aria-label': 'Legend' },
     Object.entries(STATUS_TEXT).map(([key, text]) =>
       h('li', {}, h('span', { class: `swatch ${key}`, 'aria-hidden': 'true' }), text[0].toUpperCase() + text.slice(1))));
+  // Price categories, with the colour that marks their available seats;
+  // an event of one price needs none (its price is in the heading).
+  const categories = event.categories ?? [];
+  const colourOf = new Map(categories.map((c) => [c.name, c.color]));
+  const categoryLegend = categories.length < 2 ? '' : h('ul', { class: 'legend', 'aria-label': 'Price categories' },
+    categories.map((c) => {
+      const swatch = h('span', { class: 'swatch category', 'aria-hidden': 'true' });
+      swatch.style.setProperty('--category', c.color);
+      return h('li', {}, swatch, `${c.name} ${dollars(c.price_cents)} (${c.available_seats} available)`);
+    }));
 
   const rows = [];
   for (const seat of seats) {
@@ -300,12 +310,13 @@ async function showSeats(eventId) {
   const confirm = h('button', { type: 'button', onclick: reserve }, 'Confirm reservation');
   const lifetime = h('p', { class: 'muted' }, 'Click an available seat to hold it while you decide.');
   const summary = h('aside', { class: 'card summary', 'aria-label': 'Your seats' },
-    h('h2', {}, 'Your seats'), held, total, confirm, lifetime);
+    h('h2', {}, 'Your seats'), held, total, confirm, lifetime, bestAvailableForm());
 
   view(event.name,
     h('p', { class: 'muted' }, `${event.venue} · ${when(event.starts_at)} · seats ${priceRange(seats)}`),
     event.description ? h('p', { class: 'description' }, event.description) : '',
     legend,
+    categoryLegend,
     h('div', { class: 'layout' },
       h('section', { class: 'hall-scroll', 'aria-label': 'Seating plan' },
         h('div', { class: 'hall' }, h('div', { class: 'stage' }, 'Stage'), grid)),
@@ -326,6 +337,7 @@ async function showSeats(eventId) {
     if (painted.get(id) === look) return;
     painted.set(id, look);
     button.className = `seat ${state}`;
+    if (colourOf.size > 1) button.style.setProperty('--category', colourOf.get(seat.category) ?? 'transparent');
     button.textContent = `${seat.row}${seat.number}`;
     button.tabIndex = id === focusId ? 0 : -1;
     button.title = name;
@@ -379,6 +391,11 @@ async function showSeats(eventId) {
     }
   }
 
+  /** Says how long the server keeps a hold: as long as the one just taken, until `lockedUntil`. */
+  function tellLifetime(lockedUntil) {
+    lifetime.textContent = `A seat you hold is kept for you for ${duration(secondsLeft(lockedUntil))}.`;
+  }
+
   /** Moves the grid's one Tab stop (and the arrow keys' starting point) to seat `id`. */
   function setFocus(id) {
     const previous = focusId;
@@ -405,7 +422,7 @@ async function showSeats(eventId) {
         const answer = await api('POST', `/api/events/${eventId}/seats/${id}/lock/`);
         merge([{ ...seat, status: 'locked', is_locked: true, locked_until: answer.seat.locked_until, locked_by_me: true }]);
         warned.delete(id);
-        lifetime.textContent = `A seat you hold is kept for you for ${duration(secondsLeft(answer.seat.locked_until))}.`;
+        tellLifetime(answer.seat.locked_until);
       }
       quiet();
     } catch (error) {
@@ -417,6 +434,60 @@ async function showSeats(eventId) {
       busy = false;
       paintSummary();
     }
+  }
+
+  /**
+   * "Best available": the server picks and holds the best seats together
+   * (docs/API.md). When no row has that many together, the answer says so
+   * and offers to split them over two neighbouring rows.
+   */
+  function bestAvailableForm() {
+    const count = h('input', { id: 'best-count', type: 'number', min: 1, max: 10, value: 2, required: true, inputmode: 'numeric' });
+    const category = h('select', { id: 'best-category' },
+      h('option', { value: '' }, 'Any category'),
+      categories.map((c) => h('option', { value: c.name }, `${c.name} ${dollars(c.price_cents)}`)));
+    const wheelchair = h('input', { id: 'best-wheelchair', type: 'checkbox' });
+    const status = h('p', { class: 'best-status', role: 'status' });
+    const split = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => find(true) },
+      'Take them in two rows');
+
+    async function find(allowSplit) {
+      split.hidden = true;
+      status.textContent = 'Looking for the best seats…';
+      try {
+        const answer = await api('POST', `/api/events/${eventId}/best-available/`, {
+          count: Number(count.value),
+          categories: category.value ? [category.value] : null,
+          accessible: wheelchair.checked ? true : null,
+          allow_split: allowSplit,
+        });
+        merge(answer.seats);
+        tellLifetime(answer.seats[0].locked_until);
+        status.textContent = `Holding ${answer.seats.map((s) => s.seat_number).join(', ')} for you.`;
+        const first = buttons.get(answer.seats[0].id);
+        setFocus(answer.seats[0].id);
+        first.scrollIntoView({ block: 'nearest', inline: 'center' });
+      } catch (error) {
+        if (error.code === 'no_adjacent_seats' && !allowSplit) {
+          status.textContent = `No ${count.value} seats together match. You can take them in two neighbouring rows, `
+            + 'or ask for fewer seats or another category.';
+          split.hidden = false;
+        } else {
+          status.textContent = sentence(error);
+        }
+      }
+    }
+
+    return h('form', {
+      class: 'best', 'aria-labelledby': 'best-title',
+      onsubmit: (event) => { event.preventDefault(); find(false); },
+    },
+    h('h2', { id: 'best-title' }, 'Best available'),
+    h('label', { for: 'best-count' }, 'Seats together'), count,
+    categories.length > 1 ? [h('label', { for: 'best-category' }, 'Category'), category] : '',
+    h('label', { class: 'check', for: 'best-wheelchair' }, wheelchair, ' Wheelchair spaces'),
+    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Find seats'), ' ', split),
+    status);
   }
 
   /**

@@ -188,6 +188,37 @@ test('an idle seat page repaints nothing but its countdowns', async () => {
   await page.context().close();
 });
 
+test('best available from the page: the seats are held, shown and in view; a split is offered when needed', async () => {
+  const page = await logIn(browser, server.base, 'bob', 'bob123');
+  await openEvent(page, "Beethoven's Ninth");
+  const categories = page.getByRole('list', { name: 'Price categories' });
+  await categories.getByText(/^Premium \$150\.00/).waitFor();
+  const form = page.getByRole('form', { name: 'Best available' });
+  await form.getByLabel('Seats together').fill('3');
+  await form.getByLabel('Category').selectOption('Standard');
+  await form.getByRole('button', { name: 'Find seats' }).click();
+  const status = form.getByRole('status');
+  await status.filter({ hasText: /^Holding .+, .+, .+ for you\.$/ }).waitFor();
+  const labels = (await status.innerText()).replace(/^Holding | for you\.$/g, '').split(', ');
+  for (const label of labels) await seatBecomes(page, label, 'held by you', 2000);
+  assert.ok(await seat(page, labels[0]).isVisible());
+  const box = await seat(page, labels[0]).boundingBox();
+  const hall = await page.getByRole('region', { name: 'Seating plan' }).boundingBox();
+  assert.ok(box.y >= hall.y && box.y + box.height <= hall.y + hall.height, 'the first seat is scrolled into view');
+  assert.deepEqual(await accessibilityViolations(page), [], 'the concert hall page');
+
+  // The hall's twelve wheelchair spaces are each beside a companion seat,
+  // never beside another space: two together do not exist, and the page
+  // offers two rows.
+  await form.getByLabel('Seats together').fill('2');
+  await form.getByLabel('Category').selectOption('');
+  await form.getByLabel('Wheelchair spaces').check();
+  await form.getByRole('button', { name: 'Find seats' }).click();
+  await status.filter({ hasText: 'No 2 seats together match.' }).waitFor();
+  assert.ok(await form.getByRole('button', { name: 'Take them in two rows' }).isVisible());
+  await page.context().close();
+});
+
 test('the favicon is served', async () => {
   for (const path of ['/favicon.ico', '/favicon.svg']) {
     const answer = await fetch(`${server.base}${path}`);
