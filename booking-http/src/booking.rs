@@ -214,7 +214,7 @@ pub async fn best_available<S: Store>(
         .await?;
     metrics::counter!("booking_holds_total").increment(holds.len() as u64);
     state.watchers.nudge(event);
-    Ok(Json(BestAvailableAnswer::new(&holds)))
+    Ok(Json(BestAvailableAnswer::new(&holds, user.id)))
 }
 
 /// The body of a reserve.

@@ -293,19 +293,21 @@ pub enum SeatStatus {
 }
 
 /// A seat as the seat grid shows it to `viewer`.
+// It borrows its texts from the seat's record: a seat map makes one view
+// per seat as it writes it, so no text is copied.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Seat)]
 #[allow(
     clippy::struct_excessive_bools,
     reason = "a wire format: each flag is a JSON field clients read"
 )]
-pub struct SeatView {
+pub struct SeatView<'a> {
     /// Its id.
     id: i64,
     /// Its label, unique in the event: row then number, `"A1"`, when the
     /// event has one section; the section, row and number, `"Balcony A1"`,
     /// when it has several.
-    seat_number: String,
+    seat_number: &'a str,
     /// Its row: `"A"`.
     row: String,
     /// Its number in the row.
@@ -323,9 +325,9 @@ pub struct SeatView {
     locked_by_me: bool,
     /// Its section's name; `""` for an event made from the compact
     /// seat-map notation (one section).
-    section: String,
+    section: &'a str,
     /// Its price category's name.
-    category: String,
+    category: &'a str,
     /// A wheelchair space.
     accessible: bool,
     /// A companion seat, beside a wheelchair space.
@@ -337,9 +339,9 @@ pub struct SeatView {
     blocked: bool,
 }
 
-impl SeatView {
+impl<'a> SeatView<'a> {
     /// `record` as `viewer` sees it.
-    pub fn new(record: &SeatRecord, viewer: UserId) -> Self {
+    pub fn new(record: &'a SeatRecord, viewer: UserId) -> Self {
         let blocked = record.blocked.is_some();
         let (status, locked_until, locked_by_me) = match record.state {
             // A blocked seat is neither held nor reserved, but taken.
@@ -352,7 +354,7 @@ impl SeatView {
         };
         Self {
             id: record.seat.id.get(),
-            seat_number: record.seat.label(),
+            seat_number: &record.seat.label,
             row: record.seat.row.to_string(),
             number: record.seat.number,
             price_cents: record.seat.price_cents,
@@ -360,8 +362,8 @@ impl SeatView {
             is_locked: locked_until.is_some(),
             locked_until,
             locked_by_me,
-            section: record.seat.section.clone(),
-            category: record.seat.category.clone(),
+            section: &record.seat.section,
+            category: &record.seat.category,
             accessible: record.seat.accessible,
             companion: record.seat.companion,
             restricted_view: record.seat.restricted_view,
@@ -441,7 +443,7 @@ impl Serialize for SeatsView {
 pub struct SeatsSchema {
     success: Success,
     /// The seats, by row then number.
-    seats: Vec<SeatView>,
+    seats: Vec<SeatView<'static>>,
 }
 
 impl IntoResponse for SeatsView {
@@ -511,13 +513,26 @@ pub struct BestAvailableAnswer {
     /// "Seats A5, A6 locked for 5 minutes".
     message: String,
     /// The seats held.
-    seats: Vec<SeatView>,
+    #[schema(value_type = Vec<SeatView<'static>>)]
+    seats: HeldSeats,
+}
+
+/// Seats just held by one user, written as that user's [`SeatView`]s.
+struct HeldSeats {
+    records: Vec<SeatRecord>,
+    holder: UserId,
+}
+
+impl Serialize for HeldSeats {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        SeatList::new(&self.records, self.holder).serialize(serializer)
+    }
 }
 
 impl BestAvailableAnswer {
-    /// The answer for `holds`, all of one user, taken together (so with
+    /// The answer for `holds`, all `holder`'s, taken together (so with
     /// one lifetime).
-    pub fn new(holds: &[booking_core::Hold]) -> Self {
+    pub fn new(holds: &[booking_core::Hold], holder: UserId) -> Self {
         let labels: Vec<String> = holds.iter().map(|h| h.seat.label()).collect();
         let seats = if labels.len() == 1 { "Seat" } else { "Seats" };
         let held_for = holds
@@ -527,10 +542,10 @@ impl BestAvailableAnswer {
         Self {
             success: Success,
             message: format!("{seats} {} locked for {held_for}", labels.join(", ")),
-            seats: holds
-                .iter()
-                .map(|hold| {
-                    let record = SeatRecord {
+            seats: HeldSeats {
+                records: holds
+                    .iter()
+                    .map(|hold| SeatRecord {
                         seat: hold.seat.clone(),
                         state: SeatState::Held {
                             by: hold.user,
@@ -538,10 +553,10 @@ impl BestAvailableAnswer {
                             until: hold.until,
                         },
                         blocked: None,
-                    };
-                    SeatView::new(&record, hold.user)
-                })
-                .collect(),
+                    })
+                    .collect(),
+                holder,
+            },
         }
     }
 }
