@@ -21,7 +21,8 @@ use booking_core::{
     AccountStore, BestAvailable, BookingStore, CategorySummary, Clock, Credentials, Entity, Error,
     Event, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy,
     Reservation, ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId,
-    SeatRecord, SeatState, SectionSummary, Session, SessionId, Timestamp, User, UserId, Username,
+    SeatRecord, SeatState, SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId,
+    Username, count_taken,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
@@ -573,14 +574,9 @@ async fn summaries(
         .await?;
     let mut sections: HashMap<i64, Vec<SectionSummary>> = HashMap::new();
     for r in tx.query(&stmt, &[&only]).await? {
-        let total = count(r.get(2))?;
         sections.entry(r.get(0)).or_default().push(SectionSummary {
             name: r.get(1),
-            seats: SeatCounts {
-                total,
-                available: total,
-                ..SeatCounts::default()
-            },
+            seats: SeatCounts::all_available(count(r.get(2))?),
         });
     }
     let stmt = tx
@@ -591,7 +587,6 @@ async fn summaries(
         .await?;
     let mut categories: HashMap<i64, Vec<CategorySummary>> = HashMap::new();
     for r in tx.query(&stmt, &[&only]).await? {
-        let total = count(r.get(4))?;
         categories
             .entry(r.get(0))
             .or_default()
@@ -599,11 +594,7 @@ async fn summaries(
                 name: r.get(1),
                 price_cents: r.get(2),
                 color: r.get(3),
-                seats: SeatCounts {
-                    total,
-                    available: total,
-                    ..SeatCounts::default()
-                },
+                seats: SeatCounts::all_available(count(r.get(4))?),
             });
     }
     let stmt = tx
@@ -620,19 +611,29 @@ async fn summaries(
         .await?;
     for r in tx.query(&stmt, &[&only, &now]).await? {
         let event: i64 = r.get(0);
-        let (section, category): (i32, i32) = (r.get(1), r.get(2));
-        let taken = [count(r.get(3))?, count(r.get(4))?, count(r.get(5))?];
-        let missing = || Error::storage(BACKEND, "a seat of no section or category");
-        let section = sections
-            .get_mut(&event)
-            .and_then(|l| l.get_mut(usize::try_from(section).ok()?))
-            .ok_or_else(missing)?;
-        take(&mut section.seats, taken)?;
-        let category = categories
-            .get_mut(&event)
-            .and_then(|l| l.get_mut(usize::try_from(category).ok()?))
-            .ok_or_else(missing)?;
-        take(&mut category.seats, taken)?;
+        let index = |i: usize| {
+            usize::try_from(r.get::<_, i32>(i))
+                .map_err(|_| Error::storage(BACKEND, "a bad section or category"))
+        };
+        let taken = TakenSeats {
+            section: index(1)?,
+            category: index(2)?,
+            reserved: count(r.get(3))?,
+            held: count(r.get(4))?,
+            blocked: count(r.get(5))?,
+        };
+        count_taken(
+            sections
+                .get_mut(&event)
+                .map(Vec::as_mut_slice)
+                .unwrap_or_default(),
+            categories
+                .get_mut(&event)
+                .map(Vec::as_mut_slice)
+                .unwrap_or_default(),
+            &taken,
+            BACKEND,
+        )?;
     }
     events
         .iter()
@@ -652,18 +653,6 @@ async fn summaries(
             ))
         })
         .collect()
-}
-
-/// Moves seats counted as available to `[reserved, held, blocked]`.
-fn take(counts: &mut SeatCounts, [reserved, held, blocked]: [u32; 3]) -> Result<(), OpError> {
-    counts.reserved += reserved;
-    counts.held += held;
-    counts.blocked += blocked;
-    counts.available = counts
-        .available
-        .checked_sub(reserved + held + blocked)
-        .ok_or_else(|| Error::storage(BACKEND, "more seats taken than there are"))?;
-    Ok(())
 }
 
 async fn load_reservation(

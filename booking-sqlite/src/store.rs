@@ -22,7 +22,8 @@ use booking_core::{
     AccountStore, BestAvailable, BookingStore, CategorySummary, Clock, Credentials, Entity, Error,
     Event, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy,
     Reservation, ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId,
-    SeatRecord, SeatState, SectionSummary, Session, SessionId, Timestamp, User, UserId, Username,
+    SeatRecord, SeatState, SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId,
+    Username, count_taken,
 };
 use chrono::DateTime;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -485,21 +486,25 @@ fn summaries(
             let n: i64 = r.get(i).map_err(storage)?;
             usize::try_from(n).map_err(|_| Error::storage(BACKEND, "a bad section or category"))
         };
-        let (section, category) = (at(1)?, at(2)?);
-        let reserved = count(r.get(3).map_err(storage)?)?;
-        let held = count(r.get(4).map_err(storage)?)?;
-        let blocked = count(r.get(5).map_err(storage)?)?;
-        let missing = || Error::storage(BACKEND, "a seat of no section or category");
-        let section = sections
-            .get_mut(&event)
-            .and_then(|l| l.get_mut(section))
-            .ok_or_else(missing)?;
-        take(&mut section.seats, reserved, held, blocked)?;
-        let category = categories
-            .get_mut(&event)
-            .and_then(|l| l.get_mut(category))
-            .ok_or_else(missing)?;
-        take(&mut category.seats, reserved, held, blocked)?;
+        let taken = TakenSeats {
+            section: at(1)?,
+            category: at(2)?,
+            reserved: count(r.get(3).map_err(storage)?)?,
+            held: count(r.get(4).map_err(storage)?)?,
+            blocked: count(r.get(5).map_err(storage)?)?,
+        };
+        count_taken(
+            sections
+                .get_mut(&event)
+                .map(Vec::as_mut_slice)
+                .unwrap_or_default(),
+            categories
+                .get_mut(&event)
+                .map(Vec::as_mut_slice)
+                .unwrap_or_default(),
+            &taken,
+            BACKEND,
+        )?;
     }
     drop(rows);
     Ok(events
@@ -536,14 +541,9 @@ fn section_summaries(
         if usize::try_from(idx).ok() != Some(list.len()) {
             return Err(Error::storage(BACKEND, "event sections out of order"));
         }
-        let total = count(total)?;
         list.push(SectionSummary {
             name,
-            seats: SeatCounts {
-                total,
-                available: total,
-                ..SeatCounts::default()
-            },
+            seats: SeatCounts::all_available(count(total)?),
         });
     }
     drop(rows);
@@ -567,32 +567,15 @@ fn category_summaries(
         if usize::try_from(idx).ok() != Some(list.len()) {
             return Err(Error::storage(BACKEND, "event categories out of order"));
         }
-        let total = count(r.get(5).map_err(storage)?)?;
         list.push(CategorySummary {
             name: r.get(2).map_err(storage)?,
             price_cents: r.get(3).map_err(storage)?,
             color: r.get(4).map_err(storage)?,
-            seats: SeatCounts {
-                total,
-                available: total,
-                ..SeatCounts::default()
-            },
+            seats: SeatCounts::all_available(count(r.get(5).map_err(storage)?)?),
         });
     }
     drop(rows);
     Ok(categories)
-}
-
-/// Moves seats counted as available to reserved, held and blocked.
-fn take(counts: &mut SeatCounts, reserved: u32, held: u32, blocked: u32) -> Result<()> {
-    counts.reserved += reserved;
-    counts.held += held;
-    counts.blocked += blocked;
-    counts.available = counts
-        .available
-        .checked_sub(reserved + held + blocked)
-        .ok_or_else(|| Error::storage(BACKEND, "more seats taken than there are"))?;
-    Ok(())
 }
 
 fn load_reservation(conn: &Connection, id: ReservationId) -> Result<Option<Reservation>> {
