@@ -839,7 +839,10 @@ fn closed_seats(tx: &Connection, event: EventId) -> Result<HashMap<(u32, u32), V
     let bad = || Error::storage(BACKEND, "a bad row of event_rows");
     let mut stmt = tx
         .prepare_cached(
-            "SELECT section, line, closed FROM event_rows WHERE event_id = ?1 AND closed_seats > 0",
+            // The partial index: else SQLite reads every row of the event
+            // through the primary key and filters them.
+            "SELECT section, line, closed FROM event_rows INDEXED BY event_rows_with_closed_seats
+             WHERE event_id = ?1 AND closed_seats > 0",
         )
         .map_err(storage)?;
     let rows = stmt
@@ -861,6 +864,23 @@ fn closed_seats(tx: &Connection, event: EventId) -> Result<HashMap<(u32, u32), V
         closed.insert(key, flags.bytes().map(|b| b == b'1').collect());
     }
     Ok(closed)
+}
+
+/// The seats of `event` held by a hold that is live at `now`: closed to
+/// best available as long as its transaction runs. Read through the partial
+/// index `seats_by_holder` (whose condition the query repeats), so only the
+/// held seats are, not the event's.
+fn live_holds(tx: &Connection, event: EventId, now: Timestamp) -> Result<Vec<SeatId>> {
+    tx.prepare_cached(
+        "SELECT id FROM seats WHERE event_id = ?1 AND held_by IS NOT NULL AND held_until > ?2",
+    )
+    .map_err(storage)?
+    .query_map(params![event.get(), micros(now)], |r| {
+        r.get::<_, i64>(0).map(SeatId::new)
+    })
+    .map_err(storage)?
+    .collect::<rusqlite::Result<_>>()
+    .map_err(storage)
 }
 
 /// Marks `seats` blocked with `reason`, or not blocked (`None`). Blocking
@@ -953,7 +973,10 @@ fn best_available_in(
                      AND (held_by IS NULL OR held_until <= ?3)",
             )
             .map_err(storage)?;
-        let closed = closed_seats(tx, event)?;
+        let mut closed = closed_seats(tx, event)?;
+        layout
+            .layout
+            .close_seats(&mut closed, live_holds(tx, event, now)?);
         let mut search = best::Search::with_closed_seats(
             &layout.layout,
             wanted,
