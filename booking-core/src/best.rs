@@ -353,30 +353,35 @@ impl EventLayout {
     ///
     /// # Errors
     ///
-    /// A category or section the event does not have → [`Error::InvalidInput`].
+    /// A category the event does not have → [`Error::UnknownCategory`]; a
+    /// section → [`Error::UnknownSection`].
     pub fn wanted(&self, request: &BestAvailable) -> Result<Wanted> {
-        let indexes =
-            |names: &[String], known: &[String], what: &str| -> Result<Option<Vec<u32>>> {
-                if names.is_empty() {
-                    return Ok(None);
-                }
-                names
-                    .iter()
-                    .map(|name| {
-                        known
-                            .iter()
-                            .position(|k| k == name)
-                            .and_then(|i| u32::try_from(i).ok())
-                            .ok_or_else(|| {
-                                Error::invalid_input(format!("this event has no {what} {name:?}"))
-                            })
-                    })
-                    .collect::<Result<Vec<u32>>>()
-                    .map(Some)
-            };
+        let indexes = |names: &[String],
+                       known: &[String],
+                       unknown: fn(String) -> Error|
+         -> Result<Option<Vec<u32>>> {
+            if names.is_empty() {
+                return Ok(None);
+            }
+            names
+                .iter()
+                .map(|name| {
+                    known
+                        .iter()
+                        .position(|k| k == name)
+                        .and_then(|i| u32::try_from(i).ok())
+                        .ok_or_else(|| unknown(name.clone()))
+                })
+                .collect::<Result<Vec<u32>>>()
+                .map(Some)
+        };
         Ok(Wanted {
-            categories: indexes(&request.categories, &self.categories, "category")?,
-            sections: indexes(&request.sections, &self.sections, "section")?,
+            categories: indexes(&request.categories, &self.categories, |name| {
+                Error::UnknownCategory { name }
+            })?,
+            sections: indexes(&request.sections, &self.sections, |name| {
+                Error::UnknownSection { name }
+            })?,
             accessible: request.accessible,
         })
     }

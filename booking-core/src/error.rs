@@ -55,6 +55,20 @@ pub enum Error {
         /// Its label.
         seat_number: String,
     },
+    /// `unknown_category`: a request names a price category the event
+    /// does not have.
+    #[error("this event has no category {name:?}")]
+    UnknownCategory {
+        /// The name asked for.
+        name: String,
+    },
+    /// `unknown_section`: a request names a section the event does not
+    /// have.
+    #[error("this event has no section {name:?}")]
+    UnknownSection {
+        /// The name asked for.
+        name: String,
+    },
     /// `hold_limit`: the caller already holds as many seats of the event as allowed.
     #[error("you may hold at most {limit} seats of this event at once")]
     HoldLimit {
@@ -129,6 +143,8 @@ impl Error {
             Self::SeatBlocked(_) => ConflictKind::SeatBlocked.code(),
             Self::NoAdjacentSeats { .. } => "no_adjacent_seats",
             Self::OrphanSeat { .. } => "orphan_seat",
+            Self::UnknownCategory { .. } => "unknown_category",
+            Self::UnknownSection { .. } => "unknown_section",
             Self::HoldLimit { .. } => "hold_limit",
             Self::MaxHoldReached { .. } => "max_hold_reached",
             Self::NotFound { .. } => "not_found",
@@ -321,6 +337,15 @@ mod tests {
         assert_eq!(seat().code(), "seat_locked");
         assert_eq!(seat().to_string(), "Seat A1 is locked by another user");
         assert_eq!(Error::HoldLimit { limit: 10 }.code(), "hold_limit");
+        let roof = Error::UnknownSection {
+            name: "Roof".into(),
+        };
+        assert_eq!(roof.code(), "unknown_section");
+        assert_eq!(roof.to_string(), r#"this event has no section "Roof""#);
+        let gold = Error::UnknownCategory {
+            name: "Gold".into(),
+        };
+        assert_eq!(gold.code(), "unknown_category");
         let max = Error::MaxHoldReached {
             seat_id: SeatId::new(1),
             seat_number: "A1".into(),

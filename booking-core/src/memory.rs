@@ -508,6 +508,31 @@ impl BookingStore for MemoryStore {
         })
     }
 
+    async fn seats_in_section(&self, event: EventId, section: &str) -> Result<Vec<SeatRecord>> {
+        self.read(|state, now| {
+            let data = state.event(event)?;
+            let index = data
+                .layout
+                .sections
+                .iter()
+                .position(|name| name == section)
+                .ok_or_else(|| Error::UnknownSection {
+                    name: section.to_owned(),
+                })?;
+            Ok(data
+                .seats
+                .iter()
+                .zip(&data.groups)
+                .filter(|(_, (seat_section, _))| *seat_section == index)
+                .map(|(r, _)| SeatRecord {
+                    seat: r.seat.clone(),
+                    state: r.state.at(now),
+                    blocked: r.blocked.clone(),
+                })
+                .collect())
+        })
+    }
+
     async fn hold(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Hold> {
         self.write(|state, now| state.hold(user, event, seat, now, &self.policy))
     }

@@ -14,7 +14,7 @@ use std::future::Future;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
     BestAvailable, Credentials, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation,
@@ -88,6 +88,39 @@ pub trait BookingStore: Send + Sync + 'static {
         async move {
             let mut seats = self.seats(event).await?;
             seats.retain(|r| rows.contains(&r.seat.row));
+            Ok(seats)
+        }
+    }
+
+    /// The seats of the section named `section` of an event, as
+    /// [`seats`](BookingStore::seats) lists them: the part of a venue's map
+    /// a page shows at once (a stadium block, a balcony).
+    ///
+    /// The default reads the event's summary and its whole map and keeps
+    /// that section's seats; backends override it with a read of that
+    /// section alone.
+    ///
+    /// # Contract
+    ///
+    /// - unknown event → `NotFound(Event)`;
+    /// - a section the event does not have (names match exactly, case
+    ///   included) → `UnknownSection`;
+    /// - otherwise exactly the seats of `seats(event)` whose section is
+    ///   `section`, in the same order, with their state at the store's now.
+    fn seats_in_section(
+        &self,
+        event: EventId,
+        section: &str,
+    ) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send {
+        async move {
+            let summary = self.event(event).await?;
+            if !summary.sections.iter().any(|s| s.name == section) {
+                return Err(Error::UnknownSection {
+                    name: section.to_owned(),
+                });
+            }
+            let mut seats = self.seats(event).await?;
+            seats.retain(|r| r.seat.section == section);
             Ok(seats)
         }
     }
@@ -195,9 +228,10 @@ pub trait BookingStore: Send + Sync + 'static {
     ///
     /// # Contract
     ///
-    /// - `count` of 0 or over the per-user limit, or a category or section
-    ///   the event does not have → `InvalidInput`; unknown event →
-    ///   `NotFound(Event)`; unknown user → `NotFound(User)`;
+    /// - `count` of 0 or over the per-user limit → `InvalidInput`; unknown
+    ///   event → `NotFound(Event)`; a category the event does not have →
+    ///   `UnknownCategory`, a section → `UnknownSection`; unknown user →
+    ///   `NotFound(User)`;
     /// - `user`'s live holds in the event plus `count` over the limit →
     ///   `HoldLimit`;
     /// - otherwise the seats [`best::best_available`](crate::best::best_available)
@@ -346,6 +380,14 @@ impl<S: BookingStore> BookingStore for std::sync::Arc<S> {
         rows: RangeInclusive<Row>,
     ) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send {
         (**self).seats_in_rows(event, rows)
+    }
+
+    fn seats_in_section(
+        &self,
+        event: EventId,
+        section: &str,
+    ) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send {
+        (**self).seats_in_section(event, section)
     }
 
     fn hold(

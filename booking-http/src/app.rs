@@ -58,6 +58,10 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
             "/api/events/{event_id}/seats/{seat_id}/unlock/",
             post(booking::unlock::<S>),
         )
+        .route(
+            "/api/events/{event_id}/best-available/",
+            post(booking::best_available::<S>),
+        )
         .route("/api/events/{event_id}/reserve/", post(booking::reserve::<S>))
         .route("/api/reservations/", get(booking::reservations::<S>))
         .route("/api/reservations/{id}/cancel/", post(booking::cancel::<S>))

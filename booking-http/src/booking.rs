@@ -2,12 +2,13 @@
 //! store, and maps the answer. Each carries its OpenAPI operation; the
 //! errors every operation shares are added in [`crate::openapi`].
 
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use booking_core::{EventId, IdempotencyKey, ReservationId, Row, SeatId, Store};
+use booking_core::{BestAvailable, EventId, IdempotencyKey, ReservationId, Row, SeatId, Store};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
@@ -17,8 +18,8 @@ use crate::extract::{
 };
 use crate::state::AppState;
 use crate::views::{
-    CancelAnswer, EventDetail, EventList, LockAnswer, MessageAnswer, ReservationList,
-    ReserveAnswer, SeatsSchema, SeatsView,
+    BestAvailableAnswer, CancelAnswer, EventDetail, EventList, LockAnswer, MessageAnswer,
+    ReservationList, ReserveAnswer, SeatsSchema, SeatsView,
 };
 
 type AppStateRef<S> = State<Arc<AppState<S>>>;
@@ -58,14 +59,16 @@ pub async fn event<S: Store>(
 pub struct SeatsQuery {
     /// Only these rows: a range `A-J`, or one row `C` (for large events).
     rows: Option<String>,
+    /// Only this section, by its exact name (`Balcony`, `Block 112`).
+    section: Option<String>,
 }
 
-/// The seat map as the caller sees it, by row then number.
+/// The seat map as the caller sees it, by section, row and number.
 #[utoipa::path(get, path = "/api/events/{event_id}/seats/", tag = "events",
     params(EventPath, SeatsQuery),
     responses(
         (status = 200, description = "The seats.", body = SeatsSchema),
-        (status = 400, description = "`invalid_input`: `rows` is not a row or a range of rows.", body = ErrorSchema),
+        (status = 400, description = "`invalid_input`: `rows` is not a row or a range of rows. `unknown_section`: the event has no section of that name.", body = ErrorSchema),
         (status = 404, description = "`not_found`: no such event.", body = ErrorSchema),
     ))]
 pub async fn seats<S: Store>(
@@ -75,15 +78,27 @@ pub async fn seats<S: Store>(
     ApiQuery(query): ApiQuery<SeatsQuery>,
 ) -> Result<SeatsView, ApiError> {
     let event = EventId::new(event);
-    let records = match query.rows.as_deref() {
-        None => state.store.seats(event).await?,
-        Some(rows) => {
-            let (first, last) = rows.split_once('-').unwrap_or((rows, rows));
-            let range = first.trim().parse::<Row>()?..=last.trim().parse::<Row>()?;
-            state.store.seats_in_rows(event, range).await?
+    let rows = query.rows.as_deref().map(row_range).transpose()?;
+    let records = match (query.section, rows) {
+        (None, None) => state.store.seats(event).await?,
+        (None, Some(rows)) => state.store.seats_in_rows(event, rows).await?,
+        // A section is at most a few thousand seats: its rows are picked
+        // from it here.
+        (Some(section), rows) => {
+            let mut seats = state.store.seats_in_section(event, &section).await?;
+            if let Some(rows) = rows {
+                seats.retain(|record| rows.contains(&record.seat.row));
+            }
+            seats
         }
     };
     Ok(SeatsView::new(records, user.id))
+}
+
+/// The rows of `?rows=`: `A-J`, or one row `C`.
+fn row_range(rows: &str) -> Result<RangeInclusive<Row>, ApiError> {
+    let (first, last) = rows.split_once('-').unwrap_or((rows, rows));
+    Ok(first.trim().parse::<Row>()?..=last.trim().parse::<Row>()?)
 }
 
 /// Holds a seat for the caller, or extends the caller's own hold.
@@ -92,7 +107,7 @@ pub async fn seats<S: Store>(
     responses(
         (status = 200, description = "The seat is held.", body = LockAnswer),
         (status = 404, description = "`not_found`: no such event, or no such seat in it.", body = ErrorSchema),
-        (status = 409, description = "`seat_locked`: someone else holds it; `seat_reserved`: it is reserved; `hold_limit`: the caller holds as many seats of this event as allowed; `max_hold_reached`: the caller has held it as long as a hold may last (`max_hold`, from when it was first taken): release it, or let it become available, first.", body = ErrorSchema),
+        (status = 409, description = "`seat_locked`: someone else holds it; `seat_reserved`: it is reserved; `seat_blocked`: it is blocked from sale; `hold_limit`: the caller holds as many seats of this event as allowed; `max_hold_reached`: the caller has held it as long as a hold may last (`max_hold`, from when it was first taken): release it, or let it become available, first.", body = ErrorSchema),
     ))]
 pub async fn lock<S: Store>(
     State(state): AppStateRef<S>,
@@ -137,6 +152,69 @@ pub async fn unlock<S: Store>(
         "Seat {} unlocked",
         seat.label()
     ))))
+}
+
+/// The body of a best-available request.
+#[derive(Deserialize, ToSchema)]
+pub struct BestAvailableBody {
+    /// How many seats, together: 1 to `max_seats_per_user`, counting the
+    /// seats the caller holds already.
+    count: u32,
+    /// Only these price categories, by name; absent, `null` or empty: any.
+    #[serde(default)]
+    categories: Option<Vec<String>>,
+    /// Only these sections, by name; absent, `null` or empty: any.
+    #[serde(default)]
+    sections: Option<Vec<String>>,
+    /// `true`: wheelchair spaces only; `false`: no wheelchair space;
+    /// absent or `null`: either.
+    #[serde(default)]
+    accessible: Option<bool>,
+    /// When no row has `count` seats together, take them in two
+    /// neighbouring rows of one section (absent or `null`: `false`).
+    #[serde(default)]
+    allow_split: Option<bool>,
+}
+
+impl From<BestAvailableBody> for BestAvailable {
+    fn from(body: BestAvailableBody) -> Self {
+        Self {
+            count: body.count,
+            categories: body.categories.unwrap_or_default(),
+            sections: body.sections.unwrap_or_default(),
+            accessible: body.accessible,
+            allow_split: body.allow_split.unwrap_or_default(),
+        }
+    }
+}
+
+/// Holds the best `count` seats together for the caller, in one step:
+/// adjacent in one row, of the categories and sections asked for, best by
+/// the venue's ranking, stranding no single seat when another choice would
+/// not.
+#[utoipa::path(post, path = "/api/events/{event_id}/best-available/", tag = "holds",
+    params(EventPath),
+    request_body = BestAvailableBody,
+    responses(
+        (status = 200, description = "The seats are held by the caller, each for the lock time.", body = BestAvailableAnswer),
+        (status = 400, description = "`invalid_input`: `count` is 0 or over `max_seats_per_user`. `unknown_category`, `unknown_section`: the event has no category or section of a name in `categories` or `sections`.", body = ErrorSchema),
+        (status = 404, description = "`not_found`: no such event.", body = ErrorSchema),
+        (status = 409, description = "`no_adjacent_seats`: no `count` seats together match the request (nor, with `allow_split`, in two neighbouring rows); nothing was held. `hold_limit`: the seats the caller holds in this event plus `count` are over `max_seats_per_user`.", body = ErrorSchema),
+    ))]
+pub async fn best_available<S: Store>(
+    State(state): AppStateRef<S>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
+    ApiJson(body): ApiJson<BestAvailableBody>,
+) -> Result<Json<BestAvailableAnswer>, ApiError> {
+    let event = EventId::new(event);
+    let holds = state
+        .store
+        .best_available(user.id, event, &body.into())
+        .await?;
+    metrics::counter!("booking_holds_total").increment(holds.len() as u64);
+    state.watchers.nudge(event);
+    Ok(Json(BestAvailableAnswer::new(&holds)))
 }
 
 /// The body of a reserve.

@@ -17,6 +17,8 @@ pub const ERROR_CODES: &[&str] = &[
     // Input, sessions and the protocol.
     "invalid_input",
     "invalid_json",
+    "unknown_category",
+    "unknown_section",
     "unsupported_media_type",
     "payload_too_large",
     "not_authenticated",
@@ -165,7 +167,9 @@ impl From<Error> for ApiError {
     fn from(err: Error) -> Self {
         let status = match &err {
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
-            Error::InvalidInput { .. } => StatusCode::BAD_REQUEST,
+            Error::InvalidInput { .. }
+            | Error::UnknownCategory { .. }
+            | Error::UnknownSection { .. } => StatusCode::BAD_REQUEST,
             Error::Storage { backend, source } => {
                 tracing::error!(backend, error = %source, "storage failure");
                 return Self::unavailable();
@@ -213,7 +217,7 @@ pub struct ConflictSchema {
     /// The seat's label: `"A1"`.
     seat_number: String,
     /// Why it is in conflict: `seat_locked`, `seat_reserved`,
-    /// `not_lock_holder` or `lock_expired`.
+    /// `not_lock_holder`, `lock_expired` or `seat_blocked`.
     #[schema(schema_with = code)]
     code: String,
 }

@@ -5,19 +5,22 @@
 //! ```text
 //! booking-server --demo                      # serve at 127.0.0.1:8000 on sqlite:booking.db
 //! echo 's3cret-pass' | booking-server user add carol
-//! booking-server event add --name "Rust Conf" --venue "Hall B" \
+//! booking-server event add --name "Rust Conf" --location "Hall B" \
 //!     --starts-at 2026-09-01T09:00:00Z --seats "A-T:1-30:4500"
+//! booking-server event add --name "Symphony No. 9" \
+//!     --starts-at 2026-09-01T19:00:00Z --venue examples/venues/concert-hall.json
 //! ```
 
 use std::io::BufRead;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, anyhow, bail};
+use booking_core::venue::VenueFile;
 use booking_core::{
-    AccountStore, MemoryStore, NewEvent, Password, Policy, SeatMap, Store, SystemClock, Timestamp,
-    Username,
+    AccountStore, MemoryStore, NewEvent, OrphanPolicy, Password, Policy, SeatMap, Store,
+    SystemClock, Timestamp, Username, Venue,
 };
 use booking_http::{AppState, Settings};
 use booking_postgres::{PgOptions, PgStore, TlsRoots};
@@ -155,7 +158,9 @@ struct ServeArgs {
     /// Close `POST /api/register/` (it answers 404).
     #[arg(long, env = "BOOKING_NO_SIGNUP")]
     no_signup: bool,
-    /// Seed an empty database with three events and the users admin, alice and bob.
+    /// Seed an empty database with four events (three 60-seat grids and a
+    /// concert in the 1,200-seat concert hall) and the users admin, alice
+    /// and bob.
     #[arg(long, env = "BOOKING_DEMO")]
     demo: bool,
     /// The longest a request may take, in seconds.
@@ -224,7 +229,8 @@ enum UserCommand {
 
 #[derive(Subcommand, Debug)]
 enum EventCommand {
-    /// Create an event with its seat map.
+    /// Create an event with its seats: from a venue file, or a compact
+    /// seat map.
     Add {
         /// Its name.
         #[arg(long)]
@@ -232,17 +238,61 @@ enum EventCommand {
         /// What it is, shown on the event's page (may be empty).
         #[arg(long, default_value = "")]
         description: String,
-        /// Where it takes place.
-        #[arg(long, default_value = "")]
-        venue: String,
+        /// Where it takes place, as shown with the event (default: the
+        /// venue file's `name`, or nothing).
+        #[arg(long)]
+        location: Option<String>,
         /// When it starts, RFC 3339 (2026-09-01T19:00:00Z).
         #[arg(long)]
         starts_at: Timestamp,
-        /// The seat map: `ROWS:NUMBERS:PRICE_CENTS` blocks, comma-separated
-        /// (`A-F:1-10:10000` is rows A-F, seats 1-10, $100.00).
+        #[command(flatten)]
+        seating: SeatingArgs,
+        /// Refuse a reserve that strands a single seat between taken ones
+        /// when another pick would not (409 `orphan_seat`).
         #[arg(long)]
-        seats: SeatMap,
+        refuse_orphans: bool,
     },
+}
+
+/// Where an event's seats come from: exactly one of a venue file and a
+/// compact seat map.
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+struct SeatingArgs {
+    /// A venue file (JSON; docs/venue.md): sections, rows with aisles,
+    /// price categories, wheelchair spaces. The place's name is
+    /// `--location`.
+    #[arg(long, value_name = "FILE")]
+    venue: Option<PathBuf>,
+    /// A compact seat map: `ROWS:NUMBERS:PRICE_CENTS` blocks,
+    /// comma-separated (`A-F:1-10:10000` is rows A-F, seats 1-10, $100.00).
+    #[arg(long, value_name = "MAP")]
+    seats: Option<SeatMap>,
+}
+
+impl SeatingArgs {
+    /// The venue, and the name it gives the place (a venue file's `name`).
+    fn venue(self) -> anyhow::Result<(Venue, String)> {
+        match (self.venue, self.seats) {
+            (Some(path), _) => read_venue(&path),
+            (None, Some(map)) => Ok((map.into(), String::new())),
+            // clap requires one of them.
+            (None, None) => bail!("give --venue FILE or --seats MAP"),
+        }
+    }
+}
+
+/// Reads and checks a venue file; an error names the file, and the place
+/// in it and the problem ([`booking_core::venue::VenueError`]).
+fn read_venue(path: &Path) -> anyhow::Result<(Venue, String)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the venue file {}", path.display()))?;
+    let venue = Venue::from_json(&text).map_err(|err| anyhow!("{}: {err}", path.display()))?;
+    // A file that checks is a `VenueFile`: read again for its name.
+    let name = serde_json::from_str::<VenueFile>(&text)
+        .map(|file| file.name)
+        .unwrap_or_default();
+    Ok((venue, name))
 }
 
 fn main() -> std::process::ExitCode {
@@ -334,24 +384,33 @@ async fn run<S: Store>(store: S, cli: Cli) -> anyhow::Result<()> {
         Some(Command::Event(EventCommand::Add {
             name,
             description,
-            venue,
+            location,
             starts_at,
-            seats,
+            seating,
+            refuse_orphans,
         })) => {
+            let (seating, venue_name) = seating.venue()?;
             let event = store
                 .create_event(NewEvent {
                     name,
                     description,
-                    venue,
+                    venue: location.unwrap_or(venue_name),
                     starts_at,
-                    seating: seats.into(),
-                    orphans: booking_core::OrphanPolicy::Allow,
+                    seating,
+                    orphans: if refuse_orphans {
+                        OrphanPolicy::Refuse
+                    } else {
+                        OrphanPolicy::Allow
+                    },
                 })
                 .await
                 .context("cannot create the event")?;
             println!(
-                "created event {} (id {}) with {} seats",
-                event.event.name, event.event.id, event.total_seats
+                "created event {} (id {}) with {} seats in {} section(s)",
+                event.event.name,
+                event.event.id,
+                event.total_seats,
+                event.sections.len()
             );
             Ok(())
         }
@@ -527,9 +586,14 @@ async fn purge_expired_sessions<S: Store>(state: std::sync::Arc<AppState<S>>) {
     }
 }
 
+/// The demo's concert hall, built into the binary: 1,200 seats in three
+/// sections, with aisles, three price categories and 12 wheelchair spaces.
+const CONCERT_HALL: &str = include_str!("../../examples/venues/concert-hall.json");
+
 /// Seeds an empty database: three events of 60 seats (rows A-F, seats 1-10,
-/// $100.00) and the users admin, alice and bob. A database with any event
-/// or any of those users is left as it is.
+/// $100.00), a concert in the concert hall ([`CONCERT_HALL`]) and the users
+/// admin, alice and bob. A database with any event or any of those users
+/// is left as it is.
 async fn seed_demo<S: Store>(store: &S) -> anyhow::Result<()> {
     let has_events = !store
         .events()
@@ -553,24 +617,36 @@ async fn seed_demo<S: Store>(store: &S) -> anyhow::Result<()> {
         create_user(store, name, password.to_owned()).await?;
     }
     let today = chrono::Utc::now().date_naive();
-    for (days, name, venue, description) in [
+    let grid = || -> anyhow::Result<Venue> { Ok(SeatMap::grid(6, 10, 10_000)?.into()) };
+    let hall = Venue::from_json(CONCERT_HALL).context("the built-in concert hall")?;
+    for (days, name, venue, description, seating) in [
         (
             7,
             "The Matrix",
             "Cinema 1",
             "The 1999 classic on the big screen.",
+            grid()?,
         ),
         (
             14,
             "Taylor Swift",
             "Stadium",
             "The Eras Tour: three hours, forty-four songs.",
+            grid()?,
         ),
         (
             21,
             "Python Conf",
             "Convention Center",
             "Talks and workshops for Python developers.",
+            grid()?,
+        ),
+        (
+            28,
+            "Beethoven's Ninth",
+            "Concert Hall",
+            "The Philharmonic and its choir: Symphony No. 9, with the Ode to Joy.",
+            hall,
         ),
     ] {
         let starts_at = (today + chrono::Days::new(days))
@@ -583,13 +659,13 @@ async fn seed_demo<S: Store>(store: &S) -> anyhow::Result<()> {
                 description: description.into(),
                 venue: venue.into(),
                 starts_at,
-                seating: SeatMap::grid(6, 10, 10_000).expect("a valid map").into(),
-                orphans: booking_core::OrphanPolicy::Allow,
+                seating,
+                orphans: OrphanPolicy::Allow,
             })
             .await
             .context("cannot create a demo event")?;
     }
-    tracing::info!("--demo: seeded 3 events and users admin, alice, bob");
+    tracing::info!("--demo: seeded 4 events and users admin, alice, bob");
     Ok(())
 }
 
@@ -621,6 +697,34 @@ fn read_password() -> anyhow::Result<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_built_in_concert_hall_is_a_valid_venue() {
+        let hall = Venue::from_json(CONCERT_HALL).unwrap();
+        assert_eq!(hall.len(), 1_200);
+        assert_eq!(hall.sections.len(), 3);
+    }
+
+    #[test]
+    fn an_event_has_a_venue_file_or_a_seat_map_not_both() {
+        let add = |extra: &[&str]| {
+            let mut args = vec![
+                "booking-server",
+                "event",
+                "add",
+                "--name",
+                "Gig",
+                "--starts-at",
+                "2026-09-01T19:00:00Z",
+            ];
+            args.extend_from_slice(extra);
+            Cli::try_parse_from(args)
+        };
+        assert!(add(&["--venue", "hall.json"]).is_ok());
+        assert!(add(&["--seats", "A:1-2:100"]).is_ok());
+        assert!(add(&[]).is_err());
+        assert!(add(&["--venue", "hall.json", "--seats", "A:1-2:100"]).is_err());
+    }
 
     #[test]
     fn sqlite_commits_are_synced_unless_told_otherwise() {

@@ -53,6 +53,7 @@ const PUBLIC_PATHS: &[&str] = &[
         live::stream,
         booking::lock,
         booking::unlock,
+        booking::best_available,
         booking::reserve,
         booking::reservations,
         booking::cancel,

@@ -7,7 +7,8 @@ use std::time::Duration;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use booking_core::{
-    EventSummary, Reservation, ReservationStatus, SeatRecord, SeatState, Timestamp, UserId,
+    CategorySummary, EventSummary, Reservation, ReservationStatus, SeatCounts, SeatRecord,
+    SeatState, SectionSummary, Timestamp, UserId,
 };
 use chrono::SecondsFormat;
 use serde::ser::SerializeStruct;
@@ -115,10 +116,21 @@ pub struct EventView {
     event_date: String,
     /// All its seats.
     total_seats: u32,
-    /// Seats neither held (unexpired) nor reserved, right now.
+    /// Seats neither held (unexpired), reserved nor blocked, right now.
     available_seats: u32,
     /// Seats in a confirmed reservation.
     reserved_seats: u32,
+    /// Seats held (unexpired) right now.
+    held_seats: u32,
+    /// Seats blocked from sale.
+    blocked_seats: u32,
+    /// Its price categories, in the venue's order (best first), with
+    /// their seats counted the same way.
+    categories: Vec<CategoryView>,
+    /// Its sections, in the venue's order, with their seats counted the
+    /// same way. An event made from the compact seat-map notation has one,
+    /// named `""`.
+    sections: Vec<SectionView>,
 }
 
 impl From<EventSummary> for EventView {
@@ -135,6 +147,95 @@ impl From<EventSummary> for EventView {
             total_seats: e.total_seats,
             available_seats: e.available_seats,
             reserved_seats: e.reserved_seats,
+            held_seats: e.held_seats,
+            blocked_seats: e.blocked_seats,
+            categories: e.categories.into_iter().map(CategoryView::from).collect(),
+            sections: e.sections.into_iter().map(SectionView::from).collect(),
+        }
+    }
+}
+
+/// A price category of an event, with its seat counts right now.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Category)]
+pub struct CategoryView {
+    /// Its name, unique in the event: `"Premium"` (an event made from the
+    /// compact notation names each by its price, `"$100.00"`).
+    name: String,
+    /// The price of each of its seats, in cents.
+    price_cents: i64,
+    /// The colour a seat map draws it in, `#rrggbb`.
+    #[schema(examples("#7b3fa0"), pattern = r"^#[0-9a-f]{6}$")]
+    color: String,
+    /// All its seats.
+    total_seats: u32,
+    /// Seats neither held, reserved nor blocked.
+    available_seats: u32,
+    /// Seats held.
+    held_seats: u32,
+    /// Seats reserved.
+    reserved_seats: u32,
+    /// Seats blocked from sale.
+    blocked_seats: u32,
+}
+
+impl From<CategorySummary> for CategoryView {
+    fn from(c: CategorySummary) -> Self {
+        let SeatCounts {
+            total,
+            available,
+            held,
+            reserved,
+            blocked,
+        } = c.seats;
+        Self {
+            name: c.name,
+            price_cents: c.price_cents,
+            color: c.color,
+            total_seats: total,
+            available_seats: available,
+            held_seats: held,
+            reserved_seats: reserved,
+            blocked_seats: blocked,
+        }
+    }
+}
+
+/// A section of an event, with its seat counts right now.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Section)]
+pub struct SectionView {
+    /// Its name, unique in the event: `"Balcony"`, `"Block 112"`; `""` for
+    /// the one section of an event made from the compact notation.
+    name: String,
+    /// All its seats.
+    total_seats: u32,
+    /// Seats neither held, reserved nor blocked.
+    available_seats: u32,
+    /// Seats held.
+    held_seats: u32,
+    /// Seats reserved.
+    reserved_seats: u32,
+    /// Seats blocked from sale.
+    blocked_seats: u32,
+}
+
+impl From<SectionSummary> for SectionView {
+    fn from(s: SectionSummary) -> Self {
+        let SeatCounts {
+            total,
+            available,
+            held,
+            reserved,
+            blocked,
+        } = s.seats;
+        Self {
+            name: s.name,
+            total_seats: total,
+            available_seats: available,
+            held_seats: held,
+            reserved_seats: reserved,
+            blocked_seats: blocked,
         }
     }
 }
@@ -185,17 +286,25 @@ pub enum SeatStatus {
     Available,
     /// Held (by the viewer when `locked_by_me`).
     Locked,
-    /// In a confirmed reservation.
+    /// Taken: in a confirmed reservation, or blocked from sale (then
+    /// `blocked` is `true`). The original design's clients know these
+    /// three states only, and show a blocked seat as taken this way.
     Reserved,
 }
 
 /// A seat as the seat grid shows it to `viewer`.
 #[derive(Serialize, ToSchema)]
 #[schema(as = Seat)]
+#[allow(
+    clippy::struct_excessive_bools,
+    reason = "a wire format: each flag is a JSON field clients read"
+)]
 pub struct SeatView {
     /// Its id.
     id: i64,
-    /// Its label, row then number: `"A1"`.
+    /// Its label, unique in the event: row then number, `"A1"`, when the
+    /// event has one section; the section, row and number, `"Balcony A1"`,
+    /// when it has several.
     seat_number: String,
     /// Its row: `"A"`.
     row: String,
@@ -212,12 +321,29 @@ pub struct SeatView {
     locked_until: Option<String>,
     /// Whether the viewer holds it.
     locked_by_me: bool,
+    /// Its section's name; `""` for an event made from the compact
+    /// seat-map notation (one section).
+    section: String,
+    /// Its price category's name.
+    category: String,
+    /// A wheelchair space.
+    accessible: bool,
+    /// A companion seat, beside a wheelchair space.
+    companion: bool,
+    /// Its view of the stage is restricted.
+    restricted_view: bool,
+    /// Blocked from sale (house seats, a broken seat): it shows as
+    /// `reserved` and cannot be held.
+    blocked: bool,
 }
 
 impl SeatView {
     /// `record` as `viewer` sees it.
     pub fn new(record: &SeatRecord, viewer: UserId) -> Self {
+        let blocked = record.blocked.is_some();
         let (status, locked_until, locked_by_me) = match record.state {
+            // A blocked seat is neither held nor reserved, but taken.
+            SeatState::Available if blocked => (SeatStatus::Reserved, None, false),
             SeatState::Available => (SeatStatus::Available, None, false),
             SeatState::Held { by, until, .. } => {
                 (SeatStatus::Locked, Some(rfc3339(until)), by == viewer)
@@ -234,6 +360,12 @@ impl SeatView {
             is_locked: locked_until.is_some(),
             locked_until,
             locked_by_me,
+            section: record.seat.section.clone(),
+            category: record.seat.category.clone(),
+            accessible: record.seat.accessible,
+            companion: record.seat.companion,
+            restricted_view: record.seat.restricted_view,
+            blocked,
         }
     }
 }
@@ -282,9 +414,10 @@ pub struct SeatsView {
 
 impl SeatsView {
     /// About the most one seat takes in JSON: a locked seat with a
-    /// seven-digit id, a three-letter row, a four-digit number and a
-    /// six-digit price in cents.
-    const SEAT_BYTES: usize = 184;
+    /// seven-digit id, a three-letter row, a four-digit number, a
+    /// six-digit price in cents, and a section and a category of 12
+    /// characters each. (Longer names only make the buffer grow.)
+    const SEAT_BYTES: usize = 360;
 
     /// The map of `records` (by row then number) as `viewer` sees it.
     pub fn new(records: Vec<SeatRecord>, viewer: UserId) -> Self {
@@ -366,6 +499,49 @@ impl LockAnswer {
                 locked_until: rfc3339(hold.until),
                 status: SeatStatus::Locked,
             },
+        }
+    }
+}
+
+/// `POST .../best-available/`: the seats now held by the caller, in seat
+/// order, each as the seat map shows it to the caller.
+#[derive(Serialize, ToSchema)]
+pub struct BestAvailableAnswer {
+    success: Success,
+    /// "Seats A5, A6 locked for 5 minutes".
+    message: String,
+    /// The seats held.
+    seats: Vec<SeatView>,
+}
+
+impl BestAvailableAnswer {
+    /// The answer for `holds`, all of one user, taken together (so with
+    /// one lifetime).
+    pub fn new(holds: &[booking_core::Hold]) -> Self {
+        let labels: Vec<String> = holds.iter().map(|h| h.seat.label()).collect();
+        let seats = if labels.len() == 1 { "Seat" } else { "Seats" };
+        let held_for = holds
+            .first()
+            .map(|h| lifetime(h.lifetime()))
+            .unwrap_or_default();
+        Self {
+            success: Success,
+            message: format!("{seats} {} locked for {held_for}", labels.join(", ")),
+            seats: holds
+                .iter()
+                .map(|hold| {
+                    let record = SeatRecord {
+                        seat: hold.seat.clone(),
+                        state: SeatState::Held {
+                            by: hold.user,
+                            since: hold.since,
+                            until: hold.until,
+                        },
+                        blocked: None,
+                    };
+                    SeatView::new(&record, hold.user)
+                })
+                .collect(),
         }
     }
 }
@@ -638,11 +814,11 @@ mod tests {
         let seat = Seat {
             id: SeatId::new(9_999_999),
             event: EventId::new(1),
-            section: String::new(),
+            section: "Upper Tier 9".into(),
             row: "ZZZ".parse().unwrap(),
             number: 9_999,
-            label: "ZZZ9999".into(),
-            category: "$9999.99".into(),
+            label: "Upper Tier 9 ZZZ9999".into(),
+            category: "Category 12X".into(),
             price_cents: 999_999,
             accessible: false,
             companion: false,

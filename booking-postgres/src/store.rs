@@ -433,6 +433,26 @@ async fn require_event(tx: &Transaction<'_>, event: EventId) -> Result<OrphanPol
     }
 }
 
+/// The index of `event`'s section named `name` (exactly, case included);
+/// [`Error::UnknownSection`] when it has none. The names are compared
+/// here rather than in SQL: a name with a NUL, which no section has, is
+/// text PostgreSQL refuses.
+async fn section_index(tx: &Transaction<'_>, event: EventId, name: &str) -> Result<i32, OpError> {
+    let stmt = tx
+        .prepare_cached("SELECT idx, name FROM event_sections WHERE event_id = $1")
+        .await?;
+    let rows = tx.query(&stmt, &[&event.get()]).await?;
+    rows.iter()
+        .find(|row| row.get::<_, &str>(1) == name)
+        .map(|row| row.get(0))
+        .ok_or_else(|| {
+            Error::UnknownSection {
+                name: name.to_owned(),
+            }
+            .into()
+        })
+}
+
 fn orphan_policy(text: &str) -> Result<OrphanPolicy> {
     match text {
         "allow" => Ok(OrphanPolicy::Allow),
@@ -1367,6 +1387,24 @@ impl BookingStore for PgStore {
                 &tx,
                 "s.event_id = $1 AND s.row_index BETWEEN $2 AND $3 ORDER BY s.id",
                 &[&event.get(), &first, &last],
+            )
+            .await?;
+            for record in &mut seats {
+                record.state = record.state.at(now);
+            }
+            seats
+        })
+    }
+
+    async fn seats_in_section(&self, event: EventId, section: &str) -> Result<Vec<SeatRecord>> {
+        transaction!(self, None, |tx, now| {
+            require_event(&tx, event).await?;
+            let index = section_index(&tx, event, section).await?;
+            // Through the index of `seats_by_section_row_number`.
+            let mut seats = seats_where(
+                &tx,
+                "s.event_id = $1 AND s.section = $2 ORDER BY s.id",
+                &[&event.get(), &index],
             )
             .await?;
             for record in &mut seats {

@@ -219,6 +219,13 @@ impl Names {
         Ok(())
     }
 
+    /// The index of `event`'s section named `name`, if it has one.
+    fn section_index(&self, event: i64, name: &str) -> Option<i64> {
+        let (sections, _) = self.0.get(&event)?;
+        let index = sections.iter().position(|section| section == name)?;
+        i64::try_from(index).ok()
+    }
+
     /// The names of `event`'s `section` and `category`.
     fn of(&self, event: i64, section: i64, category: i64) -> Result<(String, String)> {
         let (sections, categories) = self
@@ -249,6 +256,28 @@ fn seats_in_rows_sql() -> &'static str {
         )
     });
     &SQL
+}
+
+/// A section's seats: the seats of event `?1` in section `?2` (its index),
+/// read through the index of the seats' `UNIQUE (event_id, section, row,
+/// number)`. Unordered, as [`seats_in_rows_sql`] is, for the same reason.
+fn seats_in_section_sql() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.section = ?2")
+    });
+    &SQL
+}
+
+/// The index of `event`'s section named `name` (exactly, case included);
+/// [`Error::UnknownSection`] when it has none.
+fn section_index(conn: &Connection, event: EventId, name: &str) -> Result<i64> {
+    let mut names = Names::default();
+    names.load(conn, [event.get()])?;
+    names
+        .section_index(event.get(), name)
+        .ok_or_else(|| Error::UnknownSection {
+            name: name.to_owned(),
+        })
 }
 
 /// A seat row as stored.
@@ -1266,6 +1295,21 @@ impl BookingStore for SqliteStore {
         .await
     }
 
+    async fn seats_in_section(&self, event: EventId, section: &str) -> Result<Vec<SeatRecord>> {
+        let section = section.to_owned();
+        self.read(move |conn, now| {
+            require_event(conn, event)?;
+            let index = section_index(conn, event, &section)?;
+            let mut seats = query_seats(conn, seats_in_section_sql(), params![event.get(), index])?;
+            seats.sort_unstable_by_key(|record| record.seat.sort_key());
+            for record in &mut seats {
+                record.state = record.state.at(now);
+            }
+            Ok(seats)
+        })
+        .await
+    }
+
     async fn hold(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Hold> {
         self.write(move |tx, now, policy| {
             let record = load_seat(tx, event, seat)?;
@@ -1647,6 +1691,28 @@ mod tests {
             "{other:?}"
         );
         assert_eq!(store.reservations(ann).await.unwrap(), [first]);
+    }
+
+    /// A section's seats are read through an index on the event and the
+    /// section: a stadium block reads its own seats, not the stadium's.
+    #[test]
+    fn a_section_is_read_by_an_index() {
+        let path = Path::new(":memory:");
+        let options = SqliteOptions::default();
+        let mut conn = schema::connect(path, OpenFlags::default(), &options, false).unwrap();
+        schema::migrate(&mut conn, path).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!("EXPLAIN QUERY PLAN {}", seats_in_section_sql()))
+            .unwrap()
+            .query_map(params![1, 0], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter()
+                .any(|step| step.contains("INDEX") && step.contains("event_id=? AND section=?")),
+            "{plan:?}"
+        );
     }
 
     /// The seat-map read and the event summaries are planned once, not at

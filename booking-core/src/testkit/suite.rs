@@ -762,20 +762,33 @@ pub async fn best_available_filters_by_category_section_and_accessibility<F: Sto
         "no_adjacent_seats",
         "the only wheelchair space is held"
     );
-    for bad in [
-        crate::BestAvailable::new(0),
-        crate::BestAvailable::new(11),
-        crate::BestAvailable {
-            categories: vec!["Gold".into()],
-            ..crate::BestAvailable::new(1)
-        },
-        crate::BestAvailable {
-            sections: vec!["Roof".into()],
-            ..crate::BestAvailable::new(1)
-        },
+    for (bad, code) in [
+        (crate::BestAvailable::new(0), "invalid_input"),
+        (crate::BestAvailable::new(11), "invalid_input"),
+        (
+            crate::BestAvailable {
+                categories: vec!["Standard".into(), "Gold".into()],
+                ..crate::BestAvailable::new(1)
+            },
+            "unknown_category",
+        ),
+        (
+            crate::BestAvailable {
+                sections: vec!["Roof".into()],
+                ..crate::BestAvailable::new(1)
+            },
+            "unknown_section",
+        ),
+        (
+            crate::BestAvailable {
+                sections: vec!["balcony".into()],
+                ..crate::BestAvailable::new(1)
+            },
+            "unknown_section",
+        ),
     ] {
         let err = ask(bad.clone()).await.unwrap_err();
-        assert_eq!(err.code(), "invalid_input", "{bad:?}");
+        assert_eq!(err.code(), code, "{bad:?}");
     }
     let nowhere = EventId::new(event.get() + 1000);
     assert_not_found(
@@ -2071,6 +2084,69 @@ pub async fn seats_in_rows_reads_one_section<F: StoreFactory>(f: &F) {
     assert_not_found(
         fx.store
             .seats_in_rows(EventId::new(fx.event.get() + 1000), row("A")..=row("B"))
+            .await,
+        Entity::Event,
+    );
+    fx.finish().await;
+}
+
+pub async fn seats_in_section_reads_one_section<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let new = venue_event("Venue", &fx.clock, SMALL_VENUE, crate::OrphanPolicy::Allow);
+    let event = fx.store.create_event(new).await.unwrap().event.id;
+    let ids = labels(&*fx.store, event).await;
+    fx.store
+        .hold(fx.alice, event, ids["Balcony A2"])
+        .await
+        .unwrap();
+    fx.store
+        .block(event, &[ids["Balcony A6"]], "sound desk")
+        .await
+        .unwrap();
+    let all = fx.store.seats(event).await.unwrap();
+    for name in ["Stalls", "Balcony"] {
+        let section = fx.store.seats_in_section(event, name).await.unwrap();
+        let expected: Vec<_> = all
+            .iter()
+            .filter(|r| r.seat.section == name)
+            .cloned()
+            .collect();
+        assert_eq!(section, expected, "{name}");
+    }
+    let balcony = fx.store.seats_in_section(event, "Balcony").await.unwrap();
+    let names: Vec<_> = balcony.iter().map(|r| r.seat.label()).collect();
+    assert_eq!(
+        names,
+        [
+            "Balcony A1",
+            "Balcony A2",
+            "Balcony A3",
+            "Balcony A4",
+            "Balcony A5",
+            "Balcony A6"
+        ]
+    );
+    assert!(matches!(balcony[1].state, SeatState::Held { by, .. } if by == fx.alice));
+    assert_eq!(balcony[5].blocked.as_deref(), Some("sound desk"));
+    // States are as of now, like seats().
+    fx.clock.advance(Duration::from_secs(300));
+    let later = fx.store.seats_in_section(event, "Balcony").await.unwrap();
+    assert_eq!(later[1].state, SeatState::Available);
+    // Names match exactly; text no section can have is no section, never
+    // a storage error.
+    for unknown in ["balcony", "Roof", "", "Bal\0cony", "Stalls "] {
+        let err = fx.store.seats_in_section(event, unknown).await.unwrap_err();
+        assert!(
+            matches!(&err, Error::UnknownSection { name } if name == unknown),
+            "{unknown:?}: {err:?}"
+        );
+    }
+    // An event made from a seat map has one section, named "".
+    let grid = fx.store.seats_in_section(fx.event, "").await.unwrap();
+    assert_eq!(grid, fx.store.seats(fx.event).await.unwrap());
+    assert_not_found(
+        fx.store
+            .seats_in_section(EventId::new(event.get() + 1000), "Balcony")
             .await,
         Entity::Event,
     );

@@ -111,6 +111,20 @@ impl<S: booking_core::Store> TestServer<S> {
         client
     }
 
+    /// Creates "Venue", an event on the conformance suite's small venue:
+    /// sections "Stalls" (rows A and B, two runs of 4 each; A Premium with
+    /// a wheelchair space A1 and its companion A2, B Standard with a
+    /// restricted view at B8) and "Balcony" (row A, 6 Standard seats).
+    pub async fn venue_event(&self) -> EventId {
+        let new = booking_core::testkit::suite::venue_event(
+            "Venue",
+            &self.clock,
+            booking_core::testkit::suite::SMALL_VENUE,
+            booking_core::OrphanPolicy::Allow,
+        );
+        self.store.store.create_event(new).await.unwrap().event.id
+    }
+
     /// The id of seat `label` of the "Show" event.
     pub async fn seat(&self, label: &str) -> SeatId {
         self.seat_of(self.event, label).await

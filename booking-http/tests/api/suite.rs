@@ -205,6 +205,7 @@ pub async fn unsafe_requests_need_the_csrf_token<F: StoreFactory>(f: &F) {
         format!("/api/events/{event}/seats/{a1}/lock/"),
         format!("/api/events/{event}/seats/{a1}/unlock/"),
         format!("/api/events/{event}/reserve/"),
+        format!("/api/events/{event}/best-available/"),
         "/api/reservations/1/cancel/".to_owned(),
     ];
     for path in &paths {
@@ -411,6 +412,38 @@ pub async fn events_and_seat_maps<F: StoreFactory>(f: &F) {
     assert_eq!(theirs[0]["locked_by_me"], false);
     assert_eq!(theirs[1]["status"], "available");
     assert_eq!(theirs[1]["locked_until"], Value::Null);
+    // An event made from the compact notation: one section named "", a
+    // category per price, no seat of any kind apart.
+    assert_eq!(mine[0]["section"], "");
+    assert_eq!(mine[0]["category"], "$100.00");
+    assert_eq!(mine[5]["category"], "$50.00");
+    for seat in &mine {
+        for flag in ["accessible", "companion", "restricted_view", "blocked"] {
+            assert_eq!(seat[flag], false, "{flag} of {seat}");
+        }
+    }
+    let detail = bob.get(&format!("/api/events/{event}/")).await;
+    assert_eq!(
+        detail.body["event"]["sections"],
+        json!([{"name": "", "total_seats": 10, "available_seats": 9, "held_seats": 1,
+                "reserved_seats": 0, "blocked_seats": 0}])
+    );
+    assert_eq!(
+        detail.body["event"]["categories"],
+        json!([
+            {"name": "$100.00", "price_cents": 10_000, "color": "#7b3fa0", "total_seats": 5,
+             "available_seats": 4, "held_seats": 1, "reserved_seats": 0, "blocked_seats": 0},
+            {"name": "$50.00", "price_cents": 5_000, "color": "#1f6fb2", "total_seats": 5,
+             "available_seats": 5, "held_seats": 0, "reserved_seats": 0, "blocked_seats": 0},
+        ])
+    );
+    assert_eq!(
+        (
+            &detail.body["event"]["held_seats"],
+            &detail.body["event"]["blocked_seats"]
+        ),
+        (&json!(1), &json!(0))
+    );
 
     // A lock whose time has passed shows as available.
     s.clock.advance(Duration::from_secs(300));
@@ -564,6 +597,242 @@ pub async fn locks_stop_at_max_hold<F: StoreFactory>(f: &F) {
     let fresh = lock(&s, &alice, "A1").await;
     fresh.expect(200, "");
     assert_eq!(fresh.body["message"], "Seat A1 locked for 5 minutes");
+}
+
+// ---- best available ----------------------------------------------------------------
+
+/// The labels of the seats of an answer, in order.
+fn seat_labels(answer: &crate::harness::Answer) -> Vec<String> {
+    answer.body["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|seat| seat["seat_number"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The labels of the seats `client` holds in `event`, by the seat map.
+async fn held_by_me(client: &Client, event: booking_core::EventId) -> Vec<String> {
+    let map = client.get(&format!("/api/events/{event}/seats/")).await;
+    map.expect(200, "");
+    map.body["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|seat| seat["locked_by_me"] == true)
+        .map(|seat| seat["seat_number"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+pub async fn best_available_holds_the_best_seats_together<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let event = s.venue_event().await;
+    let alice = s.login("alice").await;
+    let bob = s.login("bob").await;
+    let path = format!("/api/events/{event}/best-available/");
+
+    // Three together in the balcony: A2-A4 and A3-A5 rank best but strand
+    // A1 or A6, so A1-A3.
+    let answer = alice
+        .post(&path, json!({"count": 3, "sections": ["Balcony"]}))
+        .await;
+    answer.expect(200, "");
+    let held = ["Balcony A1", "Balcony A2", "Balcony A3"];
+    assert_eq!(seat_labels(&answer), held);
+    assert_eq!(
+        answer.body["message"],
+        "Seats Balcony A1, Balcony A2, Balcony A3 locked for 5 minutes"
+    );
+    for seat in answer.body["seats"].as_array().unwrap() {
+        assert_eq!(seat["status"], "locked", "{seat}");
+        assert_eq!(seat["is_locked"], true, "{seat}");
+        assert_eq!(seat["locked_by_me"], true, "{seat}");
+        assert_eq!(seat["locked_until"], "2025-01-01T00:05:00Z", "{seat}");
+    }
+    // The seat map agrees, for the holder and for anyone else.
+    assert_eq!(held_by_me(&alice, event).await, held);
+    assert!(held_by_me(&bob, event).await.is_empty());
+    let detail = bob.get(&format!("/api/events/{event}/")).await;
+    assert_eq!(detail.body["event"]["available_seats"], 22 - 3);
+
+    // They are held like any others: the holder reserves them.
+    let ids: Vec<i64> = answer.body["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|seat| seat["id"].as_i64().unwrap())
+        .collect();
+    alice
+        .post(
+            &format!("/api/events/{event}/reserve/"),
+            json!({"seat_ids": ids}),
+        )
+        .await
+        .expect(201, "");
+
+    // Filters: a category, wheelchair spaces, no filter at all.
+    let premium = bob
+        .post(&path, json!({"count": 2, "categories": ["Premium"]}))
+        .await;
+    premium.expect(200, "");
+    assert!(
+        seat_labels(&premium)
+            .iter()
+            .all(|label| label.starts_with("Stalls A")),
+        "{}",
+        premium.body
+    );
+    let wheelchair = bob
+        .post(&path, json!({"count": 1, "accessible": true}))
+        .await;
+    wheelchair.expect(200, "");
+    assert_eq!(seat_labels(&wheelchair), ["Stalls A1"]);
+    assert_eq!(
+        wheelchair.body["message"],
+        "Seat Stalls A1 locked for 5 minutes"
+    );
+    // Empty lists and `null` mean "any", as absent fields do.
+    bob.post(
+        &path,
+        json!({"count": 1, "categories": [], "sections": null, "accessible": null, "allow_split": false}),
+    )
+    .await
+    .expect(200, "");
+}
+
+pub async fn best_available_without_seats_together_holds_nothing<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let event = s.venue_event().await;
+    let alice = s.login("alice").await;
+    let path = format!("/api/events/{event}/best-available/");
+    alice
+        .post(&path, json!({"count": 2, "sections": ["Balcony"]}))
+        .await
+        .expect(200, "");
+    let before = held_by_me(&alice, event).await;
+    // Four free seats are left in the balcony, but not five, and no run
+    // of the stalls has five.
+    let answer = alice.post(&path, json!({"count": 5})).await;
+    answer.expect(409, "no_adjacent_seats");
+    assert!(answer.body["conflicts"].is_null(), "{}", answer.body);
+    let in_balcony = alice
+        .post(&path, json!({"count": 5, "sections": ["Balcony"]}))
+        .await;
+    in_balcony.expect(409, "no_adjacent_seats");
+    assert_eq!(held_by_me(&alice, event).await, before, "nothing held");
+    // Split over two neighbouring rows of the stalls, when allowed.
+    let split = alice
+        .post(&path, json!({"count": 5, "allow_split": true}))
+        .await;
+    split.expect(200, "");
+    let labels = seat_labels(&split);
+    assert_eq!(labels.len(), 5);
+    assert!(labels.iter().all(|l| l.starts_with("Stalls")), "{labels:?}");
+}
+
+pub async fn best_available_counts_against_the_hold_limit<F: StoreFactory>(f: &F) {
+    let s = TestServer::start(
+        f,
+        Policy::default().with_max_seats_per_user(4),
+        Settings::default(),
+    )
+    .await;
+    let alice = s.login("alice").await;
+    let event = s.event;
+    let path = format!("/api/events/{event}/best-available/");
+    lock(&s, &alice, "B1").await.expect(200, "");
+    lock(&s, &alice, "B2").await.expect(200, "");
+    // Two held and three asked for: over the limit of four, and nothing
+    // is held.
+    alice
+        .post(&path, json!({"count": 3}))
+        .await
+        .expect(409, "hold_limit");
+    assert_eq!(held_by_me(&alice, event).await, ["B1", "B2"]);
+    alice.post(&path, json!({"count": 2})).await.expect(200, "");
+    assert_eq!(held_by_me(&alice, event).await.len(), 4);
+    alice
+        .post(&path, json!({"count": 1}))
+        .await
+        .expect(409, "hold_limit");
+    // Once the holds end they no longer count.
+    s.clock.advance(Duration::from_secs(300));
+    alice.post(&path, json!({"count": 4})).await.expect(200, "");
+    // Never more than the limit in one request.
+    s.clock.advance(Duration::from_secs(300));
+    alice
+        .post(&path, json!({"count": 5}))
+        .await
+        .expect(400, "invalid_input");
+}
+
+pub async fn best_available_input_errors<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let event = s.event;
+    let path = format!("/api/events/{event}/best-available/");
+    // No session (the CSRF token is checked with the other unsafe
+    // requests, in `unsafe_requests_need_the_csrf_token`).
+    let anonymous = s.client();
+    anonymous.get("/api/csrf/").await;
+    anonymous
+        .post(&path, json!({"count": 1}))
+        .await
+        .expect(401, "not_authenticated");
+    let alice = s.login("alice").await;
+    for bad in [
+        json!({}),
+        json!({"count": 0}),
+        json!({"count": 11}),
+        json!({"count": -1}),
+        json!({"count": "two"}),
+        json!({"count": 2, "categories": "Premium"}),
+        json!({"count": 2, "allow_split": "yes"}),
+        json!("count"),
+    ] {
+        alice
+            .post(&path, bad.clone())
+            .await
+            .expect(400, "invalid_input");
+    }
+    alice
+        .post("/api/events/999999/best-available/", json!({"count": 1}))
+        .await
+        .expect(404, "not_found");
+    assert!(held_by_me(&alice, event).await.is_empty());
+    // Names the event does not have, matched exactly.
+    let venue = s.venue_event().await;
+    let path = format!("/api/events/{venue}/best-available/");
+    for (body, code, name) in [
+        (
+            json!({"count": 1, "categories": ["Standard", "Gold"]}),
+            "unknown_category",
+            "Gold",
+        ),
+        (
+            json!({"count": 1, "categories": ["premium"]}),
+            "unknown_category",
+            "premium",
+        ),
+        (
+            json!({"count": 1, "sections": ["Roof"]}),
+            "unknown_section",
+            "Roof",
+        ),
+        (
+            json!({"count": 1, "sections": ["Balcony\u{0}"]}),
+            "unknown_section",
+            "Balcony",
+        ),
+    ] {
+        let answer = alice.post(&path, body).await;
+        answer.expect(400, code);
+        assert!(
+            answer.body["error"].as_str().unwrap().contains(name),
+            "{}",
+            answer.body
+        );
+    }
+    assert!(held_by_me(&alice, venue).await.is_empty());
 }
 
 // ---- reservations ------------------------------------------------------------------
@@ -968,6 +1237,66 @@ impl EventStream {
     }
 }
 
+/// The live stream shows a blocked seat as taken, and the seats best
+/// available holds as they are taken.
+pub async fn blocked_and_best_available_seats_stream_live<F: StoreFactory>(f: &F) {
+    let settings = Settings {
+        live_poll_interval: Duration::from_millis(100),
+        ..Settings::default()
+    };
+    let s = TestServer::start(f, Policy::default(), settings).await;
+    let alice = s.login("alice").await;
+    let bob = s.login("bob").await;
+    let event = s.venue_event().await;
+    let url = s
+        .base
+        .join(&format!("/api/events/{event}/stream/"))
+        .unwrap();
+    let mut stream = EventStream {
+        response: alice.http.get(url).send().await.unwrap(),
+        buffer: String::new(),
+    };
+    let first = stream.next_seats().await;
+    assert_eq!(first["seats"].as_array().unwrap().len(), 22);
+
+    // Blocked elsewhere (straight in the store, as an administrator's
+    // tool or another process would): seen at the next poll.
+    let b8 = s.seat_of(event, "Stalls B8").await;
+    s.store.store.block(event, &[b8], "").await.unwrap();
+    let change = stream.next_seats().await;
+    assert_eq!(change["seats"].as_array().unwrap().len(), 1);
+    let seat = &change["seats"][0];
+    assert_eq!(seat["seat_number"], "Stalls B8");
+    assert_eq!(
+        (&seat["status"], &seat["blocked"]),
+        (&json!("reserved"), &json!(true))
+    );
+
+    // Best available through this server: its seats, held by bob.
+    let held = bob
+        .post(
+            &format!("/api/events/{event}/best-available/"),
+            json!({"count": 2, "sections": ["Balcony"]}),
+        )
+        .await;
+    held.expect(200, "");
+    let change = stream.next_seats().await;
+    let mut seen: Vec<&str> = change["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|seat| {
+            assert_eq!(seat["status"], "locked", "{seat}");
+            assert_eq!(seat["locked_by_me"], false, "seen as alice: {seat}");
+            seat["seat_number"].as_str().unwrap()
+        })
+        .collect();
+    seen.sort_unstable();
+    let mut expected = seat_labels(&held);
+    expected.sort_unstable();
+    assert_eq!(seen, expected);
+}
+
 pub async fn seat_changes_stream_live<F: StoreFactory>(f: &F) {
     let settings = Settings {
         live_poll_interval: Duration::from_millis(100),
@@ -1066,6 +1395,227 @@ pub async fn seat_map_by_rows<F: StoreFactory>(f: &F) {
         .get("/api/events/999999/seats/?rows=A")
         .await
         .expect(404, "not_found");
+}
+
+/// The "Venue" event with Stalls A3 held by alice, Stalls B1 reserved by
+/// her and Balcony A1 blocked; returns it and alice's client.
+async fn venue_in_use<S: Store>(s: &TestServer<S>) -> (booking_core::EventId, Client) {
+    let alice = s.login("alice").await;
+    let event = s.venue_event().await;
+    for label in ["Stalls A3", "Stalls B1"] {
+        let seat = s.seat_of(event, label).await;
+        alice
+            .post(
+                &format!("/api/events/{event}/seats/{seat}/lock/"),
+                json!({}),
+            )
+            .await
+            .expect(200, "");
+    }
+    let b1 = s.seat_of(event, "Stalls B1").await;
+    alice
+        .post(
+            &format!("/api/events/{event}/reserve/"),
+            json!({"seat_ids": [b1.get()]}),
+        )
+        .await
+        .expect(201, "");
+    let balcony_a1 = s.seat_of(event, "Balcony A1").await;
+    s.store
+        .store
+        .block(event, &[balcony_a1], "sound desk")
+        .await
+        .unwrap();
+    (event, alice)
+}
+
+/// A venue's seats carry their section, category and attributes; a
+/// blocked seat is taken.
+pub async fn venue_seats_carry_their_attributes<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let (event, alice) = venue_in_use(&s).await;
+    let map = alice.get(&format!("/api/events/{event}/seats/")).await;
+    map.expect(200, "");
+    let seat = |label: &str| {
+        map.body["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|seat| seat["seat_number"] == label)
+            .unwrap()
+            .clone()
+    };
+    let a1 = s.seat_of(event, "Stalls A1").await;
+    assert_eq!(
+        seat("Stalls A1"),
+        json!({"id": a1.get(), "seat_number": "Stalls A1", "row": "A", "number": 1,
+               "price_cents": 15_000, "status": "available", "is_locked": false,
+               "locked_until": null, "locked_by_me": false, "section": "Stalls",
+               "category": "Premium", "accessible": true, "companion": false,
+               "restricted_view": false, "blocked": false})
+    );
+    assert_eq!(seat("Stalls A2")["companion"], true);
+    assert_eq!(seat("Stalls B8")["restricted_view"], true);
+    assert_eq!(seat("Stalls B8")["category"], "Standard");
+    assert_eq!(seat("Stalls B1")["status"], "reserved");
+    assert_eq!(seat("Stalls B1")["blocked"], false);
+    // A blocked seat is taken to any client, and says why to one that asks.
+    let blocked = seat("Balcony A1");
+    assert_eq!(
+        (
+            &blocked["status"],
+            &blocked["blocked"],
+            &blocked["is_locked"]
+        ),
+        (&json!("reserved"), &json!(true), &json!(false))
+    );
+    assert_eq!(blocked["section"], "Balcony");
+    let id = blocked["id"].as_i64().unwrap();
+    let refused = alice
+        .post(&format!("/api/events/{event}/seats/{id}/lock/"), json!({}))
+        .await;
+    refused.expect(409, "seat_blocked");
+    assert_eq!(refused.body["conflicts"][0]["seat_id"], id);
+
+    // Best available never gives a blocked seat: the balcony's five free
+    // seats are the most it has together.
+    let path = format!("/api/events/{event}/best-available/");
+    alice
+        .post(&path, json!({"count": 6, "sections": ["Balcony"]}))
+        .await
+        .expect(409, "no_adjacent_seats");
+    let five = alice
+        .post(&path, json!({"count": 5, "sections": ["Balcony"]}))
+        .await;
+    five.expect(200, "");
+    assert_eq!(
+        seat_labels(&five),
+        [
+            "Balcony A2",
+            "Balcony A3",
+            "Balcony A4",
+            "Balcony A5",
+            "Balcony A6"
+        ]
+    );
+    assert_eq!(five.body["seats"][0]["section"], "Balcony");
+    assert_eq!(five.body["seats"][0]["category"], "Standard");
+}
+
+/// An event counts its seats by category and by section.
+pub async fn events_count_seats_by_category_and_section<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let (event, alice) = venue_in_use(&s).await;
+    let detail = alice.get(&format!("/api/events/{event}/")).await;
+    detail.expect(200, "");
+    let e = &detail.body["event"];
+    assert_eq!(
+        (
+            &e["total_seats"],
+            &e["available_seats"],
+            &e["held_seats"],
+            &e["reserved_seats"],
+            &e["blocked_seats"]
+        ),
+        (&json!(22), &json!(19), &json!(1), &json!(1), &json!(1))
+    );
+    assert_eq!(
+        e["categories"],
+        json!([
+            {"name": "Premium", "price_cents": 15_000, "color": "#7b3fa0", "total_seats": 8,
+             "available_seats": 7, "held_seats": 1, "reserved_seats": 0, "blocked_seats": 0},
+            {"name": "Standard", "price_cents": 9_000, "color": "#1f6fb2", "total_seats": 14,
+             "available_seats": 12, "held_seats": 0, "reserved_seats": 1, "blocked_seats": 1},
+        ])
+    );
+    assert_eq!(
+        e["sections"],
+        json!([
+            {"name": "Stalls", "total_seats": 16, "available_seats": 14, "held_seats": 1,
+             "reserved_seats": 1, "blocked_seats": 0},
+            {"name": "Balcony", "total_seats": 6, "available_seats": 5, "held_seats": 0,
+             "reserved_seats": 0, "blocked_seats": 1},
+        ])
+    );
+    // The event list carries the same.
+    let list = alice.get("/api/events/").await;
+    let listed = list.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == event.get())
+        .unwrap()
+        .clone();
+    assert_eq!(&listed, e);
+    // A hold that ends is counted as available again.
+    s.clock.advance(Duration::from_secs(300));
+    let later = alice.get(&format!("/api/events/{event}/")).await;
+    assert_eq!(later.body["event"]["held_seats"], 0);
+    assert_eq!(later.body["event"]["categories"][0]["available_seats"], 8);
+}
+
+pub async fn seat_map_by_section<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    let event = s.venue_event().await;
+    let map = |query: &str| alice.get(&format!("/api/events/{event}/seats/?{query}"));
+    let balcony = map("section=Balcony").await;
+    balcony.expect(200, "");
+    assert_eq!(
+        seat_labels(&balcony),
+        [
+            "Balcony A1",
+            "Balcony A2",
+            "Balcony A3",
+            "Balcony A4",
+            "Balcony A5",
+            "Balcony A6"
+        ]
+    );
+    let stalls = map("section=Stalls").await;
+    assert_eq!(seat_labels(&stalls).len(), 16);
+    // With rows: those rows of that section (row A is in both sections).
+    let front = map("section=Stalls&rows=A").await;
+    front.expect(200, "");
+    let labels = seat_labels(&front);
+    assert_eq!(labels.len(), 8);
+    assert!(
+        labels.iter().all(|l| l.starts_with("Stalls A")),
+        "{labels:?}"
+    );
+    assert_eq!(seat_labels(&map("rows=A&section=Balcony").await).len(), 6);
+    assert_eq!(seat_labels(&map("section=Balcony&rows=B-C").await).len(), 0);
+    assert_eq!(
+        seat_labels(&map("rows=A").await).len(),
+        14,
+        "row A of every section"
+    );
+    // Names match exactly; an encoded space is a space.
+    for unknown in ["balcony", "Roof", "", "Stalls%20", "Bal%00cony"] {
+        let answer = map(&format!("section={unknown}")).await;
+        answer.expect(400, "unknown_section");
+    }
+    map("section=Stalls&rows=1-2")
+        .await
+        .expect(400, "invalid_input");
+    alice
+        .get("/api/events/999999/seats/?section=Balcony")
+        .await
+        .expect(404, "not_found");
+    // An event made from a seat map has one section, named "".
+    let grid = alice
+        .get(&format!("/api/events/{}/seats/?section=", s.event))
+        .await;
+    grid.expect(200, "");
+    assert_eq!(seat_labels(&grid).len(), 10);
+    // The map shows a section's seats in their state now.
+    let a2 = s.seat_of(event, "Balcony A2").await;
+    alice
+        .post(&format!("/api/events/{event}/seats/{a2}/lock/"), json!({}))
+        .await
+        .expect(200, "");
+    let balcony = map("section=Balcony").await;
+    assert_eq!(balcony.body["seats"][1]["locked_by_me"], true);
 }
 
 // ---- the original design's own client ---------------------------------------

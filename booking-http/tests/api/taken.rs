@@ -50,6 +50,13 @@ impl BookingStore for Counting {
     ) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send {
         self.inner.seats_in_rows(event, rows)
     }
+    fn seats_in_section(
+        &self,
+        event: EventId,
+        section: &str,
+    ) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send {
+        self.inner.seats_in_section(event, section)
+    }
     fn hold(
         &self,
         user: UserId,
