@@ -181,26 +181,35 @@ pub struct TakenSeats {
     pub blocked: u32,
 }
 
-/// Folds `taken` into an event's `sections` and `categories` (made with
-/// [`SeatCounts::all_available`]): its seats move from available to
-/// reserved, held and blocked in both its section and its category.
+/// Folds `taken` (seats of `event`) into that event's sections and
+/// categories, as a store builds its summaries: by event (keyed as the store
+/// keys them), each made with [`SeatCounts::all_available`]. Its seats move
+/// from available to reserved, held and blocked in both its section and its
+/// category.
 ///
 /// # Errors
 ///
-/// A section or category the event does not have, or more seats taken
-/// than are available: the store's figures do not add up, an
+/// An event, section or category the summaries do not have, or more seats
+/// taken than are available: the store's figures do not add up, an
 /// [`Error::Storage`](crate::Error::Storage) of `backend`.
-pub fn count_taken(
-    sections: &mut [SectionSummary],
-    categories: &mut [CategorySummary],
+pub fn count_taken<K: Eq + std::hash::Hash>(
+    sections: &mut std::collections::HashMap<K, Vec<SectionSummary>>,
+    categories: &mut std::collections::HashMap<K, Vec<CategorySummary>>,
+    event: &K,
     taken: &TakenSeats,
     backend: &'static str,
 ) -> Result<()> {
     let missing = || Error::storage(backend, "a seat of no section or category");
     let too_many = || Error::storage(backend, "more seats taken than there are");
-    let section = sections.get_mut(taken.section).ok_or_else(missing)?;
-    let category = categories.get_mut(taken.category).ok_or_else(missing)?;
+    let section = sections
+        .get_mut(event)
+        .and_then(|s| s.get_mut(taken.section))
+        .ok_or_else(missing)?;
     section.seats.take(taken).ok_or_else(too_many)?;
+    let category = categories
+        .get_mut(event)
+        .and_then(|c| c.get_mut(taken.category))
+        .ok_or_else(missing)?;
     category.seats.take(taken).ok_or_else(too_many)?;
     Ok(())
 }

@@ -646,18 +646,7 @@ async fn summaries(
             held: count(r.get(4))?,
             blocked: count(r.get(5))?,
         };
-        count_taken(
-            sections
-                .get_mut(&event)
-                .map(Vec::as_mut_slice)
-                .unwrap_or_default(),
-            categories
-                .get_mut(&event)
-                .map(Vec::as_mut_slice)
-                .unwrap_or_default(),
-            &taken,
-            BACKEND,
-        )?;
+        count_taken(&mut sections, &mut categories, &event, &taken, BACKEND)?;
     }
     events
         .iter()

@@ -522,18 +522,7 @@ fn summaries(
             held: count(r.get(4).map_err(storage)?)?,
             blocked: count(r.get(5).map_err(storage)?)?,
         };
-        count_taken(
-            sections
-                .get_mut(&event)
-                .map(Vec::as_mut_slice)
-                .unwrap_or_default(),
-            categories
-                .get_mut(&event)
-                .map(Vec::as_mut_slice)
-                .unwrap_or_default(),
-            &taken,
-            BACKEND,
-        )?;
+        count_taken(&mut sections, &mut categories, &event, &taken, BACKEND)?;
     }
     drop(rows);
     Ok(events
