@@ -192,9 +192,9 @@ pub struct TakenSeats {
 /// An event, section or category the summaries do not have, or more seats
 /// taken than are available: the store's figures do not add up, an
 /// [`Error::Storage`](crate::Error::Storage) of `backend`.
-pub fn count_taken<K: Eq + std::hash::Hash>(
-    sections: &mut std::collections::HashMap<K, Vec<SectionSummary>>,
-    categories: &mut std::collections::HashMap<K, Vec<CategorySummary>>,
+pub fn count_taken<K: Eq + std::hash::Hash, H: std::hash::BuildHasher>(
+    sections: &mut std::collections::HashMap<K, Vec<SectionSummary>, H>,
+    categories: &mut std::collections::HashMap<K, Vec<CategorySummary>, H>,
     event: &K,
     taken: &TakenSeats,
     backend: &'static str,
