@@ -1513,7 +1513,7 @@ impl BookingStore for PgStore {
     ///    seats are closed (`event_rows`) and which are held by a live hold,
     ///    so it reads the rows that have room first (usually one).
     /// 2. Seats that other requests of this store have picked and not yet
-    ///    committed count as taken ([`Picking`]); the seats it picks are
+    ///    committed count as taken (`picking.rs`); the seats it picks are
     ///    claimed there, then locked `FOR UPDATE SKIP LOCKED` and judged
     ///    under their locks. Taken meanwhile, or being written by another
     ///    transaction (another process's best available, say), they count
