@@ -1033,7 +1033,9 @@ const OPTIMISTIC_TRIES: usize = 4;
 const MAX_SEARCHES: usize = 64;
 
 /// The seats of `event` held by a hold that is live at `now` (through the
-/// partial index `seats_by_holder`).
+/// partial index `seats_by_holder`), at most 256 of them: closing some is as
+/// right as closing all, and a crowd of thousands holding at once would have
+/// every request read thousands.
 async fn live_holds(
     tx: &Transaction<'_>,
     event: EventId,
@@ -1041,7 +1043,8 @@ async fn live_holds(
 ) -> Result<Vec<SeatId>, OpError> {
     let stmt = tx
         .prepare_cached(
-            "SELECT id FROM seats WHERE event_id = $1 AND held_by IS NOT NULL AND held_until > $2",
+            "SELECT id FROM seats WHERE event_id = $1 AND held_by IS NOT NULL AND held_until > $2
+             LIMIT 256",
         )
         .await?;
     Ok(tx

@@ -887,10 +887,13 @@ fn closed_seats(tx: &Connection, event: EventId) -> Result<HashMap<(u32, u32), V
 /// The seats of `event` held by a hold that is live at `now`: closed to
 /// best available as long as its transaction runs. Read through the partial
 /// index `seats_by_holder` (whose condition the query repeats), so only the
-/// held seats are, not the event's.
+/// held seats are, not the event's; at most 256 of them (closing some of
+/// them is as right as closing all: a crowd of thousands holding at once
+/// made every request read and close thousands, quadratic in the crowd).
 fn live_holds(tx: &Connection, event: EventId, now: Timestamp) -> Result<Vec<SeatId>> {
     tx.prepare_cached(
-        "SELECT id FROM seats WHERE event_id = ?1 AND held_by IS NOT NULL AND held_until > ?2",
+        "SELECT id FROM seats WHERE event_id = ?1 AND held_by IS NOT NULL AND held_until > ?2
+         LIMIT 256",
     )
     .map_err(storage)?
     .query_map(params![event.get(), micros(now)], |r| {
