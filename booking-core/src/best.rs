@@ -292,6 +292,34 @@ impl Layout {
         Some(&self.rows[row].runs[run])
     }
 
+    /// Marks `seats` closed in `closed`, which is by row (section, line) a
+    /// flag per seat in the row's order, as [`Search::with_closed_seats`]
+    /// takes them: a row not there yet comes in with its other seats open.
+    /// Seats not in the layout change nothing.
+    pub fn close_seats(
+        &self,
+        closed: &mut HashMap<(u32, u32), Vec<bool>>,
+        seats: impl IntoIterator<Item = SeatId>,
+    ) {
+        for seat in seats {
+            let Some(&(r, k)) = self.runs.get(&seat) else {
+                continue;
+            };
+            let row = &self.rows[r];
+            let before: usize = row.runs[..k].iter().map(Vec::len).sum();
+            let Some(place) = row.runs[k].iter().position(|s| s.seat == seat) else {
+                continue;
+            };
+            let len = row.runs.iter().map(Vec::len).sum();
+            let flags = closed
+                .entry((row.section, row.line))
+                .or_insert_with(|| vec![false; len]);
+            if let Some(flag) = flags.get_mut(before + place) {
+                *flag = true;
+            }
+        }
+    }
+
     /// Its rows, by section then line.
     pub fn rows(&self) -> &[LayoutRow] {
         &self.rows
@@ -442,10 +470,13 @@ impl<'l> Search<'l> {
     }
 
     /// A search that also knows which seats of some rows (by section and
-    /// line) are **closed**: reserved or blocked, states that only a write
-    /// changes (a hold ends by time alone, so held seats are open). Each
-    /// such row is given as a flag per seat, in the row's order (runs in
-    /// order, each left to right). A free seat is an open one, so the
+    /// line) are **closed**: seats that cannot be free while the search
+    /// runs. Reserved and blocked seats are (only a write changes them),
+    /// and so are the seats held by a hold that is live at the instant the
+    /// search judges (a hold ends by time alone, so a hold that has ended
+    /// is open; [`Layout::close_seats`] adds them). Each such row is given
+    /// as a flag per seat, in the row's order (runs in order, each left to
+    /// right). A free seat is an open one, so the
     /// lowest rank sum of `count` open wanted seats together is a bound of
     /// the row too, and a tighter one: a row whose middle is sold comes
     /// after the rows whose middle is not, and a row with no such seats is

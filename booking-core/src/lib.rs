@@ -94,7 +94,7 @@ pub use model::{
     BestAvailable, CategorySummary, Credentials, Event, EventSummary, Hold, IdempotencyKey,
     MAX_EVENT_DESCRIPTION, MAX_EVENT_TEXT, NewEvent, OrphanPolicy, Password, Policy, Reservation,
     ReservationStatus, Seat, SeatColumns, SeatCounts, SeatRecord, SeatState, SectionSummary,
-    Session, SessionId, User, Username,
+    Session, SessionId, TakenSeats, User, Username, count_taken,
 };
 pub use seatmap::{Row, SeatBlock, SeatMap, SeatSpec};
 pub use store::{AccountStore, BookingStore, Store};

@@ -127,6 +127,31 @@ pub struct SeatCounts {
 }
 
 impl SeatCounts {
+    /// `total` seats, every one available: what a store starts from before
+    /// it counts the seats that are not.
+    pub fn all_available(total: u32) -> Self {
+        Self {
+            total,
+            available: total,
+            ..Self::default()
+        }
+    }
+
+    /// Moves seats counted as available to reserved, held and blocked;
+    /// `None` (and nothing changed) when fewer are available.
+    #[must_use]
+    pub fn take(&mut self, taken: &TakenSeats) -> Option<()> {
+        let moved = taken
+            .reserved
+            .checked_add(taken.held)?
+            .checked_add(taken.blocked)?;
+        self.available = self.available.checked_sub(moved)?;
+        self.reserved += taken.reserved;
+        self.held += taken.held;
+        self.blocked += taken.blocked;
+        Some(())
+    }
+
     /// Counts one seat of `total` in the state it is in at `now`.
     pub fn add(&mut self, state: SeatState, blocked: bool, now: Timestamp) {
         self.total += 1;
@@ -137,6 +162,56 @@ impl SeatCounts {
             SeatState::Available => self.available += 1,
         }
     }
+}
+
+/// The seats of one section and one category of an event that are not
+/// available, as a store counts them: what [`count_taken`] folds into the
+/// event's summaries.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TakenSeats {
+    /// The section, as an index in the venue's order.
+    pub section: usize,
+    /// The category, as an index in the venue's order.
+    pub category: usize,
+    /// Seats in a confirmed reservation.
+    pub reserved: u32,
+    /// Seats held by an unexpired hold.
+    pub held: u32,
+    /// Seats blocked from sale.
+    pub blocked: u32,
+}
+
+/// Folds `taken` (seats of `event`) into that event's sections and
+/// categories, as a store builds its summaries: by event (keyed as the store
+/// keys them), each made with [`SeatCounts::all_available`]. Its seats move
+/// from available to reserved, held and blocked in both its section and its
+/// category.
+///
+/// # Errors
+///
+/// An event, section or category the summaries do not have, or more seats
+/// taken than are available: the store's figures do not add up, an
+/// [`Error::Storage`](crate::Error::Storage) of `backend`.
+pub fn count_taken<K: Eq + std::hash::Hash, H: std::hash::BuildHasher>(
+    sections: &mut std::collections::HashMap<K, Vec<SectionSummary>, H>,
+    categories: &mut std::collections::HashMap<K, Vec<CategorySummary>, H>,
+    event: &K,
+    taken: &TakenSeats,
+    backend: &'static str,
+) -> Result<()> {
+    let missing = || Error::storage(backend, "a seat of no section or category");
+    let too_many = || Error::storage(backend, "more seats taken than there are");
+    let section = sections
+        .get_mut(event)
+        .and_then(|s| s.get_mut(taken.section))
+        .ok_or_else(missing)?;
+    section.seats.take(taken).ok_or_else(too_many)?;
+    let category = categories
+        .get_mut(event)
+        .and_then(|c| c.get_mut(taken.category))
+        .ok_or_else(missing)?;
+    category.seats.take(taken).ok_or_else(too_many)?;
+    Ok(())
 }
 
 /// One price category of an event with its seat counts.

@@ -258,6 +258,39 @@ proptest! {
         prop_assert_eq!(search.answer(), best_available(&rows, request));
     }
 
+    /// Closing taken seats by id ([`Layout::close_seats`], as stores close
+    /// the seats of live holds) gives the flags written by hand above, and
+    /// so changes no answer either.
+    #[test]
+    fn closing_taken_seats_by_id_changes_no_answer(
+        rows in venue(),
+        count in 1usize..=5,
+        allow_split: bool,
+        closing in prop::collection::vec(prop::bool::ANY, 64),
+    ) {
+        let request = Request { count, allow_split };
+        let (layout, wanted, free) = as_layout(&rows);
+        let mut coin = closing.iter().cycle();
+        let taken: Vec<_> = rows
+            .iter()
+            .flat_map(|row| row.runs.iter().flatten())
+            .filter(|p| !p.free && *coin.next().unwrap())
+            .map(|p| p.seat)
+            .collect();
+        let mut closed = HashMap::new();
+        layout.close_seats(&mut closed, taken.iter().copied());
+        for row in &rows {
+            let flags: Vec<bool> = row.runs.iter().flatten().map(|p| taken.contains(&p.seat)).collect();
+            let expected = flags.iter().any(|&c| c).then_some(&flags);
+            prop_assert_eq!(closed.get(&(row.section, row.row)), expected);
+        }
+        let mut search = Search::with_closed_seats(&layout, wanted, request, &closed);
+        while search.next_seats().is_some() {
+            search.visit(|seat| free.contains(&seat));
+        }
+        prop_assert_eq!(search.answer(), best_available(&rows, request));
+    }
+
     #[test]
     fn matches_the_brute_force(rows in venue(), count in 1usize..=4) {
         let request = Request { count, allow_split: false };

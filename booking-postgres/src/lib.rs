@@ -38,6 +38,7 @@
 //!   migration lock uses `pg_advisory_lock`, which CockroachDB lacks.
 
 mod error;
+mod picking;
 mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;

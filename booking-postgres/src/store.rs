@@ -9,25 +9,27 @@
 //! broke before its `COMMIT` was sent is run once more on a fresh
 //! connection; anything else rolls back and surfaces as a storage error.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use booking_core::best::{EventLayout, Layout, LayoutSeat, Position, Search};
+use booking_core::best::{EventLayout, Layout, LayoutSeat, Position, Search, Wanted};
 use booking_core::rules;
 use booking_core::venue::{PlacedSeat, Venue};
 use booking_core::{
     AccountStore, BestAvailable, BookingStore, CategorySummary, Clock, Credentials, Entity, Error,
     Event, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy,
     Reservation, ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId,
-    SeatRecord, SeatState, SectionSummary, Session, SessionId, Timestamp, User, UserId, Username,
+    SeatRecord, SeatState, SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId,
+    Username, count_taken,
 };
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::{NoTls, Socket};
 
 use crate::error::{BACKEND, ConnectError, OpError};
+use crate::picking::{Picked, Picking};
 
 refinery::embed_migrations!("migrations");
 
@@ -120,6 +122,8 @@ pub struct PgStore {
     /// Each event's seating for best available, read once: it never
     /// changes after the event is created.
     layouts: Arc<Mutex<HashMap<EventId, Arc<EventLayout>>>>,
+    /// The seats best-available requests in flight have picked.
+    picking: Arc<Picking>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -158,6 +162,7 @@ impl PgStore {
             clock: options.clock,
             policy: options.policy,
             layouts: Arc::default(),
+            picking: Arc::default(),
         })
     }
 
@@ -593,14 +598,9 @@ async fn summaries(
         .await?;
     let mut sections: HashMap<i64, Vec<SectionSummary>> = HashMap::new();
     for r in tx.query(&stmt, &[&only]).await? {
-        let total = count(r.get(2))?;
         sections.entry(r.get(0)).or_default().push(SectionSummary {
             name: r.get(1),
-            seats: SeatCounts {
-                total,
-                available: total,
-                ..SeatCounts::default()
-            },
+            seats: SeatCounts::all_available(count(r.get(2))?),
         });
     }
     let stmt = tx
@@ -611,7 +611,6 @@ async fn summaries(
         .await?;
     let mut categories: HashMap<i64, Vec<CategorySummary>> = HashMap::new();
     for r in tx.query(&stmt, &[&only]).await? {
-        let total = count(r.get(4))?;
         categories
             .entry(r.get(0))
             .or_default()
@@ -619,11 +618,7 @@ async fn summaries(
                 name: r.get(1),
                 price_cents: r.get(2),
                 color: r.get(3),
-                seats: SeatCounts {
-                    total,
-                    available: total,
-                    ..SeatCounts::default()
-                },
+                seats: SeatCounts::all_available(count(r.get(4))?),
             });
     }
     let stmt = tx
@@ -640,19 +635,18 @@ async fn summaries(
         .await?;
     for r in tx.query(&stmt, &[&only, &now]).await? {
         let event: i64 = r.get(0);
-        let (section, category): (i32, i32) = (r.get(1), r.get(2));
-        let taken = [count(r.get(3))?, count(r.get(4))?, count(r.get(5))?];
-        let missing = || Error::storage(BACKEND, "a seat of no section or category");
-        let section = sections
-            .get_mut(&event)
-            .and_then(|l| l.get_mut(usize::try_from(section).ok()?))
-            .ok_or_else(missing)?;
-        take(&mut section.seats, taken)?;
-        let category = categories
-            .get_mut(&event)
-            .and_then(|l| l.get_mut(usize::try_from(category).ok()?))
-            .ok_or_else(missing)?;
-        take(&mut category.seats, taken)?;
+        let index = |i: usize| {
+            usize::try_from(r.get::<_, i32>(i))
+                .map_err(|_| Error::storage(BACKEND, "a bad section or category"))
+        };
+        let taken = TakenSeats {
+            section: index(1)?,
+            category: index(2)?,
+            reserved: count(r.get(3))?,
+            held: count(r.get(4))?,
+            blocked: count(r.get(5))?,
+        };
+        count_taken(&mut sections, &mut categories, &event, &taken, BACKEND)?;
     }
     events
         .iter()
@@ -672,18 +666,6 @@ async fn summaries(
             ))
         })
         .collect()
-}
-
-/// Moves seats counted as available to `[reserved, held, blocked]`.
-fn take(counts: &mut SeatCounts, [reserved, held, blocked]: [u32; 3]) -> Result<(), OpError> {
-    counts.reserved += reserved;
-    counts.held += held;
-    counts.blocked += blocked;
-    counts.available = counts
-        .available
-        .checked_sub(reserved + held + blocked)
-        .ok_or_else(|| Error::storage(BACKEND, "more seats taken than there are"))?;
-    Ok(())
 }
 
 async fn load_reservation(
@@ -1041,6 +1023,194 @@ async fn closed_seats(
     Ok(closed)
 }
 
+/// How many times best available picks seats without waiting for any
+/// before it searches under locks (see `PgStore::best_available`).
+const OPTIMISTIC_TRIES: usize = 4;
+
+/// How many times best available searches again, in all, before it
+/// searches under locks: a search after another request of this store
+/// claimed the seats first costs no statement.
+const MAX_SEARCHES: usize = 64;
+
+/// The seats of `event` held by a hold that is live at `now` (through the
+/// partial index `seats_by_holder`), at most 256 of them: closing some is as
+/// right as closing all, and a crowd of thousands holding at once would have
+/// every request read thousands.
+async fn live_holds(
+    tx: &Transaction<'_>,
+    event: EventId,
+    now: Timestamp,
+) -> Result<Vec<SeatId>, OpError> {
+    let stmt = tx
+        .prepare_cached(
+            "SELECT id FROM seats WHERE event_id = $1 AND held_by IS NOT NULL AND held_until > $2
+             LIMIT 256",
+        )
+        .await?;
+    Ok(tx
+        .query(&stmt, &[&event.get(), &now])
+        .await?
+        .iter()
+        .map(|row| SeatId::new(row.get(0)))
+        .collect())
+}
+
+/// Which of `ids` are free at `now` (what `SeatRecord::is_free` says, in
+/// SQL); with `lock`, each row read `FOR UPDATE` (waiting for it).
+async fn free_seats(
+    tx: &Transaction<'_>,
+    ids: &[SeatId],
+    now: Timestamp,
+    lock: bool,
+) -> Result<HashSet<SeatId>, OpError> {
+    let sql = format!(
+        "SELECT id, reservation_id IS NULL AND blocked_reason IS NULL
+                    AND (held_by IS NULL OR held_until <= $2)
+         FROM seats WHERE id = ANY($1){}",
+        if lock { " ORDER BY id FOR UPDATE" } else { "" }
+    );
+    let stmt = tx.prepare_cached(&sql).await?;
+    let ids: Vec<i64> = ids.iter().map(|s| s.get()).collect();
+    Ok(tx
+        .query(&stmt, &[&ids, &now])
+        .await?
+        .iter()
+        .filter(|row| row.get::<_, bool>(1))
+        .map(|row| SeatId::new(row.get(0)))
+        .collect())
+}
+
+/// Steps 1 and 2 of `PgStore::best_available`, knowing the seats `closed`
+/// at `now` (live holds included): the chosen seats, locked and free at
+/// `now`; `None` when the search found none, or kept finding seats
+/// someone else took first.
+async fn best_optimistically(
+    tx: &Transaction<'_>,
+    layout: &EventLayout,
+    wanted: &Wanted,
+    request: &BestAvailable,
+    closed: &HashMap<(u32, u32), Vec<bool>>,
+    picked: &Picked<'_>,
+    now: Timestamp,
+) -> Result<Option<Vec<SeatRecord>>, OpError> {
+    // Seats picked by others, or found taken or being written when
+    // locked: taken, to this search.
+    let mut taken: HashSet<SeatId> = picked.by_others();
+    // What the rows read so far said: a search after a collision reads only
+    // rows it has not read (the seats it then picks are judged under their
+    // locks anyway).
+    let mut free: HashMap<SeatId, bool> = HashMap::new();
+    let (mut locked_tries, mut searches) = (0, 0);
+    while locked_tries < OPTIMISTIC_TRIES && searches < MAX_SEARCHES {
+        searches += 1;
+        let mut search = Search::with_closed_seats(
+            &layout.layout,
+            wanted.clone(),
+            booking_core::best::request(request),
+            closed,
+        );
+        while let Some(seats) = search.next_seats() {
+            let unread: Vec<SeatId> = seats
+                .into_iter()
+                .filter(|seat| !free.contains_key(seat))
+                .collect();
+            if !unread.is_empty() {
+                let found = free_seats(tx, &unread, now, false).await?;
+                free.extend(unread.iter().map(|&seat| (seat, found.contains(&seat))));
+            }
+            search.visit(|seat| free.get(&seat) == Some(&true) && !taken.contains(&seat));
+        }
+        let Some(chosen) = search.answer() else {
+            return Ok(None);
+        };
+        if !picked.claim(&chosen) {
+            taken.extend(picked.by_others());
+            continue;
+        }
+        locked_tries += 1;
+        let ids: Vec<i64> = chosen.iter().map(|s| s.get()).collect();
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ids];
+        // Sent together: the savepoint, then the lock.
+        let ((), locked) = tokio::try_join!(
+            async { Ok::<_, OpError>(tx.batch_execute("SAVEPOINT best_available").await?) },
+            seats_where(
+                tx,
+                "s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s SKIP LOCKED",
+                &params,
+            ),
+        )?;
+        let ours: HashSet<SeatId> = locked
+            .iter()
+            .filter(|r| r.is_free(now))
+            .map(|r| r.seat.id)
+            .collect();
+        if ours.len() == chosen.len() {
+            return Ok(Some(locked));
+        }
+        // Let go of the seats locked for nothing.
+        tx.batch_execute("ROLLBACK TO SAVEPOINT best_available")
+            .await?;
+        taken.extend(chosen.into_iter().filter(|seat| !ours.contains(seat)));
+    }
+    Ok(None)
+}
+
+/// Step 3 of `PgStore::best_available`: the search under the event's
+/// advisory lock, each row visited locked; the chosen seats, locked (and
+/// free, unless a rule says otherwise), or `None` when there are none.
+async fn best_under_locks(
+    tx: &Transaction<'_>,
+    event: EventId,
+    layout: &EventLayout,
+    wanted: Wanted,
+    request: &BestAvailable,
+    closed: &HashMap<(u32, u32), Vec<bool>>,
+    now: Timestamp,
+) -> Result<Option<Vec<SeatRecord>>, OpError> {
+    let stmt = tx
+        .prepare_cached("SELECT pg_advisory_xact_lock($1, $2)")
+        .await?;
+    // Event ids above 2^31 share a lock with another event: harmless.
+    #[allow(clippy::cast_possible_truncation)]
+    let key = event.get() as i32;
+    tx.execute(&stmt, &[&BEST_AVAILABLE_LOCK, &key]).await?;
+    let mut search = Search::with_closed_seats(
+        &layout.layout,
+        wanted,
+        booking_core::best::request(request),
+        closed,
+    );
+    while let Some(seats) = search.next_seats() {
+        let free = free_seats(tx, &seats, now, true).await?;
+        search.visit(|seat| free.contains(&seat));
+    }
+    let Some(chosen) = search.answer() else {
+        return Ok(None);
+    };
+    let ids: Vec<i64> = chosen.iter().map(|s| s.get()).collect();
+    Ok(Some(
+        seats_where(tx, "s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s", &[&ids]).await?,
+    ))
+}
+
+/// Writes `holds` (of `user`), in one statement.
+async fn hold_seats(tx: &Transaction<'_>, user: UserId, holds: &[Hold]) -> Result<(), OpError> {
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE seats s SET reservation_id = NULL, held_by = $2,
+                 held_since = u.since, held_until = u.until
+             FROM UNNEST($1::BIGINT[], $3::TIMESTAMPTZ[], $4::TIMESTAMPTZ[]) AS u (id, since, until)
+             WHERE s.id = u.id",
+        )
+        .await?;
+    let ids: Vec<i64> = holds.iter().map(|h| h.seat.id.get()).collect();
+    let since: Vec<Timestamp> = holds.iter().map(|h| h.since).collect();
+    let until: Vec<Timestamp> = holds.iter().map(|h| h.until).collect();
+    tx.execute(&stmt, &[&ids, &user.get(), &since, &until])
+        .await?;
+    Ok(())
+}
+
 async fn reserve_in(
     tx: &Transaction<'_>,
     user: UserId,
@@ -1340,15 +1510,32 @@ impl BookingStore for PgStore {
     }
 
     /// Best available in one transaction: the user's row first (as every
-    /// write), then a per-event advisory lock, so that best-available
-    /// requests of one event run one after another (each sees the last
-    /// one's holds, and two never wait on each other's rows in a cycle);
-    /// then each row the search visits is read `FOR UPDATE`: a hold or
-    /// reserve on one of its seats waits for this transaction, or this one
-    /// for it and then reads what it wrote. The rows it does not visit
-    /// cannot change its answer, whatever their state (see
-    /// [`Search`]). A deadlock with a reserve or cancel that locks seats
-    /// of several rows is retried, as every transaction's is.
+    /// write), then the seats, optimistically:
+    ///
+    /// 1. The search reads the rows it visits without locks, knowing which
+    ///    seats are closed (`event_rows`) and which are held by a live hold,
+    ///    so it reads the rows that have room first (usually one).
+    /// 2. Seats that other requests of this store have picked and not yet
+    ///    committed count as taken (`picking.rs`); the seats it picks are
+    ///    claimed there, then locked `FOR UPDATE SKIP LOCKED` and judged
+    ///    under their locks. Taken meanwhile, or being written by another
+    ///    transaction (another process's best available, say), they count
+    ///    as taken: the locks are let go (back to a savepoint) and the
+    ///    search runs again without them (at most `OPTIMISTIC_TRIES` times
+    ///    for seats found locked, `MAX_SEARCHES` in all).
+    ///    Nobody waits on anybody's seats here, so concurrent requests
+    ///    spread over the next best blocks instead of queueing for the best
+    ///    one.
+    /// 3. When that finds nothing (the answer may be "no seats together"),
+    ///    or keeps colliding, the search runs once more the careful way: a
+    ///    per-event advisory lock, so that such searches run one after
+    ///    another, then each row visited read `FOR UPDATE`: a hold or
+    ///    reserve on one of its seats waits for this transaction, or this
+    ///    one for it and then reads what it wrote. The rows it does not
+    ///    visit cannot change its answer, whatever their state (see
+    ///    [`Search`]). So a request is refused only by a search that waited
+    ///    for every seat it read. A deadlock with a reserve or cancel that
+    ///    locks seats of several rows is retried, as every transaction's is.
     async fn best_available(
         &self,
         user: UserId,
@@ -1362,19 +1549,24 @@ impl BookingStore for PgStore {
             .map_err(|_| Error::storage(BACKEND, "the layout cache was poisoned"))?
             .get(&event)
             .cloned();
+        // Let go of once the transaction has ended, whatever its outcome.
+        let picked = self.picking.request();
         transaction!(self, None, |tx, now| {
-            if lock_user(&tx, user).await?.is_none() {
-                require_event(&tx, event).await?;
-                return Err(Error::not_found(Entity::User, user.get()).into());
-            }
-            require_event(&tx, event).await?;
+            // The user's row, locked, and whether the event exists.
             let stmt = tx
-                .prepare_cached("SELECT pg_advisory_xact_lock($1, $2)")
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM events WHERE id = $2)
+                     FROM users WHERE id = $1 FOR UPDATE",
+                )
                 .await?;
-            // Event ids above 2^31 share a lock with another event: harmless.
-            #[allow(clippy::cast_possible_truncation)]
-            let key = event.get() as i32;
-            tx.execute(&stmt, &[&BEST_AVAILABLE_LOCK, &key]).await?;
+            match tx.query_opt(&stmt, &[&user.get(), &event.get()]).await? {
+                Some(row) if row.get::<_, bool>(0) => {}
+                Some(_) => return Err(Error::not_found(Entity::Event, event.get()).into()),
+                None => {
+                    require_event(&tx, event).await?;
+                    return Err(Error::not_found(Entity::User, user.get()).into());
+                }
+            }
             let layout = if let Some(layout) = &cached {
                 Arc::clone(layout)
             } else {
@@ -1390,60 +1582,39 @@ impl BookingStore for PgStore {
                      WHERE event_id = $1 AND held_by = $2 AND held_until > $3",
                 )
                 .await?;
-            let held: i64 = tx
-                .query_one(&stmt, &[&event.get(), &user.get(), &now])
-                .await?
-                .get(0);
-            let held = u32::try_from(held).unwrap_or(u32::MAX);
+            // Three reads sent at once (one round trip), all after the
+            // user's lock: the count of holds must see the user's last one.
+            let (held, closed, holding) = tokio::try_join!(
+                async {
+                    Ok::<_, OpError>(
+                        tx.query_one(&stmt, &[&event.get(), &user.get(), &now])
+                            .await?,
+                    )
+                },
+                closed_seats(&tx, event),
+                live_holds(&tx, event, now),
+            )?;
+            let held = u32::try_from(held.get::<_, i64>(0)).unwrap_or(u32::MAX);
             rules::check_best_available(request.count, held, policy)?;
-            let mut search = Search::with_closed_seats(
-                &layout.layout,
-                layout.wanted(request)?,
-                booking_core::best::request(request),
-                &closed_seats(&tx, event).await?,
-            );
-            // Each row visited: its seats locked, and which are free (what
-            // `SeatRecord::is_free` says, in SQL); whole records only for
-            // the seats chosen.
-            let stmt = tx
-                .prepare_cached(
-                    "SELECT id, reservation_id IS NULL AND blocked_reason IS NULL
-                                AND (held_by IS NULL OR held_until <= $2)
-                     FROM seats WHERE id = ANY($1) ORDER BY id FOR UPDATE",
-                )
-                .await?;
-            while let Some(seats) = search.next_seats() {
-                let ids: Vec<i64> = seats.iter().map(|s| s.get()).collect();
-                let free: std::collections::HashSet<SeatId> = tx
-                    .query(&stmt, &[&ids, &now])
-                    .await?
-                    .iter()
-                    .filter(|row| row.get::<_, bool>(1))
-                    .map(|row| SeatId::new(row.get(0)))
-                    .collect();
-                search.visit(|seat| free.contains(&seat));
-            }
-            let chosen = search.answer().ok_or(Error::NoAdjacentSeats {
-                count: request.count,
-            })?;
-            let ids: Vec<i64> = chosen.iter().map(|s| s.get()).collect();
+            let wanted = layout.wanted(request)?;
+            // Seats of live holds are closed too, to the unlocked search.
+            let mut open_now = closed.clone();
+            layout.layout.close_seats(&mut open_now, holding);
             let loaded =
-                seats_where(&tx, "s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s", &[&ids]).await?;
+                match best_optimistically(&tx, &layout, &wanted, request, &open_now, &picked, now)
+                    .await?
+                {
+                    Some(loaded) => loaded,
+                    None => best_under_locks(&tx, event, &layout, wanted, request, &closed, now)
+                        .await?
+                        .ok_or(Error::NoAdjacentSeats {
+                            count: request.count,
+                        })?,
+                };
             let records: Vec<&SeatRecord> = loaded.iter().collect();
             let mut holds = rules::hold_all(&records, user, held, now, policy)?;
             holds.sort_by_key(|h| h.seat.sort_key());
-            for hold in &holds {
-                set_seat_state(
-                    &tx,
-                    hold.seat.id,
-                    SeatState::Held {
-                        by: user,
-                        since: hold.since,
-                        until: hold.until,
-                    },
-                )
-                .await?;
-            }
+            hold_seats(&tx, user, &holds).await?;
             holds
         })
     }

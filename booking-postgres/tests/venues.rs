@@ -2,9 +2,10 @@
 //! existed exactly what `Venue::from_seat_map` makes of its seat map, holds
 //! and reservations included.
 
-use booking_core::{
-    AccountStore, BookingStore, EventId, NewEvent, OrphanPolicy, SeatMap, SeatState,
+use booking_core::testkit::migrated::{
+    SEAT_MAP, check_migrated_event, new_event, reserve_cancel_and_block,
 };
+use booking_core::{BookingStore, EventId, SeatMap};
 use booking_postgres::testkit::{TestDatabase, assert_invariants};
 use booking_postgres::{PgOptions, PgStore};
 
@@ -13,9 +14,6 @@ mod embedded {
     // of the program left it.
     refinery::embed_migrations!("migrations");
 }
-
-/// Two prices, a gap in row A, and a row past Z.
-const MAP: &str = "A:1-3:10000,A:5-6:10000,B-C:1-6:5000,AA:2-4:7500";
 
 /// Each seat's place, label, category and rank, as stored, by id.
 async fn layout(client: &tokio_postgres::Client, event: i64) -> Vec<String> {
@@ -100,79 +98,18 @@ async fn database_before_venues(
     (client, driver)
 }
 
-/// Reserves A2 and B3 for `ann`, reserves and cancels A1, blocks B5 and
-/// B6 and unblocks B5.
-async fn reserve_cancel_and_block(store: &PgStore, event: EventId, ann: booking_core::UserId) {
-    let seats = store.seats(event).await.unwrap();
-    let (a2, b3) = (seats[1].seat.id, seats[7].seat.id);
-    store.hold(ann, event, a2).await.unwrap();
-    store.hold(ann, event, b3).await.unwrap();
-    let kept = store.reserve(ann, event, &[a2, b3], None).await.unwrap();
-    assert_eq!(kept.seat_labels(), ["A2", "B3"]);
-    store.hold(ann, event, seats[0].seat.id).await.unwrap();
-    let cancelled = store
-        .reserve(ann, event, &[seats[0].seat.id], None)
-        .await
-        .unwrap();
-    store.cancel(ann, cancelled.id).await.unwrap();
-    store
-        .block(event, &[seats[9].seat.id, seats[10].seat.id], "house")
-        .await
-        .unwrap();
-    store.unblock(event, &[seats[9].seat.id]).await.unwrap();
-}
-
 #[tokio::test]
 async fn events_from_before_venues_become_what_their_seat_maps_make() {
     let db = TestDatabase::create().await;
-    let map: SeatMap = MAP.parse().unwrap();
+    let map: SeatMap = SEAT_MAP.parse().unwrap();
     let (client, driver) = database_before_venues(&db.url, &map).await;
 
     let store = PgStore::connect(&db.url, PgOptions::default())
         .await
         .unwrap();
     let old = EventId::new(1);
-    let fresh = store
-        .create_event(NewEvent {
-            name: "New".into(),
-            description: String::new(),
-            venue: "Hall".into(),
-            starts_at: chrono::Utc::now(),
-            seating: map.clone().into(),
-            orphans: OrphanPolicy::Allow,
-        })
-        .await
-        .unwrap();
-    let seats = async |event| {
-        store
-            .seats(event)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|mut r| {
-                (r.seat.id, r.seat.event) = (booking_core::SeatId::new(0), EventId::new(0));
-                r.seat
-            })
-            .collect::<Vec<_>>()
-    };
-    assert_eq!(seats(old).await, seats(fresh.event.id).await);
-    let listed = store.seats(old).await.unwrap();
-    assert!(matches!(listed[0].state, SeatState::Held { .. }));
-    assert_eq!(listed[5].seat.label(), "B1");
-    assert!(matches!(listed[5].state, SeatState::Reserved { .. }));
-
-    let summary = store.event(old).await.unwrap();
-    let mut expected = fresh.categories.clone();
-    expected[0].seats.held = 1; // $100.00: A1
-    expected[0].seats.available -= 1;
-    expected[2].seats.reserved = 1; // $50.00: B1
-    expected[2].seats.available -= 1;
-    assert_eq!(summary.categories, expected);
-    let ann = store.credentials("ann").await.unwrap().unwrap().user.id;
-    assert_eq!(
-        store.reservations(ann).await.unwrap()[0].seat_labels(),
-        ["B1"]
-    );
+    let fresh = store.create_event(new_event(&map)).await.unwrap();
+    let ann = check_migrated_event(&store, old, &fresh).await;
 
     assert_eq!(
         layout(&client, 1).await,

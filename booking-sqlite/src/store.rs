@@ -22,7 +22,8 @@ use booking_core::{
     AccountStore, BestAvailable, BookingStore, CategorySummary, Clock, Credentials, Entity, Error,
     Event, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy,
     Reservation, ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId,
-    SeatRecord, SeatState, SectionSummary, Session, SessionId, Timestamp, User, UserId, Username,
+    SeatRecord, SeatState, SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId,
+    Username, count_taken,
 };
 use chrono::DateTime;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
@@ -520,21 +521,14 @@ fn summaries(
             let n: i64 = r.get(i).map_err(storage)?;
             usize::try_from(n).map_err(|_| Error::storage(BACKEND, "a bad section or category"))
         };
-        let (section, category) = (at(1)?, at(2)?);
-        let reserved = count(r.get(3).map_err(storage)?)?;
-        let held = count(r.get(4).map_err(storage)?)?;
-        let blocked = count(r.get(5).map_err(storage)?)?;
-        let missing = || Error::storage(BACKEND, "a seat of no section or category");
-        let section = sections
-            .get_mut(&event)
-            .and_then(|l| l.get_mut(section))
-            .ok_or_else(missing)?;
-        take(&mut section.seats, reserved, held, blocked)?;
-        let category = categories
-            .get_mut(&event)
-            .and_then(|l| l.get_mut(category))
-            .ok_or_else(missing)?;
-        take(&mut category.seats, reserved, held, blocked)?;
+        let taken = TakenSeats {
+            section: at(1)?,
+            category: at(2)?,
+            reserved: count(r.get(3).map_err(storage)?)?,
+            held: count(r.get(4).map_err(storage)?)?,
+            blocked: count(r.get(5).map_err(storage)?)?,
+        };
+        count_taken(&mut sections, &mut categories, &event, &taken, BACKEND)?;
     }
     drop(rows);
     Ok(events
@@ -571,14 +565,9 @@ fn section_summaries(
         if usize::try_from(idx).ok() != Some(list.len()) {
             return Err(Error::storage(BACKEND, "event sections out of order"));
         }
-        let total = count(total)?;
         list.push(SectionSummary {
             name,
-            seats: SeatCounts {
-                total,
-                available: total,
-                ..SeatCounts::default()
-            },
+            seats: SeatCounts::all_available(count(total)?),
         });
     }
     drop(rows);
@@ -602,32 +591,15 @@ fn category_summaries(
         if usize::try_from(idx).ok() != Some(list.len()) {
             return Err(Error::storage(BACKEND, "event categories out of order"));
         }
-        let total = count(r.get(5).map_err(storage)?)?;
         list.push(CategorySummary {
             name: r.get(2).map_err(storage)?,
             price_cents: r.get(3).map_err(storage)?,
             color: r.get(4).map_err(storage)?,
-            seats: SeatCounts {
-                total,
-                available: total,
-                ..SeatCounts::default()
-            },
+            seats: SeatCounts::all_available(count(r.get(5).map_err(storage)?)?),
         });
     }
     drop(rows);
     Ok(categories)
-}
-
-/// Moves seats counted as available to reserved, held and blocked.
-fn take(counts: &mut SeatCounts, reserved: u32, held: u32, blocked: u32) -> Result<()> {
-    counts.reserved += reserved;
-    counts.held += held;
-    counts.blocked += blocked;
-    counts.available = counts
-        .available
-        .checked_sub(reserved + held + blocked)
-        .ok_or_else(|| Error::storage(BACKEND, "more seats taken than there are"))?;
-    Ok(())
 }
 
 fn load_reservation(conn: &Connection, id: ReservationId) -> Result<Option<Reservation>> {
@@ -891,7 +863,10 @@ fn closed_seats(tx: &Connection, event: EventId) -> Result<HashMap<(u32, u32), V
     let bad = || Error::storage(BACKEND, "a bad row of event_rows");
     let mut stmt = tx
         .prepare_cached(
-            "SELECT section, line, closed FROM event_rows WHERE event_id = ?1 AND closed_seats > 0",
+            // The partial index: else SQLite reads every row of the event
+            // through the primary key and filters them.
+            "SELECT section, line, closed FROM event_rows INDEXED BY event_rows_with_closed_seats
+             WHERE event_id = ?1 AND closed_seats > 0",
         )
         .map_err(storage)?;
     let rows = stmt
@@ -913,6 +888,26 @@ fn closed_seats(tx: &Connection, event: EventId) -> Result<HashMap<(u32, u32), V
         closed.insert(key, flags.bytes().map(|b| b == b'1').collect());
     }
     Ok(closed)
+}
+
+/// The seats of `event` held by a hold that is live at `now`: closed to
+/// best available as long as its transaction runs. Read through the partial
+/// index `seats_by_holder` (whose condition the query repeats), so only the
+/// held seats are, not the event's; at most 256 of them (closing some of
+/// them is as right as closing all: a crowd of thousands holding at once
+/// made every request read and close thousands, quadratic in the crowd).
+fn live_holds(tx: &Connection, event: EventId, now: Timestamp) -> Result<Vec<SeatId>> {
+    tx.prepare_cached(
+        "SELECT id FROM seats WHERE event_id = ?1 AND held_by IS NOT NULL AND held_until > ?2
+         LIMIT 256",
+    )
+    .map_err(storage)?
+    .query_map(params![event.get(), micros(now)], |r| {
+        r.get::<_, i64>(0).map(SeatId::new)
+    })
+    .map_err(storage)?
+    .collect::<rusqlite::Result<_>>()
+    .map_err(storage)
 }
 
 /// Marks `seats` blocked with `reason`, or not blocked (`None`). Blocking
@@ -1005,7 +1000,10 @@ fn best_available_in(
                      AND (held_by IS NULL OR held_until <= ?3)",
             )
             .map_err(storage)?;
-        let closed = closed_seats(tx, event)?;
+        let mut closed = closed_seats(tx, event)?;
+        layout
+            .layout
+            .close_seats(&mut closed, live_holds(tx, event, now)?);
         let mut search = best::Search::with_closed_seats(
             &layout.layout,
             wanted,

@@ -3,9 +3,10 @@
 //! and reservations included; and every write keeps `event_rows` (which
 //! seats of each row are reserved or blocked) true to the seats.
 
-use booking_core::{
-    AccountStore, BookingStore, EventId, NewEvent, OrphanPolicy, SeatMap, SeatState, UserId,
+use booking_core::testkit::migrated::{
+    SEAT_MAP, check_migrated_event, new_event, reserve_cancel_and_block,
 };
+use booking_core::{BookingStore, EventId, SeatMap};
 use booking_sqlite::{SqliteOptions, SqliteStore};
 use rusqlite::Connection;
 
@@ -14,9 +15,6 @@ mod embedded {
     // of the program left it.
     refinery::embed_migrations!("migrations");
 }
-
-/// Two prices, a gap in row A, and a row past Z.
-const MAP: &str = "A:1-3:10000,A:5-6:10000,B-C:1-6:5000,AA:2-4:7500";
 
 /// Far in the future, in microseconds (the year 2096).
 const LATER: i64 = 4_000_000_000_000_000;
@@ -92,89 +90,17 @@ fn database_before_venues(path: &std::path::Path, map: &SeatMap) {
     .unwrap();
 }
 
-/// Reserves A2 and B3 for `user`, reserves and cancels A1, blocks B5 and
-/// B6 and unblocks B5: every kind of write that changes `event_rows`.
-async fn reserve_cancel_and_block(store: &SqliteStore, event: EventId, ann: UserId) {
-    let seats = store.seats(event).await.unwrap();
-    let (a2, b3) = (seats[1].seat.id, seats[7].seat.id);
-    store.hold(ann, event, a2).await.unwrap();
-    store.hold(ann, event, b3).await.unwrap();
-    let kept = store.reserve(ann, event, &[a2, b3], None).await.unwrap();
-    store.hold(ann, event, seats[0].seat.id).await.unwrap();
-    let cancelled = store
-        .reserve(ann, event, &[seats[0].seat.id], None)
-        .await
-        .unwrap();
-    store.cancel(ann, cancelled.id).await.unwrap();
-    store
-        .block(event, &[seats[9].seat.id, seats[10].seat.id], "house")
-        .await
-        .unwrap();
-    store.unblock(event, &[seats[9].seat.id]).await.unwrap();
-    assert_eq!(kept.seat_labels(), ["A2", "B3"]);
-}
-
 #[tokio::test]
 async fn events_from_before_venues_become_what_their_seat_maps_make() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("booking.db");
-    let map: SeatMap = MAP.parse().unwrap();
+    let map: SeatMap = SEAT_MAP.parse().unwrap();
     database_before_venues(&path, &map);
 
     let store = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     let old = EventId::new(1);
-    let fresh = store
-        .create_event(NewEvent {
-            name: "New".into(),
-            description: String::new(),
-            venue: "Hall".into(),
-            starts_at: chrono::Utc::now(),
-            seating: map.clone().into(),
-            orphans: OrphanPolicy::Allow,
-        })
-        .await
-        .unwrap();
-    let seats = |event| {
-        let store = store.clone();
-        async move {
-            store
-                .seats(event)
-                .await
-                .unwrap()
-                .into_iter()
-                .map(|mut r| {
-                    (r.seat.id, r.seat.event) = (booking_core::SeatId::new(0), EventId::new(0));
-                    r.seat
-                })
-                .collect::<Vec<_>>()
-        }
-    };
-    assert_eq!(seats(old).await, seats(fresh.event.id).await);
-    let listed = store.seats(old).await.unwrap();
-    assert!(matches!(listed[0].state, SeatState::Held { .. }));
-    assert_eq!(listed[5].seat.label(), "B1");
-    assert!(matches!(listed[5].state, SeatState::Reserved { .. }));
-
-    let summary = store.event(old).await.unwrap();
-    assert_eq!(summary.categories, {
-        let mut categories = fresh.categories.clone();
-        categories[2].seats.reserved = 1; // $50.00
-        categories[2].seats.available -= 1;
-        categories[0].seats.held = 1;
-        categories[0].seats.available -= 1;
-        categories
-    });
-    assert_eq!(
-        (
-            summary.available_seats,
-            summary.held_seats,
-            summary.reserved_seats
-        ),
-        (fresh.total_seats - 2, 1, 1)
-    );
-    let ann = store.credentials("ann").await.unwrap().unwrap().user.id;
-    let reservations = store.reservations(ann).await.unwrap();
-    assert_eq!(reservations[0].seat_labels(), ["B1"]);
+    let fresh = store.create_event(new_event(&map)).await.unwrap();
+    let ann = check_migrated_event(&store, old, &fresh).await;
 
     // Reserve, cancel and block on the new event: each keeps `event_rows`.
     reserve_cancel_and_block(&store, fresh.event.id, ann).await;

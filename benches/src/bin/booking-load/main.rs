@@ -168,7 +168,10 @@ async fn run(cli: Cli) -> anyhow::Result<bool> {
             }
         }
     }
-    if matches!(cli.scenario, Scenario::Flow | Scenario::Hotseat) {
+    if matches!(
+        cli.scenario,
+        Scenario::Flow | Scenario::Hotseat | Scenario::Bestavail
+    ) {
         problems.extend(scenario::verify(&mut users, event, cli.rows.as_deref()).await?);
     }
 

@@ -142,7 +142,10 @@ impl Report {
                 self.hotseat_rounds, self.hotseat_rounds_with_one_winner
             );
         }
-        if matches!(self.scenario, Scenario::Flow | Scenario::Hotseat) {
+        if matches!(
+            self.scenario,
+            Scenario::Flow | Scenario::Hotseat | Scenario::Bestavail
+        ) {
             println!(
                 "end-of-run check: {}",
                 if self.violations.is_empty() {

@@ -10,7 +10,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::sync::Barrier;
 
-use crate::client::{Budget, User};
+use crate::client::{Answer, Budget, User};
 
 /// Which load to make.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -24,6 +24,9 @@ pub enum Scenario {
     Hotseat,
     /// The whole booking path: events, seats, lock 1-4 seats, reserve, sometimes cancel.
     Flow,
+    /// Best available for 4 seats together, then reserve them (a large
+    /// venue sells out in the end: a refusal is an expected 409).
+    Bestavail,
 }
 
 /// What every user shares in a run.
@@ -72,6 +75,7 @@ pub async fn run_user(scenario: Scenario, user: &mut User, run: &Run) {
         Scenario::Churn => churn(user, run).await,
         Scenario::Hotseat => hotseat(user, run).await,
         Scenario::Flow => flow(user, run).await,
+        Scenario::Bestavail => best_available(user, run).await,
     }
 }
 
@@ -137,6 +141,50 @@ async fn hotseat(user: &mut User, run: &Run) {
     }
 }
 
+/// How many seats each best-available request of `bestavail` asks for.
+const BEST_AVAILABLE_SEATS: u32 = 4;
+
+async fn best_available(user: &mut User, run: &Run) {
+    let event = run.event;
+    while !run.budget.spent() {
+        let Ok(answer) = user
+            .call(
+                Method::POST,
+                "POST /api/events/{id}/best-available/",
+                &format!("/api/events/{event}/best-available/"),
+                Some(json!({ "count": BEST_AVAILABLE_SEATS })),
+                None,
+            )
+            .await
+        else {
+            continue;
+        };
+        if answer.status != StatusCode::OK {
+            continue;
+        }
+        let held: Vec<i64> = answer.json()["seats"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s["id"].as_i64())
+            .collect();
+        let _ = reserve(user, event, &held).await;
+    }
+}
+
+/// Reserves `seats` with a fresh idempotency key.
+async fn reserve(user: &mut User, event: i64, seats: &[i64]) -> anyhow::Result<Answer> {
+    let key = format!("{}-{}", user.name, rand::rng().random::<u64>());
+    user.call(
+        Method::POST,
+        "POST /api/events/{id}/reserve/",
+        &format!("/api/events/{event}/reserve/"),
+        Some(json!({ "seat_ids": seats })),
+        Some(&key),
+    )
+    .await
+}
+
 async fn flow(user: &mut User, run: &Run) {
     let event = run.event;
     while !run.budget.spent() {
@@ -179,16 +227,7 @@ async fn flow(user: &mut User, run: &Run) {
         if held.is_empty() {
             continue;
         }
-        let key = format!("{}-{}", user.name, rand::rng().random::<u64>());
-        let reserved = user
-            .call(
-                Method::POST,
-                "POST /api/events/{id}/reserve/",
-                &format!("/api/events/{event}/reserve/"),
-                Some(json!({ "seat_ids": held })),
-                Some(&key),
-            )
-            .await;
+        let reserved = reserve(user, event, &held).await;
         match reserved {
             Ok(answer) if answer.status == StatusCode::CREATED => {
                 if rand::rng().random_bool(0.3) {
