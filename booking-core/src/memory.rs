@@ -403,10 +403,12 @@ impl State {
         policy: &Policy,
     ) -> Result<Vec<Hold>> {
         let data = self.event(event)?;
+        // The request's own faults (names the event lacks) come before the
+        // user's state (the hold limit), as the contract orders them.
+        let wanted = data.layout.wanted(request)?;
         self.require_user(user)?;
         let held = data.held_by(user, None, now);
         rules::check_best_available(request.count, held, policy)?;
-        let wanted = data.layout.wanted(request)?;
         let position = |id: &SeatId| self.seat_index[id].1;
         let chosen = best::search(&data.layout.layout, wanted, best::request(request), |ids| {
             Ok::<_, Error>(

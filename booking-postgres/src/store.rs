@@ -1576,6 +1576,9 @@ impl BookingStore for PgStore {
                 }
                 layout
             };
+            // The request's own faults (names the event lacks) come before
+            // the user's state (the hold limit), as the contract orders them.
+            let wanted = layout.wanted(request)?;
             let stmt = tx
                 .prepare_cached(
                     "SELECT COUNT(*) FROM seats
@@ -1596,7 +1599,6 @@ impl BookingStore for PgStore {
             )?;
             let held = u32::try_from(held.get::<_, i64>(0)).unwrap_or(u32::MAX);
             rules::check_best_available(request.count, held, policy)?;
-            let wanted = layout.wanted(request)?;
             // Seats of live holds are closed too, to the unlocked search.
             let mut open_now = closed.clone();
             layout.layout.close_seats(&mut open_now, holding);

@@ -986,10 +986,12 @@ fn best_available_in(
     let (layout, fresh) = event_layout(tx, layouts, event)?;
     let fresh = fresh.then(|| Arc::clone(&layout));
     let outcome = (|| {
+        // The request's own faults (names the event lacks) come before the
+        // user's state (the hold limit), as the contract orders them.
+        let wanted = layout.wanted(request)?;
         require_user(tx, user)?;
         let held = held_by(tx, event, user, None, now)?;
         rules::check_best_available(request.count, held, policy)?;
-        let wanted = layout.wanted(request)?;
         // Only the ids of the free seats of the rows visited (what
         // `SeatRecord::is_free` says, in SQL); whole records only for the
         // seats chosen.

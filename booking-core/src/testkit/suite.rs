@@ -880,6 +880,20 @@ pub async fn best_available_counts_against_the_hold_limit<F: StoreFactory>(f: &F
         .unwrap_err();
     assert!(matches!(err, Error::HoldLimit { limit: 4 }), "{err:?}");
     assert_eq!(fx.available().await, 8, "nothing more is held");
+    // A fault of the request itself is named before the user's state.
+    let err = fx
+        .store
+        .best_available(
+            fx.alice,
+            fx.event,
+            &crate::BestAvailable {
+                sections: vec!["Roof".into()],
+                ..crate::BestAvailable::new(3)
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "unknown_section", "before the hold limit");
     let holds = fx
         .store
         .best_available(fx.alice, fx.event, &crate::BestAvailable::new(2))
