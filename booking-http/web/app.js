@@ -280,6 +280,13 @@ async function showSeats(eventId) {
   const legend = h('ul', { class: 'legend', 'aria-label': 'Legend' },
     Object.entries(STATUS_TEXT).map(([key, text]) =>
       h('li', {}, h('span', { class: `swatch ${key}`, 'aria-hidden': 'true' }), text[0].toUpperCase() + text.slice(1))));
+  // The marks of seats with attributes, when the event has such seats.
+  for (const [key, text, marked] of [['accessible', 'Wheelchair space', (s) => s.accessible],
+    ['companion', 'Companion seat', (s) => s.companion], ['restricted', 'Restricted view', (s) => s.restricted_view]]) {
+    if (seats.some(marked)) {
+      legend.append(h('li', {}, h('span', { class: `swatch available ${key}`, 'aria-hidden': 'true' }), text));
+    }
+  }
   // Price categories, with the colour that marks their available seats;
   // an event of one price needs none (its price is in the heading).
   const categories = event.categories ?? [];
@@ -291,19 +298,30 @@ async function showSeats(eventId) {
       return h('li', {}, swatch, `${c.name} ${dollars(c.price_cents)} (${c.available_seats} available)`);
     }));
 
+  // The seats come by section, then row: a row is one row of one section.
   const rows = [];
   for (const seat of seats) {
-    if (rows.length === 0 || rows.at(-1).label !== seat.row) rows.push({ label: seat.row, seats: [] });
+    const last = rows.at(-1);
+    if (!last || last.label !== seat.row || last.section !== seat.section) {
+      rows.push({ label: seat.row, section: seat.section ?? '', seats: [] });
+    }
     rows.at(-1).seats.push(seat.id);
   }
+  const named = rows.some((row) => row.section !== '');
   const grid = h('div', { class: 'grid', role: 'grid', 'aria-label': `Seats of ${event.name}`, onkeydown: move },
-    rows.map((row) => h('div', { class: 'row', role: 'row' },
-      h('span', { class: 'row-label', role: 'rowheader' }, row.label),
-      row.seats.map((id) => {
-        const button = h('button', { type: 'button', role: 'gridcell', 'data-seat': id, onclick: () => toggle(id) });
-        buttons.set(id, button);
-        return button;
-      }))));
+    rows.flatMap((row, i) => [
+      // A section's name above its first row, when the venue names sections.
+      named && row.section !== rows[i - 1]?.section
+        ? h('div', { class: 'section-name', role: 'row' }, h('span', { role: 'rowheader' }, row.section))
+        : '',
+      h('div', { class: 'row', role: 'row' },
+        h('span', { class: 'row-label', role: 'rowheader' }, row.label),
+        row.seats.map((id) => {
+          const button = h('button', { type: 'button', role: 'gridcell', 'data-seat': id, onclick: () => toggle(id) });
+          buttons.set(id, button);
+          return button;
+        })),
+    ]));
 
   const held = h('ul');
   const total = h('p', { class: 'total' });
@@ -330,13 +348,16 @@ async function showSeats(eventId) {
     const seat = byId.get(id);
     const state = shown(seat);
     const button = buttons.get(id);
-    const name = `Seat ${seat.seat_number}, ${STATUS_TEXT[state]}, ${dollars(seat.price_cents)}`;
+    const name = [`Seat ${seat.seat_number}`, STATUS_TEXT[state], dollars(seat.price_cents),
+      seat.accessible && 'wheelchair space', seat.companion && 'companion seat', seat.restricted_view && 'restricted view']
+      .filter(Boolean).join(', ');
     if (state === 'mine' || state === 'held') holdsEnding.set(id, Date.parse(seat.locked_until));
     else holdsEnding.delete(id);
     const look = `${name}|${id === focusId}`;
     if (painted.get(id) === look) return;
     painted.set(id, look);
-    button.className = `seat ${state}`;
+    button.className = ['seat', state, seat.accessible && 'accessible', seat.companion && 'companion',
+      seat.restricted_view && 'restricted'].filter(Boolean).join(' ');
     if (colourOf.size > 1) button.style.setProperty('--category', colourOf.get(seat.category) ?? 'transparent');
     button.textContent = `${seat.row}${seat.number}`;
     button.tabIndex = id === focusId ? 0 : -1;

@@ -109,7 +109,7 @@ test('the concert hall: every seat shown, best available and a reservation, live
   const page = await logIn('admin', 'admin123');
   await openEvent(page, "Beethoven's Ninth");
   assert.equal(await page.locator('button.seat').count(), 1200);
-  assert.equal(await seat(page, 'Balcony E1').getAttribute('aria-label'), 'Seat Balcony E1, available, $45.00');
+  assert.equal(await seat(page, 'Balcony E1').getAttribute('aria-label'), 'Seat Balcony E1, available, $45.00, restricted view');
 
   // Best available through the API (the page has no button for it yet):
   // the page shows the seats held by this user, by the live stream.

@@ -193,6 +193,13 @@ test('best available from the page: the seats are held, shown and in view; a spl
   await openEvent(page, "Beethoven's Ninth");
   const categories = page.getByRole('list', { name: 'Price categories' });
   await categories.getByText(/^Premium \$150\.00/).waitFor();
+  // Sections are named above their rows; wheelchair spaces and companion
+  // seats are marked, in the legend and in each seat's name.
+  assert.deepEqual(await page.getByRole('grid').getByRole('rowheader').filter({ hasText: /^[A-Z][a-z]+$/ }).allInnerTexts(),
+    ['Orchestra', 'Mezzanine', 'Balcony']);
+  await page.getByRole('list', { name: 'Legend' }).getByText('Wheelchair space').waitFor();
+  assert.equal(await page.locator('[role=gridcell][aria-label*="wheelchair space"]').count(), 12);
+  assert.equal(await page.locator('[role=gridcell][aria-label*="companion seat"]').count(), 12);
   const form = page.getByRole('form', { name: 'Best available' });
   await form.getByLabel('Seats together').fill('3');
   await form.getByLabel('Category').selectOption('Standard');
