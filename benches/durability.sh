@@ -18,6 +18,9 @@ cd "$(dirname "$0")/.."
 ROUNDS=${1:-1}
 OUT=${OUT:-/tmp/durability}
 PORT=${PORT:-8411}
+# The server's metrics (the commit batch histogram) on their own loopback
+# port, as --metrics-bind serves them.
+METRICS_PORT=${METRICS_PORT:-8421}
 SETTINGS=${SETTINGS:-"normal-1 full-64 full-1"}
 BASE=http://127.0.0.1:$PORT
 
@@ -33,10 +36,11 @@ start_server() { # SETTING
 	local sync=${1%-*} batch=${1#*-}
 	data=$(mktemp -d)
 	"$SERVER" --demo --database-url "sqlite:$data/booking.db" --bind "127.0.0.1:$PORT" \
-		--sqlite-synchronous "$sync" --sqlite-batch-writes "$batch" >"$OUT/server.log" 2>&1 &
+		--sqlite-synchronous "$sync" --sqlite-batch-writes "$batch" \
+		--metrics-bind "127.0.0.1:$METRICS_PORT" --signups-per-hour 0 >"$OUT/server.log" 2>&1 &
 	server_pid=$!
 	for _ in $(seq 600); do
-		curl -sf "$BASE/metrics" >/dev/null && return
+		curl -sf "$BASE/api/health/" >/dev/null && return
 		sleep 0.1
 	done
 	echo "the server did not start" >&2
@@ -65,7 +69,7 @@ run() { # NAME SETTING ROUND LOAD-ARGS...
 	start_server "$setting"
 	"$LOAD" --base-url "$BASE" --out "$OUT/$name.$setting.$round.json" "$@" \
 		>"$OUT/$name.$setting.$round.txt"
-	curl -s "$BASE/metrics" | grep '^booking_sqlite_commit_batch_writes' \
+	curl -s "http://127.0.0.1:$METRICS_PORT/metrics" | grep '^booking_sqlite_commit_batch_writes' \
 		>"$OUT/$name.$setting.$round.batches" || true
 	stop_server
 	echo "$name $setting $round: $(sync_latency)" >>"$OUT/sync.txt"
