@@ -367,8 +367,16 @@ async function showSeats(eventId) {
     button.setAttribute('aria-selected', String(state === 'mine'));
   }
 
+  /**
+   * The seats this user holds now, in seat order (ids follow it). Read from
+   * the seats shown as held, not the whole map: the tick asks every second.
+   */
+  function mySeats() {
+    return [...holdsEnding.keys()].sort((a, b) => a - b).map((id) => byId.get(id)).filter((s) => shown(s) === 'mine');
+  }
+
   function paintSummary() {
-    const mine = [...byId.values()].filter((s) => shown(s) === 'mine');
+    const mine = mySeats();
     held.replaceChildren(...(mine.length === 0
       ? [h('li', { class: 'muted' }, 'No seats held yet.')]
       : mine.map((s) => h('li', {}, `${s.seat_number} · ${dollars(s.price_cents)} · `,
@@ -518,7 +526,7 @@ async function showSeats(eventId) {
    * answer the reservation it made, if it made one, and it never books twice.
    */
   async function reserve() {
-    const mine = [...byId.values()].filter((s) => shown(s) === 'mine');
+    const mine = mySeats();
     const ids = mine.map((s) => s.id);
     const key = keyFor(ids);
     busy = true;
