@@ -7,7 +7,7 @@ mod server;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Command, Output, Stdio};
 
 use booking_core::BookingStore;
 use booking_sqlite::{SqliteOptions, SqliteStore};
@@ -36,12 +36,17 @@ fn user_add(url: &str, name: &str, password: &str) -> (bool, String) {
         .write_all(format!("{password}\n").as_bytes())
         .unwrap();
     let out = child.wait_with_output().unwrap();
-    let said = format!(
+    let said = said(&out);
+    (out.status.success(), said)
+}
+
+/// What a command printed, standard output then standard error.
+fn said(out: &Output) -> String {
+    format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), said)
+    )
 }
 
 /// A new directory under Cargo's scratch directory for tests, for this run
@@ -164,11 +169,7 @@ fn event_add(url: &str, args: &[&str]) -> (Option<i32>, String) {
         .env("RUST_LOG", "off")
         .output()
         .unwrap();
-    let said = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let said = said(&out);
     (out.status.code(), said)
 }
 
