@@ -514,7 +514,8 @@ async function showSeats(eventId) {
     h('h2', { id: 'best-title' }, 'Best available'),
     h('label', { for: 'best-count' }, 'Seats together'), count,
     categories.length > 1 ? [h('label', { for: 'best-category' }, 'Category'), category] : '',
-    h('label', { class: 'check', for: 'best-wheelchair' }, wheelchair, ' Wheelchair spaces'),
+    // Offered only where the venue has wheelchair spaces.
+    seats.some((s) => s.accessible) ? h('label', { class: 'check', for: 'best-wheelchair' }, wheelchair, ' Wheelchair spaces') : '',
     h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Find seats'), ' ', split),
     status);
   }
