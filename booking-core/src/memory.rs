@@ -29,7 +29,7 @@ use crate::model::{
 use crate::rules;
 use crate::seatmap::Row;
 use crate::store::{AccountStore, BookingStore};
-use crate::venue::Category;
+use crate::venue::{Category, Point};
 
 const BACKEND: &str = "memory";
 
@@ -108,6 +108,8 @@ struct EventData {
     /// Each seat's (section, category), by index, as `seats`.
     groups: Vec<(usize, usize)>,
     categories: Vec<Category>,
+    /// Where an overview draws each section, by index.
+    positions: Vec<Option<Point>>,
     /// Its seating for best available, and the names of its sections.
     layout: EventLayout,
 }
@@ -136,9 +138,11 @@ impl EventData {
             self.layout
                 .sections
                 .iter()
+                .zip(&self.positions)
                 .zip(by_section)
-                .map(|(name, seats)| SectionSummary {
+                .map(|((name, position), seats)| SectionSummary {
                     name: name.clone(),
+                    position: *position,
                     seats,
                 })
                 .collect(),
@@ -250,6 +254,7 @@ impl State {
                 sections: venue.sections.iter().map(|s| s.name.clone()).collect(),
             },
             categories: venue.categories.clone(),
+            positions: venue.sections.iter().map(|s| s.position).collect(),
         };
         let summary = data.summary(now);
         self.events.insert(id, data);

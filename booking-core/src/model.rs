@@ -228,16 +228,19 @@ pub struct CategorySummary {
 }
 
 /// One section of an event with its seat counts.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SectionSummary {
     /// Its name (empty for the one section of an event made from a seat map).
     pub name: String,
+    /// Where an overview of the venue draws it (the venue file's
+    /// `position`), if the file says.
+    pub position: Option<crate::venue::Point>,
     /// Its seats.
     pub seats: SeatCounts,
 }
 
 /// An event with its seat counts as of one instant.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct EventSummary {
     /// The event.
     pub event: Event,

@@ -10,6 +10,9 @@
 //!
 //! Messages are `event: seats` with `data: {"seats": [...], "full": bool}`,
 //! each seat as `GET /api/events/{id}/seats/` shows it to that viewer.
+//! With `?section=NAME`, a viewer gets only that section's seats (a page
+//! that shows one section of a stadium), and no message when none of them
+//! changed.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -17,16 +20,17 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
+use booking_core::Error;
 use booking_core::{EventId, SeatRecord, SessionId, Store, UserId};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tokio::sync::{Notify, broadcast};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use futures_util::future::ready;
 use futures_util::stream::{self, Stream, StreamExt};
 
 use crate::error::ApiError;
-use crate::extract::{ApiPath, CurrentSession, EventPath};
+use crate::extract::{ApiPath, ApiQuery, CurrentSession, EventPath};
 use crate::state::AppState;
 use crate::views::SeatList;
 
@@ -67,34 +71,45 @@ impl Watchers {
     }
 }
 
+/// The query of a live stream.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct StreamQuery {
+    /// Only the seats of this section, by its exact name (`Block 112`).
+    section: Option<String>,
+}
+
 /// Live seat changes, as server-sent events.
 ///
 /// Each message is `event: seats` with `data: {"seats": [...], "full":
 /// bool}`: the first is the whole seat map (`full: true`), the rest are the
 /// seats whose state changed, each as the seat map shows it to the caller.
+/// With `section`, only that section's seats.
 #[utoipa::path(get, path = "/api/events/{event_id}/stream/", tag = "events",
-    params(EventPath),
+    params(EventPath, StreamQuery),
     responses(
         (status = 200, description = "A stream of `seats` events (`text/event-stream`), each `data` a JSON `{\"seats\": [Seat], \"full\": bool}`.", content_type = "text/event-stream"),
+        (status = 400, description = "`unknown_section`: the event has no section of that name.", body = crate::error::ErrorSchema),
         (status = 404, description = "`not_found`: no such event.", body = crate::error::ErrorSchema),
     ))]
 pub async fn stream<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     CurrentSession { user, id: session }: CurrentSession,
     ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
+    ApiQuery(StreamQuery { section }): ApiQuery<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     let event = EventId::new(event);
     let (watch, first) = watch(&state, event).await?;
+    let viewer = Viewer::new(user.id, section, &first.seats)?;
     let changes = watch.changes.subscribe();
-    let viewer = user.id;
-    let first = stream::once(ready(Ok(message(&first, viewer))));
+    let first = stream::iter(viewer.message(&first).map(Ok));
     let heartbeat = state.settings.live_heartbeat;
     let ended = Box::pin(session_ends(Arc::clone(&state), session));
     // The stream owns the watch: the watcher runs while any stream does. It
     // ends when the server shuts down, or when its session ends.
     let rest = stream::unfold(
-        (changes, watch, state),
-        move |(mut changes, watch, state)| async move {
+        (changes, watch, state, viewer),
+        |(mut changes, watch, state, viewer)| async move {
             let received = tokio::select! {
                 received = changes.recv() => received,
                 () = state.shutting_down() => return None,
@@ -107,9 +122,11 @@ pub async fn stream<S: Store>(
                 },
                 Err(broadcast::error::RecvError::Closed) => return None,
             };
-            Some((Ok(message(&batch, viewer)), (changes, watch, state)))
+            let message = viewer.message(&batch);
+            Some((message, (changes, watch, state, viewer)))
         },
-    );
+    )
+    .filter_map(|message| ready(message.map(Ok)));
     let messages = first.chain(rest).take_until(ended);
     Ok(Sse::new(messages).keep_alive(KeepAlive::new().interval(heartbeat)))
 }
@@ -143,15 +160,60 @@ pub struct Message<'a> {
     full: bool,
 }
 
-fn message(batch: &Changes, viewer: UserId) -> Event {
-    let data = Message {
-        seats: SeatList::new(&batch.seats, viewer),
-        full: batch.full,
-    };
-    Event::default()
-        .event("seats")
-        .json_data(data)
-        .unwrap_or_else(|_| Event::default().comment("unserializable"))
+/// Who a stream is for: the seats as they look to `user`, of one section
+/// or all.
+#[derive(Clone)]
+struct Viewer {
+    user: UserId,
+    section: Option<Arc<str>>,
+}
+
+impl Viewer {
+    /// A viewer of `section` (of all seats when `None`), which must be a
+    /// section of the event whose seats are `seats`.
+    fn new(user: UserId, section: Option<String>, seats: &[SeatRecord]) -> Result<Self, ApiError> {
+        if let Some(name) = &section
+            && !seats.iter().any(|r| &r.seat.section == name)
+        {
+            return Err(Error::UnknownSection { name: name.clone() }.into());
+        }
+        Ok(Self {
+            user,
+            section: section.map(Arc::from),
+        })
+    }
+
+    /// The message of `batch` for this viewer: none when it changes nothing
+    /// the viewer shows.
+    fn message(&self, batch: &Changes) -> Option<Event> {
+        let seats = match &self.section {
+            None => &batch.seats[..],
+            Some(name) => section_of(&batch.seats, name),
+        };
+        if seats.is_empty() && !batch.full {
+            return None;
+        }
+        let data = Message {
+            seats: SeatList::new(seats, self.user),
+            full: batch.full,
+        };
+        let event = Event::default().event("seats").json_data(data);
+        Some(event.unwrap_or_else(|_| Event::default().comment("unserializable")))
+    }
+}
+
+/// The seats of section `name` in `seats`. Seats are listed by section, so
+/// they are one run of the list.
+fn section_of<'a>(seats: &'a [SeatRecord], name: &str) -> &'a [SeatRecord] {
+    let start = seats
+        .iter()
+        .position(|r| *r.seat.section == *name)
+        .unwrap_or(seats.len());
+    let len = seats[start..]
+        .iter()
+        .take_while(|r| *r.seat.section == *name)
+        .count();
+    &seats[start..start + len]
 }
 
 /// The watcher of `event` (started if there is none) and the seat map now.

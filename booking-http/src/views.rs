@@ -208,6 +208,9 @@ pub struct SectionView {
     /// Its name, unique in the event: `"Balcony"`, `"Block 112"`; `""` for
     /// the one section of an event made from the compact notation.
     name: String,
+    /// Where an overview of the venue draws the section's centre (the venue
+    /// file's `position`), or `null` when the file gives none.
+    position: Option<PositionView>,
     /// All its seats.
     total_seats: u32,
     /// Seats neither held, reserved nor blocked.
@@ -218,6 +221,17 @@ pub struct SectionView {
     reserved_seats: u32,
     /// Seats blocked from sale.
     blocked_seats: u32,
+}
+
+/// A point of a venue's overview. Only where sections are drawn relative to
+/// each other matters: `x` grows to the right and `y` away from the stage.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Position)]
+pub struct PositionView {
+    /// Across.
+    x: f64,
+    /// Down (away from the stage).
+    y: f64,
 }
 
 impl From<SectionSummary> for SectionView {
@@ -231,6 +245,7 @@ impl From<SectionSummary> for SectionView {
         } = s.seats;
         Self {
             name: s.name,
+            position: s.position.map(|p| PositionView { x: p.x, y: p.y }),
             total_seats: total,
             available_seats: available,
             held_seats: held,

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use booking_core::best::{EventLayout, Layout, LayoutSeat, Position, Search, Wanted};
 use booking_core::rules;
-use booking_core::venue::{PlacedSeat, Venue};
+use booking_core::venue::{PlacedSeat, Point, Venue};
 use booking_core::{
     AccountStore, BestAvailable, BookingStore, CategorySummary, Clock, Credentials, Entity, Error,
     Event, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy,
@@ -592,14 +592,16 @@ async fn summaries(
     let events = tx.query(&stmt, &[&only]).await?;
     let stmt = tx
         .prepare_cached(
-            "SELECT event_id, name, total_seats::BIGINT FROM event_sections
+            "SELECT event_id, name, total_seats::BIGINT, position_x, position_y FROM event_sections
              WHERE $1::BIGINT IS NULL OR event_id = $1 ORDER BY event_id, idx",
         )
         .await?;
     let mut sections: HashMap<i64, Vec<SectionSummary>> = HashMap::new();
     for r in tx.query(&stmt, &[&only]).await? {
+        let (x, y): (Option<f64>, Option<f64>) = (r.get(3), r.get(4));
         sections.entry(r.get(0)).or_default().push(SectionSummary {
             name: r.get(1),
+            position: x.zip(y).map(|(x, y)| Point { x, y }),
             seats: SeatCounts::all_available(count(r.get(2))?),
         });
     }
@@ -872,14 +874,26 @@ async fn insert_groups(
         category_totals[p.seat.category] += 1;
     }
     let names: Vec<&str> = venue.sections.iter().map(|s| s.name.as_str()).collect();
+    let xs: Vec<Option<f64>> = venue
+        .sections
+        .iter()
+        .map(|s| s.position.map(|p| p.x))
+        .collect();
+    let ys: Vec<Option<f64>> = venue
+        .sections
+        .iter()
+        .map(|s| s.position.map(|p| p.y))
+        .collect();
     let stmt = tx
         .prepare_cached(
-            "INSERT INTO event_sections (event_id, idx, name, total_seats)
-             SELECT $1, i - 1, n, t
-             FROM UNNEST($2::TEXT[], $3::INTEGER[]) WITH ORDINALITY AS u (n, t, i)",
+            "INSERT INTO event_sections (event_id, idx, name, total_seats, position_x, position_y)
+             SELECT $1, i - 1, n, t, x, y
+             FROM UNNEST($2::TEXT[], $3::INTEGER[], $4::DOUBLE PRECISION[], $5::DOUBLE PRECISION[])
+               WITH ORDINALITY AS u (n, t, x, y, i)",
         )
         .await?;
-    tx.execute(&stmt, &[&id, &names, &section_totals]).await?;
+    tx.execute(&stmt, &[&id, &names, &section_totals, &xs, &ys])
+        .await?;
     let names: Vec<&str> = venue.categories.iter().map(|c| c.name.as_str()).collect();
     let prices: Vec<i64> = venue.categories.iter().map(|c| c.price_cents).collect();
     let colors: Vec<&str> = venue.categories.iter().map(|c| c.color.as_str()).collect();

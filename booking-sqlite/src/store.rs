@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use booking_core::best::{self, EventLayout, Layout, LayoutSeat, Position};
 use booking_core::rules;
+use booking_core::venue::Point;
 use booking_core::{
     AccountStore, BestAvailable, BookingStore, CategorySummary, Clock, Credentials, Entity, Error,
     Event, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy,
@@ -450,7 +451,8 @@ const SESSION_SQL: &str =
 const EVENTS_SQL: &str = "SELECT id, name, description, venue, starts_at, orphans FROM events WHERE ?1 IS NULL OR id = ?1";
 
 /// The sections of every event, or of event `?1`: each with its total.
-const SECTIONS_SQL: &str = "SELECT event_id, idx, name, total_seats FROM event_sections
+const SECTIONS_SQL: &str =
+    "SELECT event_id, idx, name, total_seats, position_x, position_y FROM event_sections
      WHERE ?1 IS NULL OR event_id = ?1";
 
 /// The categories of every event, or of event `?1`: each with its total.
@@ -561,17 +563,24 @@ fn section_summaries(
             r.get(2).map_err(storage)?,
             r.get(3).map_err(storage)?,
         );
+        let position = point(r.get(4).map_err(storage)?, r.get(5).map_err(storage)?);
         let list = sections.entry(event).or_default();
         if usize::try_from(idx).ok() != Some(list.len()) {
             return Err(Error::storage(BACKEND, "event sections out of order"));
         }
         list.push(SectionSummary {
             name,
+            position,
             seats: SeatCounts::all_available(count(total)?),
         });
     }
     drop(rows);
     Ok(sections)
+}
+
+/// A section's position from its two columns: both or none.
+fn point(x: Option<f64>, y: Option<f64>) -> Option<Point> {
+    Some(Point { x: x?, y: y? })
 }
 
 /// The categories of every event (or of `only`), all seats available.
@@ -1185,13 +1194,15 @@ impl BookingStore for SqliteStore {
             }
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO event_sections (event_id, idx, name, total_seats)
-                     VALUES (?1, ?2, ?3, ?4)",
+                    "INSERT INTO event_sections
+                       (event_id, idx, name, total_seats, position_x, position_y)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
                 )
                 .map_err(storage)?;
             for ((idx, section), total) in venue.sections.iter().enumerate().zip(section_totals) {
+                let (x, y) = (section.position.map(|p| p.x), section.position.map(|p| p.y));
                 insert
-                    .execute(params![id.get(), int(idx), section.name, total])
+                    .execute(params![id.get(), int(idx), section.name, total, x, y])
                     .map_err(storage)?;
             }
             let mut insert = tx
@@ -1726,7 +1737,7 @@ mod tests {
         schema::migrate(&mut conn, path).unwrap();
         conn.execute_batch(
             "INSERT INTO events (id, name, venue, starts_at, total_seats) VALUES (1, 'e', 'v', 0, 2);
-             INSERT INTO event_sections VALUES (1, 0, '', 2);
+             INSERT INTO event_sections (event_id, idx, name, total_seats) VALUES (1, 0, '', 2);
              INSERT INTO event_categories VALUES (1, 0, '$1.00', 100, '#7b3fa0', 2);
              INSERT INTO seats (event_id, section, line, row, run, place, number, label, category,
                                 price_cents, rank, held_by, held_since, held_until)

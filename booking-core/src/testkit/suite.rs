@@ -335,7 +335,8 @@ pub const SMALL_VENUE: &str = r##"{
        "accessible": [1], "companion": [2]},
       {"label": "B", "seats": ["1-4", "5-8"], "restricted_view": [8]}
     ]},
-    {"name": "Balcony", "category": "Standard", "rank_offset": 1000, "rows": [
+    {"name": "Balcony", "category": "Standard", "rank_offset": 1000,
+     "position": {"x": 0.5, "y": 12.25}, "rows": [
       {"label": "A", "seats": ["1-6"]}
     ]}
   ]
@@ -399,6 +400,18 @@ pub async fn create_event_from_a_venue_keeps_sections_categories_and_attributes<
         .map(|s| (s.name.as_str(), s.seats.total, s.seats.available))
         .collect();
     assert_eq!(sections, [("Stalls", 16, 16), ("Balcony", 6, 6)]);
+    // Where an overview draws each section, as the file says, when read back.
+    let positions: Vec<_> = fx
+        .store
+        .event(summary.event.id)
+        .await
+        .unwrap()
+        .sections
+        .into_iter()
+        .map(|s| s.position)
+        .collect();
+    let balcony = crate::venue::Point { x: 0.5, y: 12.25 };
+    assert_eq!(positions, [None, Some(balcony)]);
 
     let seats = fx.store.seats(summary.event.id).await.unwrap();
     assert!(seats.windows(2).all(|w| w[0].seat.id < w[1].seat.id));

@@ -1297,6 +1297,67 @@ pub async fn blocked_and_best_available_seats_stream_live<F: StoreFactory>(f: &F
     assert_eq!(seen, expected);
 }
 
+/// A page that shows one section streams only that section's seats: the
+/// first message is the section, and changes elsewhere send nothing.
+pub async fn a_section_stream_sends_only_that_section<F: StoreFactory>(f: &F) {
+    let settings = Settings {
+        live_poll_interval: Duration::from_millis(100),
+        ..Settings::default()
+    };
+    let s = TestServer::start(f, Policy::default(), settings).await;
+    let alice = s.login("alice").await;
+    let bob = s.login("bob").await;
+    let event = s.venue_event().await;
+    let url = s
+        .base
+        .join(&format!("/api/events/{event}/stream/?section=Balcony"))
+        .unwrap();
+    let mut stream = EventStream {
+        response: alice.http.get(url).send().await.unwrap(),
+        buffer: String::new(),
+    };
+    let first = stream.next_seats().await;
+    assert_eq!(first["full"], true);
+    let sections: Vec<_> = first["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|seat| seat["section"].as_str().unwrap())
+        .collect();
+    assert_eq!(sections, ["Balcony"; 6]);
+
+    // A hold in the stalls sends nothing to this page; the next message
+    // is the balcony's own change.
+    let stalls = s.seat_of(event, "Stalls A3").await;
+    bob.post(
+        &format!("/api/events/{event}/seats/{stalls}/lock/"),
+        json!({}),
+    )
+    .await
+    .expect(200, "");
+    let balcony = s.seat_of(event, "Balcony A2").await;
+    bob.post(
+        &format!("/api/events/{event}/seats/{balcony}/lock/"),
+        json!({}),
+    )
+    .await
+    .expect(200, "");
+    let change = stream.next_seats().await;
+    assert_eq!(change["full"], false);
+    let seen: Vec<_> = change["seats"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|seat| seat["seat_number"].as_str().unwrap())
+        .collect();
+    assert_eq!(seen, ["Balcony A2"]);
+
+    alice
+        .get(&format!("/api/events/{event}/stream/?section=Gallery"))
+        .await
+        .expect(400, "unknown_section");
+}
+
 pub async fn seat_changes_stream_live<F: StoreFactory>(f: &F) {
     let settings = Settings {
         live_poll_interval: Duration::from_millis(100),
@@ -1531,10 +1592,10 @@ pub async fn events_count_seats_by_category_and_section<F: StoreFactory>(f: &F) 
     assert_eq!(
         e["sections"],
         json!([
-            {"name": "Stalls", "total_seats": 16, "available_seats": 14, "held_seats": 1,
-             "reserved_seats": 1, "blocked_seats": 0},
-            {"name": "Balcony", "total_seats": 6, "available_seats": 5, "held_seats": 0,
-             "reserved_seats": 0, "blocked_seats": 1},
+            {"name": "Stalls", "position": null, "total_seats": 16, "available_seats": 14,
+             "held_seats": 1, "reserved_seats": 1, "blocked_seats": 0},
+            {"name": "Balcony", "position": {"x": 0.5, "y": 12.25}, "total_seats": 6,
+             "available_seats": 5, "held_seats": 0, "reserved_seats": 0, "blocked_seats": 1},
         ])
     );
     // The event list carries the same.
