@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
     BestAvailable, Credentials, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation,
-    Seat, SeatRecord, Session, SessionId, User, Username,
+    Seat, SeatRecord, SeatState, Session, SessionId, User, Username,
 };
 use crate::seatmap::Row;
 
@@ -121,6 +121,29 @@ pub trait BookingStore: Send + Sync + 'static {
             }
             let mut seats = self.seats(event).await?;
             seats.retain(|r| r.seat.section == section);
+            Ok(seats)
+        }
+    }
+
+    /// The seats of an event that `user` holds now, as
+    /// [`seats`](BookingStore::seats) lists them: what a page showing one
+    /// section of a large event lists as "your seats" in every section.
+    ///
+    /// The default reads the whole map and keeps those seats.
+    ///
+    /// # Contract
+    ///
+    /// - unknown event → `NotFound(Event)`;
+    /// - otherwise exactly the seats of `seats(event)` held by `user` at the
+    ///   store's now, in the same order (an ended hold is not one).
+    fn seats_held_by(
+        &self,
+        user: UserId,
+        event: EventId,
+    ) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send {
+        async move {
+            let mut seats = self.seats(event).await?;
+            seats.retain(|r| matches!(r.state, SeatState::Held { by, .. } if by == user));
             Ok(seats)
         }
     }
@@ -388,6 +411,14 @@ impl<S: BookingStore> BookingStore for std::sync::Arc<S> {
         section: &str,
     ) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send {
         (**self).seats_in_section(event, section)
+    }
+
+    fn seats_held_by(
+        &self,
+        user: UserId,
+        event: EventId,
+    ) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send {
+        (**self).seats_held_by(user, event)
     }
 
     fn hold(

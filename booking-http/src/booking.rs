@@ -95,6 +95,26 @@ pub async fn seats<S: Store>(
     Ok(SeatsView::new(records, user.id))
 }
 
+/// The seats the caller holds now in an event, in every section, as the
+/// seat map lists them.
+#[utoipa::path(get, path = "/api/events/{event_id}/holds/", tag = "events",
+    params(EventPath),
+    responses(
+        (status = 200, description = "The seats you hold.", body = SeatsSchema),
+        (status = 404, description = "`not_found`: no such event.", body = ErrorSchema),
+    ))]
+pub async fn holds<S: Store>(
+    State(state): AppStateRef<S>,
+    CurrentUser(user): CurrentUser,
+    ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
+) -> Result<SeatsView, ApiError> {
+    let records = state
+        .store
+        .seats_held_by(user.id, EventId::new(event))
+        .await?;
+    Ok(SeatsView::new(records, user.id))
+}
+
 /// The rows of `?rows=`: `A-J`, or one row `C`.
 fn row_range(rows: &str) -> Result<RangeInclusive<Row>, ApiError> {
     let (first, last) = rows.split_once('-').unwrap_or((rows, rows));

@@ -2117,6 +2117,64 @@ pub async fn seats_in_rows_reads_one_section<F: StoreFactory>(f: &F) {
     fx.finish().await;
 }
 
+pub async fn seats_held_by_lists_a_users_holds_in_every_section<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let new = venue_event("Venue", &fx.clock, SMALL_VENUE, crate::OrphanPolicy::Allow);
+    let event = fx.store.create_event(new).await.unwrap().event.id;
+    let ids = labels(&*fx.store, event).await;
+    let labels_of = |records: Vec<crate::SeatRecord>| -> Vec<String> {
+        records.into_iter().map(|r| r.seat.label()).collect()
+    };
+    assert_eq!(fx.store.seats_held_by(fx.alice, event).await.unwrap(), []);
+    for label in ["Balcony A2", "Stalls B3"] {
+        fx.store.hold(fx.alice, event, ids[label]).await.unwrap();
+    }
+    fx.store
+        .hold(fx.bob, event, ids["Stalls A1"])
+        .await
+        .unwrap();
+    fx.clock.advance(Duration::from_secs(200));
+    fx.store
+        .hold(fx.alice, event, ids["Stalls A4"])
+        .await
+        .unwrap();
+    fx.store
+        .hold(fx.alice, event, ids["Stalls A5"])
+        .await
+        .unwrap();
+    fx.store
+        .reserve(fx.alice, event, &[ids["Stalls A5"]], None)
+        .await
+        .unwrap();
+    // In the map's order; another user's holds and reserved seats are not
+    // holds of hers.
+    let held = fx.store.seats_held_by(fx.alice, event).await.unwrap();
+    let all = fx.store.seats(event).await.unwrap();
+    let expected: Vec<_> = all
+        .into_iter()
+        .filter(|r| matches!(r.state, SeatState::Held { by, .. } if by == fx.alice))
+        .collect();
+    assert_eq!(held, expected);
+    assert_eq!(labels_of(held), ["Stalls A4", "Stalls B3", "Balcony A2"]);
+    assert_eq!(
+        labels_of(fx.store.seats_held_by(fx.bob, event).await.unwrap()),
+        ["Stalls A1"]
+    );
+    // Holds that have ended are not held.
+    fx.clock.advance(Duration::from_secs(100));
+    assert_eq!(
+        labels_of(fx.store.seats_held_by(fx.alice, event).await.unwrap()),
+        ["Stalls A4"]
+    );
+    assert_not_found(
+        fx.store
+            .seats_held_by(fx.alice, EventId::new(999_999))
+            .await,
+        Entity::Event,
+    );
+    fx.finish().await;
+}
+
 pub async fn seats_in_section_reads_one_section<F: StoreFactory>(f: &F) {
     let fx = Fixture::new(f).await;
     let new = venue_event("Venue", &fx.clock, SMALL_VENUE, crate::OrphanPolicy::Allow);

@@ -1358,6 +1358,52 @@ pub async fn a_section_stream_sends_only_that_section<F: StoreFactory>(f: &F) {
         .expect(400, "unknown_section");
 }
 
+/// `GET /holds/` lists the caller's holds in every section, and no one
+/// else's.
+pub async fn holds_lists_your_seats_in_every_section<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    let bob = s.login("bob").await;
+    let event = s.venue_event().await;
+    let holds = format!("/api/events/{event}/holds/");
+    let held = alice.get(&holds).await;
+    held.expect(200, "");
+    assert_eq!(held.body["seats"], json!([]));
+    for (who, label) in [
+        (&alice, "Balcony A2"),
+        (&alice, "Stalls B3"),
+        (&bob, "Stalls A1"),
+    ] {
+        let seat = s.seat_of(event, label).await;
+        who.post(
+            &format!("/api/events/{event}/seats/{seat}/lock/"),
+            json!({}),
+        )
+        .await
+        .expect(200, "");
+    }
+    let held = alice.get(&holds).await;
+    held.expect(200, "");
+    crate::schema::check_component("SeatMap", &held.body);
+    assert_eq!(seat_labels(&held), ["Stalls B3", "Balcony A2"]);
+    assert!(
+        held.body["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|seat| seat["locked_by_me"] == true)
+    );
+    assert_eq!(seat_labels(&bob.get(&holds).await), ["Stalls A1"]);
+
+    bob.get("/api/events/999999/holds/")
+        .await
+        .expect(404, "not_found");
+    s.client()
+        .get(&holds)
+        .await
+        .expect(401, "not_authenticated");
+}
+
 pub async fn seat_changes_stream_live<F: StoreFactory>(f: &F) {
     let settings = Settings {
         live_poll_interval: Duration::from_millis(100),
