@@ -57,6 +57,13 @@ impl BookingStore for Counting {
     ) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send {
         self.inner.seats_in_section(event, section)
     }
+    fn seats_held_by(
+        &self,
+        user: UserId,
+        event: EventId,
+    ) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send {
+        self.inner.seats_held_by(user, event)
+    }
     fn hold(
         &self,
         user: UserId,
