@@ -144,9 +144,9 @@ async function route() {
   document.getElementById('who').textContent = user ? `Signed in as ${user.username}` : '';
   if (!user) return showLogin();
   if (hash === '#/login') return (location.hash = '#/events');
-  const seats = hash.match(/^#\/events\/(\d+)$/);
+  const seats = hash.match(/^#\/events\/(\d+)(?:\/sections\/(.*))?$/);
   try {
-    if (seats) await showSeats(Number(seats[1]));
+    if (seats) await showEvent(Number(seats[1]), seats[2] === undefined ? undefined : decodeURIComponent(seats[2]));
     else if (hash === '#/reservations') await showReservations();
     else await showEvents();
   } catch (error) {
@@ -260,12 +260,53 @@ function checkoutKeys() {
 const outcomeUnknown = (error) =>
   error instanceof ApiError && (error.status === 0 || error.code === 'timeout' || error.code === 'storage_unavailable');
 
-async function showSeats(eventId) {
-  const [{ event }, { seats }] = await Promise.all([
-    api('GET', `/api/events/${eventId}/`),
-    api('GET', `/api/events/${eventId}/seats/`),
+/**
+ * An event's page. A large venue of several sections opens on an overview
+ * of its sections; choosing one shows that section's seats, loaded and
+ * streamed alone. Smaller events show every seat at once.
+ */
+async function showEvent(eventId, sectionName) {
+  const { event } = await api('GET', `/api/events/${eventId}/`);
+  const large = event.sections.length > 1 && event.total_seats > LARGE_VENUE;
+  if (sectionName === undefined && large) return showVenue(event);
+  if (sectionName !== undefined && !event.sections.some((s) => s.name === sectionName)) {
+    throw new ApiError(404, 'not_found', `${event.name} has no section called ${sectionName}.`);
+  }
+  return showSeats(event, sectionName);
+}
+
+/** From how many seats a venue of several sections opens on its overview. */
+const LARGE_VENUE = 2000;
+
+const sectionLink = (event, name) => `#/events/${event.id}/sections/${encodeURIComponent(name)}`;
+
+/** A message for the next page shown (after best available moves to a section). */
+let nextNotice = null;
+
+/** The price categories, with their colours, prices and seats left. */
+function categoryLegend(categories) {
+  return h('ul', { class: 'legend', 'aria-label': 'Price categories' },
+    categories.map((c) => {
+      const swatch = h('span', { class: 'swatch category', 'aria-hidden': 'true' });
+      swatch.style.setProperty('--category', c.color);
+      return h('li', {}, swatch, `${c.name} ${dollars(c.price_cents)} (${c.available_seats} available)`);
+    }));
+}
+
+/**
+ * The seats of `event`, or of its section `sectionName`: the seat grid,
+ * the buyer's seats, best available, live.
+ */
+async function showSeats(event, sectionName) {
+  const eventId = event.id;
+  const one = sectionName !== undefined;
+  const part = one ? `?section=${encodeURIComponent(sectionName)}` : '';
+  const [{ seats }, holds] = await Promise.all([
+    api('GET', `/api/events/${eventId}/seats/${part}`),
+    // Seats held in other sections are the buyer's too.
+    one ? api('GET', `/api/events/${eventId}/holds/`) : { seats: [] },
   ]);
-  const byId = new Map(seats.map((s) => [s.id, s]));
+  const byId = new Map([...holds.seats, ...seats].map((s) => [s.id, s]));
   const buttons = new Map();
   let focusId = seats[0]?.id;
   let busy = false;
@@ -273,8 +314,9 @@ async function showSeats(eventId) {
   // Seats shown as held, by id, with when their hold ends (ms): what the
   // once-a-second tick repaints when their time passes.
   const holdsEnding = new Map();
-  // Seats held by this user at the last paint, and those already warned of.
-  let heldBefore = new Set();
+  // Seats held by this user at the last paint, with when their hold ends
+  // (ms), and those already warned of.
+  let heldBefore = new Map();
   const warned = new Set();
 
   const legend = h('ul', { class: 'legend', 'aria-label': 'Legend' },
@@ -291,12 +333,6 @@ async function showSeats(eventId) {
   // an event of one price needs none (its price is in the heading).
   const categories = event.categories ?? [];
   const colourOf = new Map(categories.map((c) => [c.name, c.color]));
-  const categoryLegend = categories.length < 2 ? '' : h('ul', { class: 'legend', 'aria-label': 'Price categories' },
-    categories.map((c) => {
-      const swatch = h('span', { class: 'swatch category', 'aria-hidden': 'true' });
-      swatch.style.setProperty('--category', c.color);
-      return h('li', {}, swatch, `${c.name} ${dollars(c.price_cents)} (${c.available_seats} available)`);
-    }));
 
   // The seats come by section, then row: a row is one row of one section.
   const rows = [];
@@ -328,16 +364,34 @@ async function showSeats(eventId) {
   const confirm = h('button', { type: 'button', onclick: reserve }, 'Confirm reservation');
   const lifetime = h('p', { class: 'muted' }, 'Click an available seat to hold it while you decide.');
   const summary = h('aside', { class: 'card summary', 'aria-label': 'Your seats' },
-    h('h2', {}, 'Your seats'), held, total, confirm, lifetime, bestAvailableForm());
+    h('h2', {}, 'Your seats'), held, total, confirm, lifetime,
+    bestAvailableForm(event, {
+      section: sectionName,
+      wheelchairs: seats.some((s) => s.accessible),
+      onHeld(answer) {
+        merge(answer.seats);
+        tellLifetime(answer.seats[0].locked_until);
+        // In view, and where the arrow keys start (seats held in another
+        // section are listed, not drawn).
+        const first = buttons.get(answer.seats[0].id);
+        if (first) {
+          setFocus(answer.seats[0].id);
+          first.scrollIntoView({ block: 'nearest', inline: 'center' });
+        }
+        return `Holding ${answer.seats.map((s) => s.seat_number).join(', ')} for you.`;
+      },
+    }));
 
-  view(event.name,
+  const hall = h('div', { class: 'hall' }, h('div', { class: 'stage' }, 'Stage'), grid);
+  const hallScroll = h('section', { class: 'hall-scroll', 'aria-label': 'Seating plan' }, hall);
+  view(one ? `${event.name}: ${sectionName}` : event.name,
     h('p', { class: 'muted' }, `${event.venue} · ${when(event.starts_at)} · seats ${priceRange(seats)}`),
-    event.description ? h('p', { class: 'description' }, event.description) : '',
+    one ? h('p', {}, h('a', { href: `#/events/${eventId}` }, 'All sections')) : '',
+    event.description && !one ? h('p', { class: 'description' }, event.description) : '',
     legend,
-    categoryLegend,
+    categories.length < 2 ? '' : categoryLegend(categories),
     h('div', { class: 'layout' },
-      h('section', { class: 'hall-scroll', 'aria-label': 'Seating plan' },
-        h('div', { class: 'hall' }, h('div', { class: 'stage' }, 'Stage'), grid)),
+      h('div', {}, zoomControls(seatZoom(hallScroll, hall)), hallScroll),
       summary));
 
   // What each seat's button shows now, so that a paint that changes nothing
@@ -348,11 +402,14 @@ async function showSeats(eventId) {
     const seat = byId.get(id);
     const state = shown(seat);
     const button = buttons.get(id);
-    const name = [`Seat ${seat.seat_number}`, STATUS_TEXT[state], dollars(seat.price_cents),
-      seat.accessible && 'wheelchair space', seat.companion && 'companion seat', seat.restricted_view && 'restricted view']
-      .filter(Boolean).join(', ');
     if (state === 'mine' || state === 'held') holdsEnding.set(id, Date.parse(seat.locked_until));
     else holdsEnding.delete(id);
+    // A seat held in another section: listed in the summary, not drawn.
+    if (!button) return;
+    const name = [`Seat ${seat.seat_number}`, STATUS_TEXT[state], dollars(seat.price_cents),
+      seat.category && categories.length > 1 && seat.category,
+      seat.accessible && 'wheelchair space', seat.companion && 'companion seat', seat.restricted_view && 'restricted view']
+      .filter(Boolean).join(', ');
     const look = `${name}|${id === focusId}`;
     if (painted.get(id) === look) return;
     painted.set(id, look);
@@ -388,9 +445,14 @@ async function showSeats(eventId) {
 
   /** Warns a minute before a hold ends, and says so when one has ended. */
   function tellAboutHolds(mine) {
-    const now = new Set(mine.map((s) => s.id));
-    // Released seats leave heldBefore when released; reserved ones are not lost.
-    const ended = [...heldBefore].filter((id) => !now.has(id) && shown(byId.get(id)) !== 'reserved');
+    const now = new Map(mine.map((s) => [s.id, Date.parse(s.locked_until)]));
+    // A hold has ended when its time has passed. Released seats leave
+    // heldBefore when released; reserved ones are not lost; and a seat a
+    // stale map shows as available (the live stream's first message may
+    // be a second old) is not announced while its hold still runs.
+    const ended = [...heldBefore]
+      .filter(([id, until]) => !now.has(id) && until <= Date.now() + 1000 && shown(byId.get(id)) !== 'reserved')
+      .map(([id]) => id);
     heldBefore = now;
     if (ended.length > 0) {
       const labels = ended.map((id) => byId.get(id).seat_number).join(', ');
@@ -411,7 +473,8 @@ async function showSeats(eventId) {
   }
 
   function merge(changed, full) {
-    if (full) byId.clear();
+    // A full map is every seat shown; seats held in other sections stay.
+    if (full) for (const id of buttons.keys()) byId.delete(id);
     for (const seat of changed) byId.set(seat.id, seat);
     if (full) paintAll();
     else {
@@ -463,61 +526,6 @@ async function showSeats(eventId) {
       busy = false;
       paintSummary();
     }
-  }
-
-  /**
-   * "Best available": the server picks and holds the best seats together
-   * (docs/API.md). When no row has that many together, the answer says so
-   * and offers to split them over two neighbouring rows.
-   */
-  function bestAvailableForm() {
-    const count = h('input', { id: 'best-count', type: 'number', min: 1, max: 10, value: 2, required: true, inputmode: 'numeric' });
-    const category = h('select', { id: 'best-category' },
-      h('option', { value: '' }, 'Any category'),
-      categories.map((c) => h('option', { value: c.name }, `${c.name} ${dollars(c.price_cents)}`)));
-    const wheelchair = h('input', { id: 'best-wheelchair', type: 'checkbox' });
-    const status = h('p', { class: 'best-status', role: 'status' });
-    const split = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => find(true) },
-      'Take them in two rows');
-
-    async function find(allowSplit) {
-      split.hidden = true;
-      status.textContent = 'Looking for the best seats…';
-      try {
-        const answer = await api('POST', `/api/events/${eventId}/best-available/`, {
-          count: Number(count.value),
-          categories: category.value ? [category.value] : null,
-          accessible: wheelchair.checked ? true : null,
-          allow_split: allowSplit,
-        });
-        merge(answer.seats);
-        tellLifetime(answer.seats[0].locked_until);
-        status.textContent = `Holding ${answer.seats.map((s) => s.seat_number).join(', ')} for you.`;
-        const first = buttons.get(answer.seats[0].id);
-        setFocus(answer.seats[0].id);
-        first.scrollIntoView({ block: 'nearest', inline: 'center' });
-      } catch (error) {
-        if (error.code === 'no_adjacent_seats' && !allowSplit) {
-          status.textContent = `No ${count.value} seats together match. You can take them in two neighbouring rows, `
-            + 'or ask for fewer seats or another category.';
-          split.hidden = false;
-        } else {
-          status.textContent = sentence(error);
-        }
-      }
-    }
-
-    return h('form', {
-      class: 'best', 'aria-labelledby': 'best-title',
-      onsubmit: (event) => { event.preventDefault(); find(false); },
-    },
-    h('h2', { id: 'best-title' }, 'Best available'),
-    h('label', { for: 'best-count' }, 'Seats together'), count,
-    categories.length > 1 ? [h('label', { for: 'best-category' }, 'Category'), category] : '',
-    // Offered only where the venue has wheelchair spaces.
-    seats.some((s) => s.accessible) ? h('label', { class: 'check', for: 'best-wheelchair' }, wheelchair, ' Wheelchair spaces') : '',
-    h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Find seats'), ' ', split),
-    status);
   }
 
   /**
@@ -575,7 +583,7 @@ async function showSeats(eventId) {
 
   async function refresh() {
     try {
-      merge((await api('GET', `/api/events/${eventId}/seats/`)).seats, true);
+      merge((await api('GET', `/api/events/${eventId}/seats/${part}`)).seats, true);
     } catch (error) {
       fail(error);
     }
@@ -585,7 +593,7 @@ async function showSeats(eventId) {
   let poll = null;
   const startPolling = () => { poll ??= setInterval(refresh, 2000); };
   const stopPolling = () => { clearInterval(poll); poll = null; };
-  const stream = new EventSource(`/api/events/${eventId}/stream/`);
+  const stream = new EventSource(`/api/events/${eventId}/stream/${part}`);
   stream.addEventListener('seats', (message) => {
     stopPolling();
     const data = JSON.parse(message.data);
@@ -601,6 +609,10 @@ async function showSeats(eventId) {
   }, 1000);
 
   paintAll();
+  if (nextNotice) {
+    say(nextNotice, true);
+    nextNotice = null;
+  }
   let gone = false; // the page has moved on: stop asking
   leaveView = () => {
     gone = true;
@@ -608,6 +620,307 @@ async function showSeats(eventId) {
     stopPolling();
     clearInterval(tick);
   };
+}
+
+// ---- a large venue: its sections, and zooming ---------------------------------------
+
+const SVG = 'http://www.w3.org/2000/svg';
+
+/** An SVG element with attributes and children. */
+function svg(tag, attrs = {}, ...children) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, value);
+  node.append(...children);
+  return node;
+}
+
+/** "480 of 500 seats available", "Sold out". */
+function sectionAvailability(s) {
+  return s.available_seats === 0 ? 'Sold out' : `${s.available_seats} of ${s.total_seats} seats available`;
+}
+
+/**
+ * Where the overview draws each section: the venue file's positions, or a
+ * grid in the venue's order when a section has none. Each tile's side is
+ * 0.7 of the distance to its nearest neighbour, so no two tiles overlap
+ * and sections with room around them (a stadium's outer ring) are drawn
+ * larger.
+ */
+function sectionPlaces(sections) {
+  let places = sections.map((s) => s.position);
+  if (places.some((p) => !p)) {
+    const columns = Math.ceil(Math.sqrt(sections.length));
+    places = sections.map((_, i) => ({ x: (i % columns) * 10, y: Math.floor(i / columns) * 10 }));
+  }
+  const sizes = places.map((p, i) => {
+    let nearest = Infinity;
+    places.forEach((q, j) => { if (j !== i) nearest = Math.min(nearest, Math.hypot(p.x - q.x, p.y - q.y)); });
+    return Number.isFinite(nearest) && nearest > 0 ? nearest * 0.7 : 10;
+  });
+  return { places, sizes };
+}
+
+/**
+ * The overview of a large venue: its sections drawn where they are, each
+ * shaded by the share of its seats still available, and the same sections
+ * as a list of links (the map is for the eye and the pointer; the list is
+ * what keyboards and screen readers use). Best available here searches the
+ * whole venue and opens the section of the seats it holds.
+ */
+function showVenue(event) {
+  const { places, sizes } = sectionPlaces(event.sections);
+  const margin = Math.max(...sizes);
+  const xs = places.map((p) => p.x);
+  const ys = places.map((p) => p.y);
+  const box = {
+    x: Math.min(...xs) - margin, y: Math.min(...ys) - margin,
+    w: Math.max(...xs) - Math.min(...xs) + 2 * margin, h: Math.max(...ys) - Math.min(...ys) + 2 * margin,
+  };
+  // The stage: in the middle when the sections surround it (a stadium),
+  // else in front of them (a hall).
+  const inner = Math.min(...places.map((p, i) => Math.hypot(p.x, p.y) - sizes[i]));
+  const surrounded = inner > 0 && xs.some((x) => x < 0) && xs.some((x) => x > 0) && ys.some((y) => y < 0) && ys.some((y) => y > 0);
+  let stage;
+  if (surrounded) {
+    stage = svg('g', { class: 'map-stage' },
+      svg('circle', { cx: 0, cy: 0, r: inner * 0.9 }),
+      svg('text', { x: 0, y: 0, 'font-size': inner * 0.2 }, 'Stage'));
+  } else {
+    const depth = margin * 0.8;
+    box.y -= depth;
+    box.h += depth;
+    stage = svg('g', { class: 'map-stage' },
+      svg('rect', { x: box.x + margin * 0.5, y: box.y + depth * 0.2, width: box.w - margin, height: depth * 0.8, rx: depth * 0.2 }),
+      svg('text', { x: box.x + box.w / 2, y: box.y + depth * 0.6, 'font-size': depth * 0.45 }, 'Stage'));
+  }
+  const tiles = event.sections.map((s, i) => {
+    const { x, y } = places[i];
+    const size = sizes[i];
+    const share = s.total_seats === 0 ? 0 : s.available_seats / s.total_seats;
+    const short = s.name.replace(/^(block|section)\s+/i, '');
+    return svg('g', { class: `map-section${s.available_seats === 0 ? ' sold-out' : ''}`, 'data-section': s.name },
+      svg('title', {}, `${s.name}: ${sectionAvailability(s)}`),
+      svg('rect', { x: x - size / 2, y: y - size / 2, width: size, height: size, rx: size * 0.12 }),
+      // The available share fills the tile from its foot.
+      svg('rect', { class: 'map-free', x: x - size / 2, y: y + size / 2 - size * share, width: size, height: size * share, rx: size * 0.12 }),
+      svg('text', { x, y, 'font-size': Math.min(size * 0.32, (size * 1.6) / Math.max(short.length, 1)) }, short));
+  });
+  const map = svg('svg', { class: 'venue-map', viewBox: `${box.x} ${box.y} ${box.w} ${box.h}`, 'aria-hidden': 'true' },
+    stage, ...tiles);
+  const frame = h('div', {
+    class: 'map-frame', tabindex: 0, role: 'group',
+    'aria-label': 'Map of the sections. Zoom with + and −, move with the arrow keys; choose a section from the list below.',
+  }, map);
+  const zoom = mapZoom(frame, map, box, (name) => { location.hash = sectionLink(event, name); });
+
+  const list = h('ul', { class: 'section-list', 'aria-label': 'Sections' },
+    event.sections.map((s) => h('li', {},
+      h('a', { href: sectionLink(event, s.name) }, s.name),
+      h('span', { class: 'muted' }, sectionAvailability(s)))));
+  const best = bestAvailableForm(event, {
+    wheelchairs: true,
+    onHeld(answer) {
+      nextNotice = `Holding ${answer.seats.map((x) => x.seat_number).join(', ')} for you.`;
+      location.hash = sectionLink(event, answer.seats[0].section);
+      return nextNotice;
+    },
+  });
+  view(event.name,
+    h('p', { class: 'muted' }, `${event.venue} · ${when(event.starts_at)} · ${event.available_seats} of ${event.total_seats} seats available`),
+    event.description ? h('p', { class: 'description' }, event.description) : '',
+    categoryLegend(event.categories ?? []),
+    h('div', { class: 'layout' },
+      h('section', { 'aria-labelledby': 'sections-title' },
+        h('h2', { id: 'sections-title' }, 'Choose a section'),
+        zoomControls(zoom), frame, list),
+      h('aside', { class: 'card summary', 'aria-label': 'Best available' }, best)));
+}
+
+/** Zoom in, zoom out and fit buttons for a zoom (`in`, `out`, `fit`). */
+function zoomControls(zoom) {
+  return h('div', { class: 'zoom', role: 'group', 'aria-label': 'Zoom' },
+    h('button', { type: 'button', class: 'secondary', onclick: zoom.in, 'aria-label': 'Zoom in', title: 'Zoom in (+)' }, '+'),
+    h('button', { type: 'button', class: 'secondary', onclick: zoom.out, 'aria-label': 'Zoom out', title: 'Zoom out (−)' }, '−'),
+    h('button', { type: 'button', class: 'secondary', onclick: zoom.fit }, 'Fit'));
+}
+
+/**
+ * Pointer gestures on `element`: `onPan(dx, dy)` for a drag of one pointer
+ * (mouse or finger), `onPinch(factor, x, y)` for two fingers, and a
+ * Ctrl+wheel (what a touchpad's pinch sends) as a pinch. A drag of more
+ * than a few pixels is a pan, and the click that ends it is swallowed.
+ */
+function gestures(element, { onPan, onPinch }) {
+  const pointers = new Map();
+  let moved = 0;
+  element.addEventListener('pointerdown', (e) => {
+    if (e.pointerType === 'mouse' && e.button !== 0) return;
+    pointers.set(e.pointerId, { x: e.clientX, y: e.clientY });
+    if (pointers.size === 1) moved = 0;
+  });
+  element.addEventListener('pointermove', (e) => {
+    const before = pointers.get(e.pointerId);
+    if (!before) return;
+    const now = { x: e.clientX, y: e.clientY };
+    if (pointers.size === 1) {
+      moved += Math.abs(now.x - before.x) + Math.abs(now.y - before.y);
+      if (moved > 6) {
+        if (!element.hasPointerCapture(e.pointerId)) element.setPointerCapture(e.pointerId);
+        onPan(now.x - before.x, now.y - before.y);
+      }
+    } else if (pointers.size === 2) {
+      const [other] = [...pointers].filter(([id]) => id !== e.pointerId).map(([, p]) => p);
+      const apart = (p) => Math.hypot(p.x - other.x, p.y - other.y);
+      if (apart(before) > 0) onPinch(apart(now) / apart(before), (now.x + other.x) / 2, (now.y + other.y) / 2);
+      moved = Infinity;
+    }
+    pointers.set(e.pointerId, now);
+  });
+  const up = (e) => pointers.delete(e.pointerId);
+  element.addEventListener('pointerup', up);
+  element.addEventListener('pointercancel', up);
+  // The click that ends a pan is not a click on what is under it.
+  element.addEventListener('click', (e) => {
+    if (moved > 6) {
+      e.stopPropagation();
+      e.preventDefault();
+    }
+  }, true);
+  element.addEventListener('wheel', (e) => {
+    if (!e.ctrlKey) return;
+    e.preventDefault();
+    onPinch(Math.exp(-e.deltaY / 200), e.clientX, e.clientY);
+  }, { passive: false });
+}
+
+/**
+ * Zooming and panning the overview map by its viewBox: buttons, keys (+, −,
+ * 0 and the arrows, while the map has focus), drags, pinches. A click on a
+ * section calls `choose(name)`.
+ */
+function mapZoom(frame, map, box, choose) {
+  let view = { ...box };
+  const show = () => map.setAttribute('viewBox', `${view.x} ${view.y} ${view.w} ${view.h}`);
+  const scale = () => view.w / map.getBoundingClientRect().width;
+  function zoomBy(factor, cx = view.x + view.w / 2, cy = view.y + view.h / 2) {
+    const w = Math.min(box.w * 2, Math.max(box.w / 12, view.w / factor));
+    const f = view.w / w;
+    view = { x: cx - (cx - view.x) / f, y: cy - (cy - view.y) / f, w, h: view.h / f };
+    show();
+  }
+  const panBy = (dx, dy) => { view.x -= dx; view.y -= dy; show(); };
+  const toMap = (clientX, clientY) => {
+    const r = map.getBoundingClientRect();
+    return [view.x + (clientX - r.left) * scale(), view.y + (clientY - r.top) * scale()];
+  };
+  gestures(frame, {
+    onPan: (dx, dy) => panBy(dx * scale(), dy * scale()),
+    onPinch: (factor, x, y) => zoomBy(factor, ...toMap(x, y)),
+  });
+  frame.addEventListener('keydown', (e) => {
+    const step = view.w / 10;
+    const keys = {
+      '+': () => zoomBy(1.5), '=': () => zoomBy(1.5), '-': () => zoomBy(1 / 1.5), '0': fit,
+      ArrowLeft: () => panBy(step, 0), ArrowRight: () => panBy(-step, 0),
+      ArrowUp: () => panBy(0, step), ArrowDown: () => panBy(0, -step),
+    };
+    if (!keys[e.key]) return;
+    e.preventDefault();
+    keys[e.key]();
+  });
+  map.addEventListener('click', (e) => {
+    const tile = e.target.closest('[data-section]');
+    if (tile) choose(tile.dataset.section);
+  });
+  function fit() { view = { ...box }; show(); }
+  return { in: () => zoomBy(1.5), out: () => zoomBy(1 / 1.5), fit };
+}
+
+/**
+ * Zooming the seat grid by its seats' size (`--zoom`); panning is the scroll
+ * box's own scrolling, and a mouse can drag it too. Keys + and − zoom while
+ * the grid has focus.
+ */
+function seatZoom(scrollBox, hall) {
+  let zoom = 1;
+  function set(value, clientX, clientY) {
+    const r = scrollBox.getBoundingClientRect();
+    // Keep the point under the pointer (or the middle) where it is.
+    const ox = (clientX ?? r.left + r.width / 2) - r.left;
+    const oy = (clientY ?? r.top + r.height / 2) - r.top;
+    const fx = (scrollBox.scrollLeft + ox) / (scrollBox.scrollWidth || 1);
+    const fy = (scrollBox.scrollTop + oy) / (scrollBox.scrollHeight || 1);
+    zoom = Math.min(2, Math.max(0.4, value));
+    hall.style.setProperty('--zoom', zoom);
+    scrollBox.scrollLeft = fx * scrollBox.scrollWidth - ox;
+    scrollBox.scrollTop = fy * scrollBox.scrollHeight - oy;
+  }
+  gestures(scrollBox, {
+    onPan: (dx, dy) => { scrollBox.scrollLeft -= dx; scrollBox.scrollTop -= dy; },
+    onPinch: (factor, x, y) => set(zoom * factor, x, y),
+  });
+  scrollBox.addEventListener('keydown', (e) => {
+    const keys = { '+': 1.25, '=': 1.25, '-': 1 / 1.25 };
+    if (!keys[e.key]) return;
+    e.preventDefault();
+    set(zoom * keys[e.key]);
+  });
+  // Fit: the widest row fills the box's width (never past the zoom limits).
+  const fit = () => set(zoom * (scrollBox.clientWidth / hall.scrollWidth));
+  return { in: () => set(zoom * 1.25), out: () => set(zoom / 1.25), fit };
+}
+
+/**
+ * "Best available": the server picks and holds the best seats together
+ * (docs/API.md), in `section` when given. `onHeld(answer)` shows them and
+ * returns what the form then says. When no row has that many together,
+ * the form says so and offers to split them over two neighbouring rows.
+ */
+function bestAvailableForm(event, { section, wheelchairs, onHeld }) {
+  const categories = event.categories ?? [];
+  const count = h('input', { id: 'best-count', type: 'number', min: 1, max: 10, value: 2, required: true, inputmode: 'numeric' });
+  const category = h('select', { id: 'best-category' },
+    h('option', { value: '' }, 'Any category'),
+    categories.map((c) => h('option', { value: c.name }, `${c.name} ${dollars(c.price_cents)}`)));
+  const wheelchair = h('input', { id: 'best-wheelchair', type: 'checkbox' });
+  const status = h('p', { class: 'best-status', role: 'status' });
+  const split = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => find(true) },
+    'Take them in two rows');
+
+  async function find(allowSplit) {
+    split.hidden = true;
+    status.textContent = 'Looking for the best seats…';
+    try {
+      const answer = await api('POST', `/api/events/${event.id}/best-available/`, {
+        count: Number(count.value),
+        categories: category.value ? [category.value] : null,
+        sections: section === undefined ? null : [section],
+        accessible: wheelchair.checked ? true : null,
+        allow_split: allowSplit,
+      });
+      status.textContent = onHeld(answer);
+    } catch (error) {
+      if (error.code === 'no_adjacent_seats' && !allowSplit) {
+        status.textContent = `No ${count.value} seats together match${section === undefined ? '' : ` in ${section}`}. `
+          + 'You can take them in two neighbouring rows, or ask for fewer seats or another category.';
+        split.hidden = false;
+      } else {
+        status.textContent = sentence(error);
+      }
+    }
+  }
+
+  return h('form', {
+    class: 'best', 'aria-labelledby': 'best-title',
+    onsubmit: (e) => { e.preventDefault(); find(false); },
+  },
+  h('h2', { id: 'best-title' }, section === undefined ? 'Best available' : `Best available in ${section}`),
+  h('label', { for: 'best-count' }, 'Seats together'), count,
+  categories.length > 1 ? [h('label', { for: 'best-category' }, 'Category'), category] : '',
+  // Offered only where the venue has wheelchair spaces.
+  wheelchairs ? h('label', { class: 'check', for: 'best-wheelchair' }, wheelchair, ' Wheelchair spaces') : '',
+  h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Find seats'), ' ', split),
+  status);
 }
 
 // ---- reservations ------------------------------------------------------------------

@@ -5,7 +5,7 @@
 // target/debug/booking-server; build it first), BOOKING_DATABASE_URL its
 // database (default: a new SQLite file), CHROMIUM the browser.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -44,11 +44,18 @@ export async function startServer(args = []) {
   });
   return {
     base,
+    database,
     stop() {
       server.kill('SIGTERM');
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** Adds an event to `server`'s database: `booking-server event add ARGS`. */
+export function addEvent(server, args) {
+  const run = spawnSync(serverBin, ['event', 'add', '--database-url', server.database, ...args], { encoding: 'utf8' });
+  assert.equal(run.status, 0, `booking-server event add ${args.join(' ')} failed: ${run.stderr}`);
 }
 
 /** Debian's Chromium, driven by playwright-core (which downloads no browser). */

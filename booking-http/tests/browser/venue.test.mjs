@@ -1,0 +1,167 @@
+// A stadium in the web app: 60,000 seats in 120 blocks (examples/venues/
+// stadium.json). The page opens on an overview of the blocks, loads and
+// streams one block at a time, lists the buyer's seats from every block,
+// and stays accessible on desktop and phone. It prints what it measures
+// (time to the first seats, click to held, the longest main-thread task,
+// bytes per block); BENCHMARKS.md has the figures. Speed is reported, not
+// asserted: what is asserted is that the page never loads the whole map.
+//
+//   cd booking-http/tests/browser && npm ci && npm test
+
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import {
+  DESKTOP, PHONE, accessibilityViolations, addEvent, launchBrowser, logIn, root, seat, seatBecomes, startServer,
+} from './harness.mjs';
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  addEvent(server, ['--name', 'Cup Final', '--starts-at', '2026-12-20T15:00:00Z',
+    '--venue', join(root, 'examples/venues/stadium.json')]);
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  server?.stop();
+});
+
+/** Opens the Cup Final's overview from the events list. */
+async function openStadium(page) {
+  await page.getByRole('article').filter({ hasText: 'Cup Final' }).getByRole('link', { name: 'Choose seats' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Cup Final', exact: true }).waitFor();
+}
+
+/** The API requests `page` makes, as paths with their query, and their bytes. */
+function recordRequests(page) {
+  const requests = [];
+  page.on('response', async (response) => {
+    const url = new URL(response.url());
+    if (!url.pathname.startsWith('/api/') || url.pathname.endsWith('/stream/')) return;
+    const body = await response.body().catch(() => Buffer.alloc(0));
+    requests.push({ path: url.pathname + url.search, bytes: body.length });
+  });
+  return requests;
+}
+
+/** Starts counting main-thread tasks longer than 50 ms on `page`. */
+async function watchLongTasks(page) {
+  await page.evaluate(() => {
+    window.longestTask = 0;
+    new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) window.longestTask = Math.max(window.longestTask, entry.duration);
+    }).observe({ type: 'longtask', buffered: true });
+  });
+}
+
+test('the stadium opens on its blocks; a block loads and streams alone; your seats span blocks', async () => {
+  const alice = await logIn(browser, server.base, 'alice', 'alice123', DESKTOP);
+  const requests = recordRequests(alice);
+  await openStadium(alice);
+  assert.equal(await alice.locator('.venue-map [data-section]').count(), 120, 'every block on the map');
+  const sections = alice.getByRole('list', { name: 'Sections' });
+  assert.equal(await sections.getByRole('listitem').count(), 120);
+  assert.match(await sections.getByRole('listitem').first().textContent(), /Block 101\s*500 of 500 seats available/);
+
+  // A block from the map: its 500 seats, read by section.
+  let started = Date.now();
+  await alice.locator('.venue-map [data-section="Block 101"]').click();
+  await alice.getByRole('heading', { name: 'Cup Final: Block 101' }).waitFor();
+  await seat(alice, 'Block 101 A1').waitFor();
+  const firstSeats = Date.now() - started;
+  assert.equal(await alice.locator('button.seat').count(), 500);
+  await watchLongTasks(alice);
+  started = Date.now();
+  await seat(alice, 'Block 101 C5').click();
+  await seatBecomes(alice, 'Block 101 C5', 'held by you', 5000);
+  const clickToHeld = Date.now() - started;
+
+  // Another buyer's hold in this block arrives by the stream, as a change.
+  const bob = await logIn(browser, server.base, 'bob', 'bob123', DESKTOP);
+  await bob.goto(`${new URL(alice.url()).origin}/${new URL(alice.url()).hash}`);
+  await seat(bob, 'Block 101 C7').click();
+  await seatBecomes(bob, 'Block 101 C7', 'held by you', 5000);
+  const reads = requests.length;
+  await seatBecomes(alice, 'Block 101 C7', 'held by someone else', 5000);
+  assert.equal(requests.length, reads, 'a change is not a reload');
+
+  // Another block, from the list: the seat held in Block 101 is still hers.
+  await alice.getByRole('link', { name: 'All sections' }).click();
+  await alice.getByRole('link', { name: 'Block 205', exact: true }).click();
+  await seat(alice, 'Block 205 A3').click();
+  await seatBecomes(alice, 'Block 205 A3', 'held by you', 5000);
+  const summary = alice.getByRole('complementary', { name: 'Your seats' });
+  await summary.getByText('Block 101 C5 · $220.00').waitFor();
+  await summary.getByText('Block 205 A3 · $140.00').waitFor();
+  await alice.getByRole('button', { name: 'Confirm reservation' }).click();
+  await alice.getByRole('alert').filter({ hasText: 'Reserved Block 101 C5, Block 205 A3 for $360.00.' }).waitFor();
+
+  // Never the whole map: every seat read names its block.
+  const seatReads = requests.filter((r) => /\/seats\/(\?|$)/.test(r.path));
+  assert.ok(seatReads.length >= 2);
+  for (const read of seatReads) assert.match(read.path, /\/seats\/\?section=Block%20\d+$/, read.path);
+  const blockBytes = seatReads.find((r) => r.path.endsWith('Block%20101')).bytes;
+  const longest = await alice.evaluate(() => window.longestTask);
+  console.log(`stadium block: first seats ${firstSeats} ms after the click, click to held ${clickToHeld} ms, `
+    + `longest task ${longest.toFixed(0)} ms, ${blockBytes} bytes of seats per block`);
+  await bob.context().close();
+  await alice.context().close();
+});
+
+test('best available from the overview opens the block of the seats it holds', async () => {
+  const page = await logIn(browser, server.base, 'bob', 'bob123', DESKTOP);
+  await openStadium(page);
+  const form = page.getByRole('form', { name: 'Best available' });
+  await form.getByLabel('Seats together').fill('3');
+  await form.getByLabel('Category').selectOption('Category D');
+  await form.getByRole('button', { name: 'Find seats' }).click();
+  const alert = page.getByRole('alert').filter({ hasText: /^Holding Block 4\d\d [A-Z]+\d+, / });
+  await alert.waitFor();
+  const labels = (await alert.textContent()).replace(/^Holding | for you\.$/g, '').split(', ');
+  assert.equal(labels.length, 3);
+  const block = labels[0].split(' ').slice(0, 2).join(' ');
+  await page.getByRole('heading', { name: `Cup Final: ${block}` }).waitFor();
+  for (const label of labels) await seatBecomes(page, label, 'held by you', 5000);
+  await page.context().close();
+});
+
+test('the map zooms with its buttons and keys, and pans by dragging', async () => {
+  const page = await logIn(browser, server.base, 'alice', 'alice123', DESKTOP);
+  await openStadium(page);
+  const viewBox = () => page.locator('.venue-map').getAttribute('viewBox').then((v) => v.split(' ').map(Number));
+  const [, , fullWidth] = await viewBox();
+  await page.getByRole('button', { name: 'Zoom in' }).click();
+  assert.ok((await viewBox())[2] < fullWidth * 0.7, 'zoomed in');
+  await page.getByRole('group', { name: /^Map of the sections/ }).focus();
+  await page.keyboard.press('-');
+  assert.ok(Math.abs((await viewBox())[2] - fullWidth) < 1, 'zoomed out again');
+  const [x] = await viewBox();
+  const frame = await page.locator('.map-frame').boundingBox();
+  await page.mouse.move(frame.x + 100, frame.y + 100);
+  await page.mouse.down();
+  await page.mouse.move(frame.x + 200, frame.y + 100, { steps: 5 });
+  await page.mouse.up();
+  assert.ok((await viewBox())[0] < x, 'dragged to the right: the view moved left');
+  await page.getByRole('button', { name: 'Fit' }).click();
+  assert.equal((await viewBox())[2], fullWidth);
+  await page.context().close();
+});
+
+for (const [size, viewport, pick] of [['desktop', DESKTOP, 'B2'], ['phone', PHONE, 'B3']]) {
+  test(`no accessibility violations on the stadium's pages (${size})`, async () => {
+    const page = await logIn(browser, server.base, 'alice', 'alice123', viewport);
+    await openStadium(page);
+    const found = { overview: await accessibilityViolations(page) };
+    await page.getByRole('link', { name: 'Block 310', exact: true }).click();
+    await page.getByRole('heading', { name: 'Cup Final: Block 310' }).waitFor();
+    await seat(page, `Block 310 ${pick}`).click();
+    await seatBecomes(page, `Block 310 ${pick}`, 'held by you', 5000);
+    found.block = await accessibilityViolations(page);
+    await page.context().close();
+    for (const [name, violations] of Object.entries(found)) assert.deepEqual(violations, [], `${name} page`);
+  });
+}
