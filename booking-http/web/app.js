@@ -363,8 +363,11 @@ async function showSeats(event, sectionName) {
   const total = h('p', { class: 'total' });
   const confirm = h('button', { type: 'button', onclick: reserve }, 'Confirm reservation');
   const lifetime = h('p', { class: 'muted' }, 'Click an available seat to hold it while you decide.');
+  // Your seats stay on screen: beside the hall on a desktop, as a sheet at
+  // the foot of a phone's screen (app.css).
   const summary = h('aside', { class: 'card summary', 'aria-label': 'Your seats' },
-    h('h2', {}, 'Your seats'), held, total, confirm, lifetime,
+    h('h2', {}, 'Your seats'), held, h('div', { class: 'checkout' }, total, confirm), lifetime);
+  const best = h('aside', { class: 'card best-card', 'aria-label': 'Best available' },
     bestAvailableForm(event, {
       section: sectionName,
       wheelchairs: seats.some((s) => s.accessible),
@@ -391,8 +394,8 @@ async function showSeats(event, sectionName) {
     legend,
     categories.length < 2 ? '' : categoryLegend(categories),
     h('div', { class: 'layout' },
-      h('div', {}, zoomControls(seatZoom(hallScroll, hall)), hallScroll),
-      summary));
+      h('div', { class: 'plan' }, zoomControls(seatZoom(hallScroll, hall)), hallScroll),
+      summary, best));
 
   // What each seat's button shows now, so that a paint that changes nothing
   // touches nothing (the stream's full map arrives at every connect).
@@ -733,7 +736,7 @@ function showVenue(event) {
       h('section', { 'aria-labelledby': 'sections-title' },
         h('h2', { id: 'sections-title' }, 'Choose a section'),
         zoomControls(zoom), frame, list),
-      h('aside', { class: 'card summary', 'aria-label': 'Best available' }, best)));
+      h('aside', { class: 'card best-card', 'aria-label': 'Best available' }, best)));
 }
 
 /** Zoom in, zoom out and fit buttons for a zoom (`in`, `out`, `fit`). */

@@ -161,6 +161,13 @@ for (const [size, viewport, pick] of [['desktop', DESKTOP, 'B2'], ['phone', PHON
     await seat(page, `Block 310 ${pick}`).click();
     await seatBecomes(page, `Block 310 ${pick}`, 'held by you', 5000);
     found.block = await accessibilityViolations(page);
+    // The buyer's seats and the Confirm button stay on screen while the
+    // block scrolls: beside it on a desktop, a sheet at the foot of a phone.
+    await page.locator('.hall-scroll').scrollIntoViewIfNeeded();
+    await page.mouse.wheel(0, 400);
+    const confirm = await page.getByRole('button', { name: 'Confirm reservation' }).boundingBox();
+    assert.ok(confirm.y >= 0 && confirm.y + confirm.height <= viewport.height,
+      `the Confirm button is on screen (${confirm.y.toFixed(0)} px from the top of a ${viewport.height} px screen)`);
     await page.context().close();
     for (const [name, violations] of Object.entries(found)) assert.deepEqual(violations, [], `${name} page`);
   });
