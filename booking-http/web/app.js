@@ -637,6 +637,17 @@ function svg(tag, attrs = {}, ...children) {
   return node;
 }
 
+/** How much of a section is left, as the overview shades it. */
+const BANDS = {
+  plenty: 'Half or more available', some: 'Under half available', last: 'Under a tenth available', 'sold-out': 'Sold out',
+};
+
+function availabilityBand(s) {
+  if (s.available_seats === 0) return 'sold-out';
+  if (s.available_seats * 10 < s.total_seats) return 'last';
+  return s.available_seats * 2 < s.total_seats ? 'some' : 'plenty';
+}
+
 /** "480 of 500 seats available", "Sold out". */
 function sectionAvailability(s) {
   return s.available_seats === 0 ? 'Sold out' : `${s.available_seats} of ${s.total_seats} seats available`;
@@ -699,15 +710,14 @@ function showVenue(event) {
   const tiles = event.sections.map((s, i) => {
     const { x, y } = places[i];
     const size = sizes[i];
-    const share = s.total_seats === 0 ? 0 : s.available_seats / s.total_seats;
     const short = s.name.replace(/^(block|section)\s+/i, '');
-    return svg('g', { class: `map-section${s.available_seats === 0 ? ' sold-out' : ''}`, 'data-section': s.name },
+    return svg('g', { class: `map-section ${availabilityBand(s)}`, 'data-section': s.name },
       svg('title', {}, `${s.name}: ${sectionAvailability(s)}`),
       svg('rect', { x: x - size / 2, y: y - size / 2, width: size, height: size, rx: size * 0.12 }),
-      // The available share fills the tile from its foot.
-      svg('rect', { class: 'map-free', x: x - size / 2, y: y + size / 2 - size * share, width: size, height: size * share, rx: size * 0.12 }),
       svg('text', { x, y, 'font-size': Math.min(size * 0.32, (size * 1.6) / Math.max(short.length, 1)) }, short));
   });
+  const bands = h('ul', { class: 'legend map-legend', 'aria-label': 'Sections on the map' },
+    Object.entries(BANDS).map(([band, text]) => h('li', {}, h('span', { class: `swatch band ${band}`, 'aria-hidden': 'true' }), text)));
   const map = svg('svg', { class: 'venue-map', viewBox: `${box.x} ${box.y} ${box.w} ${box.h}`, 'aria-hidden': 'true' },
     stage, ...tiles);
   const frame = h('div', {
@@ -735,7 +745,7 @@ function showVenue(event) {
     h('div', { class: 'layout' },
       h('section', { 'aria-labelledby': 'sections-title' },
         h('h2', { id: 'sections-title' }, 'Choose a section'),
-        zoomControls(zoom), frame, list),
+        zoomControls(zoom), frame, bands, list),
       h('aside', { class: 'card best-card', 'aria-label': 'Best available' }, best)));
 }
 

@@ -5,11 +5,14 @@
 // (time to the first seats, click to held, the longest main-thread task,
 // bytes per block); BENCHMARKS.md has the figures. Speed is reported, not
 // asserted: what is asserted is that the page never loads the whole map.
+// The last test takes the README's pictures: target/browser/venue.png and
+// venue-phone.png (copies kept in docs/).
 //
 //   cd booking-http/tests/browser && npm ci && npm test
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   DESKTOP, PHONE, accessibilityViolations, addEvent, launchBrowser, logIn, root, seat, seatBecomes, startServer,
@@ -63,7 +66,7 @@ test('the stadium opens on its blocks; a block loads and streams alone; your sea
   const requests = recordRequests(alice);
   await openStadium(alice);
   assert.equal(await alice.locator('.venue-map [data-section]').count(), 120, 'every block on the map');
-  const sections = alice.getByRole('list', { name: 'Sections' });
+  const sections = alice.getByRole('list', { name: 'Sections', exact: true });
   assert.equal(await sections.getByRole('listitem').count(), 120);
   assert.match(await sections.getByRole('listitem').first().textContent(), /Block 101\s*500 of 500 seats available/);
 
@@ -172,3 +175,52 @@ for (const [size, viewport, pick] of [['desktop', DESKTOP, 'B2'], ['phone', PHON
     for (const [name, violations] of Object.entries(found)) assert.deepEqual(violations, [], `${name} page`);
   });
 }
+
+test('pictures of the venue view, desktop and phone', async () => {
+  // Sales first, five seats at a time: two blocks sold out, one nearly,
+  // one half, so the map shows each shade.
+  const buyer = await logIn(browser, server.base, 'admin', 'admin123', DESKTOP);
+  const event = await buyer.evaluate(async () => {
+    const { events } = await (await fetch('/api/events/')).json();
+    return events.find((e) => e.name === 'Cup Final').id;
+  });
+  const sold = await buyer.evaluate(async ([id, sales]) => {
+    const token = document.cookie.split('; ').find((c) => c.startsWith('csrftoken=')).split('=')[1];
+    const post = (path, body) => fetch(path, {
+      method: 'POST', headers: { 'X-CSRFToken': token, 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+    }).then((r) => r.json());
+    let seats = 0;
+    for (const [section, count] of sales) {
+      for (let n = 0; n < count; n += 5) {
+        const best = await post(`/api/events/${id}/best-available/`, { count: 5, sections: [section] });
+        if (!best.success) break;
+        const reserved = await post(`/api/events/${id}/reserve/`, { seat_ids: best.seats.map((s) => s.id) });
+        if (reserved.success) seats += best.seats.length;
+      }
+    }
+    return seats;
+  }, [event, [['Block 101', 500], ['Block 102', 500], ['Block 130', 460], ['Block 103', 300], ['Block 201', 300]]]);
+  assert.ok(sold >= 2000, `${sold} seats sold`);
+  await buyer.context().close();
+
+  const dir = join(root, 'target/browser');
+  mkdirSync(dir, { recursive: true });
+  const desktop = await logIn(browser, server.base, 'alice', 'alice123', DESKTOP);
+  await openStadium(desktop);
+  for (const band of ['plenty', 'some', 'last', 'sold-out']) {
+    assert.ok(await desktop.locator(`.venue-map .map-section.${band}`).count() > 0, `a block shaded ${band}`);
+  }
+  await desktop.getByRole('heading', { level: 1 }).scrollIntoViewIfNeeded();
+  await desktop.screenshot({ path: join(dir, 'venue.png') });
+  await desktop.context().close();
+
+  const phone = await logIn(browser, server.base, 'alice', 'alice123', PHONE);
+  await phone.goto(`${server.base}/#/events/${event}/sections/${encodeURIComponent('Block 115')}`);
+  for (const pick of ['F12', 'F13']) {
+    await seat(phone, `Block 115 ${pick}`).click();
+    await seatBecomes(phone, `Block 115 ${pick}`, 'held by you', 5000);
+  }
+  await phone.locator('.hall-scroll').scrollIntoViewIfNeeded();
+  await phone.screenshot({ path: join(dir, 'venue-phone.png') });
+  await phone.context().close();
+});
