@@ -1420,6 +1420,25 @@ impl BookingStore for PgStore {
         })
     }
 
+    async fn seats_held_by(&self, user: UserId, event: EventId) -> Result<Vec<SeatRecord>> {
+        transaction!(self, None, |tx, now| {
+            require_event(&tx, event).await?;
+            // Through `seats_by_holder`; whether each hold still runs is
+            // judged by `SeatState::at`, as everywhere.
+            let mut seats = seats_where(
+                &tx,
+                "s.event_id = $1 AND s.held_by = $2 ORDER BY s.id",
+                &[&event.get(), &user.get()],
+            )
+            .await?;
+            for record in &mut seats {
+                record.state = record.state.at(now);
+            }
+            seats.retain(|r| matches!(r.state, SeatState::Held { by, .. } if by == user));
+            seats
+        })
+    }
+
     async fn hold(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Hold> {
         let policy = &self.policy;
         transaction!(self, None, |tx, now| {

@@ -269,6 +269,15 @@ fn seats_in_section_sql() -> &'static str {
     &SQL
 }
 
+/// The seats of event `?1` held by user `?2`, ended holds included (through
+/// `seats_by_holder`).
+fn seats_held_by_sql() -> &'static str {
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.held_by = ?2")
+    });
+    &SQL
+}
+
 /// The index of `event`'s section named `name` (exactly, case included);
 /// [`Error::UnknownSection`] when it has none.
 fn section_index(conn: &Connection, event: EventId, name: &str) -> Result<i64> {
@@ -1316,6 +1325,22 @@ impl BookingStore for SqliteStore {
             for record in &mut seats {
                 record.state = record.state.at(now);
             }
+            Ok(seats)
+        })
+        .await
+    }
+
+    async fn seats_held_by(&self, user: UserId, event: EventId) -> Result<Vec<SeatRecord>> {
+        self.read(move |conn, now| {
+            require_event(conn, event)?;
+            let mut seats =
+                query_seats(conn, seats_held_by_sql(), params![event.get(), user.get()])?;
+            seats.sort_unstable_by_key(|record| record.seat.sort_key());
+            // Whether each hold still runs is judged by `SeatState::at`.
+            for record in &mut seats {
+                record.state = record.state.at(now);
+            }
+            seats.retain(|r| matches!(r.state, SeatState::Held { by, .. } if by == user));
             Ok(seats)
         })
         .await

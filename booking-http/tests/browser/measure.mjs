@@ -22,8 +22,13 @@ const page = await logIn(browser, base, 'alice', 'alice123', DESKTOP);
 // Every byte received, the live stream's included, from the browser's own count.
 const cdp = await page.context().newCDPSession(page);
 await cdp.send('Network.enable');
-let bytes = 0;
-cdp.on('Network.dataReceived', (e) => { bytes += e.encodedDataLength || e.dataLength; });
+// Bytes on the wire per request: counted as they arrive (the live stream
+// never finishes), or the total once a request has finished.
+const received = new Map();
+cdp.on('Network.dataReceived', (e) => received.set(e.requestId, (received.get(e.requestId) ?? 0) + e.encodedDataLength));
+cdp.on('Network.loadingFinished', (e) => received.set(e.requestId, Math.max(received.get(e.requestId) ?? 0, e.encodedDataLength)));
+const bytesSince = (before) => [...received].filter(([id]) => !before.has(id)).reduce((sum, [, n]) => sum + n, 0);
+let before = new Set();
 await page.evaluate(() => {
   window.longestTask = 0;
   window.longTasks = 0;
@@ -39,7 +44,7 @@ const firstSeat = page.locator('button.seat').first();
 await page.getByRole('article').filter({ hasText: eventName }).getByRole('link', { name: 'Choose seats' }).click();
 if (section) {
   await page.locator('.venue-map [data-section]').first().waitFor();
-  bytes = 0;
+  before = new Set(received.keys());
 }
 let started = performance.now();
 if (section) await page.locator(`.venue-map [data-section="${section}"]`).click();
@@ -47,7 +52,7 @@ await firstSeat.waitFor();
 const firstSeatsMs = performance.now() - started;
 // Opening includes the stream's first message (the whole map or section).
 await page.waitForTimeout(1500);
-const openBytes = bytes;
+const openBytes = bytesSince(before);
 
 const free = await page.locator('button.seat.available').nth(3);
 const label = (await free.getAttribute('aria-label')).split(', ')[0].replace(/^Seat /, '');
