@@ -301,11 +301,40 @@ async function showSeats(event, sectionName) {
   const eventId = event.id;
   const one = sectionName !== undefined;
   const part = one ? `?section=${encodeURIComponent(sectionName)}` : '';
-  const [{ seats }, holds] = await Promise.all([
-    api('GET', `/api/events/${eventId}/seats/${part}`),
-    // Seats held in other sections are the buyer's too.
-    one ? api('GET', `/api/events/${eventId}/holds/`) : { seats: [] },
-  ]);
+  // Live: the server's stream of seat changes. Its first message is the
+  // map the page starts from, so no older read of the map can arrive after
+  // a click and undo it. Messages queue in `changes` until applied.
+  const stream = new EventSource(`/api/events/${eventId}/stream/${part}`);
+  let changes = [];
+  let full = false;
+  let onChanges = null;
+  const firstMap = new Promise((resolve) => {
+    stream.addEventListener('seats', (message) => {
+      const data = JSON.parse(message.data);
+      if (data.full) [changes, full] = [[], true];
+      for (const seat of data.seats) changes.push(seat);
+      resolve(true);
+      onChanges?.();
+    });
+    // No stream (a proxy that does not pass it, say): the map is read, and
+    // read again every two seconds until the stream comes back.
+    stream.addEventListener('error', () => resolve(false), { once: true });
+  });
+  let streamed;
+  let holds;
+  let seats;
+  try {
+    [streamed, holds] = await Promise.all([
+      firstMap,
+      // Seats held in other sections are the buyer's too.
+      one ? api('GET', `/api/events/${eventId}/holds/`) : { seats: [] },
+    ]);
+    seats = streamed ? changes : (await api('GET', `/api/events/${eventId}/seats/${part}`)).seats;
+  } catch (error) {
+    stream.close();
+    throw error;
+  }
+  [changes, full] = [[], false];
   const byId = new Map([...holds.seats, ...seats].map((s) => [s.id, s]));
   const buttons = new Map();
   let focusId = seats[0]?.id;
@@ -592,17 +621,26 @@ async function showSeats(event, sectionName) {
     }
   }
 
-  // Live: the server's stream of seat changes; polling while it is down.
+  // Polling while the stream is down.
   let poll = null;
   const startPolling = () => { poll ??= setInterval(refresh, 2000); };
   const stopPolling = () => { clearInterval(poll); poll = null; };
-  const stream = new EventSource(`/api/events/${eventId}/stream/${part}`);
-  stream.addEventListener('seats', (message) => {
+  // Changes are applied ten times a second at most, however fast they come:
+  // a busy event sends hundreds of messages a second, and each paint of
+  // the summary is work the page need not repeat for every one.
+  let applying = null;
+  const applyChanges = () => {
+    applying = null;
+    const [changed, wasFull] = [changes, full];
+    [changes, full] = [[], false];
+    merge(changed, wasFull);
+  };
+  onChanges = () => {
     stopPolling();
-    const data = JSON.parse(message.data);
-    merge(data.seats, data.full);
-  });
+    applying ??= setTimeout(applyChanges, 100);
+  };
   stream.addEventListener('error', startPolling);
+  if (!streamed) startPolling();
   // Once a second: the countdowns, and the seats whose hold has just ended
   // (never the whole map: a stadium has tens of thousands of seats).
   const tick = setInterval(() => {
@@ -620,6 +658,7 @@ async function showSeats(event, sectionName) {
   leaveView = () => {
     gone = true;
     stream.close();
+    clearTimeout(applying);
     stopPolling();
     clearInterval(tick);
   };
