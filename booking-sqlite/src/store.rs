@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use booking_core::best::{self, EventLayout, Layout, LayoutSeat, Position};
 use booking_core::rules;
+use booking_core::tx::{self, NewReservation, Tx};
 use booking_core::{
     AccountStore, BestAvailable, BookingStore, CategorySummary, Clock, Credentials, Entity, Error,
     Event, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy,
@@ -156,6 +157,11 @@ impl SqliteStore {
             })
             .await
     }
+}
+
+/// Runs a write operation on the writer's thread (see [`WriteTx`]).
+fn run<T>(operation: impl Future<Output = Result<T>>) -> Result<T> {
+    tx::run_ready(BACKEND, operation)
 }
 
 // ---- conversions ---------------------------------------------------------------
@@ -375,6 +381,11 @@ fn query_seats(
 }
 
 fn require_event(conn: &Connection, event: EventId) -> Result<Event> {
+    find_event(conn, event)?.ok_or_else(|| Error::not_found(Entity::Event, event.get()))
+}
+
+/// `event`, if there is one.
+fn find_event(conn: &Connection, event: EventId) -> Result<Option<Event>> {
     let row = conn
         .prepare_cached(
             "SELECT name, description, venue, starts_at, orphans FROM events WHERE id = ?1",
@@ -392,16 +403,16 @@ fn require_event(conn: &Connection, event: EventId) -> Result<Event> {
         .optional()
         .map_err(storage)?;
     let Some((name, description, venue, starts_at, orphans)) = row else {
-        return Err(Error::not_found(Entity::Event, event.get()));
+        return Ok(None);
     };
-    Ok(Event {
+    Ok(Some(Event {
         id: event,
         name,
         description,
         venue,
         starts_at: instant(starts_at)?,
         orphans: orphan_policy(&orphans)?,
-    })
+    }))
 }
 
 fn orphan_policy(text: &str) -> Result<OrphanPolicy> {
@@ -429,15 +440,6 @@ fn require_user(conn: &Connection, user: UserId) -> Result<User> {
         id: user,
         username: Username::new(name)?,
     })
-}
-
-/// The seat `seat` of `event` as stored (its hold may have ended).
-fn load_seat(conn: &Connection, event: EventId, seat: SeatId) -> Result<SeatRecord> {
-    require_event(conn, event)?;
-    let sql = format!("SELECT {SEAT_COLUMNS} FROM {SEATS} WHERE s.id = ?1 AND s.event_id = ?2");
-    query_seats(conn, &sql, params![seat.get(), event.get()])?
-        .pop()
-        .ok_or_else(|| Error::not_found(Entity::Seat, seat.get()))
 }
 
 /// The user and expiry of the unexpired session whose id hashes to `?1`,
@@ -931,9 +933,9 @@ fn set_blocked(tx: &Connection, seats: &[SeatRecord], reason: Option<&str>) -> R
     Ok(seats.iter().map(|r| r.seat.clone()).collect())
 }
 
-/// The seats of `seat_ids` that are seats of `event`, as stored.
+/// The seats of `seat_ids` that are seats of `event`, as stored, in the
+/// order of `seat_ids` (ids of no seat of it are left out).
 fn load_seats(tx: &Connection, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<SeatRecord>> {
-    require_event(tx, event)?;
     let sql = format!("SELECT {SEAT_COLUMNS} FROM {SEATS} WHERE s.id = ?1 AND s.event_id = ?2");
     let mut loaded = Vec::with_capacity(seat_ids.len());
     for seat in seat_ids {
@@ -1066,88 +1068,149 @@ fn id_ranges(ids: &[SeatId]) -> Vec<(i64, i64)> {
     ranges
 }
 
-fn reserve_in(
-    tx: &Connection,
-    user: UserId,
-    event: EventId,
-    seat_ids: &[SeatId],
-    key: Option<&IdempotencyKey>,
-    now: Timestamp,
-    policy: &Policy,
-) -> Result<Reservation> {
-    rules::check_seat_ids(seat_ids, policy)?;
-    let previous = match key {
-        Some(key) => {
-            let id: Option<i64> = tx
-                .prepare_cached(
-                    "SELECT id FROM reservations WHERE user_id = ?1 AND idempotency_key = ?2",
-                )
-                .map_err(storage)?
-                .query_row(params![user.get(), key.as_str()], |r| r.get(0))
-                .optional()
-                .map_err(storage)?;
-            match id {
-                Some(id) => load_reservation(tx, ReservationId::new(id))?,
-                None => None,
-            }
+/// The writer's transaction, for [`booking_core::tx`]: every call runs at
+/// once on the writer's thread, so each future is ready when first polled
+/// ([`tx::run_ready`]). The single writer serializes every write: nothing
+/// needs a lock of its own.
+struct WriteTx<'c>(&'c Connection);
+
+impl Tx for WriteTx<'_> {
+    type Error = Error;
+
+    async fn lock_user(&mut self, user: UserId) -> Result<bool> {
+        match require_user(self.0, user) {
+            Ok(_) => Ok(true),
+            Err(Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
         }
-        None => None,
-    };
-    if let Some(first) = rules::replay(previous.as_ref(), event, seat_ids, now, policy)? {
-        return Ok(first);
     }
 
-    let found = require_event(tx, event)?;
-    let sql = format!("SELECT {SEAT_COLUMNS} FROM {SEATS} WHERE s.id = ?1 AND s.event_id = ?2");
-    let mut loaded = Vec::with_capacity(seat_ids.len());
-    for seat in seat_ids {
-        loaded.extend(query_seats(tx, &sql, params![seat.get(), event.get()])?);
-    }
-    if let Some(missing) = seat_ids
-        .iter()
-        .find(|id| !loaded.iter().any(|r| r.seat.id == **id))
-    {
-        return Err(Error::not_found(Entity::Seat, missing.get()));
-    }
-    require_user(tx, user)?;
-    let seats = rules::confirm(event, seat_ids, &loaded, user, now, policy)?;
-    if found.orphans == OrphanPolicy::Refuse {
-        rules::check_orphans(&runs_of(tx, event, seat_ids)?, seat_ids, now)?;
+    async fn event(&mut self, event: EventId) -> Result<Option<OrphanPolicy>> {
+        Ok(find_event(self.0, event)?.map(|found| found.orphans))
     }
 
-    if let Some(expired) = previous {
-        tx.prepare_cached("UPDATE reservations SET idempotency_key = NULL WHERE id = ?1")
+    async fn seat_to_hold(
+        &mut self,
+        event: EventId,
+        seat: SeatId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Option<(SeatRecord, u32)>> {
+        let Some(record) = load_seats(self.0, event, &[seat])?.pop() else {
+            return Ok(None);
+        };
+        let held_elsewhere = held_by(self.0, event, user, Some(seat), now)?;
+        Ok(Some((record, held_elsewhere)))
+    }
+
+    async fn lock_seats(&mut self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<SeatRecord>> {
+        let mut loaded = load_seats(self.0, event, seat_ids)?;
+        loaded.sort_unstable_by_key(|r| r.seat.id);
+        Ok(loaded)
+    }
+
+    async fn reservation_by_key(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Reservation>> {
+        let id: Option<i64> = self
+            .0
+            .prepare_cached("SELECT id FROM reservations WHERE user_id = ?1 AND idempotency_key = ?2")
             .map_err(storage)?
-            .execute([expired.id.get()])
+            .query_row(params![user.get(), key.as_str()], |r| r.get(0))
+            .optional()
             .map_err(storage)?;
+        match id {
+            Some(id) => load_reservation(self.0, ReservationId::new(id)),
+            None => Ok(None),
+        }
     }
-    let total_cents = rules::total_cents(&seats);
-    tx.prepare_cached(
-        "INSERT INTO reservations (user_id, event_id, status, total_cents, created_at, idempotency_key)
-         VALUES (?1, ?2, 'confirmed', ?3, ?4, ?5)",
-    )
-    .map_err(storage)?
-    .execute(params![
-        user.get(),
-        event.get(),
-        total_cents,
-        micros(now),
-        key.map(IdempotencyKey::as_str)
-    ])
-    .map_err(storage)?;
-    let id = ReservationId::new(tx.last_insert_rowid());
-    for seat in &seats {
+
+    async fn runs_of(
+        &mut self,
+        event: EventId,
+        seat_ids: &[SeatId],
+    ) -> Result<Vec<Vec<SeatRecord>>> {
+        runs_of(self.0, event, seat_ids)
+    }
+
+    async fn lock_reservation(&mut self, id: ReservationId) -> Result<Option<Reservation>> {
+        load_reservation(self.0, id)
+    }
+
+    async fn set_seat_state(&mut self, seat: SeatId, state: SeatState) -> Result<()> {
+        set_seat_state(self.0, seat, state)
+    }
+
+    async fn forget_key(&mut self, reservation: ReservationId) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE reservations SET idempotency_key = NULL WHERE id = ?1")
+            .map_err(storage)?
+            .execute([reservation.get()])
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    async fn insert_reservation(&mut self, new: NewReservation<'_>) -> Result<Reservation> {
+        let tx = self.0;
         tx.prepare_cached(
-            "INSERT INTO reservation_seats (reservation_id, seat_id, confirmed) VALUES (?1, ?2, 1)",
+            "INSERT INTO reservations (user_id, event_id, status, total_cents, created_at, idempotency_key)
+             VALUES (?1, ?2, 'confirmed', ?3, ?4, ?5)",
         )
         .map_err(storage)?
-        .execute(params![id.get(), seat.id.get()])
+        .execute(params![
+            new.user.get(),
+            new.event.get(),
+            new.total_cents,
+            micros(new.created_at),
+            new.key.map(IdempotencyKey::as_str)
+        ])
         .map_err(storage)?;
-        set_seat_state(tx, seat.id, SeatState::Reserved { reservation: id })?;
+        let id = ReservationId::new(tx.last_insert_rowid());
+        for seat in new.seats {
+            tx.prepare_cached(
+                "INSERT INTO reservation_seats (reservation_id, seat_id, confirmed) VALUES (?1, ?2, 1)",
+            )
+            .map_err(storage)?
+            .execute(params![id.get(), seat.id.get()])
+            .map_err(storage)?;
+            set_seat_state(tx, seat.id, SeatState::Reserved { reservation: id })?;
+        }
+        let ids: Vec<SeatId> = new.seats.iter().map(|s| s.id).collect();
+        refresh_closed(tx, &ids)?;
+        load_reservation(tx, id)?
+            .ok_or_else(|| Error::storage(BACKEND, "the new reservation vanished"))
     }
-    let ids: Vec<SeatId> = seats.iter().map(|s| s.id).collect();
-    refresh_closed(tx, &ids)?;
-    load_reservation(tx, id)?.ok_or_else(|| Error::storage(BACKEND, "the new reservation vanished"))
+
+    async fn cancel_reservation(
+        &mut self,
+        reservation: &Reservation,
+        now: Timestamp,
+    ) -> Result<Reservation> {
+        let tx = self.0;
+        tx.prepare_cached(
+            "UPDATE reservations SET status = 'cancelled', cancelled_at = ?2 WHERE id = ?1",
+        )
+        .map_err(storage)?
+        .execute(params![reservation.id.get(), micros(now)])
+        .map_err(storage)?;
+        tx.prepare_cached("UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = ?1")
+            .map_err(storage)?
+            .execute([reservation.id.get()])
+            .map_err(storage)?;
+        for seat in &reservation.seats {
+            set_seat_state(tx, seat.id, SeatState::Available)?;
+        }
+        let ids: Vec<SeatId> = reservation.seats.iter().map(|s| s.id).collect();
+        refresh_closed(tx, &ids)?;
+        load_reservation(tx, reservation.id)?
+            .ok_or_else(|| Error::storage(BACKEND, "the reservation vanished"))
+    }
+
+    async fn set_blocked(&mut self, seats: &[SeatRecord], reason: Option<&str>) -> Result<Vec<Seat>> {
+        set_blocked(self.0, seats, reason)
+    }
 }
 
 impl BookingStore for SqliteStore {
@@ -1312,32 +1375,14 @@ impl BookingStore for SqliteStore {
 
     async fn hold(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Hold> {
         self.write(move |tx, now, policy| {
-            let record = load_seat(tx, event, seat)?;
-            require_user(tx, user)?;
-            let held_elsewhere = held_by(tx, event, user, Some(seat), now)?;
-            let hold = rules::hold(&record, user, held_elsewhere, now, policy)?;
-            set_seat_state(
-                tx,
-                seat,
-                SeatState::Held {
-                    by: user,
-                    since: hold.since,
-                    until: hold.until,
-                },
-            )?;
-            Ok(hold)
+            run(tx::hold(&mut WriteTx(tx), user, event, seat, now, policy))
         })
         .await
     }
 
     async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Seat> {
-        self.write(move |tx, now, _| {
-            let record = load_seat(tx, event, seat)?;
-            rules::release(&record, user, now)?;
-            set_seat_state(tx, seat, SeatState::Available)?;
-            Ok(record.seat)
-        })
-        .await
+        self.write(move |tx, now, _| run(tx::release(&mut WriteTx(tx), user, event, seat, now)))
+            .await
     }
 
     async fn reserve(
@@ -1349,18 +1394,18 @@ impl BookingStore for SqliteStore {
     ) -> Result<Reservation> {
         let (seat_ids, key) = (seat_ids.to_vec(), key.cloned());
         self.write(move |tx, now, policy| {
-            reserve_in(tx, user, event, &seat_ids, key.as_ref(), now, policy)
+            let mut tx = WriteTx(tx);
+            run(tx::reserve(&mut tx, user, event, &seat_ids, key.as_ref(), now, policy))
         })
         .await
     }
 
     async fn block(&self, event: EventId, seat_ids: &[SeatId], reason: &str) -> Result<Vec<Seat>> {
+        // Bad ids are refused before the writer's queue.
         rules::check_block_ids(seat_ids)?;
         let (seat_ids, reason) = (seat_ids.to_vec(), reason.to_owned());
         self.write(move |tx, now, _| {
-            let loaded = load_seats(tx, event, &seat_ids)?;
-            rules::block(event, &seat_ids, &loaded, &reason, now)?;
-            set_blocked(tx, &loaded, Some(&reason))
+            run(tx::block(&mut WriteTx(tx), event, &seat_ids, &reason, now))
         })
         .await
     }
@@ -1368,12 +1413,8 @@ impl BookingStore for SqliteStore {
     async fn unblock(&self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<Seat>> {
         rules::check_block_ids(seat_ids)?;
         let seat_ids = seat_ids.to_vec();
-        self.write(move |tx, _, _| {
-            let loaded = load_seats(tx, event, &seat_ids)?;
-            rules::unblock(event, &seat_ids, &loaded)?;
-            set_blocked(tx, &loaded, None)
-        })
-        .await
+        self.write(move |tx, _, _| run(tx::unblock(&mut WriteTx(tx), event, &seat_ids)))
+            .await
     }
 
     async fn best_available(
@@ -1404,31 +1445,8 @@ impl BookingStore for SqliteStore {
     }
 
     async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {
-        self.write(move |tx, now, _| {
-            let found = load_reservation(tx, reservation)?
-                .ok_or_else(|| Error::not_found(Entity::Reservation, reservation.get()))?;
-            rules::cancel(&found, user)?;
-            tx.prepare_cached(
-                "UPDATE reservations SET status = 'cancelled', cancelled_at = ?2 WHERE id = ?1",
-            )
-            .map_err(storage)?
-            .execute(params![reservation.get(), micros(now)])
-            .map_err(storage)?;
-            tx.prepare_cached(
-                "UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = ?1",
-            )
-            .map_err(storage)?
-            .execute([reservation.get()])
-            .map_err(storage)?;
-            for seat in &found.seats {
-                set_seat_state(tx, seat.id, SeatState::Available)?;
-            }
-            let ids: Vec<SeatId> = found.seats.iter().map(|s| s.id).collect();
-            refresh_closed(tx, &ids)?;
-            load_reservation(tx, reservation)?
-                .ok_or_else(|| Error::storage(BACKEND, "the reservation vanished"))
-        })
-        .await
+        self.write(move |tx, now, _| run(tx::cancel(&mut WriteTx(tx), user, reservation, now)))
+            .await
     }
 }
 
