@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use booking_core::best::{EventLayout, Layout, LayoutSeat, Position, Search, Wanted};
 use booking_core::rules;
+use booking_core::tx::{self, NewReservation, Tx};
 use booking_core::venue::{PlacedSeat, Venue};
 use booking_core::{
     AccountStore, BestAvailable, BookingStore, CategorySummary, Clock, Credentials, Entity, Error,
@@ -422,14 +423,22 @@ fn seat_record(row: &tokio_postgres::Row) -> Result<SeatRecord> {
     })
 }
 
-/// Checks that `event` exists; returns its orphan policy.
-async fn require_event(tx: &Transaction<'_>, event: EventId) -> Result<OrphanPolicy, OpError> {
+/// Checks that `event` exists.
+async fn require_event(tx: &Transaction<'_>, event: EventId) -> Result<(), OpError> {
+    match find_event(tx, event).await? {
+        Some(_) => Ok(()),
+        None => Err(Error::not_found(Entity::Event, event.get()).into()),
+    }
+}
+
+/// `event`'s orphan policy, if there is such an event.
+async fn find_event(tx: &Transaction<'_>, event: EventId) -> Result<Option<OrphanPolicy>, OpError> {
     let stmt = tx
         .prepare_cached("SELECT orphans FROM events WHERE id = $1")
         .await?;
     match tx.query_opt(&stmt, &[&event.get()]).await? {
-        Some(row) => Ok(orphan_policy(row.get(0))?),
-        None => Err(Error::not_found(Entity::Event, event.get()).into()),
+        Some(row) => Ok(Some(orphan_policy(row.get(0))?)),
+        None => Ok(None),
     }
 }
 
@@ -747,8 +756,9 @@ async fn load_reservations(
 async fn runs_of(
     tx: &Transaction<'_>,
     event: EventId,
-    ids: &[i64],
+    seat_ids: &[SeatId],
 ) -> Result<Vec<Vec<SeatRecord>>, OpError> {
+    let ids: Vec<i64> = seat_ids.iter().map(|s| s.get()).collect();
     let stmt = tx
         .prepare_cached(&format!(
             "SELECT {SEAT_COLUMNS}, s.section, s.line, s.run FROM {SEATS}
@@ -835,22 +845,6 @@ async fn set_blocked(
     tx.execute(&stmt, &[&ids, &reason]).await?;
     refresh_closed(tx, &ids).await?;
     Ok(seats.iter().map(|r| r.seat.clone()).collect())
-}
-
-/// The seats of `seat_ids` in `event`, locked in id order.
-async fn lock_seats(
-    tx: &Transaction<'_>,
-    event: EventId,
-    seat_ids: &[SeatId],
-) -> Result<Vec<SeatRecord>, OpError> {
-    require_event(tx, event).await?;
-    let ids: Vec<i64> = seat_ids.iter().map(|s| s.get()).collect();
-    seats_where(
-        tx,
-        "s.id = ANY($1) AND s.event_id = $2 ORDER BY s.id FOR UPDATE OF s",
-        &[&ids, &event.get()],
-    )
-    .await
 }
 
 /// A count or index of a venue (at most a million seats) as stored.
@@ -1211,98 +1205,184 @@ async fn hold_seats(tx: &Transaction<'_>, user: UserId, holds: &[Hold]) -> Resul
     Ok(())
 }
 
-async fn reserve_in(
-    tx: &Transaction<'_>,
-    user: UserId,
-    event: EventId,
-    seat_ids: &[SeatId],
-    key: Option<&IdempotencyKey>,
-    now: Timestamp,
-    policy: &Policy,
-) -> Result<Reservation, OpError> {
-    rules::check_seat_ids(seat_ids, policy)?;
-    // The user's row first: one reserve per user at a time, so a retried
-    // key sees the first attempt's reservation.
-    let found_user = lock_user(tx, user).await?;
-    let previous = match key {
-        Some(key) => {
-            let stmt = tx
-                .prepare_cached(
-                    "SELECT id FROM reservations WHERE user_id = $1 AND idempotency_key = $2",
-                )
-                .await?;
-            match tx.query_opt(&stmt, &[&user.get(), &key.as_str()]).await? {
-                Some(row) => load_reservation(tx, ReservationId::new(row.get(0))).await?,
-                None => None,
-            }
-        }
-        None => None,
-    };
-    if let Some(first) = rules::replay(previous.as_ref(), event, seat_ids, now, policy)? {
-        return Ok(first);
-    }
-    let orphans = require_event(tx, event).await?;
-    let ids: Vec<i64> = seat_ids.iter().map(|s| s.get()).collect();
-    let loaded = seats_where(
-        tx,
-        "s.id = ANY($1) AND s.event_id = $2 ORDER BY s.id FOR UPDATE OF s",
-        &[&ids, &event.get()],
-    )
-    .await?;
-    if let Some(missing) = seat_ids
-        .iter()
-        .find(|id| !loaded.iter().any(|r| r.seat.id == **id))
-    {
-        return Err(Error::not_found(Entity::Seat, missing.get()).into());
-    }
-    if found_user.is_none() {
-        return Err(Error::not_found(Entity::User, user.get()).into());
-    }
-    let seats = rules::confirm(event, seat_ids, &loaded, user, now, policy)?;
-    if orphans == OrphanPolicy::Refuse {
-        rules::check_orphans(&runs_of(tx, event, &ids).await?, seat_ids, now)?;
+/// A transaction of this store, for [`booking_core::tx`]: rows are locked
+/// `FOR UPDATE` (the user's row first, then seats in id order).
+struct PgTx<'t, 'c>(&'t Transaction<'c>);
+
+impl Tx for PgTx<'_, '_> {
+    type Error = OpError;
+
+    async fn lock_user(&mut self, user: UserId) -> Result<bool, OpError> {
+        Ok(lock_user(self.0, user).await?.is_some())
     }
 
-    if let Some(expired) = previous {
+    /// One statement: the user's row locked, and the seat as committed.
+    async fn lock_user_and_peek_seat(
+        &mut self,
+        user: UserId,
+        event: EventId,
+        seat: SeatId,
+    ) -> Result<(bool, Option<SeatRecord>), OpError> {
+        let (found, seen) = lock_user_and_read_seat(self.0, user, seat, event).await?;
+        Ok((found.is_some(), seen))
+    }
+
+    async fn event(&mut self, event: EventId) -> Result<Option<OrphanPolicy>, OpError> {
+        find_event(self.0, event).await
+    }
+
+    async fn seat_to_hold(
+        &mut self,
+        event: EventId,
+        seat: SeatId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Option<(SeatRecord, u32)>, OpError> {
+        let Some(row) = seat_to_hold(self.0, seat, user, now, event).await? else {
+            return Ok(None);
+        };
+        let held: i64 = row.get(SEAT_COLUMN_COUNT);
+        Ok(Some((
+            seat_record(&row)?,
+            u32::try_from(held).unwrap_or(u32::MAX),
+        )))
+    }
+
+    async fn lock_seats(
+        &mut self,
+        event: EventId,
+        seat_ids: &[SeatId],
+    ) -> Result<Vec<SeatRecord>, OpError> {
+        let ids: Vec<i64> = seat_ids.iter().map(|s| s.get()).collect();
+        seats_where(
+            self.0,
+            "s.id = ANY($1) AND s.event_id = $2 ORDER BY s.id FOR UPDATE OF s",
+            &[&ids, &event.get()],
+        )
+        .await
+    }
+
+    async fn reservation_by_key(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Reservation>, OpError> {
+        let tx = self.0;
         let stmt = tx
+            .prepare_cached("SELECT id FROM reservations WHERE user_id = $1 AND idempotency_key = $2")
+            .await?;
+        match tx.query_opt(&stmt, &[&user.get(), &key.as_str()]).await? {
+            Some(row) => load_reservation(tx, ReservationId::new(row.get(0))).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn runs_of(
+        &mut self,
+        event: EventId,
+        seat_ids: &[SeatId],
+    ) -> Result<Vec<Vec<SeatRecord>>, OpError> {
+        runs_of(self.0, event, seat_ids).await
+    }
+
+    async fn lock_reservation(&mut self, id: ReservationId) -> Result<Option<Reservation>, OpError> {
+        let tx = self.0;
+        let stmt = tx
+            .prepare_cached("SELECT 1 FROM reservations WHERE id = $1 FOR UPDATE")
+            .await?;
+        tx.query_opt(&stmt, &[&id.get()]).await?;
+        load_reservation(tx, id).await
+    }
+
+    async fn set_seat_state(&mut self, seat: SeatId, state: SeatState) -> Result<(), OpError> {
+        set_seat_state(self.0, seat, state).await
+    }
+
+    async fn forget_key(&mut self, reservation: ReservationId) -> Result<(), OpError> {
+        let stmt = self
+            .0
             .prepare_cached("UPDATE reservations SET idempotency_key = NULL WHERE id = $1")
             .await?;
-        tx.execute(&stmt, &[&expired.id.get()]).await?;
+        self.0.execute(&stmt, &[&reservation.get()]).await?;
+        Ok(())
     }
-    let stmt = tx
-        .prepare_cached(
-            "INSERT INTO reservations (user_id, event_id, status, total_cents, created_at, idempotency_key)
-             VALUES ($1, $2, 'confirmed', $3, $4, $5) RETURNING id",
-        )
-        .await?;
-    let id = ReservationId::new(
-        tx.query_one(
-            &stmt,
-            &[
-                &user.get(),
-                &event.get(),
-                &rules::total_cents(&seats),
-                &now,
-                &key.map(IdempotencyKey::as_str),
-            ],
-        )
-        .await?
-        .get(0),
-    );
-    let link = tx
-        .prepare_cached(
-            "INSERT INTO reservation_seats (reservation_id, seat_id, confirmed) VALUES ($1, $2, TRUE)",
-        )
-        .await?;
-    for seat in &seats {
-        tx.execute(&link, &[&id.get(), &seat.id.get()]).await?;
-        set_seat_state(tx, seat.id, SeatState::Reserved { reservation: id }).await?;
+
+    async fn insert_reservation(
+        &mut self,
+        new: NewReservation<'_>,
+    ) -> Result<Reservation, OpError> {
+        let tx = self.0;
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO reservations (user_id, event_id, status, total_cents, created_at, idempotency_key)
+                 VALUES ($1, $2, 'confirmed', $3, $4, $5) RETURNING id",
+            )
+            .await?;
+        let id = ReservationId::new(
+            tx.query_one(
+                &stmt,
+                &[
+                    &new.user.get(),
+                    &new.event.get(),
+                    &new.total_cents,
+                    &new.created_at,
+                    &new.key.map(IdempotencyKey::as_str),
+                ],
+            )
+            .await?
+            .get(0),
+        );
+        let link = tx
+            .prepare_cached(
+                "INSERT INTO reservation_seats (reservation_id, seat_id, confirmed) VALUES ($1, $2, TRUE)",
+            )
+            .await?;
+        for seat in new.seats {
+            tx.execute(&link, &[&id.get(), &seat.id.get()]).await?;
+            set_seat_state(tx, seat.id, SeatState::Reserved { reservation: id }).await?;
+        }
+        let ids: Vec<i64> = new.seats.iter().map(|s| s.id.get()).collect();
+        refresh_closed(tx, &ids).await?;
+        load_reservation(tx, id)
+            .await?
+            .ok_or_else(|| Error::storage(BACKEND, "the new reservation vanished").into())
     }
-    let ids: Vec<i64> = seats.iter().map(|s| s.id.get()).collect();
-    refresh_closed(tx, &ids).await?;
-    load_reservation(tx, id)
-        .await?
-        .ok_or_else(|| Error::storage(BACKEND, "the new reservation vanished").into())
+
+    async fn cancel_reservation(
+        &mut self,
+        reservation: &Reservation,
+        now: Timestamp,
+    ) -> Result<Reservation, OpError> {
+        let tx = self.0;
+        let id = reservation.id.get();
+        let ids: Vec<i64> = reservation.seats.iter().map(|s| s.id.get()).collect();
+        seats_where(tx, "s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s", &[&ids]).await?;
+        let stmt = tx
+            .prepare_cached(
+                "UPDATE reservations SET status = 'cancelled', cancelled_at = $2 WHERE id = $1",
+            )
+            .await?;
+        tx.execute(&stmt, &[&id, &now]).await?;
+        let stmt = tx
+            .prepare_cached("UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = $1")
+            .await?;
+        tx.execute(&stmt, &[&id]).await?;
+        for seat in &reservation.seats {
+            set_seat_state(tx, seat.id, SeatState::Available).await?;
+        }
+        refresh_closed(tx, &ids).await?;
+        load_reservation(tx, reservation.id)
+            .await?
+            .ok_or_else(|| Error::storage(BACKEND, "the reservation vanished").into())
+    }
+
+    async fn set_blocked(
+        &mut self,
+        seats: &[SeatRecord],
+        reason: Option<&str>,
+    ) -> Result<Vec<Seat>, OpError> {
+        set_blocked(self.0, seats, reason).await
+    }
 }
 
 impl BookingStore for PgStore {
@@ -1407,74 +1487,14 @@ impl BookingStore for PgStore {
     }
 
     async fn hold(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Hold> {
-        let policy = &self.policy;
         transaction!(self, None, |tx, now| {
-            // The user's row first (every write takes the user before seats),
-            // serializing this user's holds so the count below stays true;
-            // and in the same statement the seat as committed, unlocked.
-            let (found_user, seen) = lock_user_and_read_seat(&tx, user, seat, event).await?;
-            // When a crowd asks for one seat at once, each hold would
-            // otherwise queue for the seat's lock and keep it for a round
-            // trip only to learn the seat is taken (1,000 users: 1,000 round
-            // trips in a row). So a seat already someone else's is refused
-            // from that read. Only the seat's state is judged there (no
-            // count of other holds): one that may still be free is locked
-            // and judged in full. So is the caller's own hold (no crowd
-            // queues for it), max_hold included: `MaxHoldReached` is no
-            // seat conflict, so it is never refused from the unlocked read.
-            if let Some(seen) = &seen
-                && let Err(refused) = rules::hold(seen, user, 0, now, policy)
-                && refused.conflicts().is_some()
-            {
-                return Err(refused.into());
-            }
-            // The seat, locked, with the user's other live holds in the event.
-            let Some(row) = seat_to_hold(&tx, seat, user, now, event).await? else {
-                require_event(&tx, event).await?;
-                return Err(Error::not_found(Entity::Seat, seat.get()).into());
-            };
-            if found_user.is_none() {
-                return Err(Error::not_found(Entity::User, user.get()).into());
-            }
-            let record = seat_record(&row)?;
-            let held: i64 = row.get(SEAT_COLUMN_COUNT);
-            let taken = rules::hold(
-                &record,
-                user,
-                u32::try_from(held).unwrap_or(u32::MAX),
-                now,
-                policy,
-            )?;
-            set_seat_state(
-                &tx,
-                seat,
-                SeatState::Held {
-                    by: user,
-                    since: taken.since,
-                    until: taken.until,
-                },
-            )
-            .await?;
-            taken
+            tx::hold(&mut PgTx(&tx), user, event, seat, now, &self.policy).await?
         })
     }
 
     async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Seat> {
         transaction!(self, None, |tx, now| {
-            let found = seats_where(
-                &tx,
-                "s.id = $1 AND s.event_id = $2 FOR UPDATE OF s",
-                &[&seat.get(), &event.get()],
-            )
-            .await?
-            .pop();
-            let Some(record) = found else {
-                require_event(&tx, event).await?;
-                return Err(Error::not_found(Entity::Seat, seat.get()).into());
-            };
-            rules::release(&record, user, now)?;
-            set_seat_state(&tx, seat, SeatState::Available).await?;
-            record.seat
+            tx::release(&mut PgTx(&tx), user, event, seat, now).await?
         })
     }
 
@@ -1485,27 +1505,23 @@ impl BookingStore for PgStore {
         seat_ids: &[SeatId],
         key: Option<&IdempotencyKey>,
     ) -> Result<Reservation> {
-        let policy = &self.policy;
         transaction!(self, None, |tx, now| {
-            reserve_in(&tx, user, event, seat_ids, key, now, policy).await?
+            tx::reserve(&mut PgTx(&tx), user, event, seat_ids, key, now, &self.policy).await?
         })
     }
 
     async fn block(&self, event: EventId, seat_ids: &[SeatId], reason: &str) -> Result<Vec<Seat>> {
+        // Bad ids are refused before a connection is taken.
         rules::check_block_ids(seat_ids)?;
         transaction!(self, None, |tx, now| {
-            let loaded = lock_seats(&tx, event, seat_ids).await?;
-            rules::block(event, seat_ids, &loaded, reason, now)?;
-            set_blocked(&tx, &loaded, Some(reason)).await?
+            tx::block(&mut PgTx(&tx), event, seat_ids, reason, now).await?
         })
     }
 
     async fn unblock(&self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<Seat>> {
         rules::check_block_ids(seat_ids)?;
         transaction!(self, None, |tx, _now| {
-            let loaded = lock_seats(&tx, event, seat_ids).await?;
-            rules::unblock(event, seat_ids, &loaded)?;
-            set_blocked(&tx, &loaded, None).await?
+            tx::unblock(&mut PgTx(&tx), event, seat_ids).await?
         })
     }
 
@@ -1629,35 +1645,7 @@ impl BookingStore for PgStore {
 
     async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {
         transaction!(self, None, |tx, now| {
-            let stmt = tx
-                .prepare_cached("SELECT 1 FROM reservations WHERE id = $1 FOR UPDATE")
-                .await?;
-            tx.query_opt(&stmt, &[&reservation.get()]).await?;
-            let found = load_reservation(&tx, reservation)
-                .await?
-                .ok_or_else(|| Error::not_found(Entity::Reservation, reservation.get()))?;
-            rules::cancel(&found, user)?;
-            let ids: Vec<i64> = found.seats.iter().map(|s| s.id.get()).collect();
-            seats_where(&tx, "s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s", &[&ids]).await?;
-            let stmt = tx
-                .prepare_cached(
-                    "UPDATE reservations SET status = 'cancelled', cancelled_at = $2 WHERE id = $1",
-                )
-                .await?;
-            tx.execute(&stmt, &[&reservation.get(), &now]).await?;
-            let stmt = tx
-                .prepare_cached(
-                    "UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = $1",
-                )
-                .await?;
-            tx.execute(&stmt, &[&reservation.get()]).await?;
-            for seat in &found.seats {
-                set_seat_state(&tx, seat.id, SeatState::Available).await?;
-            }
-            refresh_closed(&tx, &ids).await?;
-            load_reservation(&tx, reservation)
-                .await?
-                .ok_or_else(|| Error::storage(BACKEND, "the reservation vanished"))?
+            tx::cancel(&mut PgTx(&tx), user, reservation, now).await?
         })
     }
 }
