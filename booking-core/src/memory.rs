@@ -433,7 +433,11 @@ impl Tx for State {
         Ok(stored.clone())
     }
 
-    async fn set_blocked(&mut self, seats: &[SeatRecord], reason: Option<&str>) -> Result<Vec<Seat>> {
+    async fn set_blocked(
+        &mut self,
+        seats: &[SeatRecord],
+        reason: Option<&str>,
+    ) -> Result<Vec<Seat>> {
         for record in seats {
             let (event, index) = self.seat_index[&record.seat.id];
             let seat = self.seat_mut(event, index);

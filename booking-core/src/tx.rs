@@ -339,6 +339,8 @@ pub fn run_ready<T, E: From<Error>>(
     let mut cx = Context::from_waker(Waker::noop());
     match pin!(operation).poll(&mut cx) {
         Poll::Ready(out) => out,
-        Poll::Pending => Err(Error::storage(backend, "a transaction that cannot wait waited").into()),
+        Poll::Pending => {
+            Err(Error::storage(backend, "a transaction that cannot wait waited").into())
+        }
     }
 }

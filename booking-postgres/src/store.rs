@@ -15,7 +15,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use booking_core::best::{EventLayout, Layout, LayoutSeat, Position, Search, Wanted};
-use booking_core::rules;
 use booking_core::tx::{self, NewReservation, Tx};
 use booking_core::venue::{PlacedSeat, Venue};
 use booking_core::{
@@ -25,6 +24,7 @@ use booking_core::{
     SeatRecord, SeatState, SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId,
     Username, count_taken,
 };
+use booking_core::{rules, sql_free_seat, sql_live_hold};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
 use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
 use tokio_postgres::{NoTls, Socket};
@@ -543,11 +543,17 @@ async fn seat_to_hold(
 ) -> Result<Option<tokio_postgres::Row>, OpError> {
     let stmt = tx
         .prepare_cached(&format!(
-            "SELECT {SEAT_COLUMNS},
-                    (SELECT COUNT(*) FROM seats h
-                     WHERE h.event_id = s.event_id AND h.held_by = $2
-                       AND h.held_until > $3 AND h.id <> s.id)
-             FROM {SEATS} WHERE s.id = $1 AND s.event_id = $4 FOR UPDATE OF s"
+            // The condition's columns are the inner table's, `h`.
+            concat!(
+                "SELECT {columns},
+                        (SELECT COUNT(*) FROM seats h
+                         WHERE h.event_id = s.event_id AND h.held_by = $2 AND ",
+                sql_live_hold!("$3"),
+                " AND h.id <> s.id)
+                 FROM {seats} WHERE s.id = $1 AND s.event_id = $4 FOR UPDATE OF s"
+            ),
+            columns = SEAT_COLUMNS,
+            seats = SEATS,
         ))
         .await?;
     Ok(tx
@@ -631,16 +637,18 @@ async fn summaries(
             });
     }
     let stmt = tx
-        .prepare_cached(
+        .prepare_cached(concat!(
             "SELECT event_id, section, category,
                     COUNT(*) FILTER (WHERE reservation_id IS NOT NULL),
-                    COUNT(*) FILTER (WHERE held_by IS NOT NULL AND held_until > $2),
+                    COUNT(*) FILTER (WHERE ",
+            sql_live_hold!("$2"),
+            "),
                     COUNT(*) FILTER (WHERE blocked_reason IS NOT NULL)
              FROM seats
              WHERE ($1::BIGINT IS NULL OR event_id = $1)
                AND (reservation_id IS NOT NULL OR held_by IS NOT NULL OR blocked_reason IS NOT NULL)
-             GROUP BY event_id, section, category",
-        )
+             GROUP BY event_id, section, category"
+        ))
         .await?;
     for r in tx.query(&stmt, &[&only, &now]).await? {
         let event: i64 = r.get(0);
@@ -1036,10 +1044,11 @@ async fn live_holds(
     now: Timestamp,
 ) -> Result<Vec<SeatId>, OpError> {
     let stmt = tx
-        .prepare_cached(
-            "SELECT id FROM seats WHERE event_id = $1 AND held_by IS NOT NULL AND held_until > $2
-             LIMIT 256",
-        )
+        .prepare_cached(concat!(
+            "SELECT id FROM seats WHERE event_id = $1 AND ",
+            sql_live_hold!("$2"),
+            " LIMIT 256"
+        ))
         .await?;
     Ok(tx
         .query(&stmt, &[&event.get(), &now])
@@ -1058,9 +1067,11 @@ async fn free_seats(
     lock: bool,
 ) -> Result<HashSet<SeatId>, OpError> {
     let sql = format!(
-        "SELECT id, reservation_id IS NULL AND blocked_reason IS NULL
-                    AND (held_by IS NULL OR held_until <= $2)
-         FROM seats WHERE id = ANY($1){}",
+        concat!(
+            "SELECT id, ",
+            sql_free_seat!("$2"),
+            " FROM seats WHERE id = ANY($1){}"
+        ),
         if lock { " ORDER BY id FOR UPDATE" } else { "" }
     );
     let stmt = tx.prepare_cached(&sql).await?;
@@ -1269,7 +1280,9 @@ impl Tx for PgTx<'_, '_> {
     ) -> Result<Option<Reservation>, OpError> {
         let tx = self.0;
         let stmt = tx
-            .prepare_cached("SELECT id FROM reservations WHERE user_id = $1 AND idempotency_key = $2")
+            .prepare_cached(
+                "SELECT id FROM reservations WHERE user_id = $1 AND idempotency_key = $2",
+            )
             .await?;
         match tx.query_opt(&stmt, &[&user.get(), &key.as_str()]).await? {
             Some(row) => load_reservation(tx, ReservationId::new(row.get(0))).await,
@@ -1285,7 +1298,10 @@ impl Tx for PgTx<'_, '_> {
         runs_of(self.0, event, seat_ids).await
     }
 
-    async fn lock_reservation(&mut self, id: ReservationId) -> Result<Option<Reservation>, OpError> {
+    async fn lock_reservation(
+        &mut self,
+        id: ReservationId,
+    ) -> Result<Option<Reservation>, OpError> {
         let tx = self.0;
         let stmt = tx
             .prepare_cached("SELECT 1 FROM reservations WHERE id = $1 FOR UPDATE")
@@ -1364,7 +1380,9 @@ impl Tx for PgTx<'_, '_> {
             .await?;
         tx.execute(&stmt, &[&id, &now]).await?;
         let stmt = tx
-            .prepare_cached("UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = $1")
+            .prepare_cached(
+                "UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = $1",
+            )
             .await?;
         tx.execute(&stmt, &[&id]).await?;
         for seat in &reservation.seats {
@@ -1506,7 +1524,16 @@ impl BookingStore for PgStore {
         key: Option<&IdempotencyKey>,
     ) -> Result<Reservation> {
         transaction!(self, None, |tx, now| {
-            tx::reserve(&mut PgTx(&tx), user, event, seat_ids, key, now, &self.policy).await?
+            tx::reserve(
+                &mut PgTx(&tx),
+                user,
+                event,
+                seat_ids,
+                key,
+                now,
+                &self.policy,
+            )
+            .await?
         })
     }
 
@@ -1596,10 +1623,10 @@ impl BookingStore for PgStore {
             // the user's state (the hold limit), as the contract orders them.
             let wanted = layout.wanted(request)?;
             let stmt = tx
-                .prepare_cached(
-                    "SELECT COUNT(*) FROM seats
-                     WHERE event_id = $1 AND held_by = $2 AND held_until > $3",
-                )
+                .prepare_cached(concat!(
+                    "SELECT COUNT(*) FROM seats WHERE event_id = $1 AND held_by = $2 AND ",
+                    sql_live_hold!("$3")
+                ))
                 .await?;
             // Three reads sent at once (one round trip), all after the
             // user's lock: the count of holds must see the user's last one.

@@ -17,7 +17,6 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use booking_core::best::{self, EventLayout, Layout, LayoutSeat, Position};
-use booking_core::rules;
 use booking_core::tx::{self, NewReservation, Tx};
 use booking_core::{
     AccountStore, BestAvailable, BookingStore, CategorySummary, Clock, Credentials, Entity, Error,
@@ -26,6 +25,7 @@ use booking_core::{
     SeatRecord, SeatState, SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId,
     Username, count_taken,
 };
+use booking_core::{rules, sql_free_seat, sql_live_hold};
 use chrono::DateTime;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
@@ -464,14 +464,18 @@ const CATEGORIES_SQL: &str =
 /// event, or of event `?1`, by section and category. Only those seats are
 /// read, through the partial index `seats_taken` (whose condition the
 /// query repeats word for word, so that SQLite uses it).
-const TAKEN_SQL: &str = "SELECT event_id, section, category,
+const TAKEN_SQL: &str = concat!(
+    "SELECT event_id, section, category,
             SUM(reservation_id IS NOT NULL),
-            SUM(held_by IS NOT NULL AND held_until > ?2),
+            SUM",
+    sql_live_hold!("?2"),
+    ",
             SUM(blocked_reason IS NOT NULL)
      FROM seats
      WHERE (?1 IS NULL OR event_id = ?1)
        AND (reservation_id IS NOT NULL OR held_by IS NOT NULL OR blocked_reason IS NOT NULL)
-     GROUP BY event_id, section, category";
+     GROUP BY event_id, section, category"
+);
 
 /// Each event's summary as of `now` (or only `event`'s), by start time then
 /// id: four statements, however many events and seats.
@@ -899,10 +903,11 @@ fn closed_seats(tx: &Connection, event: EventId) -> Result<HashMap<(u32, u32), V
 /// them is as right as closing all: a crowd of thousands holding at once
 /// made every request read and close thousands, quadratic in the crowd).
 fn live_holds(tx: &Connection, event: EventId, now: Timestamp) -> Result<Vec<SeatId>> {
-    tx.prepare_cached(
-        "SELECT id FROM seats WHERE event_id = ?1 AND held_by IS NOT NULL AND held_until > ?2
-         LIMIT 256",
-    )
+    tx.prepare_cached(concat!(
+        "SELECT id FROM seats WHERE event_id = ?1 AND ",
+        sql_live_hold!("?2"),
+        " LIMIT 256"
+    ))
     .map_err(storage)?
     .query_map(params![event.get(), micros(now)], |r| {
         r.get::<_, i64>(0).map(SeatId::new)
@@ -953,10 +958,11 @@ fn held_by(
     now: Timestamp,
 ) -> Result<u32> {
     let held: i64 = tx
-        .prepare_cached(
-            "SELECT COUNT(*) FROM seats
-             WHERE event_id = ?1 AND held_by = ?2 AND held_until > ?3 AND id IS NOT ?4",
-        )
+        .prepare_cached(concat!(
+            "SELECT COUNT(*) FROM seats WHERE event_id = ?1 AND held_by = ?2 AND ",
+            sql_live_hold!("?3"),
+            " AND id IS NOT ?4"
+        ))
         .map_err(storage)?
         .query_row(
             params![
@@ -998,11 +1004,10 @@ fn best_available_in(
         // `SeatRecord::is_free` says, in SQL); whole records only for the
         // seats chosen.
         let mut free_seats = tx
-            .prepare_cached(
-                "SELECT id FROM seats WHERE id BETWEEN ?1 AND ?2
-                     AND reservation_id IS NULL AND blocked_reason IS NULL
-                     AND (held_by IS NULL OR held_until <= ?3)",
-            )
+            .prepare_cached(concat!(
+                "SELECT id FROM seats WHERE id BETWEEN ?1 AND ?2 AND ",
+                sql_free_seat!("?3")
+            ))
             .map_err(storage)?;
         let mut closed = closed_seats(tx, event)?;
         layout
@@ -1116,7 +1121,9 @@ impl Tx for WriteTx<'_> {
     ) -> Result<Option<Reservation>> {
         let id: Option<i64> = self
             .0
-            .prepare_cached("SELECT id FROM reservations WHERE user_id = ?1 AND idempotency_key = ?2")
+            .prepare_cached(
+                "SELECT id FROM reservations WHERE user_id = ?1 AND idempotency_key = ?2",
+            )
             .map_err(storage)?
             .query_row(params![user.get(), key.as_str()], |r| r.get(0))
             .optional()
@@ -1195,10 +1202,12 @@ impl Tx for WriteTx<'_> {
         .map_err(storage)?
         .execute(params![reservation.id.get(), micros(now)])
         .map_err(storage)?;
-        tx.prepare_cached("UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = ?1")
-            .map_err(storage)?
-            .execute([reservation.id.get()])
-            .map_err(storage)?;
+        tx.prepare_cached(
+            "UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = ?1",
+        )
+        .map_err(storage)?
+        .execute([reservation.id.get()])
+        .map_err(storage)?;
         for seat in &reservation.seats {
             set_seat_state(tx, seat.id, SeatState::Available)?;
         }
@@ -1208,7 +1217,11 @@ impl Tx for WriteTx<'_> {
             .ok_or_else(|| Error::storage(BACKEND, "the reservation vanished"))
     }
 
-    async fn set_blocked(&mut self, seats: &[SeatRecord], reason: Option<&str>) -> Result<Vec<Seat>> {
+    async fn set_blocked(
+        &mut self,
+        seats: &[SeatRecord],
+        reason: Option<&str>,
+    ) -> Result<Vec<Seat>> {
         set_blocked(self.0, seats, reason)
     }
 }
@@ -1395,7 +1408,15 @@ impl BookingStore for SqliteStore {
         let (seat_ids, key) = (seat_ids.to_vec(), key.cloned());
         self.write(move |tx, now, policy| {
             let mut tx = WriteTx(tx);
-            run(tx::reserve(&mut tx, user, event, &seat_ids, key.as_ref(), now, policy))
+            run(tx::reserve(
+                &mut tx,
+                user,
+                event,
+                &seat_ids,
+                key.as_ref(),
+                now,
+                policy,
+            ))
         })
         .await
     }
@@ -1710,6 +1731,79 @@ mod tests {
             "{other:?}"
         );
         assert_eq!(store.reservations(ann).await.unwrap(), [first]);
+    }
+
+    /// The SQL conditions on holds agree with `SeatState::at` and
+    /// `SeatRecord::is_free`, on both sides of a hold's end.
+    #[test]
+    fn the_sql_conditions_judge_holds_as_the_rules_do() {
+        let conn = Connection::open_in_memory().unwrap();
+        let sql = concat!(
+            "SELECT ",
+            sql_live_hold!("?5"),
+            ", ",
+            sql_free_seat!("?5"),
+            " FROM (SELECT ?1 AS reservation_id, ?2 AS held_by, ?3 AS held_until,
+                           ?4 AS blocked_reason)"
+        );
+        let now = chrono::Utc::now();
+        let at = |secs: i64| now + chrono::TimeDelta::seconds(secs);
+        let held = |until| SeatState::Held {
+            by: UserId::new(1),
+            since: at(-60),
+            until,
+        };
+        let states = [
+            SeatState::Available,
+            held(at(-1)),
+            held(now),
+            held(at(1)),
+            SeatState::Reserved {
+                reservation: ReservationId::new(1),
+            },
+        ];
+        for state in states {
+            for blocked in [None, Some(String::new())] {
+                let (reservation, by, _, until) = state.to_columns();
+                let (live, free): (bool, bool) = conn
+                    .query_row(
+                        sql,
+                        params![
+                            reservation.map(ReservationId::get),
+                            by.map(UserId::get),
+                            until.map(micros),
+                            blocked,
+                            micros(now)
+                        ],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .unwrap();
+                let record = SeatRecord {
+                    seat: Seat {
+                        id: SeatId::new(1),
+                        event: EventId::new(1),
+                        section: String::new(),
+                        row: Row::from_index(0).unwrap(),
+                        number: 1,
+                        label: "A1".into(),
+                        category: String::new(),
+                        price_cents: 0,
+                        accessible: false,
+                        companion: false,
+                        restricted_view: false,
+                    },
+                    state,
+                    blocked: blocked.clone(),
+                };
+                let rule_live = matches!(state.at(now), SeatState::Held { .. });
+                assert_eq!(live, rule_live, "live hold: {state:?}, blocked {blocked:?}");
+                assert_eq!(
+                    free,
+                    record.is_free(now),
+                    "free: {state:?}, blocked {blocked:?}"
+                );
+            }
+        }
     }
 
     /// A section's seats are read through an index on the event and the
