@@ -187,7 +187,7 @@ fn opt_instant(us: Option<i64>) -> Result<Option<Timestamp>> {
 /// A seat's columns. Its section and category come as indexes, named
 /// apart ([`Names`]): joining the names in made SQLite plan the hot seat-map
 /// read again at every run (see [`seats_in_rows_sql`]).
-const SEAT_COLUMNS: &str = "s.id, s.event_id, s.row, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_since, s.held_until, \
+const SEAT_COLUMNS: &str = "s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_since, s.held_until, \
      s.section, s.label, s.category, s.accessible, s.companion, s.restricted_view, s.blocked_reason";
 /// How many columns `SEAT_COLUMNS` names (the index of a column after them).
 const SEAT_COLUMN_COUNT: usize = 16;
@@ -258,15 +258,15 @@ impl Names {
 fn seats_in_rows_sql() -> &'static str {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT {SEAT_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.row BETWEEN ?2 AND ?3"
+            "SELECT {SEAT_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.row_index BETWEEN ?2 AND ?3"
         )
     });
     &SQL
 }
 
 /// A section's seats: the seats of event `?1` in section `?2` (its index),
-/// read through the index of the seats' `UNIQUE (event_id, section, row,
-/// number)`. Unordered, as [`seats_in_rows_sql`] is, for the same reason.
+/// read through the index of the seats' `UNIQUE (event_id, section,
+/// row_index, number)`. Unordered, as [`seats_in_rows_sql`] is, for the same reason.
 fn seats_in_section_sql() -> &'static str {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.section = ?2")
@@ -1283,7 +1283,7 @@ impl BookingStore for SqliteStore {
             }
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO seats (event_id, section, line, row, run, place, number, label,
+                    "INSERT INTO seats (event_id, section, line, row_index, run, place, number, label,
                          category, price_cents, accessible, companion, restricted_view, rank)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 )
@@ -1840,7 +1840,7 @@ mod tests {
             "INSERT INTO events (id, name, venue, starts_at, total_seats) VALUES (1, 'e', 'v', 0, 2);
              INSERT INTO event_sections VALUES (1, 0, '', 2);
              INSERT INTO event_categories VALUES (1, 0, '$1.00', 100, '#7b3fa0', 2);
-             INSERT INTO seats (event_id, section, line, row, run, place, number, label, category,
+             INSERT INTO seats (event_id, section, line, row_index, run, place, number, label, category,
                                 price_cents, rank, held_by, held_since, held_until)
              VALUES (1, 0, 0, 0, 0, 0, 1, 'A1', 0, 100, 1, NULL, NULL, NULL),
                     (1, 0, 0, 0, 0, 1, 2, 'A2', 0, 100, 1, NULL, NULL, NULL);",
