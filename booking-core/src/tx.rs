@@ -185,14 +185,14 @@ pub async fn hold<T: Tx>(
     if !user_found {
         return Err(Error::not_found(Entity::User, user.get()).into());
     }
-    let hold = rules::hold(&record, user, held_elsewhere, now, policy)?;
-    let held = SeatState::Held {
+    let taken = rules::hold(&record, user, held_elsewhere, now, policy)?;
+    let state = SeatState::Held {
         by: user,
-        since: hold.since,
-        until: hold.until,
+        since: taken.since,
+        until: taken.until,
     };
-    tx.set_seat_state(seat, held).await?;
-    Ok(hold)
+    tx.set_seat_state(seat, state).await?;
+    Ok(taken)
 }
 
 /// [`BookingStore::release`](crate::BookingStore::release) over a transaction.

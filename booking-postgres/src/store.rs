@@ -25,22 +25,12 @@ use booking_core::{
     Username, count_taken,
 };
 use booking_core::{rules, sql_free_seat, sql_live_hold};
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
-use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
-use tokio_postgres::{NoTls, Socket};
+use deadpool_postgres::{Pool, Transaction};
 
+use crate::connections::{self, transaction};
 use crate::error::{BACKEND, ConnectError, OpError};
+use crate::options::PgOptions;
 use crate::picking::{Picked, Picking};
-
-refinery::embed_migrations!("migrations");
-
-/// How often a transaction that hit a serialization failure or deadlock is
-/// run again before the error is returned.
-const RETRIES: u32 = 3;
-
-/// A lock id for `pg_advisory_lock`: processes that start at once migrate
-/// one after another.
-const MIGRATION_LOCK: i64 = 0x0062_6f6f_6b69_6e67;
 
 /// The first key of `pg_advisory_xact_lock(key, event)`: best-available
 /// requests for one event run one after another (see
@@ -50,68 +40,6 @@ const BEST_AVAILABLE_LOCK: i32 = 0x6265_7374;
 /// An event at least this large changes the seats table's statistics
 /// enough to refresh them at once (see `PgStore::analyze_seats`).
 const ANALYZE_AFTER_SEATS: usize = 1_000;
-
-/// How long opening a connection may take when the URL does not say
-/// (`connect_timeout`): a database host that does not answer must not hang
-/// every request.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How long an operation waits for a free pooled connection before it fails
-/// with a storage error.
-const POOL_WAIT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Options of [`PgStore::connect`].
-#[derive(Clone, Debug, Default)]
-#[non_exhaustive]
-pub struct PgOptions {
-    /// The booking policy.
-    pub policy: Policy,
-    /// A clock to judge holds by instead of the database's (tests inject a
-    /// manual one); `None` (the default): the database's
-    /// `transaction_timestamp()`, one clock for every server process.
-    pub clock: Option<Arc<dyn Clock>>,
-    /// The most connections in the pool (default 16).
-    pub max_connections: Option<usize>,
-    /// TLS with these trusted certificates (feature `tls`). With TLS
-    /// configured, the URL's `sslmode` decides when it is used: `prefer`
-    /// (the default) when the server offers it, `require` always, `disable`
-    /// never. The server's certificate is always verified, including its
-    /// host name. `None` (the default): plain connections, unless the URL
-    /// says `sslmode=require`, which trusts the system's certificates.
-    #[cfg(feature = "tls")]
-    pub tls: Option<crate::TlsRoots>,
-}
-
-impl PgOptions {
-    /// These options with `policy`.
-    #[must_use]
-    pub fn with_policy(mut self, policy: Policy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// These options with `clock` instead of the database's.
-    #[must_use]
-    pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Some(Arc::new(clock));
-        self
-    }
-
-    /// These options with a pool of at most `connections`.
-    #[must_use]
-    pub fn with_max_connections(mut self, connections: usize) -> Self {
-        self.max_connections = Some(connections);
-        self
-    }
-
-    /// These options with TLS, trusting `roots` (feature `tls`).
-    #[cfg(feature = "tls")]
-    #[must_use]
-    pub fn with_tls(mut self, roots: crate::TlsRoots) -> Self {
-        self.tls = Some(roots);
-        self
-    }
-}
 
 /// A booking store on PostgreSQL. Clones share the pool.
 #[derive(Clone)]
@@ -140,26 +68,12 @@ impl PgStore {
     /// Connects to the database at `url` (`postgres://user@host/db`) and
     /// brings its schema up to date.
     pub async fn connect(url: &str, options: PgOptions) -> Result<Self, ConnectError> {
-        let mut config: tokio_postgres::Config = url.parse().map_err(ConnectError::Url)?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
-        #[cfg(feature = "tls")]
-        let roots = options.tls.clone().or_else(|| {
-            // `sslmode=require` without roots: trust the system's.
-            (config.get_ssl_mode() == tokio_postgres::config::SslMode::Require)
-                .then_some(crate::TlsRoots::System)
-        });
-        #[cfg(feature = "tls")]
-        let pool = match &roots {
-            Some(roots) => pool(&config, crate::tls::connector(roots)?, &options).await?,
-            None => pool(&config, NoTls, &options).await?,
-        };
-        #[cfg(not(feature = "tls"))]
-        let pool = pool(&config, NoTls, &options).await?;
+        let config: tokio_postgres::Config = url.parse().map_err(ConnectError::Url)?;
+        let database = config.get_dbname().unwrap_or_default().into();
+        let pool = connections::pool(config, &options).await?;
         Ok(Self {
             pool,
-            database: config.get_dbname().unwrap_or_default().into(),
+            database,
             clock: options.clock,
             policy: options.policy,
             layouts: Arc::default(),
@@ -178,181 +92,7 @@ impl PgStore {
     }
 }
 
-/// Migrates the database over one connection made with `tls`, then builds
-/// the pool with the same connector.
-async fn pool<T>(
-    config: &tokio_postgres::Config,
-    tls: T,
-    options: &PgOptions,
-) -> Result<Pool, ConnectError>
-where
-    T: MakeTlsConnect<Socket> + Clone + Sync + Send + 'static,
-    T::Stream: Sync + Send,
-    T::TlsConnect: Sync + Send,
-    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
-{
-    migrate(config, tls.clone()).await?;
-    let manager = Manager::from_config(
-        config.clone(),
-        tls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
-    Pool::builder(manager)
-        .max_size(options.max_connections.unwrap_or(16))
-        .runtime(deadpool_postgres::Runtime::Tokio1)
-        .wait_timeout(Some(POOL_WAIT_TIMEOUT))
-        .create_timeout(Some(
-            config
-                .get_connect_timeout()
-                .copied()
-                .unwrap_or(CONNECT_TIMEOUT),
-        ))
-        .build()
-        .map_err(|e| ConnectError::Pool(e.to_string()))
-}
-
-/// Applies the embedded migrations, holding an advisory lock so that
-/// processes starting together migrate one after another.
-async fn migrate<T>(config: &tokio_postgres::Config, tls: T) -> Result<(), ConnectError>
-where
-    T: MakeTlsConnect<Socket>,
-    T::Stream: Send + 'static,
-{
-    let (mut client, connection) = config.connect(tls).await.map_err(ConnectError::Connect)?;
-    let driver = tokio::spawn(connection);
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
-        .await
-        .map_err(ConnectError::Connect)?;
-    let migrated = migrations::runner().run_async(&mut client).await;
-    let _ = client
-        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
-        .await;
-    drop(client);
-    let _ = driver.await;
-    migrated.map_err(ConnectError::Migration)?;
-    Ok(())
-}
-
-/// Runs `$body` in a transaction (`$tx`, with the instant `$now`), committing
-/// if it returns `Ok`, retrying serialization failures and deadlocks.
-///
-/// A connection that breaks before `COMMIT` was sent (the server ended it,
-/// or it had died in the pool) took its transaction with it, so nothing of
-/// it happened: the transaction is run once more, on a fresh connection.
-/// One that breaks once `COMMIT` was sent leaves the outcome unknown, and
-/// is an error.
-macro_rules! transaction {
-    ($store:expr, $username:expr, |$tx:ident, $now:ident| $body:expr) => {{
-        let mut attempt = 0;
-        let mut fresh = false;
-        loop {
-            let mut client = match $store.connection(fresh).await {
-                Ok(client) => client,
-                Err(e) => break Err(e),
-            };
-            let mut committing = false;
-            let result: Result<_, OpError> = async {
-                let $tx = client.transaction().await?;
-                let $now = $store.now(&$tx).await?;
-                let out = $body;
-                committing = true;
-                $tx.commit().await?;
-                Ok(out)
-            }
-            .await;
-            let broken = result.as_ref().is_err_and(OpError::connection_broken);
-            if broken {
-                client.discard();
-            }
-            match result {
-                Err(e) if e.retryable() && attempt < RETRIES => attempt += 1,
-                Err(_) if broken && !committing && !fresh => fresh = true,
-                other => break other.map_err(|e| e.into_core($username)),
-            }
-        }
-    }};
-}
-
-/// A connection to run a transaction on: from the pool, or opened apart
-/// from it for a retry.
-enum Connection {
-    Pooled(deadpool_postgres::Object),
-    Fresh(deadpool_postgres::ClientWrapper),
-}
-
-impl Connection {
-    /// Drops a broken connection, making sure the pool never hands it out
-    /// again.
-    fn discard(self) {
-        match self {
-            Self::Pooled(client) => drop(deadpool_postgres::Object::take(client)),
-            Self::Fresh(client) => drop(client),
-        }
-    }
-}
-
-impl std::ops::Deref for Connection {
-    type Target = deadpool_postgres::ClientWrapper;
-
-    fn deref(&self) -> &Self::Target {
-        match self {
-            Self::Pooled(client) => client,
-            Self::Fresh(client) => client,
-        }
-    }
-}
-
-impl std::ops::DerefMut for Connection {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        match self {
-            Self::Pooled(client) => client,
-            Self::Fresh(client) => client,
-        }
-    }
-}
-
 impl PgStore {
-    /// A pooled connection, or with `fresh` a new one made apart from the
-    /// pool (whose idle connections may all have died with the one that
-    /// just broke). A fresh one is closed once used; the pool makes its
-    /// own anew as it needs them, since broken ones left it.
-    async fn connection(&self, fresh: bool) -> Result<Connection> {
-        if fresh {
-            deadpool::managed::Manager::create(self.pool.manager())
-                .await
-                .map(Connection::Fresh)
-                .map_err(|e| Error::storage(BACKEND, e))
-        } else {
-            self.pool
-                .get()
-                .await
-                .map(Connection::Pooled)
-                .map_err(|e| Error::storage(BACKEND, e.to_string()))
-        }
-    }
-
-    /// Runs `run` on a pooled connection outside any transaction (for a
-    /// single statement that needs none), dropping the connection from the
-    /// pool if it broke.
-    async fn statement<T>(
-        &self,
-        run: impl AsyncFnOnce(&deadpool_postgres::Client) -> Result<T, OpError>,
-    ) -> Result<T> {
-        let client = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| Error::storage(BACKEND, e.to_string()))?;
-        let result = run(&client).await;
-        if result.as_ref().is_err_and(OpError::connection_broken) {
-            drop(deadpool_postgres::Object::take(client));
-        }
-        result.map_err(|e| e.into_core(None))
-    }
-
     /// Refreshes the seats table's statistics after a large event was
     /// added. Until autovacuum gets to it, the planner believes an event has
     /// a few hundred seats: it counted a 100,000-seat event's available
@@ -361,9 +101,10 @@ impl PgStore {
     /// Best effort: the event exists either way, and autovacuum would get
     /// there in the end.
     async fn analyze_seats(&self) {
-        let analyzed = self
-            .statement(async |client| Ok(client.batch_execute("ANALYZE seats").await?))
-            .await;
+        let analyzed = connections::statement(&self.pool, async |client| {
+            Ok(client.batch_execute("ANALYZE seats").await?)
+        })
+        .await;
         if let Err(e) = analyzed {
             tracing::warn!(error = %e, "ANALYZE seats after a large new event failed");
         }
@@ -1720,7 +1461,7 @@ impl AccountStore for PgStore {
 
     async fn username_taken(&self, username: &Username) -> Result<bool> {
         let folded = username.folded();
-        self.statement(async |client| {
+        connections::statement(&self.pool, async |client| {
             let stmt = client
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = $1)")
                 .await?;
@@ -1777,7 +1518,7 @@ impl AccountStore for PgStore {
         // (a transaction would take four), judged by the injected clock or
         // else the database's.
         let now = self.clock.as_ref().map(|clock| clock.now());
-        self.statement(async |client| {
+        connections::statement(&self.pool, async |client| {
             let stmt = client
                 .prepare_cached(
                     "SELECT u.id, u.username, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
