@@ -1,9 +1,10 @@
 //! The booking rules, as pure functions.
 //!
 //! A backend's transaction loads the rows an operation touches (under lock),
-//! calls one of these with them and the transaction's instant `now`, and
-//! writes back what it returns; on an error it writes nothing. Every backend
-//! calls the same functions, so the rules exist once.
+//! and [`tx`](crate::tx) calls one of these with them and the transaction's
+//! instant `now`, then has the backend write back what it returns; on an
+//! error nothing is written. Every backend runs the same functions, so the
+//! rules exist once.
 //!
 //! The rows may carry holds that have already ended: the rules judge every
 //! state [`at`](crate::SeatState::at) `now`, so expiry needs no writes.
