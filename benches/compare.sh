@@ -13,7 +13,8 @@
 # BACKENDS (default "sqlite postgres"); PostgreSQL from BOOKING_PG_ADMIN
 # (default postgres://postgres@127.0.0.1:5432/postgres), a fresh database per
 # churn run, dropped afterwards (the benches make and drop their own).
-# Results in $OUT (default /tmp/compare): each run's output, and summary.txt.
+# STEPS (default "run_benches run_churn") picks the parts to run. Results in
+# $OUT (default /tmp/compare): each run's output, and summary.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,22 +47,22 @@ for name, mid, unit in re.findall(r"^(\S[^\n]*?)\s+time:\s+\[\S+ \S+ (\S+) (\S+)
 PY
 }
 
-run_benches() { # WHICH DIR PAIR
-	local which=$1 dir=$2 pair=$3 backend filter binary
-	for backend in $BACKENDS; do
-		if [ "$backend" = sqlite ]; then
-			filter='^sqlite-(normal|full)/(hold \(extend own\)|hold\+reserve\+cancel)$'
-		else
-			filter='^postgres/(hold \(extend own\)|hold\+reserve\+cancel)/'
-		fi
-		binary=$(bench_binary "$dir" "$backend")
-		CRITERION_HOME=$(mktemp -d) "$binary" --bench --noplot "$filter" \
-			>"$OUT/bench.$backend.$which.$pair.txt" 2>&1
-		medians "$OUT/bench.$backend.$which.$pair.txt" |
-			while IFS=$'\t' read -r name us; do
-				printf 'bench\t%s\t%s\t%s\t%s\n' "$name" "$which" "$pair" "$us" | tee -a "$OUT/runs.txt"
-			done
-	done
+# Which benchmarks run: criterion filters (regular expressions).
+SQLITE_BENCHES=${SQLITE_BENCHES:-'^sqlite-(normal|full)/(hold \(extend own\)|hold\+reserve\+cancel)$'}
+POSTGRES_BENCHES=${POSTGRES_BENCHES:-'^postgres/(hold \(extend own\)|hold\+reserve\+cancel)/'}
+
+run_benches() { # WHICH DIR PAIR BACKEND
+	local which=$1 dir=$2 pair=$3 backend=$4 filter binary home
+	if [ "$backend" = sqlite ]; then filter=$SQLITE_BENCHES; else filter=$POSTGRES_BENCHES; fi
+	binary=$(bench_binary "$dir" "$backend")
+	home=$(mktemp -d)
+	CRITERION_HOME=$home "$binary" --bench --noplot "$filter" \
+		>"$OUT/bench.$backend.$which.$pair.txt" 2>&1
+	rm -rf "$home"
+	medians "$OUT/bench.$backend.$which.$pair.txt" |
+		while IFS=$'\t' read -r name us; do
+			printf 'bench\t%s\t%s\t%s\t%s\n' "$name" "$which" "$pair" "$us" | tee -a "$OUT/runs.txt"
+		done
 }
 
 server_pid=
@@ -97,23 +98,24 @@ stop_server() {
 }
 trap 'if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; fi' EXIT
 
-run_churn() { # WHICH DIR PAIR
-	local which=$1 dir=$2 pair=$3 backend
-	for backend in $BACKENDS; do
-		start_server "$dir/release/booking-server" "$backend"
-		"$NEW/release/booking-load" --base-url "$BASE" --scenario churn --users 32 \
-			--duration-secs 8 --event 1 --out "$OUT/churn.$backend.$which.$pair.json" >/dev/null
-		stop_server
-		python3 -c 'import json,sys; print("churn", sys.argv[2], sys.argv[3], sys.argv[4], round(json.load(open(sys.argv[1]))["requests_per_sec"]), sep="\t")' \
-			"$OUT/churn.$backend.$which.$pair.json" "$backend" "$which" "$pair" | tee -a "$OUT/runs.txt"
-	done
+run_churn() { # WHICH DIR PAIR BACKEND
+	local which=$1 dir=$2 pair=$3 backend=$4
+	start_server "$dir/release/booking-server" "$backend"
+	"$NEW/release/booking-load" --base-url "$BASE" --scenario churn --users 32 \
+		--duration-secs 8 --event 1 --out "$OUT/churn.$backend.$which.$pair.json" >/dev/null
+	stop_server
+	python3 -c 'import json,sys; print("churn", sys.argv[2], sys.argv[3], sys.argv[4], round(json.load(open(sys.argv[1]))["requests_per_sec"]), sep="\t")' \
+		"$OUT/churn.$backend.$which.$pair.json" "$backend" "$which" "$pair" | tee -a "$OUT/runs.txt"
 }
 
+# The two builds take turns at each step, so that each pair of figures
+# comes from the same minute of the machine.
 for pair in $(seq "$PAIRS"); do
-	for which in base new; do
-		if [ "$which" = base ]; then dir=$BASELINE; else dir=$NEW; fi
-		run_benches "$which" "$dir" "$pair"
-		run_churn "$which" "$dir" "$pair"
+	for step in ${STEPS:-run_benches run_churn}; do
+		for backend in $BACKENDS; do
+			$step base "$BASELINE" "$pair" "$backend"
+			$step new "$NEW" "$pair" "$backend"
+		done
 	done
 done
 

@@ -99,6 +99,16 @@ pub trait Tx {
         now: Timestamp,
     ) -> Result<Option<(SeatRecord, u32)>, Self::Error>;
 
+    /// `seat` of `event`, locked; `None` when it is no seat of the event.
+    /// The default asks [`lock_seats`](Tx::lock_seats) for the one seat.
+    async fn lock_seat(
+        &mut self,
+        event: EventId,
+        seat: SeatId,
+    ) -> Result<Option<SeatRecord>, Self::Error> {
+        Ok(self.lock_seats(event, &[seat]).await?.pop())
+    }
+
     /// The seats of `seat_ids` that are seats of `event`, locked in id order
     /// (ids of no seat of it are left out).
     async fn lock_seats(
@@ -203,7 +213,7 @@ pub async fn release<T: Tx>(
     seat: SeatId,
     now: Timestamp,
 ) -> Result<Seat, T::Error> {
-    let Some(record) = tx.lock_seats(event, &[seat]).await?.pop() else {
+    let Some(record) = tx.lock_seat(event, seat).await? else {
         return Err(missing_seat(tx, event, seat).await);
     };
     rules::release(&record, user, now)?;

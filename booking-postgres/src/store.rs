@@ -1000,6 +1000,21 @@ impl Tx for PgTx<'_, '_> {
         )))
     }
 
+    /// One seat by its id: a plainer plan than `lock_seats`' array.
+    async fn lock_seat(
+        &mut self,
+        event: EventId,
+        seat: SeatId,
+    ) -> Result<Option<SeatRecord>, OpError> {
+        Ok(seats_where(
+            self.0,
+            "s.id = $1 AND s.event_id = $2 FOR UPDATE OF s",
+            &[&seat.get(), &event.get()],
+        )
+        .await?
+        .pop())
+    }
+
     async fn lock_seats(
         &mut self,
         event: EventId,
