@@ -45,10 +45,7 @@ booking_core::conformance_tests!(Postgres::default());
 /// on both sides of a hold's end, as PostgreSQL evaluates them.
 #[tokio::test]
 async fn the_sql_conditions_judge_holds_as_the_rules_do() {
-    use booking_core::{
-        EventId, ReservationId, Row, Seat, SeatId, SeatRecord, SeatState, UserId, sql_free_seat,
-        sql_live_hold,
-    };
+    use booking_core::{ReservationId, UserId, sql_free_seat, sql_live_hold};
 
     let (client, connection) = tokio_postgres::connect(
         &booking_postgres::testkit::server_url(),
@@ -66,62 +63,22 @@ async fn the_sql_conditions_judge_holds_as_the_rules_do() {
                        $3::TIMESTAMPTZ AS held_until, $4::TEXT AS blocked_reason) s"
     );
     let now = booking_core::truncate_to_micros(chrono::Utc::now());
-    let at = |secs: i64| now + chrono::TimeDelta::seconds(secs);
-    let held = |until| SeatState::Held {
-        by: UserId::new(1),
-        since: at(-60),
-        until,
-    };
-    let states = [
-        SeatState::Available,
-        held(at(-1)),
-        held(now),
-        held(at(1)),
-        SeatState::Reserved {
-            reservation: ReservationId::new(1),
-        },
-    ];
-    for state in states {
-        for blocked in [None, Some(String::new())] {
-            let (reservation, by, _, until) = state.to_columns();
-            let row = client
-                .query_one(
-                    sql,
-                    &[
-                        &reservation.map(ReservationId::get),
-                        &by.map(UserId::get),
-                        &until,
-                        &blocked,
-                        &now,
-                    ],
-                )
-                .await
-                .expect("evaluate the conditions");
-            let (live, free): (bool, bool) = (row.get(0), row.get(1));
-            let record = SeatRecord {
-                seat: Seat {
-                    id: SeatId::new(1),
-                    event: EventId::new(1),
-                    section: String::new(),
-                    row: Row::from_index(0).unwrap(),
-                    number: 1,
-                    label: "A1".into(),
-                    category: String::new(),
-                    price_cents: 0,
-                    accessible: false,
-                    companion: false,
-                    restricted_view: false,
-                },
-                state,
-                blocked: blocked.clone(),
-            };
-            let rule_live = matches!(state.at(now), SeatState::Held { .. });
-            assert_eq!(live, rule_live, "live hold: {state:?}, blocked {blocked:?}");
-            assert_eq!(
-                free,
-                record.is_free(now),
-                "free: {state:?}, blocked {blocked:?}"
-            );
-        }
+    for case in booking_core::testkit::hold_cases(now) {
+        let (reservation, by, _, until) = case.state.to_columns();
+        let row = client
+            .query_one(
+                sql,
+                &[
+                    &reservation.map(ReservationId::get),
+                    &by.map(UserId::get),
+                    &until,
+                    &case.blocked,
+                    &now,
+                ],
+            )
+            .await
+            .expect("evaluate the conditions");
+        let (live, free): (bool, bool) = (row.get(0), row.get(1));
+        assert_eq!((live, free), (case.live, case.free), "{case:?}");
     }
 }

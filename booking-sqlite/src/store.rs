@@ -1747,62 +1747,22 @@ mod tests {
                            ?4 AS blocked_reason)"
         );
         let now = chrono::Utc::now();
-        let at = |secs: i64| now + chrono::TimeDelta::seconds(secs);
-        let held = |until| SeatState::Held {
-            by: UserId::new(1),
-            since: at(-60),
-            until,
-        };
-        let states = [
-            SeatState::Available,
-            held(at(-1)),
-            held(now),
-            held(at(1)),
-            SeatState::Reserved {
-                reservation: ReservationId::new(1),
-            },
-        ];
-        for state in states {
-            for blocked in [None, Some(String::new())] {
-                let (reservation, by, _, until) = state.to_columns();
-                let (live, free): (bool, bool) = conn
-                    .query_row(
-                        sql,
-                        params![
-                            reservation.map(ReservationId::get),
-                            by.map(UserId::get),
-                            until.map(micros),
-                            blocked,
-                            micros(now)
-                        ],
-                        |r| Ok((r.get(0)?, r.get(1)?)),
-                    )
-                    .unwrap();
-                let record = SeatRecord {
-                    seat: Seat {
-                        id: SeatId::new(1),
-                        event: EventId::new(1),
-                        section: String::new(),
-                        row: Row::from_index(0).unwrap(),
-                        number: 1,
-                        label: "A1".into(),
-                        category: String::new(),
-                        price_cents: 0,
-                        accessible: false,
-                        companion: false,
-                        restricted_view: false,
-                    },
-                    state,
-                    blocked: blocked.clone(),
-                };
-                let rule_live = matches!(state.at(now), SeatState::Held { .. });
-                assert_eq!(live, rule_live, "live hold: {state:?}, blocked {blocked:?}");
-                assert_eq!(
-                    free,
-                    record.is_free(now),
-                    "free: {state:?}, blocked {blocked:?}"
-                );
-            }
+        for case in booking_core::testkit::hold_cases(now) {
+            let (reservation, by, _, until) = case.state.to_columns();
+            let (live, free): (bool, bool) = conn
+                .query_row(
+                    sql,
+                    params![
+                        reservation.map(ReservationId::get),
+                        by.map(UserId::get),
+                        until.map(micros),
+                        case.blocked,
+                        micros(now)
+                    ],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            assert_eq!((live, free), (case.live, case.free), "{case:?}");
         }
     }
 
