@@ -109,12 +109,17 @@ run_churn() { # WHICH DIR PAIR BACKEND
 }
 
 # The two builds take turns at each step, so that each pair of figures
-# comes from the same minute of the machine.
+# comes from the same minute of the machine; which goes first alternates.
 for pair in $(seq "$PAIRS"); do
 	for step in ${STEPS:-run_benches run_churn}; do
 		for backend in $BACKENDS; do
-			$step base "$BASELINE" "$pair" "$backend"
-			$step new "$NEW" "$pair" "$backend"
+			if [ $((pair % 2)) = 1 ]; then
+				$step base "$BASELINE" "$pair" "$backend"
+				$step new "$NEW" "$pair" "$backend"
+			else
+				$step new "$NEW" "$pair" "$backend"
+				$step base "$BASELINE" "$pair" "$backend"
+			fi
 		done
 	done
 done
@@ -133,6 +138,7 @@ for (kind, name), pairs in runs.items():
     new = statistics.median(p["new"] for p in both)
     unit = "µs" if kind == "bench" else "req/s"
     better = "lower is better" if kind == "bench" else "higher is better"
+    ratios = ", ".join(f"{p['new'] / p['base']:.3f}" for p in both)
     print(f"{kind} {name}: base {base:.1f} {unit}, new {new:.1f} {unit}, new/base {new / base:.3f} "
-          f"({better}; paired ratios {', '.join(f'{p['new'] / p['base']:.3f}' for p in both)})")
+          f"({better}; paired ratios {ratios})")
 PY
