@@ -28,7 +28,9 @@
 //!
 //! The [`rules`] decide every step as pure functions of the loaded rows and
 //! an instant. The [`BookingStore`] and [`AccountStore`] traits are what a
-//! backend implements, each write one transaction calling those rules;
+//! backend implements, each write one transaction; [`tx`] runs the writes
+//! (which checks in which order, the calls to the rules) over the loads and
+//! writes a backend's transaction provides ([`tx::Tx`]).
 //! [`MemoryStore`] is the reference implementation. The `testkit` feature
 //! holds the conformance suite every backend runs with one line,
 //! `booking_core::conformance_tests!(factory)`.
@@ -81,6 +83,7 @@ mod seatmap;
 mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
+pub mod tx;
 pub mod venue;
 
 pub use clock::{

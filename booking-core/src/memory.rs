@@ -29,6 +29,7 @@ use crate::model::{
 use crate::rules;
 use crate::seatmap::Row;
 use crate::store::{AccountStore, BookingStore};
+use crate::tx::{self, NewReservation, Tx};
 use crate::venue::{Category, Point};
 
 const BACKEND: &str = "memory";
@@ -77,6 +78,11 @@ impl MemoryStore {
         let now = self.clock.now();
         f(&mut state, now)
     }
+}
+
+/// Runs a write over the state (whose futures are all ready at once).
+fn run<T>(operation: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tx::run_ready(BACKEND, operation)
 }
 
 fn poisoned<T>(_: PoisonError<T>) -> Error {
@@ -162,18 +168,17 @@ impl EventData {
 }
 
 impl State {
-    fn event(&self, id: EventId) -> Result<&EventData> {
+    fn event_data(&self, id: EventId) -> Result<&EventData> {
         self.events
             .get(&id)
             .ok_or_else(|| Error::not_found(Entity::Event, id.get()))
     }
 
-    /// The index of `seat` in `event`'s seats; `NotFound(Seat)` if it is not one of them.
-    fn seat_position(&self, event: EventId, seat: SeatId) -> Result<usize> {
-        self.event(event)?;
+    /// The index of `seat` in `event`'s seats, if it is one of them.
+    fn index_in(&self, event: EventId, seat: SeatId) -> Option<usize> {
         match self.seat_index.get(&seat) {
-            Some(&(of, index)) if of == event => Ok(index),
-            _ => Err(Error::not_found(Entity::Seat, seat.get())),
+            Some(&(of, index)) if of == event => Some(index),
+            _ => None,
         }
     }
 
@@ -261,144 +266,6 @@ impl State {
         Ok(summary)
     }
 
-    fn hold(
-        &mut self,
-        user: UserId,
-        event: EventId,
-        seat: SeatId,
-        now: Timestamp,
-        policy: &Policy,
-    ) -> Result<Hold> {
-        let index = self.seat_position(event, seat)?;
-        self.require_user(user)?;
-        let data = self.event(event)?;
-        let held_elsewhere = data.held_by(user, Some(seat), now);
-        let hold = rules::hold(&data.seats[index], user, held_elsewhere, now, policy)?;
-        self.seat_mut(event, index).state = SeatState::Held {
-            by: user,
-            since: hold.since,
-            until: hold.until,
-        };
-        Ok(hold)
-    }
-
-    fn release(
-        &mut self,
-        user: UserId,
-        event: EventId,
-        seat: SeatId,
-        now: Timestamp,
-    ) -> Result<Seat> {
-        let index = self.seat_position(event, seat)?;
-        rules::release(&self.event(event)?.seats[index], user, now)?;
-        let record = self.seat_mut(event, index);
-        record.state = SeatState::Available;
-        Ok(record.seat.clone())
-    }
-
-    fn reserve(
-        &mut self,
-        user: UserId,
-        event: EventId,
-        seat_ids: &[SeatId],
-        key: Option<&IdempotencyKey>,
-        now: Timestamp,
-        policy: &Policy,
-    ) -> Result<Reservation> {
-        rules::check_seat_ids(seat_ids, policy)?;
-        let previous = key
-            .and_then(|key| self.idempotency_keys.get(&(user, key.clone())))
-            .map(|id| &self.reservations[id]);
-        if let Some(first) = rules::replay(previous, event, seat_ids, now, policy)? {
-            return Ok(first);
-        }
-        let expired_key_of = previous.map(|r| r.id);
-
-        let data = self.event(event)?;
-        let mut loaded = Vec::with_capacity(seat_ids.len());
-        for &seat in seat_ids {
-            loaded.push(data.seats[self.seat_position(event, seat)?].clone());
-        }
-        self.require_user(user)?;
-        let seats = rules::confirm(event, seat_ids, &loaded, user, now, policy)?;
-        if data.event.orphans == OrphanPolicy::Refuse {
-            let mut runs: Vec<Vec<SeatRecord>> = Vec::new();
-            for seat in &seats {
-                let run = data.layout.layout.run_of(seat.id).unwrap_or_default();
-                if runs
-                    .iter()
-                    .any(|r| r.first().map(|f| f.seat.id) == run.first().map(|f| f.seat))
-                {
-                    continue;
-                }
-                let records = run.iter().map(|s| self.seat_index[&s.seat].1);
-                runs.push(records.map(|i| data.seats[i].clone()).collect());
-            }
-            rules::check_orphans(&runs, seat_ids, now)?;
-        }
-
-        // Decided: from here on nothing can fail.
-        if let Some(old) = expired_key_of {
-            let old = self.reservations.get_mut(&old).expect("found above");
-            if let Some(key) = old.idempotency_key.take() {
-                self.idempotency_keys.remove(&(user, key));
-            }
-        }
-        self.last_reservation += 1;
-        let id = ReservationId::new(self.last_reservation);
-        for seat in &seats {
-            let (_, index) = self.seat_index[&seat.id];
-            self.seat_mut(event, index).state = SeatState::Reserved { reservation: id };
-        }
-        let reservation = Reservation {
-            id,
-            user,
-            event,
-            event_name: self.event(event)?.event.name.clone(),
-            total_cents: rules::total_cents(&seats),
-            seats,
-            status: ReservationStatus::Confirmed,
-            created_at: now,
-            cancelled_at: None,
-            idempotency_key: key.cloned(),
-        };
-        if let Some(key) = key {
-            self.idempotency_keys.insert((user, key.clone()), id);
-        }
-        self.reservations.insert(id, reservation.clone());
-        Ok(reservation)
-    }
-
-    /// The records of `seat_ids` that are seats of `event` (ids of no seat
-    /// of it are left out, for the rule to report).
-    fn records(&self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<SeatRecord>> {
-        let data = self.event(event)?;
-        Ok(seat_ids
-            .iter()
-            .filter_map(|id| self.seat_index.get(id))
-            .filter(|(of, _)| *of == event)
-            .map(|&(_, i)| data.seats[i].clone())
-            .collect())
-    }
-
-    fn set_blocked(
-        &mut self,
-        event: EventId,
-        loaded: &[SeatRecord],
-        reason: Option<&str>,
-    ) -> Vec<Seat> {
-        for record in loaded {
-            let (_, index) = self.seat_index[&record.seat.id];
-            let seat = self.seat_mut(event, index);
-            seat.blocked = reason.map(str::to_owned);
-            if reason.is_some() {
-                // An ended hold is cleared: a blocked seat is never held.
-                seat.state = SeatState::Available;
-            }
-        }
-        loaded.iter().map(|r| r.seat.clone()).collect()
-    }
-
     fn best_available(
         &mut self,
         user: UserId,
@@ -407,7 +274,7 @@ impl State {
         now: Timestamp,
         policy: &Policy,
     ) -> Result<Vec<Hold>> {
-        let data = self.event(event)?;
+        let data = self.event_data(event)?;
         // The request's own faults (names the event lacks) come before the
         // user's state (the hold limit), as the contract orders them.
         let wanted = data.layout.wanted(request)?;
@@ -439,23 +306,153 @@ impl State {
         }
         Ok(holds)
     }
+}
 
-    fn cancel(&mut self, user: UserId, id: ReservationId, now: Timestamp) -> Result<Reservation> {
-        let reservation = self
-            .reservations
-            .get(&id)
-            .ok_or_else(|| Error::not_found(Entity::Reservation, id.get()))?;
-        rules::cancel(reservation, user)?;
-        let event = reservation.event;
-        let seats: Vec<SeatId> = reservation.seats.iter().map(|s| s.id).collect();
-        for seat in seats {
-            let (_, index) = self.seat_index[&seat];
-            self.seat_mut(event, index).state = SeatState::Available;
+/// The memory store's transaction: the state, under the store's write lock.
+/// Every future is ready at once (see [`tx::run_ready`]).
+impl Tx for State {
+    type Error = Error;
+
+    async fn lock_user(&mut self, user: UserId) -> Result<bool> {
+        Ok(self.users.contains_key(&user))
+    }
+
+    async fn event(&mut self, event: EventId) -> Result<Option<OrphanPolicy>> {
+        Ok(self.events.get(&event).map(|data| data.event.orphans))
+    }
+
+    async fn seat_to_hold(
+        &mut self,
+        event: EventId,
+        seat: SeatId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Option<(SeatRecord, u32)>> {
+        let Some(index) = self.index_in(event, seat) else {
+            return Ok(None);
+        };
+        let data = &self.events[&event];
+        let held_elsewhere = data.held_by(user, Some(seat), now);
+        Ok(Some((data.seats[index].clone(), held_elsewhere)))
+    }
+
+    async fn lock_seats(&mut self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<SeatRecord>> {
+        let mut indexes: Vec<usize> = seat_ids
+            .iter()
+            .filter_map(|&seat| self.index_in(event, seat))
+            .collect();
+        indexes.sort_unstable();
+        Ok(indexes
+            .into_iter()
+            .map(|i| self.events[&event].seats[i].clone())
+            .collect())
+    }
+
+    async fn reservation_by_key(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Reservation>> {
+        Ok(self
+            .idempotency_keys
+            .get(&(user, key.clone()))
+            .map(|id| self.reservations[id].clone()))
+    }
+
+    async fn runs_of(
+        &mut self,
+        event: EventId,
+        seat_ids: &[SeatId],
+    ) -> Result<Vec<Vec<SeatRecord>>> {
+        let data = self.event_data(event)?;
+        let mut runs: Vec<Vec<SeatRecord>> = Vec::new();
+        for seat in seat_ids {
+            let run = data.layout.layout.run_of(*seat).unwrap_or_default();
+            if runs
+                .iter()
+                .any(|r| r.first().map(|f| f.seat.id) == run.first().map(|f| f.seat))
+            {
+                continue;
+            }
+            let records = run.iter().map(|s| self.seat_index[&s.seat].1);
+            runs.push(records.map(|i| data.seats[i].clone()).collect());
         }
-        let reservation = self.reservations.get_mut(&id).expect("found above");
-        reservation.status = ReservationStatus::Cancelled;
-        reservation.cancelled_at = Some(now);
-        Ok(reservation.clone())
+        Ok(runs)
+    }
+
+    async fn lock_reservation(&mut self, id: ReservationId) -> Result<Option<Reservation>> {
+        Ok(self.reservations.get(&id).cloned())
+    }
+
+    async fn set_seat_state(&mut self, seat: SeatId, state: SeatState) -> Result<()> {
+        let (event, index) = self.seat_index[&seat];
+        self.seat_mut(event, index).state = state;
+        Ok(())
+    }
+
+    async fn forget_key(&mut self, reservation: ReservationId) -> Result<()> {
+        let old = self.reservations.get_mut(&reservation).expect("found");
+        if let Some(key) = old.idempotency_key.take() {
+            self.idempotency_keys.remove(&(old.user, key));
+        }
+        Ok(())
+    }
+
+    async fn insert_reservation(&mut self, new: NewReservation<'_>) -> Result<Reservation> {
+        self.last_reservation += 1;
+        let id = ReservationId::new(self.last_reservation);
+        for seat in new.seats {
+            self.set_seat_state(seat.id, SeatState::Reserved { reservation: id })
+                .await?;
+        }
+        let reservation = Reservation {
+            id,
+            user: new.user,
+            event: new.event,
+            event_name: self.event_data(new.event)?.event.name.clone(),
+            total_cents: new.total_cents,
+            seats: new.seats.to_vec(),
+            status: ReservationStatus::Confirmed,
+            created_at: new.created_at,
+            cancelled_at: None,
+            idempotency_key: new.key.cloned(),
+        };
+        if let Some(key) = new.key {
+            self.idempotency_keys.insert((new.user, key.clone()), id);
+        }
+        self.reservations.insert(id, reservation.clone());
+        Ok(reservation)
+    }
+
+    async fn cancel_reservation(
+        &mut self,
+        reservation: &Reservation,
+        now: Timestamp,
+    ) -> Result<Reservation> {
+        for seat in &reservation.seats {
+            self.set_seat_state(seat.id, SeatState::Available).await?;
+        }
+        let stored = self.reservations.get_mut(&reservation.id).expect("found");
+        stored.status = ReservationStatus::Cancelled;
+        stored.cancelled_at = Some(now);
+        Ok(stored.clone())
+    }
+
+    async fn set_blocked(
+        &mut self,
+        seats: &[SeatRecord],
+        reason: Option<&str>,
+    ) -> Result<Vec<Seat>> {
+        for record in seats {
+            let (event, index) = self.seat_index[&record.seat.id];
+            let seat = self.seat_mut(event, index);
+            seat.blocked = reason.map(str::to_owned);
+            if reason.is_some() {
+                // An ended hold is cleared: a blocked seat is never held.
+                seat.state = SeatState::Available;
+            }
+        }
+        Ok(seats.iter().map(|r| r.seat.clone()).collect())
     }
 }
 
@@ -477,13 +474,13 @@ impl BookingStore for MemoryStore {
     }
 
     async fn event(&self, event: EventId) -> Result<EventSummary> {
-        self.read(|state, now| Ok(state.event(event)?.summary(now)))
+        self.read(|state, now| Ok(state.event_data(event)?.summary(now)))
     }
 
     async fn seats(&self, event: EventId) -> Result<Vec<SeatRecord>> {
         self.read(|state, now| {
             Ok(state
-                .event(event)?
+                .event_data(event)?
                 .seats
                 .iter()
                 .map(|r| SeatRecord {
@@ -502,7 +499,7 @@ impl BookingStore for MemoryStore {
     ) -> Result<Vec<SeatRecord>> {
         self.read(|state, now| {
             Ok(state
-                .event(event)?
+                .event_data(event)?
                 .seats
                 .iter()
                 .filter(|r| rows.contains(&r.seat.row))
@@ -517,7 +514,7 @@ impl BookingStore for MemoryStore {
 
     async fn seats_in_section(&self, event: EventId, section: &str) -> Result<Vec<SeatRecord>> {
         self.read(|state, now| {
-            let data = state.event(event)?;
+            let data = state.event_data(event)?;
             let index = data
                 .layout
                 .sections
@@ -541,11 +538,11 @@ impl BookingStore for MemoryStore {
     }
 
     async fn hold(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Hold> {
-        self.write(|state, now| state.hold(user, event, seat, now, &self.policy))
+        self.write(|state, now| run(tx::hold(state, user, event, seat, now, &self.policy)))
     }
 
     async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Seat> {
-        self.write(|state, now| state.release(user, event, seat, now))
+        self.write(|state, now| run(tx::release(state, user, event, seat, now)))
     }
 
     async fn reserve(
@@ -555,23 +552,25 @@ impl BookingStore for MemoryStore {
         seat_ids: &[SeatId],
         key: Option<&IdempotencyKey>,
     ) -> Result<Reservation> {
-        self.write(|state, now| state.reserve(user, event, seat_ids, key, now, &self.policy))
+        self.write(|state, now| {
+            run(tx::reserve(
+                state,
+                user,
+                event,
+                seat_ids,
+                key,
+                now,
+                &self.policy,
+            ))
+        })
     }
 
     async fn block(&self, event: EventId, seat_ids: &[SeatId], reason: &str) -> Result<Vec<Seat>> {
-        self.write(|state, now| {
-            let loaded = state.records(event, seat_ids)?;
-            rules::block(event, seat_ids, &loaded, reason, now)?;
-            Ok(state.set_blocked(event, &loaded, Some(reason)))
-        })
+        self.write(|state, now| run(tx::block(state, event, seat_ids, reason, now)))
     }
 
     async fn unblock(&self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<Seat>> {
-        self.write(|state, _| {
-            let loaded = state.records(event, seat_ids)?;
-            rules::unblock(event, seat_ids, &loaded)?;
-            Ok(state.set_blocked(event, &loaded, None))
-        })
+        self.write(|state, _| run(tx::unblock(state, event, seat_ids)))
     }
 
     async fn best_available(
@@ -597,7 +596,7 @@ impl BookingStore for MemoryStore {
     }
 
     async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {
-        self.write(|state, now| state.cancel(user, reservation, now))
+        self.write(|state, now| run(tx::cancel(state, user, reservation, now)))
     }
 }
 

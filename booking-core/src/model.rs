@@ -471,6 +471,35 @@ impl SeatState {
     }
 }
 
+/// [`SeatState::at`] in SQL: a condition on a seat's columns (`held_by`,
+/// `held_until`; see [`SeatState::to_columns`]) that is true when the seat
+/// is held by a hold that is live at the instant bound as `$now` (a
+/// parameter's placeholder, `"?2"` or `"$3"`).
+///
+/// The backends' statements that judge holds in SQL spell the condition
+/// through this macro, and each backend tests it against [`SeatState::at`].
+#[macro_export]
+macro_rules! sql_live_hold {
+    ($now:literal) => {
+        concat!("(held_by IS NOT NULL AND held_until > ", $now, ")")
+    };
+}
+
+/// [`SeatRecord::is_free`] in SQL: a condition on a seat's columns
+/// (`reservation_id`, `held_by`, `held_until`, `blocked_reason`) that is
+/// true when the seat is neither reserved, blocked, nor held by a hold
+/// live at the instant bound as `$now` (see [`sql_live_hold!`]).
+#[macro_export]
+macro_rules! sql_free_seat {
+    ($now:literal) => {
+        concat!(
+            "(reservation_id IS NULL AND blocked_reason IS NULL AND NOT ",
+            $crate::sql_live_hold!($now),
+            ")"
+        )
+    };
+}
+
 /// A seat state as stored: `(reservation_id, held_by, held_since, held_until)`.
 pub type SeatColumns = (
     Option<ReservationId>,

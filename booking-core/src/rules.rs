@@ -1,9 +1,10 @@
 //! The booking rules, as pure functions.
 //!
 //! A backend's transaction loads the rows an operation touches (under lock),
-//! calls one of these with them and the transaction's instant `now`, and
-//! writes back what it returns; on an error it writes nothing. Every backend
-//! calls the same functions, so the rules exist once.
+//! and [`tx`](crate::tx) calls one of these with them and the transaction's
+//! instant `now`, then has the backend write back what it returns; on an
+//! error nothing is written. Every backend runs the same functions, so the
+//! rules exist once.
 //!
 //! The rows may carry holds that have already ended: the rules judge every
 //! state [`at`](crate::SeatState::at) `now`, so expiry needs no writes.
@@ -156,24 +157,17 @@ pub fn confirm(
     policy: &Policy,
 ) -> Result<Vec<Seat>> {
     check_seat_ids(seat_ids, policy)?;
-    let mut records = Vec::with_capacity(seat_ids.len());
-    for id in seat_ids {
-        let record = loaded
-            .iter()
-            .find(|r| r.seat.id == *id && r.seat.event == event)
-            .ok_or_else(|| Error::not_found(Entity::Seat, id.get()))?;
-        records.push(record);
-    }
+    let mut records = seats_of(event, seat_ids, loaded)?;
     records.sort_by_key(|r| r.seat.sort_key());
 
     let conflicts: Vec<SeatConflict> = records
         .iter()
         .filter_map(|r| {
-            let kind = match r.state {
-                SeatState::Reserved { .. } => ConflictKind::SeatReserved,
+            let kind = match (r.state, r.state.at(now)) {
+                (SeatState::Reserved { .. }, _) => ConflictKind::SeatReserved,
                 _ if r.blocked.is_some() => ConflictKind::SeatBlocked,
-                SeatState::Held { by, until, .. } if by == user && until > now => return None,
-                SeatState::Held { by, .. } if by == user => ConflictKind::LockExpired,
+                (_, SeatState::Held { by, .. }) if by == user => return None,
+                (SeatState::Held { by, .. }, _) if by == user => ConflictKind::LockExpired,
                 _ => ConflictKind::NotLockHolder,
             };
             Some(SeatConflict {
@@ -250,7 +244,7 @@ pub fn block(
             "a reason has at most {MAX_BLOCK_REASON} characters, none of them control characters"
         )));
     }
-    let mut records = find_all(event, seat_ids, loaded)?;
+    let mut records = seats_of(event, seat_ids, loaded)?;
     records.sort_by_key(|r| r.seat.sort_key());
     let conflicts: Vec<SeatConflict> = records
         .iter()
@@ -275,11 +269,16 @@ pub fn block(
 /// [`Error::NotFound`]. A seat that is not blocked stays as it is.
 pub fn unblock(event: EventId, seat_ids: &[SeatId], loaded: &[SeatRecord]) -> Result<()> {
     check_block_ids(seat_ids)?;
-    find_all(event, seat_ids, loaded).map(drop)
+    seats_of(event, seat_ids, loaded).map(drop)
 }
 
 /// The loaded record of each of `seat_ids`, in their order.
-fn find_all<'r>(
+///
+/// # Errors
+///
+/// An id with no record of `event` in `loaded` → [`Error::NotFound`] for
+/// the first such id.
+pub fn seats_of<'r>(
     event: EventId,
     seat_ids: &[SeatId],
     loaded: &'r [SeatRecord],

@@ -37,8 +37,11 @@
 //!   `UNNEST` and `FILTER` are shared by CockroachDB and YugabyteDB; the
 //!   migration lock uses `pg_advisory_lock`, which CockroachDB lacks.
 
+mod connections;
 mod error;
+mod options;
 mod picking;
+mod schema;
 mod store;
 #[cfg(feature = "testkit")]
 pub mod testkit;
@@ -46,7 +49,8 @@ pub mod testkit;
 mod tls;
 
 pub use error::ConnectError;
-pub use store::{PgOptions, PgStore};
+pub use options::PgOptions;
+pub use store::PgStore;
 #[cfg(feature = "tls")]
 pub use tls::TlsRoots;
 

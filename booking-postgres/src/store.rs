@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use booking_core::best::{EventLayout, Layout, LayoutSeat, Position, Search, Wanted};
-use booking_core::rules;
+use booking_core::tx::{self, NewReservation, Tx};
 use booking_core::venue::{PlacedSeat, Point, Venue};
 use booking_core::{
     AccountStore, BestAvailable, BookingStore, CategorySummary, Clock, Credentials, Entity, Error,
@@ -24,22 +24,13 @@ use booking_core::{
     SeatRecord, SeatState, SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId,
     Username, count_taken,
 };
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Transaction};
-use tokio_postgres::tls::{MakeTlsConnect, TlsConnect};
-use tokio_postgres::{NoTls, Socket};
+use booking_core::{rules, sql_free_seat, sql_live_hold};
+use deadpool_postgres::{Pool, Transaction};
 
+use crate::connections::{self, transaction};
 use crate::error::{BACKEND, ConnectError, OpError};
+use crate::options::PgOptions;
 use crate::picking::{Picked, Picking};
-
-refinery::embed_migrations!("migrations");
-
-/// How often a transaction that hit a serialization failure or deadlock is
-/// run again before the error is returned.
-const RETRIES: u32 = 3;
-
-/// A lock id for `pg_advisory_lock`: processes that start at once migrate
-/// one after another.
-const MIGRATION_LOCK: i64 = 0x0062_6f6f_6b69_6e67;
 
 /// The first key of `pg_advisory_xact_lock(key, event)`: best-available
 /// requests for one event run one after another (see
@@ -49,68 +40,6 @@ const BEST_AVAILABLE_LOCK: i32 = 0x6265_7374;
 /// An event at least this large changes the seats table's statistics
 /// enough to refresh them at once (see `PgStore::analyze_seats`).
 const ANALYZE_AFTER_SEATS: usize = 1_000;
-
-/// How long opening a connection may take when the URL does not say
-/// (`connect_timeout`): a database host that does not answer must not hang
-/// every request.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// How long an operation waits for a free pooled connection before it fails
-/// with a storage error.
-const POOL_WAIT_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// Options of [`PgStore::connect`].
-#[derive(Clone, Debug, Default)]
-#[non_exhaustive]
-pub struct PgOptions {
-    /// The booking policy.
-    pub policy: Policy,
-    /// A clock to judge holds by instead of the database's (tests inject a
-    /// manual one); `None` (the default): the database's
-    /// `transaction_timestamp()`, one clock for every server process.
-    pub clock: Option<Arc<dyn Clock>>,
-    /// The most connections in the pool (default 16).
-    pub max_connections: Option<usize>,
-    /// TLS with these trusted certificates (feature `tls`). With TLS
-    /// configured, the URL's `sslmode` decides when it is used: `prefer`
-    /// (the default) when the server offers it, `require` always, `disable`
-    /// never. The server's certificate is always verified, including its
-    /// host name. `None` (the default): plain connections, unless the URL
-    /// says `sslmode=require`, which trusts the system's certificates.
-    #[cfg(feature = "tls")]
-    pub tls: Option<crate::TlsRoots>,
-}
-
-impl PgOptions {
-    /// These options with `policy`.
-    #[must_use]
-    pub fn with_policy(mut self, policy: Policy) -> Self {
-        self.policy = policy;
-        self
-    }
-
-    /// These options with `clock` instead of the database's.
-    #[must_use]
-    pub fn with_clock(mut self, clock: impl Clock) -> Self {
-        self.clock = Some(Arc::new(clock));
-        self
-    }
-
-    /// These options with a pool of at most `connections`.
-    #[must_use]
-    pub fn with_max_connections(mut self, connections: usize) -> Self {
-        self.max_connections = Some(connections);
-        self
-    }
-
-    /// These options with TLS, trusting `roots` (feature `tls`).
-    #[cfg(feature = "tls")]
-    #[must_use]
-    pub fn with_tls(mut self, roots: crate::TlsRoots) -> Self {
-        self.tls = Some(roots);
-        self
-    }
-}
 
 /// A booking store on PostgreSQL. Clones share the pool.
 #[derive(Clone)]
@@ -139,26 +68,12 @@ impl PgStore {
     /// Connects to the database at `url` (`postgres://user@host/db`) and
     /// brings its schema up to date.
     pub async fn connect(url: &str, options: PgOptions) -> Result<Self, ConnectError> {
-        let mut config: tokio_postgres::Config = url.parse().map_err(ConnectError::Url)?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(CONNECT_TIMEOUT);
-        }
-        #[cfg(feature = "tls")]
-        let roots = options.tls.clone().or_else(|| {
-            // `sslmode=require` without roots: trust the system's.
-            (config.get_ssl_mode() == tokio_postgres::config::SslMode::Require)
-                .then_some(crate::TlsRoots::System)
-        });
-        #[cfg(feature = "tls")]
-        let pool = match &roots {
-            Some(roots) => pool(&config, crate::tls::connector(roots)?, &options).await?,
-            None => pool(&config, NoTls, &options).await?,
-        };
-        #[cfg(not(feature = "tls"))]
-        let pool = pool(&config, NoTls, &options).await?;
+        let config: tokio_postgres::Config = url.parse().map_err(ConnectError::Url)?;
+        let database = config.get_dbname().unwrap_or_default().into();
+        let pool = connections::pool(config, &options).await?;
         Ok(Self {
             pool,
-            database: config.get_dbname().unwrap_or_default().into(),
+            database,
             clock: options.clock,
             policy: options.policy,
             layouts: Arc::default(),
@@ -177,181 +92,7 @@ impl PgStore {
     }
 }
 
-/// Migrates the database over one connection made with `tls`, then builds
-/// the pool with the same connector.
-async fn pool<T>(
-    config: &tokio_postgres::Config,
-    tls: T,
-    options: &PgOptions,
-) -> Result<Pool, ConnectError>
-where
-    T: MakeTlsConnect<Socket> + Clone + Sync + Send + 'static,
-    T::Stream: Sync + Send,
-    T::TlsConnect: Sync + Send,
-    <T::TlsConnect as TlsConnect<Socket>>::Future: Send,
-{
-    migrate(config, tls.clone()).await?;
-    let manager = Manager::from_config(
-        config.clone(),
-        tls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
-    Pool::builder(manager)
-        .max_size(options.max_connections.unwrap_or(16))
-        .runtime(deadpool_postgres::Runtime::Tokio1)
-        .wait_timeout(Some(POOL_WAIT_TIMEOUT))
-        .create_timeout(Some(
-            config
-                .get_connect_timeout()
-                .copied()
-                .unwrap_or(CONNECT_TIMEOUT),
-        ))
-        .build()
-        .map_err(|e| ConnectError::Pool(e.to_string()))
-}
-
-/// Applies the embedded migrations, holding an advisory lock so that
-/// processes starting together migrate one after another.
-async fn migrate<T>(config: &tokio_postgres::Config, tls: T) -> Result<(), ConnectError>
-where
-    T: MakeTlsConnect<Socket>,
-    T::Stream: Send + 'static,
-{
-    let (mut client, connection) = config.connect(tls).await.map_err(ConnectError::Connect)?;
-    let driver = tokio::spawn(connection);
-    client
-        .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
-        .await
-        .map_err(ConnectError::Connect)?;
-    let migrated = migrations::runner().run_async(&mut client).await;
-    let _ = client
-        .execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])
-        .await;
-    drop(client);
-    let _ = driver.await;
-    migrated.map_err(ConnectError::Migration)?;
-    Ok(())
-}
-
-/// Runs `$body` in a transaction (`$tx`, with the instant `$now`), committing
-/// if it returns `Ok`, retrying serialization failures and deadlocks.
-///
-/// A connection that breaks before `COMMIT` was sent (the server ended it,
-/// or it had died in the pool) took its transaction with it, so nothing of
-/// it happened: the transaction is run once more, on a fresh connection.
-/// One that breaks once `COMMIT` was sent leaves the outcome unknown, and
-/// is an error.
-macro_rules! transaction {
-    ($store:expr, $username:expr, |$tx:ident, $now:ident| $body:expr) => {{
-        let mut attempt = 0;
-        let mut fresh = false;
-        loop {
-            let mut client = match $store.connection(fresh).await {
-                Ok(client) => client,
-                Err(e) => break Err(e),
-            };
-            let mut committing = false;
-            let result: Result<_, OpError> = async {
-                let $tx = client.transaction().await?;
-                let $now = $store.now(&$tx).await?;
-                let out = $body;
-                committing = true;
-                $tx.commit().await?;
-                Ok(out)
-            }
-            .await;
-            let broken = result.as_ref().is_err_and(OpError::connection_broken);
-            if broken {
-                client.discard();
-            }
-            match result {
-                Err(e) if e.retryable() && attempt < RETRIES => attempt += 1,
-                Err(_) if broken && !committing && !fresh => fresh = true,
-                other => break other.map_err(|e| e.into_core($username)),
-            }
-        }
-    }};
-}
-
-/// A connection to run a transaction on: from the pool, or opened apart
-/// from it for a retry.
-enum Connection {
-    Pooled(deadpool_postgres::Object),
-    Fresh(deadpool_postgres::ClientWrapper),
-}
-
-impl Connection {
-    /// Drops a broken connection, making sure the pool never hands it out
-    /// again.
-    fn discard(self) {
-        match self {
-            Self::Pooled(client) => drop(deadpool_postgres::Object::take(client)),
-            Self::Fresh(client) => drop(client),
-        }
-    }
-}
-
-impl std::ops::Deref for Connection {
-    type Target = deadpool_postgres::ClientWrapper;
-
-    fn deref(&self) -> &Self::Target {
-        match self {
-            Self::Pooled(client) => client,
-            Self::Fresh(client) => client,
-        }
-    }
-}
-
-impl std::ops::DerefMut for Connection {
-    fn deref_mut(&mut self) -> &mut Self::Target {
-        match self {
-            Self::Pooled(client) => client,
-            Self::Fresh(client) => client,
-        }
-    }
-}
-
 impl PgStore {
-    /// A pooled connection, or with `fresh` a new one made apart from the
-    /// pool (whose idle connections may all have died with the one that
-    /// just broke). A fresh one is closed once used; the pool makes its
-    /// own anew as it needs them, since broken ones left it.
-    async fn connection(&self, fresh: bool) -> Result<Connection> {
-        if fresh {
-            deadpool::managed::Manager::create(self.pool.manager())
-                .await
-                .map(Connection::Fresh)
-                .map_err(|e| Error::storage(BACKEND, e))
-        } else {
-            self.pool
-                .get()
-                .await
-                .map(Connection::Pooled)
-                .map_err(|e| Error::storage(BACKEND, e.to_string()))
-        }
-    }
-
-    /// Runs `run` on a pooled connection outside any transaction (for a
-    /// single statement that needs none), dropping the connection from the
-    /// pool if it broke.
-    async fn statement<T>(
-        &self,
-        run: impl AsyncFnOnce(&deadpool_postgres::Client) -> Result<T, OpError>,
-    ) -> Result<T> {
-        let client = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| Error::storage(BACKEND, e.to_string()))?;
-        let result = run(&client).await;
-        if result.as_ref().is_err_and(OpError::connection_broken) {
-            drop(deadpool_postgres::Object::take(client));
-        }
-        result.map_err(|e| e.into_core(None))
-    }
-
     /// Refreshes the seats table's statistics after a large event was
     /// added. Until autovacuum gets to it, the planner believes an event has
     /// a few hundred seats: it counted a 100,000-seat event's available
@@ -360,9 +101,10 @@ impl PgStore {
     /// Best effort: the event exists either way, and autovacuum would get
     /// there in the end.
     async fn analyze_seats(&self) {
-        let analyzed = self
-            .statement(async |client| Ok(client.batch_execute("ANALYZE seats").await?))
-            .await;
+        let analyzed = connections::statement(&self.pool, async |client| {
+            Ok(client.batch_execute("ANALYZE seats").await?)
+        })
+        .await;
         if let Err(e) = analyzed {
             tracing::warn!(error = %e, "ANALYZE seats after a large new event failed");
         }
@@ -422,14 +164,22 @@ fn seat_record(row: &tokio_postgres::Row) -> Result<SeatRecord> {
     })
 }
 
-/// Checks that `event` exists; returns its orphan policy.
-async fn require_event(tx: &Transaction<'_>, event: EventId) -> Result<OrphanPolicy, OpError> {
+/// Checks that `event` exists.
+async fn require_event(tx: &Transaction<'_>, event: EventId) -> Result<(), OpError> {
+    match find_event(tx, event).await? {
+        Some(_) => Ok(()),
+        None => Err(Error::not_found(Entity::Event, event.get()).into()),
+    }
+}
+
+/// `event`'s orphan policy, if there is such an event.
+async fn find_event(tx: &Transaction<'_>, event: EventId) -> Result<Option<OrphanPolicy>, OpError> {
     let stmt = tx
         .prepare_cached("SELECT orphans FROM events WHERE id = $1")
         .await?;
     match tx.query_opt(&stmt, &[&event.get()]).await? {
-        Some(row) => Ok(orphan_policy(row.get(0))?),
-        None => Err(Error::not_found(Entity::Event, event.get()).into()),
+        Some(row) => Ok(Some(orphan_policy(row.get(0))?)),
+        None => Ok(None),
     }
 }
 
@@ -534,11 +284,17 @@ async fn seat_to_hold(
 ) -> Result<Option<tokio_postgres::Row>, OpError> {
     let stmt = tx
         .prepare_cached(&format!(
-            "SELECT {SEAT_COLUMNS},
-                    (SELECT COUNT(*) FROM seats h
-                     WHERE h.event_id = s.event_id AND h.held_by = $2
-                       AND h.held_until > $3 AND h.id <> s.id)
-             FROM {SEATS} WHERE s.id = $1 AND s.event_id = $4 FOR UPDATE OF s"
+            // The condition's columns are the inner table's, `h`.
+            concat!(
+                "SELECT {columns},
+                        (SELECT COUNT(*) FROM seats h
+                         WHERE h.event_id = s.event_id AND h.held_by = $2 AND ",
+                sql_live_hold!("$3"),
+                " AND h.id <> s.id)
+                 FROM {seats} WHERE s.id = $1 AND s.event_id = $4 FOR UPDATE OF s"
+            ),
+            columns = SEAT_COLUMNS,
+            seats = SEATS,
         ))
         .await?;
     Ok(tx
@@ -624,16 +380,18 @@ async fn summaries(
             });
     }
     let stmt = tx
-        .prepare_cached(
+        .prepare_cached(concat!(
             "SELECT event_id, section, category,
                     COUNT(*) FILTER (WHERE reservation_id IS NOT NULL),
-                    COUNT(*) FILTER (WHERE held_by IS NOT NULL AND held_until > $2),
+                    COUNT(*) FILTER (WHERE ",
+            sql_live_hold!("$2"),
+            "),
                     COUNT(*) FILTER (WHERE blocked_reason IS NOT NULL)
              FROM seats
              WHERE ($1::BIGINT IS NULL OR event_id = $1)
                AND (reservation_id IS NOT NULL OR held_by IS NOT NULL OR blocked_reason IS NOT NULL)
-             GROUP BY event_id, section, category",
-        )
+             GROUP BY event_id, section, category"
+        ))
         .await?;
     for r in tx.query(&stmt, &[&only, &now]).await? {
         let event: i64 = r.get(0);
@@ -749,8 +507,9 @@ async fn load_reservations(
 async fn runs_of(
     tx: &Transaction<'_>,
     event: EventId,
-    ids: &[i64],
+    seat_ids: &[SeatId],
 ) -> Result<Vec<Vec<SeatRecord>>, OpError> {
+    let ids: Vec<i64> = seat_ids.iter().map(|s| s.get()).collect();
     let stmt = tx
         .prepare_cached(&format!(
             "SELECT {SEAT_COLUMNS}, s.section, s.line, s.run FROM {SEATS}
@@ -837,22 +596,6 @@ async fn set_blocked(
     tx.execute(&stmt, &[&ids, &reason]).await?;
     refresh_closed(tx, &ids).await?;
     Ok(seats.iter().map(|r| r.seat.clone()).collect())
-}
-
-/// The seats of `seat_ids` in `event`, locked in id order.
-async fn lock_seats(
-    tx: &Transaction<'_>,
-    event: EventId,
-    seat_ids: &[SeatId],
-) -> Result<Vec<SeatRecord>, OpError> {
-    require_event(tx, event).await?;
-    let ids: Vec<i64> = seat_ids.iter().map(|s| s.get()).collect();
-    seats_where(
-        tx,
-        "s.id = ANY($1) AND s.event_id = $2 ORDER BY s.id FOR UPDATE OF s",
-        &[&ids, &event.get()],
-    )
-    .await
 }
 
 /// A count or index of a venue (at most a million seats) as stored.
@@ -1056,10 +799,11 @@ async fn live_holds(
     now: Timestamp,
 ) -> Result<Vec<SeatId>, OpError> {
     let stmt = tx
-        .prepare_cached(
-            "SELECT id FROM seats WHERE event_id = $1 AND held_by IS NOT NULL AND held_until > $2
-             LIMIT 256",
-        )
+        .prepare_cached(concat!(
+            "SELECT id FROM seats WHERE event_id = $1 AND ",
+            sql_live_hold!("$2"),
+            " LIMIT 256"
+        ))
         .await?;
     Ok(tx
         .query(&stmt, &[&event.get(), &now])
@@ -1078,9 +822,11 @@ async fn free_seats(
     lock: bool,
 ) -> Result<HashSet<SeatId>, OpError> {
     let sql = format!(
-        "SELECT id, reservation_id IS NULL AND blocked_reason IS NULL
-                    AND (held_by IS NULL OR held_until <= $2)
-         FROM seats WHERE id = ANY($1){}",
+        concat!(
+            "SELECT id, ",
+            sql_free_seat!("$2"),
+            " FROM seats WHERE id = ANY($1){}"
+        ),
         if lock { " ORDER BY id FOR UPDATE" } else { "" }
     );
     let stmt = tx.prepare_cached(&sql).await?;
@@ -1225,98 +971,206 @@ async fn hold_seats(tx: &Transaction<'_>, user: UserId, holds: &[Hold]) -> Resul
     Ok(())
 }
 
-async fn reserve_in(
-    tx: &Transaction<'_>,
-    user: UserId,
-    event: EventId,
-    seat_ids: &[SeatId],
-    key: Option<&IdempotencyKey>,
-    now: Timestamp,
-    policy: &Policy,
-) -> Result<Reservation, OpError> {
-    rules::check_seat_ids(seat_ids, policy)?;
-    // The user's row first: one reserve per user at a time, so a retried
-    // key sees the first attempt's reservation.
-    let found_user = lock_user(tx, user).await?;
-    let previous = match key {
-        Some(key) => {
-            let stmt = tx
-                .prepare_cached(
-                    "SELECT id FROM reservations WHERE user_id = $1 AND idempotency_key = $2",
-                )
-                .await?;
-            match tx.query_opt(&stmt, &[&user.get(), &key.as_str()]).await? {
-                Some(row) => load_reservation(tx, ReservationId::new(row.get(0))).await?,
-                None => None,
-            }
-        }
-        None => None,
-    };
-    if let Some(first) = rules::replay(previous.as_ref(), event, seat_ids, now, policy)? {
-        return Ok(first);
-    }
-    let orphans = require_event(tx, event).await?;
-    let ids: Vec<i64> = seat_ids.iter().map(|s| s.get()).collect();
-    let loaded = seats_where(
-        tx,
-        "s.id = ANY($1) AND s.event_id = $2 ORDER BY s.id FOR UPDATE OF s",
-        &[&ids, &event.get()],
-    )
-    .await?;
-    if let Some(missing) = seat_ids
-        .iter()
-        .find(|id| !loaded.iter().any(|r| r.seat.id == **id))
-    {
-        return Err(Error::not_found(Entity::Seat, missing.get()).into());
-    }
-    if found_user.is_none() {
-        return Err(Error::not_found(Entity::User, user.get()).into());
-    }
-    let seats = rules::confirm(event, seat_ids, &loaded, user, now, policy)?;
-    if orphans == OrphanPolicy::Refuse {
-        rules::check_orphans(&runs_of(tx, event, &ids).await?, seat_ids, now)?;
+/// A transaction of this store, for [`booking_core::tx`]: rows are locked
+/// `FOR UPDATE` (the user's row first, then seats in id order).
+struct PgTx<'t, 'c>(&'t Transaction<'c>);
+
+impl Tx for PgTx<'_, '_> {
+    type Error = OpError;
+
+    async fn lock_user(&mut self, user: UserId) -> Result<bool, OpError> {
+        Ok(lock_user(self.0, user).await?.is_some())
     }
 
-    if let Some(expired) = previous {
+    /// One statement: the user's row locked, and the seat as committed.
+    async fn lock_user_and_peek_seat(
+        &mut self,
+        user: UserId,
+        event: EventId,
+        seat: SeatId,
+    ) -> Result<(bool, Option<SeatRecord>), OpError> {
+        let (found, seen) = lock_user_and_read_seat(self.0, user, seat, event).await?;
+        Ok((found.is_some(), seen))
+    }
+
+    async fn event(&mut self, event: EventId) -> Result<Option<OrphanPolicy>, OpError> {
+        find_event(self.0, event).await
+    }
+
+    async fn seat_to_hold(
+        &mut self,
+        event: EventId,
+        seat: SeatId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Option<(SeatRecord, u32)>, OpError> {
+        let Some(row) = seat_to_hold(self.0, seat, user, now, event).await? else {
+            return Ok(None);
+        };
+        let held: i64 = row.get(SEAT_COLUMN_COUNT);
+        Ok(Some((
+            seat_record(&row)?,
+            u32::try_from(held).unwrap_or(u32::MAX),
+        )))
+    }
+
+    /// One seat by its id: a plainer plan than `lock_seats`' array.
+    async fn lock_seat(
+        &mut self,
+        event: EventId,
+        seat: SeatId,
+    ) -> Result<Option<SeatRecord>, OpError> {
+        Ok(seats_where(
+            self.0,
+            "s.id = $1 AND s.event_id = $2 FOR UPDATE OF s",
+            &[&seat.get(), &event.get()],
+        )
+        .await?
+        .pop())
+    }
+
+    async fn lock_seats(
+        &mut self,
+        event: EventId,
+        seat_ids: &[SeatId],
+    ) -> Result<Vec<SeatRecord>, OpError> {
+        let ids: Vec<i64> = seat_ids.iter().map(|s| s.get()).collect();
+        seats_where(
+            self.0,
+            "s.id = ANY($1) AND s.event_id = $2 ORDER BY s.id FOR UPDATE OF s",
+            &[&ids, &event.get()],
+        )
+        .await
+    }
+
+    async fn reservation_by_key(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Reservation>, OpError> {
+        let tx = self.0;
         let stmt = tx
+            .prepare_cached(
+                "SELECT id FROM reservations WHERE user_id = $1 AND idempotency_key = $2",
+            )
+            .await?;
+        match tx.query_opt(&stmt, &[&user.get(), &key.as_str()]).await? {
+            Some(row) => load_reservation(tx, ReservationId::new(row.get(0))).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn runs_of(
+        &mut self,
+        event: EventId,
+        seat_ids: &[SeatId],
+    ) -> Result<Vec<Vec<SeatRecord>>, OpError> {
+        runs_of(self.0, event, seat_ids).await
+    }
+
+    async fn lock_reservation(
+        &mut self,
+        id: ReservationId,
+    ) -> Result<Option<Reservation>, OpError> {
+        let tx = self.0;
+        let stmt = tx
+            .prepare_cached("SELECT 1 FROM reservations WHERE id = $1 FOR UPDATE")
+            .await?;
+        tx.query_opt(&stmt, &[&id.get()]).await?;
+        load_reservation(tx, id).await
+    }
+
+    async fn set_seat_state(&mut self, seat: SeatId, state: SeatState) -> Result<(), OpError> {
+        set_seat_state(self.0, seat, state).await
+    }
+
+    async fn forget_key(&mut self, reservation: ReservationId) -> Result<(), OpError> {
+        let stmt = self
+            .0
             .prepare_cached("UPDATE reservations SET idempotency_key = NULL WHERE id = $1")
             .await?;
-        tx.execute(&stmt, &[&expired.id.get()]).await?;
+        self.0.execute(&stmt, &[&reservation.get()]).await?;
+        Ok(())
     }
-    let stmt = tx
-        .prepare_cached(
-            "INSERT INTO reservations (user_id, event_id, status, total_cents, created_at, idempotency_key)
-             VALUES ($1, $2, 'confirmed', $3, $4, $5) RETURNING id",
-        )
-        .await?;
-    let id = ReservationId::new(
-        tx.query_one(
-            &stmt,
-            &[
-                &user.get(),
-                &event.get(),
-                &rules::total_cents(&seats),
-                &now,
-                &key.map(IdempotencyKey::as_str),
-            ],
-        )
-        .await?
-        .get(0),
-    );
-    let link = tx
-        .prepare_cached(
-            "INSERT INTO reservation_seats (reservation_id, seat_id, confirmed) VALUES ($1, $2, TRUE)",
-        )
-        .await?;
-    for seat in &seats {
-        tx.execute(&link, &[&id.get(), &seat.id.get()]).await?;
-        set_seat_state(tx, seat.id, SeatState::Reserved { reservation: id }).await?;
+
+    async fn insert_reservation(
+        &mut self,
+        new: NewReservation<'_>,
+    ) -> Result<Reservation, OpError> {
+        let tx = self.0;
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO reservations (user_id, event_id, status, total_cents, created_at, idempotency_key)
+                 VALUES ($1, $2, 'confirmed', $3, $4, $5) RETURNING id",
+            )
+            .await?;
+        let id = ReservationId::new(
+            tx.query_one(
+                &stmt,
+                &[
+                    &new.user.get(),
+                    &new.event.get(),
+                    &new.total_cents,
+                    &new.created_at,
+                    &new.key.map(IdempotencyKey::as_str),
+                ],
+            )
+            .await?
+            .get(0),
+        );
+        let link = tx
+            .prepare_cached(
+                "INSERT INTO reservation_seats (reservation_id, seat_id, confirmed) VALUES ($1, $2, TRUE)",
+            )
+            .await?;
+        for seat in new.seats {
+            tx.execute(&link, &[&id.get(), &seat.id.get()]).await?;
+            set_seat_state(tx, seat.id, SeatState::Reserved { reservation: id }).await?;
+        }
+        let ids: Vec<i64> = new.seats.iter().map(|s| s.id.get()).collect();
+        refresh_closed(tx, &ids).await?;
+        load_reservation(tx, id)
+            .await?
+            .ok_or_else(|| Error::storage(BACKEND, "the new reservation vanished").into())
     }
-    let ids: Vec<i64> = seats.iter().map(|s| s.id.get()).collect();
-    refresh_closed(tx, &ids).await?;
-    load_reservation(tx, id)
-        .await?
-        .ok_or_else(|| Error::storage(BACKEND, "the new reservation vanished").into())
+
+    async fn cancel_reservation(
+        &mut self,
+        reservation: &Reservation,
+        now: Timestamp,
+    ) -> Result<Reservation, OpError> {
+        let tx = self.0;
+        let id = reservation.id.get();
+        let ids: Vec<i64> = reservation.seats.iter().map(|s| s.id.get()).collect();
+        seats_where(tx, "s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s", &[&ids]).await?;
+        let stmt = tx
+            .prepare_cached(
+                "UPDATE reservations SET status = 'cancelled', cancelled_at = $2 WHERE id = $1",
+            )
+            .await?;
+        tx.execute(&stmt, &[&id, &now]).await?;
+        let stmt = tx
+            .prepare_cached(
+                "UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = $1",
+            )
+            .await?;
+        tx.execute(&stmt, &[&id]).await?;
+        for seat in &reservation.seats {
+            set_seat_state(tx, seat.id, SeatState::Available).await?;
+        }
+        refresh_closed(tx, &ids).await?;
+        load_reservation(tx, reservation.id)
+            .await?
+            .ok_or_else(|| Error::storage(BACKEND, "the reservation vanished").into())
+    }
+
+    async fn set_blocked(
+        &mut self,
+        seats: &[SeatRecord],
+        reason: Option<&str>,
+    ) -> Result<Vec<Seat>, OpError> {
+        set_blocked(self.0, seats, reason).await
+    }
 }
 
 impl BookingStore for PgStore {
@@ -1440,74 +1294,14 @@ impl BookingStore for PgStore {
     }
 
     async fn hold(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Hold> {
-        let policy = &self.policy;
         transaction!(self, None, |tx, now| {
-            // The user's row first (every write takes the user before seats),
-            // serializing this user's holds so the count below stays true;
-            // and in the same statement the seat as committed, unlocked.
-            let (found_user, seen) = lock_user_and_read_seat(&tx, user, seat, event).await?;
-            // When a crowd asks for one seat at once, each hold would
-            // otherwise queue for the seat's lock and keep it for a round
-            // trip only to learn the seat is taken (1,000 users: 1,000 round
-            // trips in a row). So a seat already someone else's is refused
-            // from that read. Only the seat's state is judged there (no
-            // count of other holds): one that may still be free is locked
-            // and judged in full. So is the caller's own hold (no crowd
-            // queues for it), max_hold included: `MaxHoldReached` is no
-            // seat conflict, so it is never refused from the unlocked read.
-            if let Some(seen) = &seen
-                && let Err(refused) = rules::hold(seen, user, 0, now, policy)
-                && refused.conflicts().is_some()
-            {
-                return Err(refused.into());
-            }
-            // The seat, locked, with the user's other live holds in the event.
-            let Some(row) = seat_to_hold(&tx, seat, user, now, event).await? else {
-                require_event(&tx, event).await?;
-                return Err(Error::not_found(Entity::Seat, seat.get()).into());
-            };
-            if found_user.is_none() {
-                return Err(Error::not_found(Entity::User, user.get()).into());
-            }
-            let record = seat_record(&row)?;
-            let held: i64 = row.get(SEAT_COLUMN_COUNT);
-            let taken = rules::hold(
-                &record,
-                user,
-                u32::try_from(held).unwrap_or(u32::MAX),
-                now,
-                policy,
-            )?;
-            set_seat_state(
-                &tx,
-                seat,
-                SeatState::Held {
-                    by: user,
-                    since: taken.since,
-                    until: taken.until,
-                },
-            )
-            .await?;
-            taken
+            tx::hold(&mut PgTx(&tx), user, event, seat, now, &self.policy).await?
         })
     }
 
     async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Seat> {
         transaction!(self, None, |tx, now| {
-            let found = seats_where(
-                &tx,
-                "s.id = $1 AND s.event_id = $2 FOR UPDATE OF s",
-                &[&seat.get(), &event.get()],
-            )
-            .await?
-            .pop();
-            let Some(record) = found else {
-                require_event(&tx, event).await?;
-                return Err(Error::not_found(Entity::Seat, seat.get()).into());
-            };
-            rules::release(&record, user, now)?;
-            set_seat_state(&tx, seat, SeatState::Available).await?;
-            record.seat
+            tx::release(&mut PgTx(&tx), user, event, seat, now).await?
         })
     }
 
@@ -1518,27 +1312,32 @@ impl BookingStore for PgStore {
         seat_ids: &[SeatId],
         key: Option<&IdempotencyKey>,
     ) -> Result<Reservation> {
-        let policy = &self.policy;
         transaction!(self, None, |tx, now| {
-            reserve_in(&tx, user, event, seat_ids, key, now, policy).await?
+            tx::reserve(
+                &mut PgTx(&tx),
+                user,
+                event,
+                seat_ids,
+                key,
+                now,
+                &self.policy,
+            )
+            .await?
         })
     }
 
     async fn block(&self, event: EventId, seat_ids: &[SeatId], reason: &str) -> Result<Vec<Seat>> {
+        // Bad ids are refused before a connection is taken.
         rules::check_block_ids(seat_ids)?;
         transaction!(self, None, |tx, now| {
-            let loaded = lock_seats(&tx, event, seat_ids).await?;
-            rules::block(event, seat_ids, &loaded, reason, now)?;
-            set_blocked(&tx, &loaded, Some(reason)).await?
+            tx::block(&mut PgTx(&tx), event, seat_ids, reason, now).await?
         })
     }
 
     async fn unblock(&self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<Seat>> {
         rules::check_block_ids(seat_ids)?;
         transaction!(self, None, |tx, _now| {
-            let loaded = lock_seats(&tx, event, seat_ids).await?;
-            rules::unblock(event, seat_ids, &loaded)?;
-            set_blocked(&tx, &loaded, None).await?
+            tx::unblock(&mut PgTx(&tx), event, seat_ids).await?
         })
     }
 
@@ -1613,10 +1412,10 @@ impl BookingStore for PgStore {
             // the user's state (the hold limit), as the contract orders them.
             let wanted = layout.wanted(request)?;
             let stmt = tx
-                .prepare_cached(
-                    "SELECT COUNT(*) FROM seats
-                     WHERE event_id = $1 AND held_by = $2 AND held_until > $3",
-                )
+                .prepare_cached(concat!(
+                    "SELECT COUNT(*) FROM seats WHERE event_id = $1 AND held_by = $2 AND ",
+                    sql_live_hold!("$3")
+                ))
                 .await?;
             // Three reads sent at once (one round trip), all after the
             // user's lock: the count of holds must see the user's last one.
@@ -1662,35 +1461,7 @@ impl BookingStore for PgStore {
 
     async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {
         transaction!(self, None, |tx, now| {
-            let stmt = tx
-                .prepare_cached("SELECT 1 FROM reservations WHERE id = $1 FOR UPDATE")
-                .await?;
-            tx.query_opt(&stmt, &[&reservation.get()]).await?;
-            let found = load_reservation(&tx, reservation)
-                .await?
-                .ok_or_else(|| Error::not_found(Entity::Reservation, reservation.get()))?;
-            rules::cancel(&found, user)?;
-            let ids: Vec<i64> = found.seats.iter().map(|s| s.id.get()).collect();
-            seats_where(&tx, "s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s", &[&ids]).await?;
-            let stmt = tx
-                .prepare_cached(
-                    "UPDATE reservations SET status = 'cancelled', cancelled_at = $2 WHERE id = $1",
-                )
-                .await?;
-            tx.execute(&stmt, &[&reservation.get(), &now]).await?;
-            let stmt = tx
-                .prepare_cached(
-                    "UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = $1",
-                )
-                .await?;
-            tx.execute(&stmt, &[&reservation.get()]).await?;
-            for seat in &found.seats {
-                set_seat_state(&tx, seat.id, SeatState::Available).await?;
-            }
-            refresh_closed(&tx, &ids).await?;
-            load_reservation(&tx, reservation)
-                .await?
-                .ok_or_else(|| Error::storage(BACKEND, "the reservation vanished"))?
+            tx::cancel(&mut PgTx(&tx), user, reservation, now).await?
         })
     }
 }
@@ -1738,7 +1509,7 @@ impl AccountStore for PgStore {
 
     async fn username_taken(&self, username: &Username) -> Result<bool> {
         let folded = username.folded();
-        self.statement(async |client| {
+        connections::statement(&self.pool, async |client| {
             let stmt = client
                 .prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE lower(username) = $1)")
                 .await?;
@@ -1795,7 +1566,7 @@ impl AccountStore for PgStore {
         // (a transaction would take four), judged by the injected clock or
         // else the database's.
         let now = self.clock.as_ref().map(|clock| clock.now());
-        self.statement(async |client| {
+        connections::statement(&self.pool, async |client| {
             let stmt = client
                 .prepare_cached(
                     "SELECT u.id, u.username, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id

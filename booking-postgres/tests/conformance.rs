@@ -39,3 +39,46 @@ impl StoreFactory for Postgres {
 }
 
 booking_core::conformance_tests!(Postgres::default());
+
+/// The SQL conditions on holds (`booking_core::sql_live_hold!`,
+/// `sql_free_seat!`) agree with `SeatState::at` and `SeatRecord::is_free`,
+/// on both sides of a hold's end, as PostgreSQL evaluates them.
+#[tokio::test]
+async fn the_sql_conditions_judge_holds_as_the_rules_do() {
+    use booking_core::{ReservationId, UserId, sql_free_seat, sql_live_hold};
+
+    let (client, connection) = tokio_postgres::connect(
+        &booking_postgres::testkit::server_url(),
+        tokio_postgres::NoTls,
+    )
+    .await
+    .expect("connect");
+    tokio::spawn(connection);
+    let sql = concat!(
+        "SELECT ",
+        sql_live_hold!("$5"),
+        ", ",
+        sql_free_seat!("$5"),
+        " FROM (SELECT $1::BIGINT AS reservation_id, $2::BIGINT AS held_by,
+                       $3::TIMESTAMPTZ AS held_until, $4::TEXT AS blocked_reason) s"
+    );
+    let now = booking_core::truncate_to_micros(chrono::Utc::now());
+    for case in booking_core::testkit::hold_cases(now) {
+        let (reservation, by, _, until) = case.state.to_columns();
+        let row = client
+            .query_one(
+                sql,
+                &[
+                    &reservation.map(ReservationId::get),
+                    &by.map(UserId::get),
+                    &until,
+                    &case.blocked,
+                    &now,
+                ],
+            )
+            .await
+            .expect("evaluate the conditions");
+        let (live, free): (bool, bool) = (row.get(0), row.get(1));
+        assert_eq!((live, free), (case.live, case.free), "{case:?}");
+    }
+}

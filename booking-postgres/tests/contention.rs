@@ -1,7 +1,7 @@
 //! A hold on a seat whose row lock another transaction has: refused at once
 //! when the seat is already someone else's, waited for when it may be free.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use booking_core::{
     AccountStore, BookingStore, Error, EventId, NewEvent, SeatId, UserId, Username,
@@ -108,7 +108,12 @@ async fn a_seat_that_may_be_free_is_waited_for() {
         tokio::spawn(async move { store.hold(alice, event, seat).await })
     };
     // Wait until alice's hold waits for the lock.
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
+        assert!(
+            Instant::now() < deadline,
+            "alice's hold neither waited for the seat's lock nor ended within 30 s"
+        );
         let waiting = s
             .blocker
             .query_opt(

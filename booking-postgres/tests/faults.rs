@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use booking_core::{
     AccountStore, BookingStore, Error, EventId, NewEvent, SeatId, SeatState, UserId, Username,
@@ -60,10 +60,23 @@ async fn lock_seat(url: &str, seat: SeatId) -> Client {
     blocker
 }
 
+/// How long a test waits for the database to reach a state before it fails.
+const DEADLINE: Duration = Duration::from_secs(30);
+
 /// The backend waiting for the blocker's lock, other than those in
 /// `except` (killed ones may linger a moment).
+///
+/// # Panics
+///
+/// When none waits within [`DEADLINE`].
 async fn waiting_backend(blocker: &Client, except: &HashSet<i32>) -> i32 {
+    let deadline = Instant::now() + DEADLINE;
     loop {
+        assert!(
+            Instant::now() < deadline,
+            "no backend waited for the blocker's lock within {DEADLINE:?}: \
+             the store's transaction never reached the locked seat"
+        );
         // The blocker is in a transaction, whose view of the statistics is
         // taken once unless cleared.
         blocker
@@ -262,6 +275,7 @@ fn terminate_all_backends(url: &str) -> usize {
             .await
             .unwrap()
             .len();
+        let deadline = Instant::now() + DEADLINE;
         loop {
             let left: i64 = killer
                 .query_one(
@@ -274,6 +288,10 @@ fn terminate_all_backends(url: &str) -> usize {
             if left == 0 {
                 return terminated;
             }
+            assert!(
+                Instant::now() < deadline,
+                "{left} terminated backends still there after {DEADLINE:?}"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     })

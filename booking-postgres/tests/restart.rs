@@ -28,6 +28,39 @@ const BACK: usize = 4;
 /// No call may take longer than this, whatever the database is doing.
 const CALL_LIMIT: Duration = Duration::from_secs(15);
 
+/// How long the test waits for the storm to reach each point before it fails.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// How many successful calls the storm makes before the crash, and how many
+/// calls fail while the database is down before it is started again.
+const ENOUGH: usize = 50;
+
+/// What the storm has done so far, by phase, as the test waits on it (only
+/// calls that began and ended in the same phase are counted, as in [`Tally`]).
+#[derive(Default)]
+struct Progress {
+    ok: [AtomicUsize; 5],
+    storage_errors: [AtomicUsize; 5],
+    /// Users that have succeeded since the database came back.
+    users_back: AtomicUsize,
+}
+
+/// Waits until `done` says so, checking every 10 ms.
+///
+/// # Panics
+///
+/// When it has not within [`DEADLINE`], naming `what` it waited for.
+async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while !done() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "waited {DEADLINE:?} for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 /// How one storm user's calls ended, by phase (only calls that began and
 /// ended in the same phase are counted).
 #[derive(Default, Debug)]
@@ -46,6 +79,7 @@ struct StormUser {
     seats: Vec<SeatId>,
     user: UserId,
     phase: Arc<AtomicUsize>,
+    progress: Arc<Progress>,
     stop: Arc<AtomicBool>,
     rng: StdRng,
 }
@@ -89,10 +123,20 @@ impl StormUser {
             };
             let ended = self.phase.load(Ordering::SeqCst);
             let failed = matches!(outcome, Err(Error::Storage { .. }));
+            let progress = &self.progress;
             match outcome {
                 _ if began != ended => {}
-                Ok(()) => tally.ok[began] += 1,
-                Err(Error::Storage { .. }) => tally.storage_errors[began] += 1,
+                Ok(()) => {
+                    if began == BACK && tally.ok[BACK] == 0 {
+                        progress.users_back.fetch_add(1, Ordering::SeqCst);
+                    }
+                    tally.ok[began] += 1;
+                    progress.ok[began].fetch_add(1, Ordering::SeqCst);
+                }
+                Err(Error::Storage { .. }) => {
+                    tally.storage_errors[began] += 1;
+                    progress.storage_errors[began].fetch_add(1, Ordering::SeqCst);
+                }
                 Err(_) => tally.rule_errors[began] += 1,
             }
             if failed {
@@ -157,6 +201,7 @@ async fn a_storm_survives_the_database_crashing_and_coming_back() {
     let (store, event, seats, users) = setup(&cluster).await;
 
     let phase = Arc::new(AtomicUsize::new(UP));
+    let progress = Arc::new(Progress::default());
     let stop = Arc::new(AtomicBool::new(false));
     let tasks: Vec<_> = users
         .iter()
@@ -169,6 +214,7 @@ async fn a_storm_survives_the_database_crashing_and_coming_back() {
                     seats: seats.clone(),
                     user,
                     phase: Arc::clone(&phase),
+                    progress: Arc::clone(&progress),
                     stop: Arc::clone(&stop),
                     rng: StdRng::seed_from_u64(seed),
                 }
@@ -177,15 +223,25 @@ async fn a_storm_survives_the_database_crashing_and_coming_back() {
         })
         .collect();
 
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let counted = |counts: &[AtomicUsize; 5], phase: usize| counts[phase].load(Ordering::SeqCst);
+    wait_until("the storm to succeed before the crash", || {
+        counted(&progress.ok, UP) >= ENOUGH
+    })
+    .await;
     phase.store(CRASHING, Ordering::SeqCst);
     let cluster = off_the_workers(cluster, Cluster::crash).await;
     phase.store(DOWN, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    wait_until("calls to fail while the database is down", || {
+        counted(&progress.storage_errors, DOWN) >= ENOUGH
+    })
+    .await;
     phase.store(RESTARTING, Ordering::SeqCst);
     let cluster = off_the_workers(cluster, Cluster::start_again).await;
     phase.store(BACK, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    wait_until("every user to succeed again after the restart", || {
+        progress.users_back.load(Ordering::SeqCst) == users.len()
+    })
+    .await;
     stop.store(true, Ordering::SeqCst);
 
     let mut tallies = Vec::new();

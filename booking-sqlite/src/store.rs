@@ -17,7 +17,7 @@ use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
 use booking_core::best::{self, EventLayout, Layout, LayoutSeat, Position};
-use booking_core::rules;
+use booking_core::tx::{self, NewReservation, Tx};
 use booking_core::venue::Point;
 use booking_core::{
     AccountStore, BestAvailable, BookingStore, CategorySummary, Clock, Credentials, Entity, Error,
@@ -26,6 +26,7 @@ use booking_core::{
     SeatRecord, SeatState, SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId,
     Username, count_taken,
 };
+use booking_core::{rules, sql_free_seat, sql_live_hold};
 use chrono::DateTime;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
@@ -159,6 +160,11 @@ impl SqliteStore {
     }
 }
 
+/// Runs a write operation on the writer's thread (see [`WriteTx`]).
+fn run<T>(operation: impl Future<Output = Result<T>>) -> Result<T> {
+    tx::run_ready(BACKEND, operation)
+}
+
 // ---- conversions ---------------------------------------------------------------
 
 fn micros(t: Timestamp) -> i64 {
@@ -182,7 +188,7 @@ fn opt_instant(us: Option<i64>) -> Result<Option<Timestamp>> {
 /// A seat's columns. Its section and category come as indexes, named
 /// apart ([`Names`]): joining the names in made SQLite plan the hot seat-map
 /// read again at every run (see [`seats_in_rows_sql`]).
-const SEAT_COLUMNS: &str = "s.id, s.event_id, s.row, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_since, s.held_until, \
+const SEAT_COLUMNS: &str = "s.id, s.event_id, s.row_index, s.number, s.price_cents, s.reservation_id, s.held_by, s.held_since, s.held_until, \
      s.section, s.label, s.category, s.accessible, s.companion, s.restricted_view, s.blocked_reason";
 /// How many columns `SEAT_COLUMNS` names (the index of a column after them).
 const SEAT_COLUMN_COUNT: usize = 16;
@@ -253,15 +259,15 @@ impl Names {
 fn seats_in_rows_sql() -> &'static str {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT {SEAT_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.row BETWEEN ?2 AND ?3"
+            "SELECT {SEAT_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.row_index BETWEEN ?2 AND ?3"
         )
     });
     &SQL
 }
 
 /// A section's seats: the seats of event `?1` in section `?2` (its index),
-/// read through the index of the seats' `UNIQUE (event_id, section, row,
-/// number)`. Unordered, as [`seats_in_rows_sql`] is, for the same reason.
+/// read through the index of the seats' `UNIQUE (event_id, section,
+/// row_index, number)`. Unordered, as [`seats_in_rows_sql`] is, for the same reason.
 fn seats_in_section_sql() -> &'static str {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.section = ?2")
@@ -385,6 +391,11 @@ fn query_seats(
 }
 
 fn require_event(conn: &Connection, event: EventId) -> Result<Event> {
+    find_event(conn, event)?.ok_or_else(|| Error::not_found(Entity::Event, event.get()))
+}
+
+/// `event`, if there is one.
+fn find_event(conn: &Connection, event: EventId) -> Result<Option<Event>> {
     let row = conn
         .prepare_cached(
             "SELECT name, description, venue, starts_at, orphans FROM events WHERE id = ?1",
@@ -402,16 +413,16 @@ fn require_event(conn: &Connection, event: EventId) -> Result<Event> {
         .optional()
         .map_err(storage)?;
     let Some((name, description, venue, starts_at, orphans)) = row else {
-        return Err(Error::not_found(Entity::Event, event.get()));
+        return Ok(None);
     };
-    Ok(Event {
+    Ok(Some(Event {
         id: event,
         name,
         description,
         venue,
         starts_at: instant(starts_at)?,
         orphans: orphan_policy(&orphans)?,
-    })
+    }))
 }
 
 fn orphan_policy(text: &str) -> Result<OrphanPolicy> {
@@ -441,15 +452,6 @@ fn require_user(conn: &Connection, user: UserId) -> Result<User> {
     })
 }
 
-/// The seat `seat` of `event` as stored (its hold may have ended).
-fn load_seat(conn: &Connection, event: EventId, seat: SeatId) -> Result<SeatRecord> {
-    require_event(conn, event)?;
-    let sql = format!("SELECT {SEAT_COLUMNS} FROM {SEATS} WHERE s.id = ?1 AND s.event_id = ?2");
-    query_seats(conn, &sql, params![seat.get(), event.get()])?
-        .pop()
-        .ok_or_else(|| Error::not_found(Entity::Seat, seat.get()))
-}
-
 /// The user and expiry of the unexpired session whose id hashes to `?1`,
 /// at `?2`: read by every request that carries a session cookie.
 const SESSION_SQL: &str =
@@ -473,14 +475,18 @@ const CATEGORIES_SQL: &str =
 /// event, or of event `?1`, by section and category. Only those seats are
 /// read, through the partial index `seats_taken` (whose condition the
 /// query repeats word for word, so that SQLite uses it).
-const TAKEN_SQL: &str = "SELECT event_id, section, category,
+const TAKEN_SQL: &str = concat!(
+    "SELECT event_id, section, category,
             SUM(reservation_id IS NOT NULL),
-            SUM(held_by IS NOT NULL AND held_until > ?2),
+            SUM",
+    sql_live_hold!("?2"),
+    ",
             SUM(blocked_reason IS NOT NULL)
      FROM seats
      WHERE (?1 IS NULL OR event_id = ?1)
        AND (reservation_id IS NOT NULL OR held_by IS NOT NULL OR blocked_reason IS NOT NULL)
-     GROUP BY event_id, section, category";
+     GROUP BY event_id, section, category"
+);
 
 /// Each event's summary as of `now` (or only `event`'s), by start time then
 /// id: four statements, however many events and seats.
@@ -915,10 +921,11 @@ fn closed_seats(tx: &Connection, event: EventId) -> Result<HashMap<(u32, u32), V
 /// them is as right as closing all: a crowd of thousands holding at once
 /// made every request read and close thousands, quadratic in the crowd).
 fn live_holds(tx: &Connection, event: EventId, now: Timestamp) -> Result<Vec<SeatId>> {
-    tx.prepare_cached(
-        "SELECT id FROM seats WHERE event_id = ?1 AND held_by IS NOT NULL AND held_until > ?2
-         LIMIT 256",
-    )
+    tx.prepare_cached(concat!(
+        "SELECT id FROM seats WHERE event_id = ?1 AND ",
+        sql_live_hold!("?2"),
+        " LIMIT 256"
+    ))
     .map_err(storage)?
     .query_map(params![event.get(), micros(now)], |r| {
         r.get::<_, i64>(0).map(SeatId::new)
@@ -949,9 +956,9 @@ fn set_blocked(tx: &Connection, seats: &[SeatRecord], reason: Option<&str>) -> R
     Ok(seats.iter().map(|r| r.seat.clone()).collect())
 }
 
-/// The seats of `seat_ids` that are seats of `event`, as stored.
+/// The seats of `seat_ids` that are seats of `event`, as stored, in the
+/// order of `seat_ids` (ids of no seat of it are left out).
 fn load_seats(tx: &Connection, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<SeatRecord>> {
-    require_event(tx, event)?;
     let sql = format!("SELECT {SEAT_COLUMNS} FROM {SEATS} WHERE s.id = ?1 AND s.event_id = ?2");
     let mut loaded = Vec::with_capacity(seat_ids.len());
     for seat in seat_ids {
@@ -969,10 +976,11 @@ fn held_by(
     now: Timestamp,
 ) -> Result<u32> {
     let held: i64 = tx
-        .prepare_cached(
-            "SELECT COUNT(*) FROM seats
-             WHERE event_id = ?1 AND held_by = ?2 AND held_until > ?3 AND id IS NOT ?4",
-        )
+        .prepare_cached(concat!(
+            "SELECT COUNT(*) FROM seats WHERE event_id = ?1 AND held_by = ?2 AND ",
+            sql_live_hold!("?3"),
+            " AND id IS NOT ?4"
+        ))
         .map_err(storage)?
         .query_row(
             params![
@@ -1014,11 +1022,10 @@ fn best_available_in(
         // `SeatRecord::is_free` says, in SQL); whole records only for the
         // seats chosen.
         let mut free_seats = tx
-            .prepare_cached(
-                "SELECT id FROM seats WHERE id BETWEEN ?1 AND ?2
-                     AND reservation_id IS NULL AND blocked_reason IS NULL
-                     AND (held_by IS NULL OR held_until <= ?3)",
-            )
+            .prepare_cached(concat!(
+                "SELECT id FROM seats WHERE id BETWEEN ?1 AND ?2 AND ",
+                sql_free_seat!("?3")
+            ))
             .map_err(storage)?;
         let mut closed = closed_seats(tx, event)?;
         layout
@@ -1084,88 +1091,157 @@ fn id_ranges(ids: &[SeatId]) -> Vec<(i64, i64)> {
     ranges
 }
 
-fn reserve_in(
-    tx: &Connection,
-    user: UserId,
-    event: EventId,
-    seat_ids: &[SeatId],
-    key: Option<&IdempotencyKey>,
-    now: Timestamp,
-    policy: &Policy,
-) -> Result<Reservation> {
-    rules::check_seat_ids(seat_ids, policy)?;
-    let previous = match key {
-        Some(key) => {
-            let id: Option<i64> = tx
-                .prepare_cached(
-                    "SELECT id FROM reservations WHERE user_id = ?1 AND idempotency_key = ?2",
-                )
-                .map_err(storage)?
-                .query_row(params![user.get(), key.as_str()], |r| r.get(0))
-                .optional()
-                .map_err(storage)?;
-            match id {
-                Some(id) => load_reservation(tx, ReservationId::new(id))?,
-                None => None,
-            }
+/// The writer's transaction, for [`booking_core::tx`]: every call runs at
+/// once on the writer's thread, so each future is ready when first polled
+/// ([`tx::run_ready`]). The single writer serializes every write: nothing
+/// needs a lock of its own.
+struct WriteTx<'c>(&'c Connection);
+
+impl Tx for WriteTx<'_> {
+    type Error = Error;
+
+    async fn lock_user(&mut self, user: UserId) -> Result<bool> {
+        match require_user(self.0, user) {
+            Ok(_) => Ok(true),
+            Err(Error::NotFound { .. }) => Ok(false),
+            Err(e) => Err(e),
         }
-        None => None,
-    };
-    if let Some(first) = rules::replay(previous.as_ref(), event, seat_ids, now, policy)? {
-        return Ok(first);
     }
 
-    let found = require_event(tx, event)?;
-    let sql = format!("SELECT {SEAT_COLUMNS} FROM {SEATS} WHERE s.id = ?1 AND s.event_id = ?2");
-    let mut loaded = Vec::with_capacity(seat_ids.len());
-    for seat in seat_ids {
-        loaded.extend(query_seats(tx, &sql, params![seat.get(), event.get()])?);
-    }
-    if let Some(missing) = seat_ids
-        .iter()
-        .find(|id| !loaded.iter().any(|r| r.seat.id == **id))
-    {
-        return Err(Error::not_found(Entity::Seat, missing.get()));
-    }
-    require_user(tx, user)?;
-    let seats = rules::confirm(event, seat_ids, &loaded, user, now, policy)?;
-    if found.orphans == OrphanPolicy::Refuse {
-        rules::check_orphans(&runs_of(tx, event, seat_ids)?, seat_ids, now)?;
+    async fn event(&mut self, event: EventId) -> Result<Option<OrphanPolicy>> {
+        Ok(find_event(self.0, event)?.map(|found| found.orphans))
     }
 
-    if let Some(expired) = previous {
-        tx.prepare_cached("UPDATE reservations SET idempotency_key = NULL WHERE id = ?1")
+    async fn seat_to_hold(
+        &mut self,
+        event: EventId,
+        seat: SeatId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Option<(SeatRecord, u32)>> {
+        let Some(record) = load_seats(self.0, event, &[seat])?.pop() else {
+            return Ok(None);
+        };
+        let held_elsewhere = held_by(self.0, event, user, Some(seat), now)?;
+        Ok(Some((record, held_elsewhere)))
+    }
+
+    async fn lock_seats(&mut self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<SeatRecord>> {
+        let mut loaded = load_seats(self.0, event, seat_ids)?;
+        loaded.sort_unstable_by_key(|r| r.seat.id);
+        Ok(loaded)
+    }
+
+    async fn reservation_by_key(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Reservation>> {
+        let id: Option<i64> = self
+            .0
+            .prepare_cached(
+                "SELECT id FROM reservations WHERE user_id = ?1 AND idempotency_key = ?2",
+            )
             .map_err(storage)?
-            .execute([expired.id.get()])
+            .query_row(params![user.get(), key.as_str()], |r| r.get(0))
+            .optional()
             .map_err(storage)?;
+        match id {
+            Some(id) => load_reservation(self.0, ReservationId::new(id)),
+            None => Ok(None),
+        }
     }
-    let total_cents = rules::total_cents(&seats);
-    tx.prepare_cached(
-        "INSERT INTO reservations (user_id, event_id, status, total_cents, created_at, idempotency_key)
-         VALUES (?1, ?2, 'confirmed', ?3, ?4, ?5)",
-    )
-    .map_err(storage)?
-    .execute(params![
-        user.get(),
-        event.get(),
-        total_cents,
-        micros(now),
-        key.map(IdempotencyKey::as_str)
-    ])
-    .map_err(storage)?;
-    let id = ReservationId::new(tx.last_insert_rowid());
-    for seat in &seats {
+
+    async fn runs_of(
+        &mut self,
+        event: EventId,
+        seat_ids: &[SeatId],
+    ) -> Result<Vec<Vec<SeatRecord>>> {
+        runs_of(self.0, event, seat_ids)
+    }
+
+    async fn lock_reservation(&mut self, id: ReservationId) -> Result<Option<Reservation>> {
+        load_reservation(self.0, id)
+    }
+
+    async fn set_seat_state(&mut self, seat: SeatId, state: SeatState) -> Result<()> {
+        set_seat_state(self.0, seat, state)
+    }
+
+    async fn forget_key(&mut self, reservation: ReservationId) -> Result<()> {
+        self.0
+            .prepare_cached("UPDATE reservations SET idempotency_key = NULL WHERE id = ?1")
+            .map_err(storage)?
+            .execute([reservation.get()])
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    async fn insert_reservation(&mut self, new: NewReservation<'_>) -> Result<Reservation> {
+        let tx = self.0;
         tx.prepare_cached(
-            "INSERT INTO reservation_seats (reservation_id, seat_id, confirmed) VALUES (?1, ?2, 1)",
+            "INSERT INTO reservations (user_id, event_id, status, total_cents, created_at, idempotency_key)
+             VALUES (?1, ?2, 'confirmed', ?3, ?4, ?5)",
         )
         .map_err(storage)?
-        .execute(params![id.get(), seat.id.get()])
+        .execute(params![
+            new.user.get(),
+            new.event.get(),
+            new.total_cents,
+            micros(new.created_at),
+            new.key.map(IdempotencyKey::as_str)
+        ])
         .map_err(storage)?;
-        set_seat_state(tx, seat.id, SeatState::Reserved { reservation: id })?;
+        let id = ReservationId::new(tx.last_insert_rowid());
+        for seat in new.seats {
+            tx.prepare_cached(
+                "INSERT INTO reservation_seats (reservation_id, seat_id, confirmed) VALUES (?1, ?2, 1)",
+            )
+            .map_err(storage)?
+            .execute(params![id.get(), seat.id.get()])
+            .map_err(storage)?;
+            set_seat_state(tx, seat.id, SeatState::Reserved { reservation: id })?;
+        }
+        let ids: Vec<SeatId> = new.seats.iter().map(|s| s.id).collect();
+        refresh_closed(tx, &ids)?;
+        load_reservation(tx, id)?
+            .ok_or_else(|| Error::storage(BACKEND, "the new reservation vanished"))
     }
-    let ids: Vec<SeatId> = seats.iter().map(|s| s.id).collect();
-    refresh_closed(tx, &ids)?;
-    load_reservation(tx, id)?.ok_or_else(|| Error::storage(BACKEND, "the new reservation vanished"))
+
+    async fn cancel_reservation(
+        &mut self,
+        reservation: &Reservation,
+        now: Timestamp,
+    ) -> Result<Reservation> {
+        let tx = self.0;
+        tx.prepare_cached(
+            "UPDATE reservations SET status = 'cancelled', cancelled_at = ?2 WHERE id = ?1",
+        )
+        .map_err(storage)?
+        .execute(params![reservation.id.get(), micros(now)])
+        .map_err(storage)?;
+        tx.prepare_cached(
+            "UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = ?1",
+        )
+        .map_err(storage)?
+        .execute([reservation.id.get()])
+        .map_err(storage)?;
+        for seat in &reservation.seats {
+            set_seat_state(tx, seat.id, SeatState::Available)?;
+        }
+        let ids: Vec<SeatId> = reservation.seats.iter().map(|s| s.id).collect();
+        refresh_closed(tx, &ids)?;
+        load_reservation(tx, reservation.id)?
+            .ok_or_else(|| Error::storage(BACKEND, "the reservation vanished"))
+    }
+
+    async fn set_blocked(
+        &mut self,
+        seats: &[SeatRecord],
+        reason: Option<&str>,
+    ) -> Result<Vec<Seat>> {
+        set_blocked(self.0, seats, reason)
+    }
 }
 
 impl BookingStore for SqliteStore {
@@ -1227,7 +1303,7 @@ impl BookingStore for SqliteStore {
             }
             let mut insert = tx
                 .prepare_cached(
-                    "INSERT INTO seats (event_id, section, line, row, run, place, number, label,
+                    "INSERT INTO seats (event_id, section, line, row_index, run, place, number, label,
                          category, price_cents, accessible, companion, restricted_view, rank)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 )
@@ -1348,32 +1424,14 @@ impl BookingStore for SqliteStore {
 
     async fn hold(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Hold> {
         self.write(move |tx, now, policy| {
-            let record = load_seat(tx, event, seat)?;
-            require_user(tx, user)?;
-            let held_elsewhere = held_by(tx, event, user, Some(seat), now)?;
-            let hold = rules::hold(&record, user, held_elsewhere, now, policy)?;
-            set_seat_state(
-                tx,
-                seat,
-                SeatState::Held {
-                    by: user,
-                    since: hold.since,
-                    until: hold.until,
-                },
-            )?;
-            Ok(hold)
+            run(tx::hold(&mut WriteTx(tx), user, event, seat, now, policy))
         })
         .await
     }
 
     async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Seat> {
-        self.write(move |tx, now, _| {
-            let record = load_seat(tx, event, seat)?;
-            rules::release(&record, user, now)?;
-            set_seat_state(tx, seat, SeatState::Available)?;
-            Ok(record.seat)
-        })
-        .await
+        self.write(move |tx, now, _| run(tx::release(&mut WriteTx(tx), user, event, seat, now)))
+            .await
     }
 
     async fn reserve(
@@ -1385,18 +1443,26 @@ impl BookingStore for SqliteStore {
     ) -> Result<Reservation> {
         let (seat_ids, key) = (seat_ids.to_vec(), key.cloned());
         self.write(move |tx, now, policy| {
-            reserve_in(tx, user, event, &seat_ids, key.as_ref(), now, policy)
+            let mut tx = WriteTx(tx);
+            run(tx::reserve(
+                &mut tx,
+                user,
+                event,
+                &seat_ids,
+                key.as_ref(),
+                now,
+                policy,
+            ))
         })
         .await
     }
 
     async fn block(&self, event: EventId, seat_ids: &[SeatId], reason: &str) -> Result<Vec<Seat>> {
+        // Bad ids are refused before the writer's queue.
         rules::check_block_ids(seat_ids)?;
         let (seat_ids, reason) = (seat_ids.to_vec(), reason.to_owned());
         self.write(move |tx, now, _| {
-            let loaded = load_seats(tx, event, &seat_ids)?;
-            rules::block(event, &seat_ids, &loaded, &reason, now)?;
-            set_blocked(tx, &loaded, Some(&reason))
+            run(tx::block(&mut WriteTx(tx), event, &seat_ids, &reason, now))
         })
         .await
     }
@@ -1404,12 +1470,8 @@ impl BookingStore for SqliteStore {
     async fn unblock(&self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<Seat>> {
         rules::check_block_ids(seat_ids)?;
         let seat_ids = seat_ids.to_vec();
-        self.write(move |tx, _, _| {
-            let loaded = load_seats(tx, event, &seat_ids)?;
-            rules::unblock(event, &seat_ids, &loaded)?;
-            set_blocked(tx, &loaded, None)
-        })
-        .await
+        self.write(move |tx, _, _| run(tx::unblock(&mut WriteTx(tx), event, &seat_ids)))
+            .await
     }
 
     async fn best_available(
@@ -1440,31 +1502,8 @@ impl BookingStore for SqliteStore {
     }
 
     async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {
-        self.write(move |tx, now, _| {
-            let found = load_reservation(tx, reservation)?
-                .ok_or_else(|| Error::not_found(Entity::Reservation, reservation.get()))?;
-            rules::cancel(&found, user)?;
-            tx.prepare_cached(
-                "UPDATE reservations SET status = 'cancelled', cancelled_at = ?2 WHERE id = ?1",
-            )
-            .map_err(storage)?
-            .execute(params![reservation.get(), micros(now)])
-            .map_err(storage)?;
-            tx.prepare_cached(
-                "UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = ?1",
-            )
-            .map_err(storage)?
-            .execute([reservation.get()])
-            .map_err(storage)?;
-            for seat in &found.seats {
-                set_seat_state(tx, seat.id, SeatState::Available)?;
-            }
-            let ids: Vec<SeatId> = found.seats.iter().map(|s| s.id).collect();
-            refresh_closed(tx, &ids)?;
-            load_reservation(tx, reservation)?
-                .ok_or_else(|| Error::storage(BACKEND, "the reservation vanished"))
-        })
-        .await
+        self.write(move |tx, now, _| run(tx::cancel(&mut WriteTx(tx), user, reservation, now)))
+            .await
     }
 }
 
@@ -1730,6 +1769,39 @@ mod tests {
         assert_eq!(store.reservations(ann).await.unwrap(), [first]);
     }
 
+    /// The SQL conditions on holds agree with `SeatState::at` and
+    /// `SeatRecord::is_free`, on both sides of a hold's end.
+    #[test]
+    fn the_sql_conditions_judge_holds_as_the_rules_do() {
+        let conn = Connection::open_in_memory().unwrap();
+        let sql = concat!(
+            "SELECT ",
+            sql_live_hold!("?5"),
+            ", ",
+            sql_free_seat!("?5"),
+            " FROM (SELECT ?1 AS reservation_id, ?2 AS held_by, ?3 AS held_until,
+                           ?4 AS blocked_reason)"
+        );
+        let now = chrono::Utc::now();
+        for case in booking_core::testkit::hold_cases(now) {
+            let (reservation, by, _, until) = case.state.to_columns();
+            let (live, free): (bool, bool) = conn
+                .query_row(
+                    sql,
+                    params![
+                        reservation.map(ReservationId::get),
+                        by.map(UserId::get),
+                        until.map(micros),
+                        case.blocked,
+                        micros(now)
+                    ],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .unwrap();
+            assert_eq!((live, free), (case.live, case.free), "{case:?}");
+        }
+    }
+
     /// A section's seats are read through an index on the event and the
     /// section: a stadium block reads its own seats, not the stadium's.
     #[test]
@@ -1764,7 +1836,7 @@ mod tests {
             "INSERT INTO events (id, name, venue, starts_at, total_seats) VALUES (1, 'e', 'v', 0, 2);
              INSERT INTO event_sections (event_id, idx, name, total_seats) VALUES (1, 0, '', 2);
              INSERT INTO event_categories VALUES (1, 0, '$1.00', 100, '#7b3fa0', 2);
-             INSERT INTO seats (event_id, section, line, row, run, place, number, label, category,
+             INSERT INTO seats (event_id, section, line, row_index, run, place, number, label, category,
                                 price_cents, rank, held_by, held_since, held_until)
              VALUES (1, 0, 0, 0, 0, 0, 1, 'A1', 0, 100, 1, NULL, NULL, NULL),
                     (1, 0, 0, 0, 0, 1, 2, 'A2', 0, 100, 1, NULL, NULL, NULL);",

@@ -22,7 +22,7 @@ const LATER: i64 = 4_000_000_000_000_000;
 /// Each seat's place, label, category and rank, as stored, by id.
 fn layout(conn: &Connection, event: i64) -> Vec<String> {
     conn.prepare(
-        "SELECT format('%d %d %d %d %d %s %d %d', section, line, row, run, place, label,
+        "SELECT format('%d %d %d %d %d %s %d %d', section, line, row_index, run, place, label,
                        category, rank)
          FROM seats WHERE event_id = ?1 ORDER BY id",
     )

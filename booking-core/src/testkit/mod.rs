@@ -224,3 +224,72 @@ pub async fn check_invariants<S: BookingStore>(
     }
     Ok(())
 }
+
+/// A seat's stored state and what the rules say of it at an instant: what a
+/// backend checks its SQL conditions ([`sql_live_hold!`](crate::sql_live_hold),
+/// [`sql_free_seat!`](crate::sql_free_seat)) against.
+#[derive(Clone, Debug)]
+pub struct HoldCase {
+    /// The state as stored (its hold may have ended).
+    pub state: SeatState,
+    /// The seat's block reason, if it is blocked.
+    pub blocked: Option<String>,
+    /// Whether [`SeatState::at`] says it is held at the instant.
+    pub live: bool,
+    /// Whether [`SeatRecord::is_free`](crate::SeatRecord::is_free) says so.
+    pub free: bool,
+}
+
+/// Every kind of seat state at `now`, a hold on both sides of its end
+/// (ended a second ago, ending at `now`, ending in a second), each blocked
+/// and not, with what the rules say of it.
+///
+/// # Panics
+///
+/// Never (its seat is in row A).
+pub fn hold_cases(now: crate::Timestamp) -> Vec<HoldCase> {
+    let at = |secs: i64| now + chrono::TimeDelta::seconds(secs);
+    let held = |until| SeatState::Held {
+        by: UserId::new(1),
+        since: at(-60),
+        until,
+    };
+    let states = [
+        SeatState::Available,
+        held(at(-1)),
+        held(now),
+        held(at(1)),
+        SeatState::Reserved {
+            reservation: ReservationId::new(1),
+        },
+    ];
+    let mut cases = Vec::new();
+    for state in states {
+        for blocked in [None, Some(String::new())] {
+            let record = crate::SeatRecord {
+                seat: crate::Seat {
+                    id: SeatId::new(1),
+                    event: EventId::new(1),
+                    section: String::new(),
+                    row: crate::Row::from_index(0).expect("row A"),
+                    number: 1,
+                    label: "A1".into(),
+                    category: String::new(),
+                    price_cents: 0,
+                    accessible: false,
+                    companion: false,
+                    restricted_view: false,
+                },
+                state,
+                blocked,
+            };
+            cases.push(HoldCase {
+                live: matches!(state.at(now), SeatState::Held { .. }),
+                free: record.is_free(now),
+                state,
+                blocked: record.blocked,
+            });
+        }
+    }
+    cases
+}

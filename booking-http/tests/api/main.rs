@@ -88,8 +88,8 @@ mod postgres {
     use booking_postgres::{PgOptions, PgStore};
 
     /// A store on a fresh PostgreSQL database. The harness does not dispose
-    /// of stores, so the databases are dropped when this test binary starts
-    /// its next run (each name carries the process id).
+    /// of stores: a test's databases are dropped with its factory, at the
+    /// end of the test (see `TestDatabase`).
     #[derive(Default)]
     struct Postgres {
         databases: Mutex<HashMap<String, TestDatabase>>,

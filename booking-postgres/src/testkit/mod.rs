@@ -21,14 +21,53 @@ pub fn server_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
-/// A uniquely named database on the test server; drop it with
-/// [`TestDatabase::drop_database`].
+/// A uniquely named database on the test server. It is dropped by
+/// [`TestDatabase::drop_database`], or else when the value is dropped,
+/// unless the thread is panicking: a failed test keeps its database for
+/// inspection, until the next run of its test binary drops it.
 #[derive(Debug)]
 pub struct TestDatabase {
     /// Its name.
     pub name: String,
     /// A URL to connect to it.
     pub url: String,
+    /// Whether [`TestDatabase::drop_database`] has dropped it.
+    dropped: bool,
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if self.dropped || std::thread::panicking() {
+            return;
+        }
+        let name = std::mem::take(&mut self.name);
+        // On a thread and a runtime of its own: this may run on a test's
+        // runtime, which cannot block on a future.
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime")
+                .block_on(drop_named(&name));
+        })
+        .join();
+        if dropped.is_err() {
+            eprintln!("a test database was not dropped; the next run drops it");
+        }
+    }
+}
+
+/// Drops the database `name` (closing its connections).
+///
+/// # Panics
+///
+/// When the server refuses.
+async fn drop_named(name: &str) {
+    admin()
+        .await
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .expect("drop a test database");
 }
 
 async fn admin() -> tokio_postgres::Client {
@@ -79,6 +118,7 @@ impl TestDatabase {
         Self {
             url: format!("{base}/{name}"),
             name,
+            dropped: false,
         }
     }
 
@@ -87,15 +127,9 @@ impl TestDatabase {
     /// # Panics
     ///
     /// When the server refuses.
-    pub async fn drop_database(self) {
-        admin()
-            .await
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .await
-            .expect("drop a test database");
+    pub async fn drop_database(mut self) {
+        drop_named(&self.name).await;
+        self.dropped = true;
     }
 }
 

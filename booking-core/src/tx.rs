@@ -1,0 +1,356 @@
+//! The write operations, once for every backend.
+//!
+//! A backend implements [`Tx`] for its transaction: the loads (under the
+//! locks it takes) and the writes, in its own SQL or data structures. The
+//! functions here run each write over it: which checks run in which order,
+//! what is loaded when, the idempotency replay, forgetting an expired key,
+//! and the calls to [`rules`]. A store's method opens its transaction, reads
+//! its instant `now`, calls one of them and commits when it returns `Ok`
+//! (on an error nothing was written, or the backend rolls back).
+//!
+//! # Sync and async backends
+//!
+//! The functions are `async`, for a backend whose transaction waits on the
+//! network (PostgreSQL). A backend that never waits (SQLite on its
+//! connection's thread, the memory store under its lock) implements the
+//! trait with futures that are ready at once, and runs an operation with
+//! [`run_ready`].
+//!
+//! # Locks
+//!
+//! Every operation that takes the user's row does so before anything else
+//! ([`Tx::lock_user`]), then seats in ascending id order: two transactions
+//! never wait on each other in a cycle.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use crate::clock::Timestamp;
+use crate::error::{Entity, Error, Result};
+use crate::ids::{EventId, ReservationId, SeatId, UserId};
+use crate::model::{
+    Hold, IdempotencyKey, OrphanPolicy, Policy, Reservation, Seat, SeatRecord, SeatState,
+};
+use crate::rules;
+
+/// A reservation decided, for [`Tx::insert_reservation`] to write.
+#[derive(Clone, Copy, Debug)]
+pub struct NewReservation<'a> {
+    /// Whose it is.
+    pub user: UserId,
+    /// The event of its seats.
+    pub event: EventId,
+    /// Its seats, by row then number.
+    pub seats: &'a [Seat],
+    /// The sum of their prices.
+    pub total_cents: i64,
+    /// The transaction's instant.
+    pub created_at: Timestamp,
+    /// The idempotency key it was made with, if any.
+    pub key: Option<&'a IdempotencyKey>,
+}
+
+/// The loads and writes of one backend's write transaction.
+///
+/// Loads return rows as stored: a hold on them may have ended (the rules
+/// judge every state at `now`). A write is only ever called once the
+/// operation has decided, so a backend needs no undo of its own.
+#[allow(
+    async_fn_in_trait,
+    reason = "implemented by the backends in this workspace; whether a future is Send follows from the backend's own types"
+)]
+pub trait Tx {
+    /// The backend's error, which a core [`Error`] converts into (the
+    /// PostgreSQL backend keeps the driver's errors whole to retry them).
+    type Error: From<Error>;
+
+    /// Locks `user`'s row until the transaction ends, so that one user's
+    /// writes run one at a time (the count of their holds stays true, and a
+    /// retried idempotency key sees the first attempt's reservation);
+    /// whether the user exists.
+    async fn lock_user(&mut self, user: UserId) -> Result<bool, Self::Error>;
+
+    /// As [`lock_user`](Tx::lock_user), and, when the backend can read it in
+    /// the same step, `seat` of `event` as committed, *without* its lock:
+    /// [`hold`] refuses a seat already someone else's from that read, so a
+    /// crowd asking for one seat does not queue for its lock. The default
+    /// reads no seat.
+    async fn lock_user_and_peek_seat(
+        &mut self,
+        user: UserId,
+        event: EventId,
+        seat: SeatId,
+    ) -> Result<(bool, Option<SeatRecord>), Self::Error> {
+        let _ = (event, seat);
+        Ok((self.lock_user(user).await?, None))
+    }
+
+    /// `event`'s orphan policy; `None` when there is no such event.
+    async fn event(&mut self, event: EventId) -> Result<Option<OrphanPolicy>, Self::Error>;
+
+    /// `seat` of `event`, locked, with the number of *other* seats of the
+    /// event `user` holds at `now`; `None` when it is no seat of the event.
+    async fn seat_to_hold(
+        &mut self,
+        event: EventId,
+        seat: SeatId,
+        user: UserId,
+        now: Timestamp,
+    ) -> Result<Option<(SeatRecord, u32)>, Self::Error>;
+
+    /// `seat` of `event`, locked; `None` when it is no seat of the event.
+    /// The default asks [`lock_seats`](Tx::lock_seats) for the one seat.
+    async fn lock_seat(
+        &mut self,
+        event: EventId,
+        seat: SeatId,
+    ) -> Result<Option<SeatRecord>, Self::Error> {
+        Ok(self.lock_seats(event, &[seat]).await?.pop())
+    }
+
+    /// The seats of `seat_ids` that are seats of `event`, locked in id order
+    /// (ids of no seat of it are left out).
+    async fn lock_seats(
+        &mut self,
+        event: EventId,
+        seat_ids: &[SeatId],
+    ) -> Result<Vec<SeatRecord>, Self::Error>;
+
+    /// `user`'s reservation made with `key`, if any (however old).
+    async fn reservation_by_key(
+        &mut self,
+        user: UserId,
+        key: &IdempotencyKey,
+    ) -> Result<Option<Reservation>, Self::Error>;
+
+    /// Every seat of the runs that hold `seat_ids` (seats of `event`), each
+    /// run in order: what [`rules::check_orphans`] judges.
+    async fn runs_of(
+        &mut self,
+        event: EventId,
+        seat_ids: &[SeatId],
+    ) -> Result<Vec<Vec<SeatRecord>>, Self::Error>;
+
+    /// The reservation `id`, locked; `None` when there is none.
+    async fn lock_reservation(
+        &mut self,
+        id: ReservationId,
+    ) -> Result<Option<Reservation>, Self::Error>;
+
+    /// Sets `seat`'s state.
+    async fn set_seat_state(&mut self, seat: SeatId, state: SeatState) -> Result<(), Self::Error>;
+
+    /// Forgets the idempotency key of `reservation` (it has expired: a new
+    /// reservation takes the key).
+    async fn forget_key(&mut self, reservation: ReservationId) -> Result<(), Self::Error>;
+
+    /// Writes a confirmed reservation, its seats `Reserved` by it; returns
+    /// it as stored.
+    async fn insert_reservation(
+        &mut self,
+        new: NewReservation<'_>,
+    ) -> Result<Reservation, Self::Error>;
+
+    /// Marks `reservation` cancelled at `now` and makes its seats
+    /// available; returns it as stored.
+    async fn cancel_reservation(
+        &mut self,
+        reservation: &Reservation,
+        now: Timestamp,
+    ) -> Result<Reservation, Self::Error>;
+
+    /// Marks `seats` blocked with `reason`, or no longer blocked (`None`);
+    /// blocking clears an ended hold. Returns the seats.
+    async fn set_blocked(
+        &mut self,
+        seats: &[SeatRecord],
+        reason: Option<&str>,
+    ) -> Result<Vec<Seat>, Self::Error>;
+}
+
+/// [`BookingStore::hold`](crate::BookingStore::hold) over a transaction.
+pub async fn hold<T: Tx>(
+    tx: &mut T,
+    user: UserId,
+    event: EventId,
+    seat: SeatId,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Hold, T::Error> {
+    let (user_found, seen) = tx.lock_user_and_peek_seat(user, event, seat).await?;
+    // Only the seat's state is judged from the unlocked read (no count of
+    // other holds): a seat that may still be free is locked and judged in
+    // full below. So is the caller's own hold, `max_hold` included:
+    // `MaxHoldReached` is no seat conflict.
+    if let Some(seen) = &seen
+        && let Err(refused) = rules::hold(seen, user, 0, now, policy)
+        && refused.conflicts().is_some()
+    {
+        return Err(refused.into());
+    }
+    let Some((record, held_elsewhere)) = tx.seat_to_hold(event, seat, user, now).await? else {
+        return Err(missing_seat(tx, event, seat).await);
+    };
+    if !user_found {
+        return Err(Error::not_found(Entity::User, user.get()).into());
+    }
+    let taken = rules::hold(&record, user, held_elsewhere, now, policy)?;
+    let state = SeatState::Held {
+        by: user,
+        since: taken.since,
+        until: taken.until,
+    };
+    tx.set_seat_state(seat, state).await?;
+    Ok(taken)
+}
+
+/// [`BookingStore::release`](crate::BookingStore::release) over a transaction.
+pub async fn release<T: Tx>(
+    tx: &mut T,
+    user: UserId,
+    event: EventId,
+    seat: SeatId,
+    now: Timestamp,
+) -> Result<Seat, T::Error> {
+    let Some(record) = tx.lock_seat(event, seat).await? else {
+        return Err(missing_seat(tx, event, seat).await);
+    };
+    rules::release(&record, user, now)?;
+    tx.set_seat_state(seat, SeatState::Available).await?;
+    Ok(record.seat)
+}
+
+/// [`BookingStore::reserve`](crate::BookingStore::reserve) over a
+/// transaction: its contract's checks, in its order.
+pub async fn reserve<T: Tx>(
+    tx: &mut T,
+    user: UserId,
+    event: EventId,
+    seat_ids: &[SeatId],
+    key: Option<&IdempotencyKey>,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<Reservation, T::Error> {
+    rules::check_seat_ids(seat_ids, policy)?;
+    let user_found = tx.lock_user(user).await?;
+    let previous = match key {
+        Some(key) => tx.reservation_by_key(user, key).await?,
+        None => None,
+    };
+    if let Some(first) = rules::replay(previous.as_ref(), event, seat_ids, now, policy)? {
+        return Ok(first);
+    }
+    let orphans = tx
+        .event(event)
+        .await?
+        .ok_or_else(|| Error::not_found(Entity::Event, event.get()))?;
+    let loaded = tx.lock_seats(event, seat_ids).await?;
+    rules::seats_of(event, seat_ids, &loaded)?;
+    if !user_found {
+        return Err(Error::not_found(Entity::User, user.get()).into());
+    }
+    let seats = rules::confirm(event, seat_ids, &loaded, user, now, policy)?;
+    if orphans == OrphanPolicy::Refuse {
+        let runs = tx.runs_of(event, seat_ids).await?;
+        rules::check_orphans(&runs, seat_ids, now)?;
+    }
+
+    // Decided. A key found but not replayed has expired: the new
+    // reservation takes it.
+    if let Some(expired) = previous {
+        tx.forget_key(expired.id).await?;
+    }
+    tx.insert_reservation(NewReservation {
+        user,
+        event,
+        seats: &seats,
+        total_cents: rules::total_cents(&seats),
+        created_at: now,
+        key,
+    })
+    .await
+}
+
+/// [`BookingStore::cancel`](crate::BookingStore::cancel) over a transaction.
+pub async fn cancel<T: Tx>(
+    tx: &mut T,
+    user: UserId,
+    reservation: ReservationId,
+    now: Timestamp,
+) -> Result<Reservation, T::Error> {
+    let found = tx
+        .lock_reservation(reservation)
+        .await?
+        .ok_or_else(|| Error::not_found(Entity::Reservation, reservation.get()))?;
+    rules::cancel(&found, user)?;
+    tx.cancel_reservation(&found, now).await
+}
+
+/// [`BookingStore::block`](crate::BookingStore::block) over a transaction.
+pub async fn block<T: Tx>(
+    tx: &mut T,
+    event: EventId,
+    seat_ids: &[SeatId],
+    reason: &str,
+    now: Timestamp,
+) -> Result<Vec<Seat>, T::Error> {
+    rules::check_block_ids(seat_ids)?;
+    let loaded = lock_seats_of_event(tx, event, seat_ids).await?;
+    rules::block(event, seat_ids, &loaded, reason, now)?;
+    tx.set_blocked(&loaded, Some(reason)).await
+}
+
+/// [`BookingStore::unblock`](crate::BookingStore::unblock) over a transaction.
+pub async fn unblock<T: Tx>(
+    tx: &mut T,
+    event: EventId,
+    seat_ids: &[SeatId],
+) -> Result<Vec<Seat>, T::Error> {
+    rules::check_block_ids(seat_ids)?;
+    let loaded = lock_seats_of_event(tx, event, seat_ids).await?;
+    rules::unblock(event, seat_ids, &loaded)?;
+    tx.set_blocked(&loaded, None).await
+}
+
+/// The seats of `seat_ids` in `event`, locked; `NotFound(Event)` when there
+/// is no such event.
+async fn lock_seats_of_event<T: Tx>(
+    tx: &mut T,
+    event: EventId,
+    seat_ids: &[SeatId],
+) -> Result<Vec<SeatRecord>, T::Error> {
+    if tx.event(event).await?.is_none() {
+        return Err(Error::not_found(Entity::Event, event.get()).into());
+    }
+    tx.lock_seats(event, seat_ids).await
+}
+
+/// Why `seat` of `event` was not found: no such event, or no such seat in it.
+async fn missing_seat<T: Tx>(tx: &mut T, event: EventId, seat: SeatId) -> T::Error {
+    match tx.event(event).await {
+        Ok(Some(_)) => Error::not_found(Entity::Seat, seat.get()).into(),
+        Ok(None) => Error::not_found(Entity::Event, event.get()).into(),
+        Err(e) => e,
+    }
+}
+
+/// Runs `operation` over a transaction that never waits (one whose [`Tx`]
+/// futures are ready when first polled) to its end, on this thread.
+///
+/// # Errors
+///
+/// The operation's; a storage error of `backend` if it was not done at its
+/// first poll (a bug of that backend's [`Tx`]).
+pub fn run_ready<T, E: From<Error>>(
+    backend: &'static str,
+    operation: impl Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let mut cx = Context::from_waker(Waker::noop());
+    match pin!(operation).poll(&mut cx) {
+        Poll::Ready(out) => out,
+        Poll::Pending => {
+            Err(Error::storage(backend, "a transaction that cannot wait waited").into())
+        }
+    }
+}
