@@ -174,6 +174,8 @@ pub trait BookingStore: Send + Sync + 'static {
     /// - unknown event → `NotFound(Event)`;
     /// - otherwise exactly the seats of `seats(event)` held by `user` at the
     ///   store's now, in the same order (an ended hold is not one).
+    ///
+    /// Cancel safety: a read; dropped, it leaves nothing behind.
     fn seats_held_by(
         &self,
         user: UserId,
