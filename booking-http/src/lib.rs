@@ -11,6 +11,17 @@
 //! booking_http::serve(listener, router, booking_http::ServeLimits::default(), shutdown).await;
 //! ```
 //!
+//! The library needs none of the crate's features: `sqlite`, `postgres`
+//! (the backends), `server` (the command line, logs and signals) and
+//! `mimalloc` are the `booking-server` binary's, so `default-features =
+//! false` embeds [`app()`] without compiling any database.
+//!
+//! Every write the API makes goes through [`Observed`], which counts it
+//! in the metrics and nudges the event's live streams. A write runs to its
+//! end even when its request times out (`Settings::request_timeout`): the
+//! answer is then 503 `timeout`, meaning "outcome unknown", and a reserve
+//! retried with the same `Idempotency-Key` answers what the first one did.
+//!
 //! Checks run in the API's order: method (405), CSRF (403), session (401),
 //! input (400/413/415), existence (404), business rules (409). Every error
 //! is an [`ApiError`]: JSON `{"success": false, "error", "code"}`.

@@ -16,8 +16,8 @@ use booking_core::{
 use crate::watchers::Watchers;
 
 /// A store whose writes are observed: each write that changes seats
-/// nudges the live streams of its event ([`Watchers::nudge`]), and counts
-/// in the metrics (`booking_holds_total`, `booking_reservations_total`,
+/// nudges the live streams of its event, and counts in the metrics
+/// (`booking_holds_total`, `booking_reservations_total`,
 /// `booking_cancellations_total`, and `booking_conflicts_total` by code for
 /// a write refused over seats in conflict). Reads and the account methods
 /// are forwarded as they are.
