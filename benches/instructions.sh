@@ -14,8 +14,10 @@
 # as a second SERVER to compare, e.g. built from an older commit with
 # `git worktree add /tmp/base COMMIT && (cd /tmp/base && cargo build
 # --release -p booking-http --bin booking-server)`. PATH_READ (default
-# /api/events/1/seats/) is the path read. With KEEP=DIR, each server's
-# profile is kept as DIR/NAME.callgrind, for callgrind_annotate.
+# /api/events/1/seats/) is the path read. With REQUEST=churn, each of the
+# N requests is instead a hold and a release of seat 1 of event 1 (the
+# write path: CSRF, session, the store's writer). With KEEP=DIR, each
+# server's profile is kept as DIR/NAME.callgrind, for callgrind_annotate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +26,7 @@ shift || true
 PORT=${PORT:-8413}
 BASE=http://127.0.0.1:$PORT
 PATH_READ=${PATH_READ:-/api/events/1/seats/}
+REQUEST=${REQUEST:-read}
 WARMUP=${WARMUP:-200}
 command -v valgrind >/dev/null || {
 	echo "valgrind is missing: apt-get install valgrind" >&2
@@ -58,6 +61,25 @@ reads() { # COUNT
 	curl -sf -b "$work/cookies" -c "$work/cookies" --config "$config"
 }
 
+churns() { # COUNT: a hold and a release of seat 1 of event 1, each COUNT times
+	local config=$work/churn.curl token
+	token=$(awk '$6 == "csrftoken" { print $7 }' "$work/cookies")
+	: >"$config"
+	for _ in $(seq "$1"); do
+		for verb in lock unlock; do
+			# `next` starts a request anew: each names its cookies again.
+			[ -s "$config" ] && echo next >>"$config"
+			printf 'url = "%s/api/events/1/seats/1/%s/"\ncookie = "%s"\nrequest = "POST"\nheader = "X-CSRFToken: %s"\nheader = "Content-Type: application/json"\ndata = "{}"\noutput = "/dev/null"\nfail\n' \
+				"$BASE" "$verb" "$work/cookies" "$token" >>"$config"
+		done
+	done
+	curl -s --config "$config"
+}
+
+requests() { # COUNT
+	if [ "$REQUEST" = churn ]; then churns "$1"; else reads "$1"; fi
+}
+
 for server in "$@"; do
 	data=$(mktemp -d -p "$work")
 	# shellcheck disable=SC2046 # flags_for prints separate words on purpose
@@ -75,9 +97,9 @@ for server in "$@"; do
 	curl -sf -b "$work/cookies" -c "$work/cookies" -H "X-CSRFToken: $token" \
 		-H 'Content-Type: application/json' -d '{"username":"alice","password":"alice123"}' \
 		"$BASE/api/login/" >/dev/null
-	reads "$WARMUP"
+	requests "$WARMUP"
 	callgrind_control --zero "$server_pid" >/dev/null 2>&1
-	reads "$N"
+	requests "$N"
 	callgrind_control --dump "$server_pid" >/dev/null 2>&1
 	kill "$server_pid"
 	wait "$server_pid" 2>/dev/null || true
@@ -90,5 +112,9 @@ for server in "$@"; do
 		cp "$work"/callgrind.*.1 "$KEEP/$(basename "$server").callgrind"
 	fi
 	rm -f "$work"/callgrind.*
-	echo "$server: $((total / N)) instructions per read ($total for $N reads of $PATH_READ)"
+	if [ "$REQUEST" = churn ]; then
+		echo "$server: $((total / N)) instructions per hold and release ($total for $N of each)"
+	else
+		echo "$server: $((total / N)) instructions per read ($total for $N reads of $PATH_READ)"
+	fi
 done

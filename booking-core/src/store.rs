@@ -26,6 +26,31 @@ use crate::seatmap::Row;
 ///
 /// Futures are `Send`, so a store can be used from any tokio task; stores are
 /// `Send + Sync + 'static` and can be shared behind an `Arc`.
+///
+/// # Cancel safety
+///
+/// What a future dropped before it completes (a timeout, a client that
+/// went away) leaves behind:
+///
+/// - **A read** leaves nothing behind.
+/// - **A write** is never left half done: it happens whole or not at all.
+///   Which of the two depends on the backend and on how far it got:
+///   - [`MemoryStore`](crate::MemoryStore) does all of a write in its
+///     first poll: dropped before it, nothing happened; after it, the
+///     write is done.
+///   - SQLite (`booking-sqlite`) runs each write as a job on the store's
+///     writer thread: once the first poll has queued it, it runs to its
+///     end and commits (with its batch) whether its answer is awaited or
+///     not.
+///   - PostgreSQL (`booking-postgres`) rolls the transaction back when its
+///     future is dropped, unless `COMMIT` was already sent: the write is
+///     then made, or not, as the database decides.
+///
+/// So a caller that drops a write does not know its outcome. To learn it,
+/// run the write to completion apart from whoever stopped waiting (as
+/// `booking-http` does: a timed-out write answers "outcome unknown"), or
+/// read the state again; a [`reserve`](BookingStore::reserve) retried with
+/// the same [`IdempotencyKey`] returns the reservation the first one made.
 pub trait BookingStore: Send + Sync + 'static {
     /// The policy this store enforces (hold lifetime, per-user limit).
     fn policy(&self) -> &Policy;
@@ -42,6 +67,9 @@ pub trait BookingStore: Send + Sync + 'static {
     /// - returns the event with `total_seats == available_seats ==` the
     ///   seating's size, and a summary per category and per section in the
     ///   venue's order.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [the trait's](BookingStore#cancel-safety)).
     fn create_event(&self, event: NewEvent) -> impl Future<Output = Result<EventSummary>> + Send;
 
     /// Every event, by start time then id, with seat counts at the store's now.
@@ -51,6 +79,8 @@ pub trait BookingStore: Send + Sync + 'static {
     /// - `available_seats` counts seats neither reserved, held by an
     ///   unexpired hold, nor blocked; each category and section counts its
     ///   seats the same way, and the event's counts are their sums.
+    ///
+    /// Cancel safety: a read; dropped, it leaves nothing behind.
     fn events(&self) -> impl Future<Output = Result<Vec<EventSummary>>> + Send;
 
     /// One event with its seat counts at the store's now.
@@ -58,6 +88,8 @@ pub trait BookingStore: Send + Sync + 'static {
     /// # Contract
     ///
     /// - unknown id → `NotFound(Event)`.
+    ///
+    /// Cancel safety: a read; dropped, it leaves nothing behind.
     fn event(&self, event: EventId) -> impl Future<Output = Result<EventSummary>> + Send;
 
     /// The seats of an event, by row then number, with their state at the
@@ -66,6 +98,8 @@ pub trait BookingStore: Send + Sync + 'static {
     /// # Contract
     ///
     /// - unknown event → `NotFound(Event)`.
+    ///
+    /// Cancel safety: a read; dropped, it leaves nothing behind.
     fn seats(&self, event: EventId) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send;
 
     /// The seats of an event in the rows `rows` (both ends included), as
@@ -80,6 +114,8 @@ pub trait BookingStore: Send + Sync + 'static {
     /// - unknown event → `NotFound(Event)`;
     /// - exactly the seats of `seats(event)` whose row is in `rows`, in the same
     ///   order (none when the range is empty or past the last row).
+    ///
+    /// Cancel safety: a read; dropped, it leaves nothing behind.
     fn seats_in_rows(
         &self,
         event: EventId,
@@ -107,6 +143,8 @@ pub trait BookingStore: Send + Sync + 'static {
     ///   included) → `UnknownSection`;
     /// - otherwise exactly the seats of `seats(event)` whose section is
     ///   `section`, in the same order, with their state at the store's now.
+    ///
+    /// Cancel safety: a read; dropped, it leaves nothing behind.
     fn seats_in_section(
         &self,
         event: EventId,
@@ -136,6 +174,8 @@ pub trait BookingStore: Send + Sync + 'static {
     /// - unknown event → `NotFound(Event)`;
     /// - otherwise exactly the seats of `seats(event)` held by `user` at the
     ///   store's now, in the same order (an ended hold is not one).
+    ///
+    /// Cancel safety: a read; dropped, it leaves nothing behind.
     fn seats_held_by(
         &self,
         user: UserId,
@@ -160,6 +200,9 @@ pub trait BookingStore: Send + Sync + 'static {
     ///   instant with the hold, and an extension keeps it);
     /// - of any number of concurrent holds on one available seat, exactly one
     ///   succeeds; concurrent holds by one user never exceed the limit.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [the trait's](BookingStore#cancel-safety)).
     fn hold(
         &self,
         user: UserId,
@@ -175,6 +218,9 @@ pub trait BookingStore: Send + Sync + 'static {
     /// - not held by `user` (or the hold ended) → `NotLockHolder`;
     /// - otherwise the seat is `Available` afterwards, and the answer is
     ///   the seat released.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [the trait's](BookingStore#cancel-safety)).
     fn release(
         &self,
         user: UserId,
@@ -204,6 +250,9 @@ pub trait BookingStore: Send + Sync + 'static {
     ///   number, `total_cents` their sum, `created_at` now; each seat is
     ///   `Reserved` by it and no longer held;
     /// - a seat is never in two confirmed reservations, whatever runs concurrently.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [the trait's](BookingStore#cancel-safety)).
     fn reserve(
         &self,
         user: UserId,
@@ -225,6 +274,9 @@ pub trait BookingStore: Send + Sync + 'static {
     /// - otherwise each seat is blocked with `reason`: `hold`, `reserve`
     ///   and best available refuse it (`SeatBlocked`) and it is not
     ///   counted as available; returns the seats.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [the trait's](BookingStore#cancel-safety)).
     fn block(
         &self,
         event: EventId,
@@ -240,6 +292,9 @@ pub trait BookingStore: Send + Sync + 'static {
     ///   that is no seat of the event → `NotFound(Seat)`;
     /// - otherwise each seat is no longer blocked (one that was not stays
     ///   as it is); returns the seats.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [the trait's](BookingStore#cancel-safety)).
     fn unblock(
         &self,
         event: EventId,
@@ -267,6 +322,9 @@ pub trait BookingStore: Send + Sync + 'static {
     ///   capped by `max_hold`); the holds are returned in seat order;
     /// - concurrent calls and holds never get the same seat, and while
     ///   enough adjacent seats remain for each request none is refused.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [the trait's](BookingStore#cancel-safety)).
     fn best_available(
         &self,
         user: UserId,
@@ -280,6 +338,8 @@ pub trait BookingStore: Send + Sync + 'static {
     /// # Contract
     ///
     /// - only `user`'s; an unknown user has none.
+    ///
+    /// Cancel safety: a read; dropped, it leaves nothing behind.
     fn reservations(&self, user: UserId) -> impl Future<Output = Result<Vec<Reservation>>> + Send;
 
     /// Cancels one of `user`'s reservations, by [`rules::cancel`](crate::rules::cancel).
@@ -290,6 +350,9 @@ pub trait BookingStore: Send + Sync + 'static {
     /// - already cancelled → `AlreadyCancelled`;
     /// - otherwise it is `Cancelled` with `cancelled_at` now, and all its
     ///   seats are `Available`; returns it.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [the trait's](BookingStore#cancel-safety)).
     fn cancel(
         &self,
         user: UserId,
@@ -305,6 +368,9 @@ pub trait AccountStore: Send + Sync + 'static {
     ///
     /// - a name already taken, regardless of case (`Alice` when `alice`
     ///   exists) → `UsernameTaken`, also when two creations race.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [`BookingStore`'s](BookingStore#cancel-safety)).
     fn create_user(
         &self,
         username: &Username,
@@ -319,6 +385,8 @@ pub trait AccountStore: Send + Sync + 'static {
     ///   find `alice`;
     /// - unknown name, or text that is no valid [`Username`] (a NUL, say)
     ///   → `Ok(None)`, never an error.
+    ///
+    /// Cancel safety: a read; dropped, it leaves nothing behind.
     fn credentials(
         &self,
         username: &str,
@@ -331,6 +399,8 @@ pub trait AccountStore: Send + Sync + 'static {
     /// # Contract
     ///
     /// - `true` exactly when `create_user` with this name would be `UsernameTaken`.
+    ///
+    /// Cancel safety: a read; dropped, it leaves nothing behind.
     fn username_taken(&self, username: &Username) -> impl Future<Output = Result<bool>> + Send;
 
     /// The user with that id.
@@ -338,6 +408,8 @@ pub trait AccountStore: Send + Sync + 'static {
     /// # Contract
     ///
     /// - unknown id → `Ok(None)`.
+    ///
+    /// Cancel safety: a read; dropped, it leaves nothing behind.
     fn user(&self, user: UserId) -> impl Future<Output = Result<Option<User>>> + Send;
 
     /// Starts a session for `user` that ends `ttl` after the store's now.
@@ -348,6 +420,9 @@ pub trait AccountStore: Send + Sync + 'static {
     ///
     /// - unknown user → `NotFound(User)`;
     /// - an id already in use → `InvalidInput` (ids are random: a clash is a bug).
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [`BookingStore`'s](BookingStore#cancel-safety)).
     fn create_session(
         &self,
         id: &SessionId,
@@ -360,12 +435,20 @@ pub trait AccountStore: Send + Sync + 'static {
     /// # Contract
     ///
     /// - unknown, deleted or ended → `Ok(None)`.
+    ///
+    /// Cancel safety: a read; dropped, it leaves nothing behind.
     fn session(&self, id: &SessionId) -> impl Future<Output = Result<Option<Session>>> + Send;
 
     /// Ends a session now; returns whether it existed.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [`BookingStore`'s](BookingStore#cancel-safety)).
     fn delete_session(&self, id: &SessionId) -> impl Future<Output = Result<bool>> + Send;
 
     /// Deletes every session that has ended; returns how many.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [`BookingStore`'s](BookingStore#cancel-safety)).
     fn delete_expired_sessions(&self) -> impl Future<Output = Result<u64>> + Send;
 }
 
@@ -375,7 +458,10 @@ pub trait Store: BookingStore + AccountStore {}
 
 impl<T: BookingStore + AccountStore> Store for T {}
 
-/// A shared store is a store: `Arc<S>` can go wherever an `S` can.
+/// A shared store is a store: `Arc<S>` can go wherever an `S` can. Every
+/// method is forwarded, so a backend's override is never skipped (the lint
+/// fails the build if a new method is not).
+#[deny(clippy::missing_trait_methods)]
 impl<S: BookingStore> BookingStore for std::sync::Arc<S> {
     fn policy(&self) -> &Policy {
         (**self).policy()
@@ -488,7 +574,9 @@ impl<S: BookingStore> BookingStore for std::sync::Arc<S> {
     }
 }
 
-/// A shared store is a store: `Arc<S>` can go wherever an `S` can.
+/// A shared store is a store: `Arc<S>` can go wherever an `S` can (every
+/// method forwarded, as for [`BookingStore`]).
+#[deny(clippy::missing_trait_methods)]
 impl<S: AccountStore> AccountStore for std::sync::Arc<S> {
     fn create_user(
         &self,

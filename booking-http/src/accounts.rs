@@ -1,5 +1,6 @@
 //! Accounts: CSRF token, login, logout, me, register, health.
 
+use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
@@ -10,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use axum_extra::extract::CookieJar;
-use booking_core::{Error, Password, SessionId, Store, User, UserId, Username};
+use booking_core::{AccountStore, Error, Password, SessionId, Store, User, UserId, Username};
 use rand::TryRngCore;
 use rand::rngs::OsRng;
 use serde::Deserialize;
@@ -69,6 +70,17 @@ pub async fn login<S: Store>(
     jar: CookieJar,
     ApiJson(body): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
+    let user = authenticate(&state, address, body).await?;
+    start_session(&state, jar, user, StatusCode::OK).await
+}
+
+/// The user whose name and password `body` gives, within the login
+/// throttle's limits.
+async fn authenticate<S: Store>(
+    state: &AppState<S>,
+    address: IpAddr,
+    body: LoginBody,
+) -> Result<User, ApiError> {
     // No account has a name that breaks the rules: such a name is a plain
     // 401, kept by no throttle and sent to no database.
     let Ok(username) = Username::new(body.username) else {
@@ -87,7 +99,7 @@ pub async fn login<S: Store>(
         return Err(ApiError::invalid_credentials());
     };
     attempt.succeeded();
-    start_session(&state, jar, credentials.user, StatusCode::OK).await
+    Ok(credentials.user)
 }
 
 /// Creates a user and logs them in.
@@ -109,8 +121,18 @@ pub async fn register<S: Store>(
     if !state.settings.signup {
         return Err(ApiError::not_found("Sign-up is closed"));
     }
-    let username = Username::new(body.username)?;
-    let password = Password::new(body.password)?;
+    let account = NewAccount::new(body.username, body.password)?;
+    let user = sign_up(&state, address, account).await?;
+    start_session(&state, jar, user, StatusCode::CREATED).await
+}
+
+/// Creates `account` for a sign-up from `address`, within the sign-up
+/// limit.
+async fn sign_up<S: Store>(
+    state: &AppState<S>,
+    address: IpAddr,
+    account: NewAccount,
+) -> Result<User, ApiError> {
     if let Some(signups) = &state.signups {
         signups
             .attempt(address, Instant::now())
@@ -119,15 +141,47 @@ pub async fn register<S: Store>(
     // A taken name is answered before the password is hashed: argon2 is
     // slow on purpose, and sign-ups under taken names must not cost it.
     // The store's unique index still decides a race between two sign-ups.
-    if state.store.username_taken(&username).await? {
+    if state.store.username_taken(&account.username).await? {
         return Err(Error::UsernameTaken {
-            username: username.to_string(),
+            username: account.username.to_string(),
         }
         .into());
     }
-    let hash = hash_password(password.into_inner()).await?;
-    let user = state.store.create_user(&username, &hash).await?;
-    start_session(&state, jar, user, StatusCode::CREATED).await
+    account.create(&state.store).await
+}
+
+/// A new account: a user name and a password, each checked against its
+/// rules ([`Username::new`], [`Password::new`]). Sign-up and
+/// `booking-server user add` create accounts through it alone, so both
+/// keep the same rules.
+#[derive(Debug)]
+pub struct NewAccount {
+    username: Username,
+    password: Password,
+}
+
+impl NewAccount {
+    /// Checks a new account's name and password (→ `InvalidInput`).
+    pub fn new(
+        username: impl Into<String>,
+        password: impl Into<String>,
+    ) -> Result<Self, booking_core::Error> {
+        Ok(Self {
+            username: Username::new(username)?,
+            password: Password::new(password)?,
+        })
+    }
+
+    /// The account's user name.
+    pub fn username(&self) -> &Username {
+        &self.username
+    }
+
+    /// Hashes the password ([`hash_password`]) and creates the user.
+    pub async fn create<S: AccountStore>(self, store: &S) -> Result<User, ApiError> {
+        let hash = hash_password(self.password.into_inner()).await?;
+        Ok(store.create_user(&self.username, &hash).await?)
+    }
 }
 
 /// Logs out: deletes the session server-side (works without one too).
@@ -137,10 +191,7 @@ pub async fn logout<S: Store>(
     State(state): AppStateRef<S>,
     jar: CookieJar,
 ) -> Result<Response, ApiError> {
-    if let Some(id) = jar
-        .get(SESSION_COOKIE)
-        .and_then(|c| SessionId::new(c.value()).ok())
-    {
+    if let Some(id) = session_id(&jar) {
         state.store.delete_session(&id).await?;
     }
     // The same attributes as the login's cookie, so every browser drops it.
@@ -150,6 +201,12 @@ pub async fn logout<S: Store>(
     let mut response = (jar.add(gone), Json(Done::default())).into_response();
     response.extensions_mut().insert(RotateCsrf(None));
     Ok(response)
+}
+
+/// The session id of the request's cookie, if it has one.
+fn session_id(jar: &CookieJar) -> Option<SessionId> {
+    jar.get(SESSION_COOKIE)
+        .and_then(|c| SessionId::new(c.value()).ok())
 }
 
 /// Who is logged in.
@@ -167,10 +224,7 @@ async fn start_session<S: Store>(
     user: User,
     status: StatusCode,
 ) -> Result<Response, ApiError> {
-    if let Some(old) = jar
-        .get(SESSION_COOKIE)
-        .and_then(|c| SessionId::new(c.value()).ok())
-    {
+    if let Some(old) = session_id(&jar) {
         state.store.delete_session(&old).await?;
     }
     let id = SessionId::new(random_hex(16)?)?;

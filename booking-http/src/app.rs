@@ -16,9 +16,8 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::booking::IDEMPOTENCY_HEADER;
 use crate::error::ApiError;
-use crate::extract::CSRF_HEADER;
+use crate::extract::{CSRF_HEADER, IDEMPOTENCY_HEADER};
 use crate::state::AppState;
 use crate::{accounts, booking, csrf, live, openapi, web};
 

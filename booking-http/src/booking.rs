@@ -2,19 +2,21 @@
 //! store, and maps the answer. Each carries its OpenAPI operation; the
 //! errors every operation shares are added in [`crate::openapi`].
 
-use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use booking_core::{BestAvailable, EventId, IdempotencyKey, ReservationId, Row, SeatId, Store};
+use axum::http::StatusCode;
+use booking_core::{
+    BestAvailable, BookingStore, EventId, ReservationId, Result, SeatId, SeatRecord, Store,
+};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::error::{ApiError, ErrorSchema};
 use crate::extract::{
-    ApiJson, ApiPath, ApiQuery, CurrentUser, EventPath, ReservationPath, SeatPath,
+    ApiJson, ApiPath, CurrentUser, EventPath, Idempotency, ReservationPath, SeatFilter, SeatPath,
+    SeatsQuery,
 };
 use crate::state::AppState;
 use crate::views::{
@@ -23,9 +25,6 @@ use crate::views::{
 };
 
 type AppStateRef<S> = State<Arc<AppState<S>>>;
-
-/// The header that makes a reserve idempotent.
-pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
 /// Every event, soonest first.
 #[utoipa::path(get, path = "/api/events/", tag = "events",
@@ -53,16 +52,6 @@ pub async fn event<S: Store>(
     Ok(Json(EventDetail::new(event)))
 }
 
-/// The query of a seat-map read.
-#[derive(Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct SeatsQuery {
-    /// Only these rows: a range `A-J`, or one row `C` (for large events).
-    rows: Option<String>,
-    /// Only this section, by its exact name (`Balcony`, `Block 112`).
-    section: Option<String>,
-}
-
 /// The seat map as the caller sees it, by section, row and number.
 #[utoipa::path(get, path = "/api/events/{event_id}/seats/", tag = "events",
     params(EventPath, SeatsQuery),
@@ -75,24 +64,32 @@ pub async fn seats<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
     ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
-    ApiQuery(query): ApiQuery<SeatsQuery>,
+    filter: SeatFilter,
 ) -> Result<SeatsView, ApiError> {
-    let event = EventId::new(event);
-    let rows = query.rows.as_deref().map(row_range).transpose()?;
-    let records = match (query.section, rows) {
-        (None, None) => state.store.seats(event).await?,
-        (None, Some(rows)) => state.store.seats_in_rows(event, rows).await?,
+    let records = read_seats(&*state, EventId::new(event), filter).await?;
+    Ok(SeatsView::new(records, user.id))
+}
+
+/// The seats of `event` that `filter` picks.
+async fn read_seats<S: Store>(
+    state: &AppState<S>,
+    event: EventId,
+    filter: SeatFilter,
+) -> Result<Vec<SeatRecord>> {
+    let store = &state.store;
+    match filter {
+        SeatFilter::All => store.seats(event).await,
+        SeatFilter::Rows(rows) => store.seats_in_rows(event, rows).await,
         // A section is at most a few thousand seats: its rows are picked
         // from it here.
-        (Some(section), rows) => {
-            let mut seats = state.store.seats_in_section(event, &section).await?;
+        SeatFilter::Section { name, rows } => {
+            let mut seats = store.seats_in_section(event, &name).await?;
             if let Some(rows) = rows {
                 seats.retain(|record| rows.contains(&record.seat.row));
             }
-            seats
+            Ok(seats)
         }
-    };
-    Ok(SeatsView::new(records, user.id))
+    }
 }
 
 /// The seats the caller holds now in an event, in every section, as the
@@ -115,12 +112,6 @@ pub async fn holds<S: Store>(
     Ok(SeatsView::new(records, user.id))
 }
 
-/// The rows of `?rows=`: `A-J`, or one row `C`.
-fn row_range(rows: &str) -> Result<RangeInclusive<Row>, ApiError> {
-    let (first, last) = rows.split_once('-').unwrap_or((rows, rows));
-    Ok(first.trim().parse::<Row>()?..=last.trim().parse::<Row>()?)
-}
-
 /// Holds a seat for the caller, or extends the caller's own hold.
 #[utoipa::path(post, path = "/api/events/{event_id}/seats/{seat_id}/lock/", tag = "holds",
     params(SeatPath),
@@ -141,8 +132,6 @@ pub async fn lock<S: Store>(
         .store
         .hold(user.id, EventId::new(event), SeatId::new(seat))
         .await?;
-    metrics::counter!("booking_holds_total").increment(1);
-    state.watchers.nudge(hold.seat.event);
     Ok(Json(LockAnswer::new(&hold)))
 }
 
@@ -162,16 +151,11 @@ pub async fn unlock<S: Store>(
         seat_id: seat,
     }): ApiPath<SeatPath>,
 ) -> Result<Json<MessageAnswer>, ApiError> {
-    let event = EventId::new(event);
     let seat = state
         .store
-        .release(user.id, event, SeatId::new(seat))
+        .release(user.id, EventId::new(event), SeatId::new(seat))
         .await?;
-    state.watchers.nudge(event);
-    Ok(Json(MessageAnswer::new(format!(
-        "Seat {} unlocked",
-        seat.label()
-    ))))
+    Ok(Json(MessageAnswer::unlocked(&seat)))
 }
 
 /// The body of a best-available request.
@@ -227,13 +211,10 @@ pub async fn best_available<S: Store>(
     ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
     ApiJson(body): ApiJson<BestAvailableBody>,
 ) -> Result<Json<BestAvailableAnswer>, ApiError> {
-    let event = EventId::new(event);
     let holds = state
         .store
-        .best_available(user.id, event, &body.into())
+        .best_available(user.id, EventId::new(event), &body.into())
         .await?;
-    metrics::counter!("booking_holds_total").increment(holds.len() as u64);
-    state.watchers.nudge(event);
     Ok(Json(BestAvailableAnswer::new(&holds, user.id)))
 }
 
@@ -243,6 +224,13 @@ pub struct ReserveBody {
     /// The seats to reserve, all held by the caller: 1 to
     /// `max_seats_per_user` distinct ids.
     seat_ids: Vec<i64>,
+}
+
+impl ReserveBody {
+    /// The seats' ids.
+    fn seat_ids(&self) -> Vec<SeatId> {
+        self.seat_ids.iter().copied().map(SeatId::new).collect()
+    }
 }
 
 /// Reserves seats the caller holds, all of them or none.
@@ -262,29 +250,14 @@ pub async fn reserve<S: Store>(
     State(state): AppStateRef<S>,
     CurrentUser(user): CurrentUser,
     ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
-    headers: HeaderMap,
+    Idempotency(key): Idempotency,
     ApiJson(body): ApiJson<ReserveBody>,
 ) -> Result<(StatusCode, Json<ReserveAnswer>), ApiError> {
-    let key = idempotency_key(&headers)?;
-    let seat_ids: Vec<SeatId> = body.seat_ids.into_iter().map(SeatId::new).collect();
     let reservation = state
         .store
-        .reserve(user.id, EventId::new(event), &seat_ids, key.as_ref())
+        .reserve(user.id, EventId::new(event), &body.seat_ids(), key.as_ref())
         .await?;
-    metrics::counter!("booking_reservations_total").increment(1);
-    state.watchers.nudge(reservation.event);
     Ok((StatusCode::CREATED, Json(reservation.into())))
-}
-
-/// The request's `Idempotency-Key`, if it has one.
-fn idempotency_key(headers: &HeaderMap) -> Result<Option<IdempotencyKey>, ApiError> {
-    let Some(value) = headers.get(IDEMPOTENCY_HEADER) else {
-        return Ok(None);
-    };
-    let text = value
-        .to_str()
-        .map_err(|_| ApiError::invalid_input("Idempotency-Key must be visible ASCII"))?;
-    Ok(Some(IdempotencyKey::new(text)?))
 }
 
 /// The caller's reservations, newest first, cancelled ones included.
@@ -312,7 +285,5 @@ pub async fn cancel<S: Store>(
     ApiPath(ReservationPath { id }): ApiPath<ReservationPath>,
 ) -> Result<Json<CancelAnswer>, ApiError> {
     let reservation = state.store.cancel(user.id, ReservationId::new(id)).await?;
-    metrics::counter!("booking_cancellations_total").increment(1);
-    state.watchers.nudge(reservation.event);
     Ok(Json(reservation.into()))
 }

@@ -180,7 +180,6 @@ impl From<Error> for ApiError {
             _ => StatusCode::CONFLICT,
         };
         if let Some(conflicts) = err.conflicts() {
-            metrics::counter!("booking_conflicts_total", "code" => err.code()).increment(1);
             let mut api = Self::new(status, err.code(), err.to_string());
             api.conflicts = conflicts.as_slice().to_vec();
             return api;
@@ -188,6 +187,15 @@ impl From<Error> for ApiError {
         Self::new(status, err.code(), err.to_string())
     }
 }
+
+/// The message, for people (as the answer's `error`).
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
 
 /// The schema of an error answer (see [`Body`]).
 #[derive(ToSchema)]

@@ -1,6 +1,7 @@
 //! Extractors whose rejections are [`ApiError`]s, and the session and CSRF
 //! cookies.
 
+use std::ops::RangeInclusive;
 use std::sync::Arc;
 
 use axum::body::Bytes;
@@ -11,7 +12,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use booking_core::{SessionId, Store, User};
+use booking_core::{AccountStore, IdempotencyKey, Row, SessionId, Store, User};
 use rand::TryRngCore;
 use rand::rngs::OsRng;
 use serde::Deserialize;
@@ -27,6 +28,8 @@ pub const SESSION_COOKIE: &str = "sessionid";
 pub const CSRF_COOKIE: &str = "csrftoken";
 /// The header unsafe requests carry the CSRF token in.
 pub const CSRF_HEADER: &str = "x-csrftoken";
+/// The header that makes a reserve idempotent.
+pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 
 /// A JSON body; malformed input is a JSON [`ApiError`] (400, 413 or 415)
 /// whose text names the field at fault, in words rather than parser terms.
@@ -191,6 +194,70 @@ impl From<QueryRejection> for ApiError {
     fn from(_: QueryRejection) -> Self {
         Self::invalid_input("The query string is malformed")
     }
+}
+
+/// The request's `Idempotency-Key`, if it has one; a malformed one is 400
+/// `invalid_input`.
+pub struct Idempotency(pub Option<IdempotencyKey>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Idempotency {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(IDEMPOTENCY_HEADER) else {
+            return Ok(Self(None));
+        };
+        let text = value
+            .to_str()
+            .map_err(|_| ApiError::invalid_input("Idempotency-Key must be visible ASCII"))?;
+        Ok(Self(Some(IdempotencyKey::new(text)?)))
+    }
+}
+
+/// The query of a seat-map read.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SeatsQuery {
+    /// Only these rows: a range `A-J`, or one row `C` (for large events).
+    rows: Option<String>,
+    /// Only this section, by its exact name (`Balcony`, `Block 112`).
+    section: Option<String>,
+}
+
+/// Which seats of an event a seat-map read asks for ([`SeatsQuery`]); a
+/// malformed `rows` is 400 `invalid_input`.
+pub enum SeatFilter {
+    /// Every seat.
+    All,
+    /// The seats of these rows.
+    Rows(RangeInclusive<Row>),
+    /// The seats of one section, of these rows only if given.
+    Section {
+        /// The section's name.
+        name: String,
+        /// Only these rows of it.
+        rows: Option<RangeInclusive<Row>>,
+    },
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for SeatFilter {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let ApiQuery(query) = ApiQuery::<SeatsQuery>::from_request_parts(parts, state).await?;
+        let rows = query.rows.as_deref().map(row_range).transpose()?;
+        Ok(match (query.section, rows) {
+            (None, None) => Self::All,
+            (None, Some(rows)) => Self::Rows(rows),
+            (Some(name), rows) => Self::Section { name, rows },
+        })
+    }
+}
+
+/// The rows of `?rows=`: `A-J`, or one row `C`.
+fn row_range(rows: &str) -> Result<RangeInclusive<Row>, ApiError> {
+    let (first, last) = rows.split_once('-').unwrap_or((rows, rows));
+    Ok(first.trim().parse::<Row>()?..=last.trim().parse::<Row>()?)
 }
 
 /// The logged-in user; no or an ended session → 401 `not_authenticated`.

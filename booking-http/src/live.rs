@@ -1,12 +1,13 @@
 //! Live seat changes: `GET /api/events/{event_id}/stream/`, a stream of
 //! server-sent events.
 //!
-//! Each process keeps one watcher per event that has viewers. The watcher
-//! reads the event's seats from the store at least every `poll_interval`
-//! (so changes made by other server processes, and holds that simply
-//! expire, show up), and at once when this process changed a seat of that
-//! event ([`Watchers::nudge`]). It sends the seats whose state changed to
-//! every viewer; a viewer's first message is the whole seat map.
+//! Each process keeps one watcher per event that has viewers
+//! ([`crate::watchers`]). The watcher reads the event's seats from the
+//! store at least every `poll_interval` (so changes made by other server
+//! processes, and holds that simply expire, show up), and at once when
+//! this process changed a seat of that event (a nudge). It sends the seats
+//! whose state changed to every viewer; a viewer's first message is the
+//! whole seat map.
 //!
 //! Messages are `event: seats` with `data: {"seats": [...], "full": bool}`,
 //! each seat as `GET /api/events/{id}/seats/` shows it to that viewer.
@@ -14,62 +15,25 @@
 //! that shows one section of a stadium), and no message when none of them
 //! changed.
 
-use std::collections::HashMap;
 use std::convert::Infallible;
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Weak};
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
-use booking_core::Error;
-use booking_core::{EventId, SeatRecord, SessionId, Store, UserId};
-use serde::{Deserialize, Serialize};
-use tokio::sync::{Notify, broadcast};
-use utoipa::{IntoParams, ToSchema};
-
+use booking_core::{
+    AccountStore, BookingStore, Error, EventId, SeatRecord, SessionId, Store, UserId,
+};
 use futures_util::future::ready;
 use futures_util::stream::{self, Stream, StreamExt};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
 use crate::extract::{ApiPath, ApiQuery, CurrentSession, EventPath};
 use crate::state::AppState;
 use crate::views::SeatList;
-
-/// A batch of seats whose state changed (or every seat, for `full`).
-#[derive(Clone, Debug)]
-struct Changes {
-    seats: Arc<Vec<SeatRecord>>,
-    full: bool,
-}
-
-/// The watcher of one event.
-struct Watch {
-    changes: broadcast::Sender<Changes>,
-    /// The last seat map read, for new viewers.
-    latest: Mutex<Arc<Vec<SeatRecord>>>,
-    nudged: Notify,
-}
-
-impl Watch {
-    fn latest(&self) -> Arc<Vec<SeatRecord>> {
-        Arc::clone(&self.latest.lock().unwrap_or_else(PoisonError::into_inner))
-    }
-}
-
-/// Every event's watcher in this process.
-#[derive(Default)]
-pub struct Watchers {
-    watches: Mutex<HashMap<EventId, Weak<Watch>>>,
-}
-
-impl Watchers {
-    /// Tells the watcher of `event`, if any, that a seat changed.
-    pub fn nudge(&self, event: EventId) {
-        let watches = self.watches.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(watch) = watches.get(&event).and_then(Weak::upgrade) {
-            watch.nudged.notify_one();
-        }
-    }
-}
+use crate::watchers::{Changes, Watch};
 
 /// The query of a live stream.
 #[derive(Deserialize, IntoParams)]
@@ -98,15 +62,28 @@ pub async fn stream<S: Store>(
     ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
     ApiQuery(StreamQuery { section }): ApiQuery<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let event = EventId::new(event);
-    let (watch, first) = watch(&state, event).await?;
+    let (watch, first) = watch(&state, EventId::new(event)).await?;
     let viewer = Viewer::new(user.id, section, &first.seats)?;
-    let changes = watch.changes.subscribe();
-    let first = stream::iter(viewer.message(&first).map(Ok));
     let heartbeat = state.settings.live_heartbeat;
     let ended = Box::pin(session_ends(Arc::clone(&state), session));
-    // The stream owns the watch: the watcher runs while any stream does. It
-    // ends when the server shuts down, or when its session ends.
+    let messages = messages(state, watch, &first, viewer).take_until(ended);
+    Ok(Sse::new(messages).keep_alive(KeepAlive::new().interval(heartbeat)))
+}
+
+/// The messages of one viewer's stream: `first`, then each batch of
+/// changes that shows the viewer something, until the server shuts down.
+/// The stream owns the watch: the watcher runs while any stream does.
+fn messages<S: Store>(
+    state: Arc<AppState<S>>,
+    watch: Arc<Watch>,
+    first: &Changes,
+    viewer: Viewer,
+) -> impl Stream<Item = Result<Event, Infallible>> + use<S> {
+    let changes = watch.changes.subscribe();
+    // `first` is the watcher's last read, up to a poll interval old: have it
+    // read again now, so what changed since reaches this viewer at once.
+    watch.nudged.notify_one();
+    let first = stream::iter(viewer.message(first).map(Ok));
     let rest = stream::unfold(
         (changes, watch, state, viewer),
         |(mut changes, watch, state, viewer)| async move {
@@ -127,8 +104,7 @@ pub async fn stream<S: Store>(
         },
     )
     .filter_map(|message| ready(message.map(Ok)));
-    let messages = first.chain(rest).take_until(ended);
-    Ok(Sse::new(messages).keep_alive(KeepAlive::new().interval(heartbeat)))
+    first.chain(rest)
 }
 
 /// Resolves when `session` no longer exists (logout, expiry), checked
@@ -222,35 +198,18 @@ async fn watch<S: Store>(
     event: EventId,
 ) -> Result<(Arc<Watch>, Changes), ApiError> {
     let full = |seats| Changes { seats, full: true };
-    let existing = state
-        .watchers
-        .watches
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(&event)
-        .and_then(Weak::upgrade);
-    if let Some(watch) = existing {
+    if let Some(watch) = state.watchers.get(event) {
         let latest = watch.latest();
         return Ok((watch, full(latest)));
     }
     // Unknown events are 404 here, before anything starts.
     let seats = Arc::new(state.store.seats(event).await?);
-    let mut watches = state
-        .watchers
-        .watches
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    if let Some(watch) = watches.get(&event).and_then(Weak::upgrade) {
+    let (watch, new) = state.watchers.get_or_insert(event, Arc::clone(&seats));
+    if !new {
         // Another viewer started one meanwhile.
         let latest = watch.latest();
         return Ok((watch, full(latest)));
     }
-    let watch = Arc::new(Watch {
-        changes: broadcast::channel(64).0,
-        latest: Mutex::new(Arc::clone(&seats)),
-        nudged: Notify::new(),
-    });
-    watches.insert(event, Arc::downgrade(&watch));
     tokio::spawn(poll(Arc::clone(state), event, Arc::downgrade(&watch)));
     Ok((watch, full(seats)))
 }
@@ -273,10 +232,7 @@ async fn poll<S: Store>(state: Arc<AppState<S>>, event: EventId, watch: Weak<Wat
                 continue;
             }
         };
-        let previous = std::mem::replace(
-            &mut *watch.latest.lock().unwrap_or_else(PoisonError::into_inner),
-            Arc::clone(&seats),
-        );
+        let previous = watch.replace_latest(Arc::clone(&seats));
         let changed: Vec<SeatRecord> = seats
             .iter()
             .zip(previous.iter())
@@ -290,12 +246,5 @@ async fn poll<S: Store>(state: Arc<AppState<S>>, event: EventId, watch: Weak<Wat
             });
         }
     }
-    let mut watches = state
-        .watchers
-        .watches
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    if watches.get(&event).is_some_and(|w| w.strong_count() == 0) {
-        watches.remove(&event);
-    }
+    state.watchers.forget(event);
 }

@@ -7,8 +7,9 @@ use axum::http::HeaderValue;
 use booking_core::Store;
 use ipnet::IpNet;
 
-use crate::live::Watchers;
+use crate::observed::Observed;
 use crate::throttle::{LoginThrottle, SignupThrottle};
+use crate::watchers::Watchers;
 
 /// How the API behaves, beyond what the store's policy says.
 #[derive(Clone, Debug)]
@@ -64,8 +65,9 @@ impl Default for Settings {
 
 /// What every handler can reach: the store, the settings and the throttles.
 pub struct AppState<S> {
-    /// The store.
-    pub store: S,
+    /// The store, observed: its writes count in the metrics and nudge the
+    /// live streams.
+    pub store: Observed<S>,
     /// The settings.
     pub settings: Settings,
     /// Login attempts, per user name and per client address.
@@ -73,7 +75,7 @@ pub struct AppState<S> {
     /// Sign-ups per client address (`None`: no limit).
     pub signups: Option<SignupThrottle>,
     /// The live seat-change watchers.
-    pub watchers: Watchers,
+    pub(crate) watchers: Arc<Watchers>,
     /// Set once the server is shutting down: open streams end then.
     shutting_down: tokio::sync::watch::Sender<bool>,
 }
@@ -83,12 +85,13 @@ impl<S: Store> AppState<S> {
     pub fn new(store: S, settings: Settings) -> Arc<Self> {
         let signups = (settings.signups_per_hour > 0)
             .then(|| SignupThrottle::new(settings.signups_per_hour as usize));
+        let watchers = Arc::new(Watchers::default());
         Arc::new(Self {
-            store,
+            store: Observed::new(store, Arc::clone(&watchers)),
             settings,
             throttle: LoginThrottle::default(),
             signups,
-            watchers: Watchers::default(),
+            watchers,
             shutting_down: tokio::sync::watch::Sender::new(false),
         })
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use booking_core::{
-    CategorySummary, EventSummary, Reservation, ReservationStatus, SeatCounts, SeatRecord,
+    CategorySummary, EventSummary, Reservation, ReservationStatus, Seat, SeatCounts, SeatRecord,
     SeatState, SectionSummary, Timestamp, UserId,
 };
 use chrono::SecondsFormat;
@@ -591,6 +591,11 @@ impl MessageAnswer {
             success: Success,
             message: message.into(),
         }
+    }
+
+    /// "Seat A3 unlocked".
+    pub fn unlocked(seat: &Seat) -> Self {
+        Self::new(format!("Seat {} unlocked", seat.label()))
     }
 }
 

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use booking_core::testkit::{StoreFactory, TestContext};
-use booking_core::{Clock, EventId, ManualClock, NewEvent, Policy, SeatId, Username};
+use booking_core::{BookingStore, Clock, EventId, ManualClock, NewEvent, Policy, SeatId, Username};
 use booking_http::{AppState, Settings};
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{Method, StatusCode, Url};

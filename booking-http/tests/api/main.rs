@@ -1,6 +1,8 @@
 //! The whole HTTP contract over real HTTP, once per backend.
 
+mod cancel;
 mod harness;
+mod probe;
 mod schema;
 mod suite;
 mod taken;
@@ -134,7 +136,7 @@ mod postgres {
         let s = TestServer::start(&factory, Policy::default(), settings).await;
         let url = {
             let databases = factory.databases.lock().unwrap();
-            databases[s.store.store.database()].url.clone()
+            databases[s.store.store.inner().database()].url.clone()
         };
         let alice = s.login("alice").await;
         let alice_id = alice.get("/api/me/").await.body["user_id"]

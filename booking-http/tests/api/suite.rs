@@ -425,8 +425,8 @@ pub async fn events_and_seat_maps<F: StoreFactory>(f: &F) {
     let detail = bob.get(&format!("/api/events/{event}/")).await;
     assert_eq!(
         detail.body["event"]["sections"],
-        json!([{"name": "", "total_seats": 10, "available_seats": 9, "held_seats": 1,
-                "reserved_seats": 0, "blocked_seats": 0}])
+        json!([{"name": "", "position": null, "total_seats": 10, "available_seats": 9,
+                "held_seats": 1, "reserved_seats": 0, "blocked_seats": 0}])
     );
     assert_eq!(
         detail.body["event"]["categories"],

@@ -25,6 +25,8 @@ export async function startServer(args = []) {
     `no server binary at ${serverBin}: run 'cargo build -p booking-http' first (scripts/test-all.sh does)`);
   const dataDir = mkdtempSync(join(tmpdir(), 'booking-browser-'));
   const database = process.env.BOOKING_DATABASE_URL ?? `sqlite:${join(dataDir, 'booking.db')}`;
+  // Its standard output is the `listening on` line; its logs (warnings and
+  // errors here) go to standard error, shown with the test's output.
   const server = spawn(serverBin, ['--demo', '--bind', '127.0.0.1:0', '--database-url', database, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, RUST_LOG: 'warn' },

@@ -53,6 +53,8 @@ impl Server {
             .stdout(Stdio::piped())
             .spawn()
             .expect("start booking-server (and prlimit, from util-linux, for a file limit)");
+        // Standard output has the `listening on` line and nothing else (the
+        // logs go to standard error), so the pipe never fills unread.
         let mut line = String::new();
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
