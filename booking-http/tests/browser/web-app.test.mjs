@@ -164,6 +164,8 @@ test('My reservations fits a phone and shows when and where', async () => {
   await page.getByRole('button', { name: 'Confirm reservation' }).click();
   await page.getByRole('alert').filter({ hasText: 'Reserved F9' }).waitFor();
   await page.getByRole('link', { name: 'My reservations' }).click();
+  // The seat grid's row F is a row with F9 too, until the page changes.
+  await page.getByRole('heading', { name: 'My reservations' }).waitFor();
   const row = page.getByRole('row').filter({ hasText: 'F9' });
   await row.waitFor();
   assert.match(await row.innerText(), /Python Conf[\s\S]*Convention Center/);
