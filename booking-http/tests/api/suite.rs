@@ -1210,7 +1210,25 @@ struct EventStream {
     buffer: String,
 }
 
+/// A server whose live streams poll every 100 ms.
+async fn live_server<F: StoreFactory>(f: &F) -> TestServer<F::Store> {
+    let settings = Settings {
+        live_poll_interval: Duration::from_millis(100),
+        ..Settings::default()
+    };
+    TestServer::start(f, Policy::default(), settings).await
+}
+
 impl EventStream {
+    /// `who`'s stream at `path` (`/api/events/{id}/stream/...`) on `s`.
+    async fn open<S>(s: &TestServer<S>, who: &crate::harness::Client, path: &str) -> Self {
+        let url = s.base.join(path).unwrap();
+        Self {
+            response: who.http.get(url).send().await.unwrap(),
+            buffer: String::new(),
+        }
+    }
+
     /// The next `seats` message's data, waiting at most five seconds.
     async fn next_seats(&mut self) -> Value {
         tokio::time::timeout(Duration::from_secs(5), async {
@@ -1240,22 +1258,11 @@ impl EventStream {
 /// The live stream shows a blocked seat as taken, and the seats best
 /// available holds as they are taken.
 pub async fn blocked_and_best_available_seats_stream_live<F: StoreFactory>(f: &F) {
-    let settings = Settings {
-        live_poll_interval: Duration::from_millis(100),
-        ..Settings::default()
-    };
-    let s = TestServer::start(f, Policy::default(), settings).await;
+    let s = live_server(f).await;
     let alice = s.login("alice").await;
     let bob = s.login("bob").await;
     let event = s.venue_event().await;
-    let url = s
-        .base
-        .join(&format!("/api/events/{event}/stream/"))
-        .unwrap();
-    let mut stream = EventStream {
-        response: alice.http.get(url).send().await.unwrap(),
-        buffer: String::new(),
-    };
+    let mut stream = EventStream::open(&s, &alice, &format!("/api/events/{event}/stream/")).await;
     let first = stream.next_seats().await;
     assert_eq!(first["seats"].as_array().unwrap().len(), 22);
 
@@ -1300,22 +1307,12 @@ pub async fn blocked_and_best_available_seats_stream_live<F: StoreFactory>(f: &F
 /// A page that shows one section streams only that section's seats: the
 /// first message is the section, and changes elsewhere send nothing.
 pub async fn a_section_stream_sends_only_that_section<F: StoreFactory>(f: &F) {
-    let settings = Settings {
-        live_poll_interval: Duration::from_millis(100),
-        ..Settings::default()
-    };
-    let s = TestServer::start(f, Policy::default(), settings).await;
+    let s = live_server(f).await;
     let alice = s.login("alice").await;
     let bob = s.login("bob").await;
     let event = s.venue_event().await;
-    let url = s
-        .base
-        .join(&format!("/api/events/{event}/stream/?section=Balcony"))
-        .unwrap();
-    let mut stream = EventStream {
-        response: alice.http.get(url).send().await.unwrap(),
-        buffer: String::new(),
-    };
+    let path = format!("/api/events/{event}/stream/?section=Balcony");
+    let mut stream = EventStream::open(&s, &alice, &path).await;
     let first = stream.next_seats().await;
     assert_eq!(first["full"], true);
     let sections: Vec<_> = first["seats"]
@@ -1405,11 +1402,7 @@ pub async fn holds_lists_your_seats_in_every_section<F: StoreFactory>(f: &F) {
 }
 
 pub async fn seat_changes_stream_live<F: StoreFactory>(f: &F) {
-    let settings = Settings {
-        live_poll_interval: Duration::from_millis(100),
-        ..Settings::default()
-    };
-    let s = TestServer::start(f, Policy::default(), settings).await;
+    let s = live_server(f).await;
     let alice = s.login("alice").await;
     let bob = s.login("bob").await;
     let event = s.event;
