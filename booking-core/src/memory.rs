@@ -161,7 +161,7 @@ impl EventData {
             .seats
             .iter()
             .filter(|r| Some(r.seat.id) != except)
-            .filter(|r| matches!(r.state.at(now), SeatState::Held { by, .. } if by == user))
+            .filter(|r| r.state.at(now).is_held_by(user))
             .count();
         u32::try_from(n).expect("at most a million seats")
     }

@@ -438,6 +438,13 @@ impl SeatState {
         }
     }
 
+    /// Whether this is a hold of `user` (judge it [`at`](Self::at) an
+    /// instant first: an ended hold is still `Held` before).
+    #[must_use]
+    pub fn is_held_by(self, user: UserId) -> bool {
+        matches!(self, Self::Held { by, .. } if by == user)
+    }
+
     /// Rebuilds a state from the four nullable columns backends store it in
     /// (`reservation_id`, `held_by`, `held_since`, `held_until`); a
     /// combination no write produces is reported as a storage error of

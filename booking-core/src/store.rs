@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
     BestAvailable, Credentials, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation,
-    Seat, SeatRecord, SeatState, Session, SessionId, User, Username,
+    Seat, SeatRecord, Session, SessionId, User, Username,
 };
 use crate::seatmap::Row;
 
@@ -183,7 +183,7 @@ pub trait BookingStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<SeatRecord>>> + Send {
         async move {
             let mut seats = self.seats(event).await?;
-            seats.retain(|r| matches!(r.state, SeatState::Held { by, .. } if by == user));
+            seats.retain(|r| r.state.is_held_by(user));
             Ok(seats)
         }
     }

@@ -1288,7 +1288,7 @@ impl BookingStore for PgStore {
             for record in &mut seats {
                 record.state = record.state.at(now);
             }
-            seats.retain(|r| matches!(r.state, SeatState::Held { by, .. } if by == user));
+            seats.retain(|r| r.state.is_held_by(user));
             seats
         })
     }
