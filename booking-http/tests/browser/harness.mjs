@@ -73,11 +73,16 @@ export async function launchBrowser() {
 
 export const DESKTOP = { width: 1280, height: 800 };
 export const PHONE = { width: 390, height: 844 };
+/** A phone's screen with a touch screen: fingers, not a mouse (`logIn`'s `device`). */
+export const TOUCH = { hasTouch: true, isMobile: true };
 
-/** A new page of `base`, logged in as `name`, on the events list. */
-export async function logIn(browser, base, name, password, viewport = { width: 1100, height: 800 }) {
+/**
+ * A new page of `base`, logged in as `name`, on the events list. `device`
+ * adds context options, such as [`TOUCH`].
+ */
+export async function logIn(browser, base, name, password, viewport = { width: 1100, height: 800 }, device = {}) {
   // bypassCSP lets the accessibility checker's script run in the page.
-  const context = await browser.newContext({ viewport, bypassCSP: true });
+  const context = await browser.newContext({ viewport, bypassCSP: true, ...device });
   const page = await context.newPage();
   page.on('dialog', (dialog) => dialog.accept());
   await page.goto(base);
@@ -120,4 +125,34 @@ export async function accessibilityViolations(page) {
     return result.violations.map((v) => `${v.impact} ${v.id}: ${v.help} (${v.nodes.length}×, e.g. ${v.nodes[0].target})`);
   });
   return violations;
+}
+
+/**
+ * Fingers on a touch screen, through Chromium's DevTools protocol (the
+ * browser turns them into touch and pointer events, as from a real screen).
+ * `paths` is one list of points for each finger: all fingers go down at
+ * their first point, move through the rest together, and lift.
+ */
+export async function touchGesture(page, paths) {
+  const cdp = await page.context().newCDPSession(page);
+  const at = (step) => paths.map((path, id) => ({ id, ...path[Math.min(step, path.length - 1)] }));
+  const steps = Math.max(...paths.map((path) => path.length));
+  // A finger moves at a screen's pace (a frame per move) and comes to rest
+  // before it lifts: lifted at speed, it would fling, and the browser takes
+  // the next tap as the one that stops the fling, not as a click.
+  const frame = () => new Promise((resolve) => { setTimeout(resolve, 16); });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: at(0) });
+  for (let step = 1; step < steps + 6; step += 1) {
+    await frame();
+    await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: at(step) });
+  }
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  await cdp.detach();
+}
+
+/** `count` + 1 points on the line from `from` to `to` ({x, y} each). */
+export function line(from, to, count = 10) {
+  return Array.from({ length: count + 1 }, (_, i) => ({
+    x: from.x + ((to.x - from.x) * i) / count, y: from.y + ((to.y - from.y) * i) / count,
+  }));
 }

@@ -15,7 +15,8 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  DESKTOP, PHONE, accessibilityViolations, addEvent, launchBrowser, logIn, root, seat, seatBecomes, startServer,
+  DESKTOP, PHONE, TOUCH, accessibilityViolations, addEvent, launchBrowser, line, logIn, root, seat, seatBecomes, startServer,
+  touchGesture,
 } from './harness.mjs';
 
 let server;
@@ -149,6 +150,53 @@ test('the map zooms with its buttons and keys, and pans by dragging', async () =
   assert.ok((await viewBox())[0] < x, 'dragged to the right: the view moved left');
   await page.getByRole('button', { name: 'Fit' }).click();
   assert.equal((await viewBox())[2], fullWidth);
+  await page.context().close();
+});
+
+test('on a touch screen, two fingers zoom the map and the seats, and one finger moves them', async () => {
+  const page = await logIn(browser, server.base, 'alice', 'alice123', PHONE, TOUCH);
+  await openStadium(page);
+  const viewBox = () => page.locator('.venue-map').getAttribute('viewBox').then((v) => v.split(' ').map(Number));
+  const [x0, , fullWidth] = await viewBox();
+  const frame = await page.locator('.map-frame').boundingBox();
+  const middle = { x: frame.x + frame.width / 2, y: frame.y + frame.height / 2 };
+  const off = (dx) => ({ x: middle.x + dx, y: middle.y });
+  // Spread two fingers from 40 px apart to 160 px: four times closer.
+  await touchGesture(page, [line(off(-20), off(-80)), line(off(20), off(80))]);
+  const [, , pinched] = await viewBox();
+  assert.ok(pinched < fullWidth / 2, `the map zoomed in (viewBox width ${pinched} of ${fullWidth})`);
+  const [xZoomed] = await viewBox();
+  await touchGesture(page, [line(off(-60), off(40))]);
+  assert.ok((await viewBox())[0] < xZoomed, 'a finger moved to the right: the view moved left');
+  assert.notEqual(xZoomed, x0);
+  // A tap on a block still opens it.
+  await page.getByRole('button', { name: 'Fit' }).click();
+  const tile = await page.locator('.venue-map [data-section="Block 101"]').boundingBox();
+  await page.touchscreen.tap(tile.x + tile.width / 2, tile.y + tile.height / 2);
+  await page.getByRole('heading', { name: 'Cup Final: Block 101' }).waitFor();
+  // The seats at the top of the screen, clear of the sheet at its foot.
+  await page.locator('.hall-scroll').evaluate((box) => box.scrollIntoView({ block: 'start' }));
+  const box = await page.locator('.hall-scroll').boundingBox();
+  const centre = { x: box.x + box.width / 2, y: box.y + 200 };
+  const zoom = () => page.locator('.hall').evaluate((hall) => Number(hall.style.getPropertyValue('--zoom') || 1));
+  // Fingers that spread apart also drift, as real ones do: the browser must
+  // not take that for a scroll of the page.
+  await touchGesture(page, [
+    line({ x: centre.x - 30, y: centre.y }, { x: centre.x - 70, y: centre.y + 60 }),
+    line({ x: centre.x + 30, y: centre.y }, { x: centre.x + 110, y: centre.y + 60 })]);
+  assert.ok(await zoom() > 1.5, `the seats grew (zoom ${await zoom()})`);
+  // One finger scrolls the seats by as far as it moves (the browser's own
+  // scrolling, not doubled by the page's), and a tap still holds a seat.
+  const scrolled = () => page.locator('.hall-scroll').evaluate((b) => ({ x: b.scrollLeft, y: b.scrollTop }));
+  const before = await scrolled();
+  await touchGesture(page, [line({ x: centre.x + 100, y: centre.y }, { x: centre.x - 60, y: centre.y })]);
+  const moved = (await scrolled()).x - before.x;
+  assert.ok(moved > 80 && moved <= 170, `a finger moved 160 px, and the seats ${moved} px`);
+  const target = seat(page, 'Block 101 A1');
+  await target.scrollIntoViewIfNeeded();
+  const place = await target.boundingBox();
+  await page.touchscreen.tap(place.x + place.width / 2, place.y + place.height / 2);
+  await seatBecomes(page, 'Block 101 A1', 'held by you', 5000);
   await page.context().close();
 });
 
