@@ -18,6 +18,11 @@
 # N requests is instead a hold and a release of seat 1 of event 1 (the
 # write path: CSRF, session, the store's writer). With KEEP=DIR, each
 # server's profile is kept as DIR/NAME.callgrind, for callgrind_annotate.
+# With POSTGRES=URL (a server, e.g. postgres://postgres@127.0.0.1:5432),
+# each server gets a fresh PostgreSQL database instead of a SQLite file,
+# and the script also prints the database server's work per request from
+# pg_stat_database (transactions, buffer reads, rows), which, like the
+# instruction count, does not move with the machine's load.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -80,17 +85,59 @@ requests() { # COUNT
 	if [ "$REQUEST" = churn ]; then churns "$1"; else reads "$1"; fi
 }
 
+# The database server's counters for database $1, as one line (read
+# from another database, so that reading them does not move them).
+pg_counters() {
+	psql -X -At -d "$POSTGRES/postgres" -c "SELECT xact_commit + xact_rollback, blks_hit + blks_read,
+		tup_returned, tup_fetched, tup_inserted + tup_updated + tup_deleted
+		FROM pg_stat_database WHERE datname = '$1'"
+}
+
+# What the database did for N requests: the counters' difference, per request.
+pg_report() { # BEFORE AFTER
+	local before after
+	IFS='|' read -r -a before <<<"$1"
+	IFS='|' read -r -a after <<<"$2"
+	awk -v n="$N" -v b="${before[*]}" -v a="${after[*]}" 'BEGIN {
+		split(b, x, " "); split(a, y, " ")
+		printf "  database, per request: %.2f transactions, %.1f buffer reads, %.1f rows scanned, %.1f rows fetched, %.2f rows written\n",
+			(y[1] - x[1]) / n, (y[2] - x[2]) / n, (y[3] - x[3]) / n, (y[4] - x[4]) / n, (y[5] - x[5]) / n }'
+}
+
+# PostgreSQL's sessions report their counters when idle for a while or at
+# exit; wait until database $1's counters stop moving.
+pg_settled() {
+	local last now
+	last=$(pg_counters "$1")
+	while sleep 12; now=$(pg_counters "$1"); [ "$now" != "$last" ]; do last=$now; done
+	echo "$now"
+}
+
 for server in "$@"; do
 	data=$(mktemp -d -p "$work")
+	database_url="sqlite:$data/booking.db"
+	if [ -n "${POSTGRES:-}" ]; then
+		database=booking_instructions_$$
+		psql -X -q -d "$POSTGRES/postgres" -c "DROP DATABASE IF EXISTS $database" -c "CREATE DATABASE $database"
+		database_url="$POSTGRES/$database"
+	fi
 	# shellcheck disable=SC2046 # flags_for prints separate words on purpose
 	valgrind --tool=callgrind --callgrind-out-file="$work/callgrind.%p" \
-		"$server" --demo --database-url "sqlite:$data/booking.db" \
+		"$server" --demo --database-url "$database_url" \
 		--bind "127.0.0.1:$PORT" $(flags_for "$server") >"$work/server.log" 2>&1 &
 	server_pid=$!
 	for _ in $(seq 1200); do
 		curl -sf "$BASE/api/health/" >/dev/null && break
 		sleep 0.25
 	done
+	if [ -n "${POSTGRES:-}" ]; then
+		# Autovacuum would clean up after the updates whenever it happens to
+		# run, moving the figures from run to run: it is off for the run.
+		psql -X -q -d "$database_url" -c "DO \$\$ DECLARE t text; BEGIN
+			FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' LOOP
+				EXECUTE format('ALTER TABLE %I SET (autovacuum_enabled = false)', t);
+			END LOOP; END \$\$"
+	fi
 	rm -f "$work/cookies"
 	curl -sf -c "$work/cookies" "$BASE/api/csrf/" >/dev/null
 	token=$(awk '$6 == "csrftoken" { print $7 }' "$work/cookies")
@@ -98,12 +145,17 @@ for server in "$@"; do
 		-H 'Content-Type: application/json' -d '{"username":"alice","password":"alice123"}' \
 		"$BASE/api/login/" >/dev/null
 	requests "$WARMUP"
+	if [ -n "${POSTGRES:-}" ]; then pg_before=$(pg_settled "$database"); fi
 	callgrind_control --zero "$server_pid" >/dev/null 2>&1
 	requests "$N"
 	callgrind_control --dump "$server_pid" >/dev/null 2>&1
 	kill "$server_pid"
 	wait "$server_pid" 2>/dev/null || true
 	server_pid=
+	if [ -n "${POSTGRES:-}" ]; then
+		pg_after=$(pg_settled "$database")
+		psql -X -q -d "$POSTGRES/postgres" -c "DROP DATABASE $database"
+	fi
 	# The dump made at --dump is callgrind.PID.1; the file written at exit
 	# holds only the shutdown.
 	total=$(awk '/^(summary|totals):/ { print $2; exit }' "$work"/callgrind.*.1)
@@ -117,4 +169,5 @@ for server in "$@"; do
 	else
 		echo "$server: $((total / N)) instructions per read ($total for $N reads of $PATH_READ)"
 	fi
+	if [ -n "${POSTGRES:-}" ]; then pg_report "$pg_before" "$pg_after"; fi
 done
