@@ -25,11 +25,22 @@
 //! 3. its place: section, then row, then run, then first seat, in the order
 //!    given (so the answer is deterministic).
 //!
+//! A request may ask for **wheelchair spaces** among its seats
+//! ([`Request::wheelchair`]): `Some(k)` accepts only blocks with exactly `k`
+//! wheelchair spaces, the other `count - k` seats being seats beside them
+//! for their companions (a venue puts its companion seats there). Exactly,
+//! because a wheelchair space has no fixed seat: a companion given one
+//! would have nowhere to sit, and a space given away is lost to someone who
+//! needs it. "A wheelchair space and its companion" is `count` 2 with
+//! `Some(1)`; two wheelchair users, each with a companion, `count` 4 with
+//! `Some(2)`. `Some(0)` accepts only blocks with no wheelchair space. The
+//! blocks that fit are then ordered as above.
+//!
 //! With **split** allowed and no block at all, the answer is the best pair
 //! of blocks in two neighbouring rows of one section (`a` seats in one row
 //! and `count - a` in the next, each part a block as above), ordered the
-//! same way, by both parts together. Without a block (or a pair), there is
-//! no answer.
+//! same way, by both parts together (holding, together, the wheelchair
+//! spaces asked for). Without a block (or a pair), there is no answer.
 
 use std::collections::HashMap;
 
@@ -48,6 +59,8 @@ pub struct Place {
     pub free: bool,
     /// Whether it matches the request (category, section, accessibility).
     pub wanted: bool,
+    /// Whether it is a wheelchair space (see [`Request::wheelchair`]).
+    pub accessible: bool,
 }
 
 /// Seats that are neighbours, in order: a row between two aisles, or
@@ -71,8 +84,29 @@ pub struct PlaceRow {
 pub struct Request {
     /// How many seats.
     pub count: usize,
+    /// How many of them are wheelchair spaces, exactly (the others are
+    /// not); `None`: any number (see the module's rule).
+    pub wheelchair: Option<usize>,
     /// Whether two neighbouring rows may share them when no row can.
     pub allow_split: bool,
+}
+
+impl Request {
+    /// `count` seats together, in one row, any of them wheelchair spaces
+    /// or not: the plain request.
+    pub fn together(count: usize) -> Self {
+        Self {
+            count,
+            wheelchair: None,
+            allow_split: false,
+        }
+    }
+}
+
+/// Whether seats whose wheelchair flags are `accessible` hold the
+/// wheelchair spaces `wheelchair` asks for (any number for `None`).
+fn has_wheelchair(wheelchair: Option<usize>, accessible: impl Iterator<Item = bool>) -> bool {
+    wheelchair.is_none_or(|k| accessible.filter(|&a| a).count() == k)
 }
 
 /// Where a block lies: its run, and its first seat in the run.
@@ -100,19 +134,27 @@ pub fn best_available(rows: &[PlaceRow], request: Request) -> Option<Vec<SeatId>
     if request.count == 0 {
         return None;
     }
-    let together = rows.iter().flat_map(|row| blocks(row, request.count)).min();
+    let together = rows
+        .iter()
+        .flat_map(|row| blocks(row, request.count, request.wheelchair))
+        .min();
     together
         .or_else(|| {
             request
                 .allow_split
-                .then(|| best_split(rows, request.count))
+                .then(|| best_split(rows, request))
                 .flatten()
         })
         .map(|choice| choice.seats)
 }
 
-/// Every block of `len` seats in `row`.
-fn blocks(row: &PlaceRow, len: usize) -> impl Iterator<Item = Choice> + '_ {
+/// Every block of `len` seats in `row` with the wheelchair spaces
+/// `wheelchair` asks for.
+fn blocks(
+    row: &PlaceRow,
+    len: usize,
+    wheelchair: Option<usize>,
+) -> impl Iterator<Item = Choice> + '_ {
     row.runs
         .iter()
         .enumerate()
@@ -120,6 +162,12 @@ fn blocks(row: &PlaceRow, len: usize) -> impl Iterator<Item = Choice> + '_ {
             (0..=run.len().saturating_sub(len))
                 .filter(move |&start| len > 0 && start + len <= run.len())
                 .filter(move |&start| run[start..start + len].iter().all(|p| p.free && p.wanted))
+                .filter(move |&start| {
+                    has_wheelchair(
+                        wheelchair,
+                        run[start..start + len].iter().map(|p| p.accessible),
+                    )
+                })
                 .map(move |start| Choice {
                     strands: strands(run, start, len),
                     rank: run[start..start + len]
@@ -150,8 +198,9 @@ fn strands(run: &[Place], start: usize, len: usize) -> bool {
 }
 
 /// The best pair of blocks in neighbouring rows of one section, `count`
-/// seats in all.
-fn best_split(rows: &[PlaceRow], count: usize) -> Option<Choice> {
+/// seats in all, with the wheelchair spaces asked for in all.
+fn best_split(rows: &[PlaceRow], request: Request) -> Option<Choice> {
+    let count = request.count;
     let mut best: Option<Choice> = None;
     for front in rows {
         let Some(back) = rows
@@ -160,11 +209,22 @@ fn best_split(rows: &[PlaceRow], count: usize) -> Option<Choice> {
         else {
             continue;
         };
-        for in_front in 1..count {
-            let Some(first) = blocks(front, in_front).min() else {
+        // Each way to share the seats (and the wheelchair spaces) out.
+        let shares = (1..count).flat_map(|in_front| {
+            let spaces: Vec<Option<usize>> = match request.wheelchair {
+                None => vec![None],
+                Some(k) => (0..=k).map(Some).collect(),
+            };
+            spaces.into_iter().map(move |front_spaces| {
+                let back_spaces = front_spaces.zip(request.wheelchair).map(|(f, k)| k - f);
+                (in_front, front_spaces, back_spaces)
+            })
+        });
+        for (in_front, front_spaces, back_spaces) in shares {
+            let Some(first) = blocks(front, in_front, front_spaces).min() else {
                 continue;
             };
-            let Some(second) = blocks(back, count - in_front).min() else {
+            let Some(second) = blocks(back, count - in_front, back_spaces).min() else {
                 continue;
             };
             let pair = Choice {
@@ -277,7 +337,9 @@ impl Layout {
                 let mut order: Vec<(u64, usize)> = rows
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, row)| bound(row, &Wanted::default(), count).map(|b| (b, i)))
+                    .filter_map(|(i, row)| {
+                        bound(row, &Wanted::default(), Request::together(count)).map(|b| (b, i))
+                    })
                     .collect();
                 order.sort_unstable();
                 order
@@ -353,9 +415,12 @@ impl EventLayout {
     ///
     /// # Errors
     ///
-    /// A category the event does not have → [`Error::UnknownCategory`]; a
-    /// section → [`Error::UnknownSection`].
+    /// `wheelchair` over `count`, or given with `accessible` →
+    /// [`Error::InvalidInput`] ([`check_wheelchair`]); a category the event
+    /// does not have → [`Error::UnknownCategory`]; a section →
+    /// [`Error::UnknownSection`].
     pub fn wanted(&self, request: &BestAvailable) -> Result<Wanted> {
+        check_wheelchair(request)?;
         let indexes = |names: &[String],
                        known: &[String],
                        unknown: fn(String) -> Error|
@@ -387,10 +452,37 @@ impl EventLayout {
     }
 }
 
+/// Checks a request's wheelchair spaces: at most `count` of them, and not
+/// beside `accessible`, which asks for all or none of the seats to be
+/// wheelchair spaces (`wheelchair` says how many, exactly).
+///
+/// # Errors
+///
+/// [`Error::InvalidInput`], naming the fault.
+pub fn check_wheelchair(request: &BestAvailable) -> Result<()> {
+    let Some(wheelchair) = request.wheelchair else {
+        return Ok(());
+    };
+    if wheelchair > request.count {
+        return Err(Error::invalid_input(format!(
+            "wheelchair is at most count ({}): how many of the seats are wheelchair spaces",
+            request.count
+        )));
+    }
+    if request.accessible.is_some() {
+        return Err(Error::invalid_input(
+            "give wheelchair (how many wheelchair spaces) or accessible, not both",
+        ));
+    }
+    Ok(())
+}
+
 /// The [`Request`] of a [`BestAvailable`].
 pub fn request(best: &BestAvailable) -> Request {
+    let size = |n: u32| usize::try_from(n).unwrap_or(usize::MAX);
     Request {
-        count: usize::try_from(best.count).unwrap_or(usize::MAX),
+        count: size(best.count),
+        wheelchair: best.wheelchair.map(size),
         allow_split: best.allow_split,
     }
 }
@@ -495,7 +587,7 @@ impl<'l> Search<'l> {
         };
         let mut order: Vec<(u64, usize)> = match layout.orders.get(request.count.wrapping_sub(1)) {
             // The usual request (any seat) starts from the order made with the layout.
-            Some(order) if wanted == Wanted::default() => order
+            Some(order) if wanted == Wanted::default() && request.wheelchair.is_none() => order
                 .iter()
                 .copied()
                 .filter(|&(_, i)| closed_in(&layout.rows[i]).is_none())
@@ -505,14 +597,14 @@ impl<'l> Search<'l> {
                 .iter()
                 .enumerate()
                 .filter(|(_, row)| closed_in(row).is_none())
-                .filter_map(|(i, row)| bound(row, &wanted, request.count).map(|b| (b, i)))
+                .filter_map(|(i, row)| bound(row, &wanted, request).map(|b| (b, i)))
                 .collect(),
         };
         let mut all_closed = vec![false; layout.rows.len()];
         for (i, row) in layout.rows.iter().enumerate() {
             if let Some(flags) = closed_in(row) {
                 all_closed[i] = flags.iter().all(|&c| c);
-                if let Some(b) = open_bound(row, flags, &wanted, request.count) {
+                if let Some(b) = open_bound(row, flags, &wanted, request) {
                     order.push((b, i));
                 }
             }
@@ -601,12 +693,13 @@ impl<'l> Search<'l> {
                                 rank: seat.rank,
                                 free: free(seat.seat),
                                 wanted: self.wanted.seat(row.section, seat),
+                                accessible: seat.accessible,
                             })
                             .collect()
                     })
                     .collect(),
             };
-            for choice in blocks(&place_row, self.request.count) {
+            for choice in blocks(&place_row, self.request.count, self.request.wheelchair) {
                 self.any_block = true;
                 if !choice.strands {
                     let found = (choice.rank, i);
@@ -629,9 +722,11 @@ impl<'l> Search<'l> {
     }
 }
 
-/// The lowest rank sum of `count` wanted seats together in `row`, taken or
-/// not; `None` when the row has no such seats.
-fn bound(row: &LayoutRow, wanted: &Wanted, count: usize) -> Option<u64> {
+/// The lowest rank sum of `request.count` wanted seats together in `row`
+/// (with the wheelchair spaces asked for), taken or not; `None` when the
+/// row has no such seats.
+fn bound(row: &LayoutRow, wanted: &Wanted, request: Request) -> Option<u64> {
+    let count = request.count;
     if count == 0 || !wanted.section(row.section) {
         return None;
     }
@@ -639,6 +734,7 @@ fn bound(row: &LayoutRow, wanted: &Wanted, count: usize) -> Option<u64> {
         .iter()
         .flat_map(|run| run.windows(count))
         .filter(|window| window.iter().all(|seat| wanted.seat(row.section, seat)))
+        .filter(|window| has_wheelchair(request.wheelchair, window.iter().map(|s| s.accessible)))
         .map(|window| window.iter().map(|seat| u64::from(seat.rank)).sum())
         .min()
 }
@@ -646,9 +742,11 @@ fn bound(row: &LayoutRow, wanted: &Wanted, count: usize) -> Option<u64> {
 /// The most rows one step of a [`Search`] reads.
 const MAX_BATCH: usize = 8;
 
-/// The lowest rank sum of `count` wanted seats together in `row` that are
-/// not `closed` (flags in the row's order); `None` when there are none.
-fn open_bound(row: &LayoutRow, closed: &[bool], wanted: &Wanted, count: usize) -> Option<u64> {
+/// The lowest rank sum of `request.count` wanted seats together in `row`
+/// (with the wheelchair spaces asked for) that are not `closed` (flags in
+/// the row's order); `None` when there are none.
+fn open_bound(row: &LayoutRow, closed: &[bool], wanted: &Wanted, request: Request) -> Option<u64> {
+    let count = request.count;
     if count == 0 || !wanted.section(row.section) {
         return None;
     }
@@ -665,6 +763,9 @@ fn open_bound(row: &LayoutRow, closed: &[bool], wanted: &Wanted, count: usize) -
             .windows(count)
             .zip(open.windows(count))
             .filter(|(_, open)| open.iter().all(|&o| o))
+            .filter(|(seats, _)| {
+                has_wheelchair(request.wheelchair, seats.iter().map(|s| s.accessible))
+            })
             .map(|(seats, _)| seats.iter().map(|seat| u64::from(seat.rank)).sum::<u64>());
         best = blocks.chain(best).min();
     }
@@ -698,7 +799,7 @@ mod tests {
 
     fn row(section: u32, row: u32, runs: &[&str]) -> PlaceRow {
         // A run is written seat by seat: `.` free, `x` taken, `-` free but
-        // not wanted; each seat's rank is its distance from the run's
+        // not wanted, `w` a free wheelchair space; each seat's rank is its distance from the run's
         // middle, doubled (so ties are exact).
         let mut id = i64::from(section * 1000 + row * 100);
         let runs = runs
@@ -714,7 +815,8 @@ mod tests {
                             seat: SeatId::new(id),
                             rank: u32::try_from((2 * i + 1 - len).abs()).unwrap(),
                             free: c != 'x',
-                            wanted: c == '.',
+                            wanted: c == '.' || c == 'w',
+                            accessible: c == 'w',
                         }
                     })
                     .collect()
@@ -724,11 +826,65 @@ mod tests {
     }
 
     fn ask(rows: &[PlaceRow], count: usize) -> Option<Vec<i64>> {
+        ask_spaces(rows, count, None)
+    }
+
+    fn ask_spaces(rows: &[PlaceRow], count: usize, wheelchair: Option<usize>) -> Option<Vec<i64>> {
         let request = Request {
-            count,
-            allow_split: false,
+            wheelchair,
+            ..Request::together(count)
         };
         best_available(rows, request).map(|seats| seats.iter().map(|s| s.get()).collect())
+    }
+
+    #[test]
+    fn a_wheelchair_space_comes_with_the_seat_beside_it() {
+        // Spaces and companion seats alternate, as in the concert hall's
+        // back row: no two spaces are neighbours.
+        let rows = [row(0, 0, &["w.w.w.w."])];
+        assert_eq!(ask_spaces(&rows, 2, Some(1)), Some(vec![4, 5]), "one each");
+        assert_eq!(
+            ask_spaces(&rows, 4, Some(2)),
+            Some(vec![3, 4, 5, 6]),
+            "two each"
+        );
+        assert_eq!(
+            ask_spaces(&rows, 2, Some(2)),
+            None,
+            "no two spaces together"
+        );
+        assert_eq!(
+            ask_spaces(&rows, 3, Some(1)),
+            Some(vec![4, 5, 6]),
+            "exactly one"
+        );
+        assert_eq!(
+            ask_spaces(&rows, 3, Some(2)),
+            Some(vec![3, 4, 5]),
+            "exactly two"
+        );
+    }
+
+    #[test]
+    fn no_wheelchair_space_is_given_to_who_asks_for_none() {
+        let rows = [row(0, 0, &["w..w"])];
+        assert_eq!(ask_spaces(&rows, 2, Some(0)), Some(vec![2, 3]));
+        assert_eq!(ask_spaces(&rows, 3, Some(0)), None);
+        assert_eq!(ask(&rows, 3).map(|s| s.len()), Some(3), "any seat, unasked");
+    }
+
+    #[test]
+    fn a_split_shares_the_wheelchair_spaces_out() {
+        // Four seats, two spaces: no row has four together, so one space
+        // and a seat in each of two rows.
+        let rows = [row(0, 0, &["xw.x"]), row(0, 1, &["x.wx"])];
+        let request = Request {
+            wheelchair: Some(2),
+            allow_split: true,
+            ..Request::together(4)
+        };
+        let seats = best_available(&rows, request).map(|s| s.iter().map(|s| s.get()).collect());
+        assert_eq!(seats, Some(vec![2, 3, 102, 103]));
     }
 
     #[test]
@@ -786,6 +942,7 @@ mod tests {
                 &rows,
                 Request {
                     count,
+                    wheelchair: None,
                     allow_split: true,
                 },
             )

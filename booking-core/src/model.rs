@@ -562,8 +562,12 @@ impl Hold {
 }
 
 /// A best-available request: `count` seats together, of the categories
-/// and sections named (any when empty), wheelchair spaces or not (either
-/// when `None`), falling back to two neighbouring rows with `allow_split`.
+/// and sections named (any when empty), `wheelchair` of them wheelchair
+/// spaces (or all or none of them by `accessible`), falling back to two
+/// neighbouring rows with `allow_split`.
+///
+/// "A wheelchair space and its companion" is `count` 2 with `wheelchair`
+/// `Some(1)`: see [`best`](crate::best) for the rule.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BestAvailable {
     /// How many seats: 1 to [`Policy::max_seats_per_user`].
@@ -575,6 +579,11 @@ pub struct BestAvailable {
     /// `Some(true)`: wheelchair spaces only; `Some(false)`: no wheelchair
     /// space; `None`: either.
     pub accessible: Option<bool>,
+    /// How many of the `count` seats are wheelchair spaces, exactly: the
+    /// others are seats beside them, for companions. `None`: as
+    /// `accessible` says. At most `count`, and not with `accessible`.
+    #[serde(default)]
+    pub wheelchair: Option<u32>,
     /// Whether two neighbouring rows may share the seats when no row has
     /// them together.
     pub allow_split: bool,

@@ -58,6 +58,21 @@ use crate::seatmap::{Row, SeatMap};
 /// The most categories one venue may have.
 pub const MAX_CATEGORIES: usize = 64;
 
+/// Two example venue files, built into the crate, to try the model with
+/// or seed a demo: `Venue::from_json(examples::CONCERT_HALL)`. They are
+/// the files of the repository's `examples/venues/` (a test keeps the two
+/// copies equal), carried here so that the crate builds on its own.
+pub mod examples {
+    /// A concert hall of 1,200 seats: three sections (Orchestra,
+    /// Mezzanine, Balcony) with aisles, three price categories, and 12
+    /// wheelchair spaces, each with a companion seat beside it.
+    pub const CONCERT_HALL: &str = include_str!("../venues/concert-hall.json");
+
+    /// A stadium of 60,000 seats in 120 blocks around the pitch, with
+    /// wheelchair spaces.
+    pub const STADIUM: &str = include_str!("../venues/stadium.json");
+}
+
 /// The colours given to categories that name none, in order.
 const PALETTE: [&str; 8] = [
     "#7b3fa0", "#1f6fb2", "#2e8540", "#b8860b", "#c0392b", "#16a085", "#8e5b3c", "#5d6d7e",

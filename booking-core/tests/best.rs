@@ -91,17 +91,25 @@ fn subsets(n: usize, k: usize) -> Vec<Vec<usize>> {
     out
 }
 
+/// Whether `chosen` holds exactly the wheelchair spaces `wheelchair` asks
+/// for (any number for `None`).
+fn spaces_fit(flat: &[Flat], chosen: &[usize], wheelchair: Option<usize>) -> bool {
+    wheelchair.is_none_or(|k| chosen.iter().filter(|&&i| flat[i].place.accessible).count() == k)
+}
+
 /// The brute force: every set of `count` free, wanted seats that is one
-/// block, ordered by (strands a seat, rank sum, place).
-fn brute_force(rows: &[PlaceRow], count: usize) -> Option<Vec<SeatId>> {
+/// block with the wheelchair spaces asked for, ordered by (strands a seat,
+/// rank sum, place).
+fn brute_force(rows: &[PlaceRow], request: Request) -> Option<Vec<SeatId>> {
     let flat = flatten(rows);
-    subsets(flat.len(), count)
+    subsets(flat.len(), request.count)
         .into_iter()
         .filter(|set| {
             set.iter()
                 .all(|&i| flat[i].place.free && flat[i].place.wanted)
         })
         .filter(|set| one_block(&flat, set))
+        .filter(|set| spaces_fit(&flat, set, request.wheelchair))
         .min_by_key(|set| {
             let first = flat[set[0]];
             (
@@ -116,12 +124,14 @@ fn brute_force(rows: &[PlaceRow], count: usize) -> Option<Vec<SeatId>> {
 }
 
 /// Random venues: up to two sections of up to three rows, each row up to
-/// two runs of up to five seats, with random ranks and occupancy.
+/// two runs of up to five seats, with random ranks, occupancy and
+/// wheelchair spaces.
 fn venue() -> impl Strategy<Value = Vec<PlaceRow>> {
     let place = (
         0u32..6,
         prop::bool::weighted(0.7),
         prop::bool::weighted(0.85),
+        prop::bool::weighted(0.25),
     );
     let run = prop::collection::vec(place, 1..=5);
     let row = prop::collection::vec(run, 1..=2);
@@ -134,13 +144,14 @@ fn venue() -> impl Strategy<Value = Vec<PlaceRow>> {
                     .into_iter()
                     .map(|run| {
                         run.into_iter()
-                            .map(|(rank, free, wanted)| {
+                            .map(|(rank, free, wanted, accessible)| {
                                 id += 1;
                                 Place {
                                     seat: SeatId::new(id),
                                     rank,
                                     free,
                                     wanted,
+                                    accessible,
                                 }
                             })
                             .collect()
@@ -174,7 +185,7 @@ fn as_layout(rows: &[PlaceRow]) -> (Layout, Wanted, HashSet<SeatId>) {
                 seat: f.place.seat,
                 rank: f.place.rank,
                 category: u32::from(!f.place.wanted),
-                accessible: false,
+                accessible: f.place.accessible,
             },
         )
     }));
@@ -190,6 +201,22 @@ fn as_layout(rows: &[PlaceRow]) -> (Layout, Wanted, HashSet<SeatId>) {
     (layout, wanted, free)
 }
 
+/// How many wheelchair spaces a request asks for: none in particular
+/// (most often), or 0 to 3 of them, never more than `count`.
+fn spaces() -> impl Strategy<Value = Option<usize>> {
+    prop::option::weighted(0.4, 0usize..=3)
+}
+
+/// A request for `count` seats, with `wheelchair` spaces among them (at
+/// most `count`).
+fn asking(count: usize, wheelchair: Option<usize>, allow_split: bool) -> Request {
+    Request {
+        count,
+        wheelchair: wheelchair.map(|k| k.min(count)),
+        allow_split,
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
@@ -200,8 +227,9 @@ proptest! {
         rows in venue(),
         count in 1usize..=5,
         allow_split: bool,
+        wheelchair in spaces(),
     ) {
-        let request = Request { count, allow_split };
+        let request = asking(count, wheelchair, allow_split);
         let (layout, wanted, free) = as_layout(&rows);
         let mut asked = HashSet::new();
         let found = search(&layout, wanted, request, |seats| {
@@ -221,10 +249,11 @@ proptest! {
         rows in venue(),
         count in 1usize..=5,
         allow_split: bool,
+        wheelchair in spaces(),
         known in prop::collection::vec(prop::bool::ANY, 6),
         closing in prop::collection::vec(prop::bool::ANY, 64),
     ) {
-        let request = Request { count, allow_split };
+        let request = asking(count, wheelchair, allow_split);
         let (layout, wanted, free) = as_layout(&rows);
         let mut coin = closing.iter().cycle();
         let closed: HashMap<(u32, u32), Vec<bool>> = rows
@@ -266,9 +295,10 @@ proptest! {
         rows in venue(),
         count in 1usize..=5,
         allow_split: bool,
+        wheelchair in spaces(),
         closing in prop::collection::vec(prop::bool::ANY, 64),
     ) {
-        let request = Request { count, allow_split };
+        let request = asking(count, wheelchair, allow_split);
         let (layout, wanted, free) = as_layout(&rows);
         let mut coin = closing.iter().cycle();
         let taken: Vec<_> = rows
@@ -292,17 +322,18 @@ proptest! {
     }
 
     #[test]
-    fn matches_the_brute_force(rows in venue(), count in 1usize..=4) {
-        let request = Request { count, allow_split: false };
-        prop_assert_eq!(best_available(&rows, request), brute_force(&rows, count));
+    fn matches_the_brute_force(rows in venue(), count in 1usize..=4, wheelchair in spaces()) {
+        let request = asking(count, wheelchair, false);
+        prop_assert_eq!(best_available(&rows, request), brute_force(&rows, request));
     }
 
     #[test]
     fn gives_free_wanted_adjacent_seats_and_strands_only_when_it_must(
         rows in venue(),
         count in 1usize..=4,
+        wheelchair in spaces(),
     ) {
-        let request = Request { count, allow_split: false };
+        let request = asking(count, wheelchair, false);
         let Some(seats) = best_available(&rows, request) else {
             return Ok(());
         };
@@ -314,10 +345,12 @@ proptest! {
         prop_assert_eq!(chosen.len(), count);
         prop_assert!(chosen.iter().all(|&i| flat[i].place.free && flat[i].place.wanted));
         prop_assert!(one_block(&flat, &chosen), "not adjacent: {:?}", seats);
+        prop_assert!(spaces_fit(&flat, &chosen, request.wheelchair), "wheelchair spaces: {:?}", seats);
         if newly_stranded(&flat, &chosen) > 0 {
             let avoidable = subsets(flat.len(), count).into_iter().any(|set| {
                 set.iter().all(|&i| flat[i].place.free && flat[i].place.wanted)
                     && one_block(&flat, &set)
+                    && spaces_fit(&flat, &set, request.wheelchair)
                     && newly_stranded(&flat, &set) == 0
             });
             prop_assert!(!avoidable, "an avoidable orphan: {:?}", seats);
@@ -325,9 +358,9 @@ proptest! {
     }
 
     #[test]
-    fn split_only_when_no_row_can(rows in venue(), count in 2usize..=5) {
-        let together = best_available(&rows, Request { count, allow_split: false });
-        let split = best_available(&rows, Request { count, allow_split: true });
+    fn split_only_when_no_row_can(rows in venue(), count in 2usize..=5, wheelchair in spaces()) {
+        let together = best_available(&rows, asking(count, wheelchair, false));
+        let split = best_available(&rows, asking(count, wheelchair, true));
         if together.is_some() {
             prop_assert_eq!(split, together);
         } else if let Some(seats) = split {
@@ -338,6 +371,11 @@ proptest! {
                 .map(|s| *flat.iter().find(|f| f.place.seat == *s).unwrap())
                 .collect();
             prop_assert!(places.iter().all(|f| f.place.free && f.place.wanted));
+            let indexes: Vec<usize> = seats
+                .iter()
+                .map(|s| flat.iter().position(|f| f.place.seat == *s).unwrap())
+                .collect();
+            prop_assert!(spaces_fit(&flat, &indexes, asking(count, wheelchair, true).wheelchair));
             prop_assert!(places.iter().all(|f| f.section == places[0].section));
             let rows_used: std::collections::BTreeSet<u32> = places.iter().map(|f| f.row).collect();
             prop_assert_eq!(rows_used.len(), 2);

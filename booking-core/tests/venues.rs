@@ -78,6 +78,23 @@ fn the_stadium_has_sixty_thousand_seats_in_over_a_hundred_blocks() {
     assert_eq!(labels.len(), 60_000, "labels are unique");
 }
 
+/// The crate carries its own copies of the example venues
+/// ([`booking_core::venue::examples`]), so that it builds as a package:
+/// they must stay the files of `examples/venues/`.
+#[test]
+fn the_crate_carries_the_example_venues_unchanged() {
+    use booking_core::venue::examples::{CONCERT_HALL, STADIUM};
+    for (copy, file) in [
+        (CONCERT_HALL, "examples/venues/concert-hall.json"),
+        (STADIUM, "examples/venues/stadium.json"),
+    ] {
+        assert!(
+            copy == read(file),
+            "booking-core/venues/ differs from {file}: copy the file there"
+        );
+    }
+}
+
 #[test]
 fn the_schema_refuses_what_the_loader_refuses_for_shape() {
     let schema = schema();
@@ -126,6 +143,7 @@ fn best_available_on_the_hall_takes_the_middle_of_the_front_premium_row() {
                                 rank: seat.rank,
                                 free: true,
                                 wanted: seat.category == premium,
+                                accessible: seat.accessible,
                             }
                         })
                         .collect()
@@ -138,6 +156,7 @@ fn best_available_on_the_hall_takes_the_middle_of_the_front_premium_row() {
         &rows,
         Request {
             count: 4,
+            wheelchair: None,
             allow_split: false,
         },
     )
@@ -190,6 +209,7 @@ fn best_available_on_the_stadium_reads_a_few_rows() {
     assert_eq!(layout.len(), 60_000);
     let request = Request {
         count: 4,
+        wheelchair: None,
         allow_split: false,
     };
     let every_row = |taken: &std::collections::HashSet<SeatId>| -> Vec<PlaceRow> {
@@ -209,6 +229,7 @@ fn best_available_on_the_stadium_reads_a_few_rows() {
                                 rank: s.rank,
                                 free: !taken.contains(&s.seat),
                                 wanted: true,
+                                accessible: s.accessible,
                             })
                             .collect()
                     })

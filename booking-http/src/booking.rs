@@ -171,9 +171,16 @@ pub struct BestAvailableBody {
     #[serde(default)]
     sections: Option<Vec<String>>,
     /// `true`: wheelchair spaces only; `false`: no wheelchair space;
-    /// absent or `null`: either.
+    /// absent or `null`: either. Not with `wheelchair`.
     #[serde(default)]
     accessible: Option<bool>,
+    /// How many of the `count` seats are wheelchair spaces, exactly: the
+    /// others are the seats beside them, for companions. `{"count": 2,
+    /// "wheelchair": 1}` is a wheelchair space and its companion seat; `0`:
+    /// no wheelchair space; absent or `null`: as `accessible` says. At most
+    /// `count`.
+    #[serde(default)]
+    wheelchair: Option<u32>,
     /// When no row has `count` seats together, take them in two
     /// neighbouring rows of one section (absent or `null`: `false`).
     #[serde(default)]
@@ -187,23 +194,24 @@ impl From<BestAvailableBody> for BestAvailable {
             categories: body.categories.unwrap_or_default(),
             sections: body.sections.unwrap_or_default(),
             accessible: body.accessible,
+            wheelchair: body.wheelchair,
             allow_split: body.allow_split.unwrap_or_default(),
         }
     }
 }
 
 /// Holds the best `count` seats together for the caller, in one step:
-/// adjacent in one row, of the categories and sections asked for, best by
-/// the venue's ranking, stranding no single seat when another choice would
-/// not.
+/// adjacent in one row, of the categories and sections asked for, with
+/// the wheelchair spaces asked for, best by the venue's ranking, stranding
+/// no single seat when another choice would not.
 #[utoipa::path(post, path = "/api/events/{event_id}/best-available/", tag = "holds",
     params(EventPath),
     request_body = BestAvailableBody,
     responses(
         (status = 200, description = "The seats are held by the caller, each for the lock time.", body = BestAvailableAnswer),
-        (status = 400, description = "`invalid_input`: `count` is 0 or over `max_seats_per_user`. `unknown_category`, `unknown_section`: the event has no category or section of a name in `categories` or `sections`.", body = ErrorSchema),
+        (status = 400, description = "`invalid_input`: `count` is 0 or over `max_seats_per_user`, `wheelchair` is over `count`, or both `wheelchair` and `accessible` are given. `unknown_category`, `unknown_section`: the event has no category or section of a name in `categories` or `sections`.", body = ErrorSchema),
         (status = 404, description = "`not_found`: no such event.", body = ErrorSchema),
-        (status = 409, description = "`no_adjacent_seats`: no `count` seats together match the request (nor, with `allow_split`, in two neighbouring rows); nothing was held. `hold_limit`: the seats the caller holds in this event plus `count` are over `max_seats_per_user`.", body = ErrorSchema),
+        (status = 409, description = "`no_adjacent_seats`: no `count` seats together match the request, with exactly `wheelchair` wheelchair spaces among them when it says `wheelchair` (nor, with `allow_split`, in two neighbouring rows); nothing was held. `hold_limit`: the seats the caller holds in this event plus `count` are over `max_seats_per_user`.", body = ErrorSchema),
     ))]
 pub async fn best_available<S: Store>(
     State(state): AppStateRef<S>,

@@ -927,6 +927,9 @@ function seatZoom(scrollBox, hall) {
  * (docs/API.md), in `section` when given. `onHeld(answer)` shows them and
  * returns what the form then says. When no row has that many together,
  * the form says so and offers to split them over two neighbouring rows.
+ * Where the venue has wheelchair spaces, the form asks how many of the
+ * seats are wheelchair spaces (0 by default: none), each coming with the
+ * seat beside it for a companion.
  */
 function bestAvailableForm(event, { section, wheelchairs, onHeld }) {
   const categories = event.categories ?? [];
@@ -934,7 +937,18 @@ function bestAvailableForm(event, { section, wheelchairs, onHeld }) {
   const category = h('select', { id: 'best-category' },
     h('option', { value: '' }, 'Any category'),
     categories.map((c) => h('option', { value: c.name }, `${c.name} ${dollars(c.price_cents)}`)));
-  const wheelchair = h('input', { id: 'best-wheelchair', type: 'checkbox' });
+  const wheelchair = h('input', {
+    id: 'best-wheelchair', type: 'number', min: 0, max: 2, value: 0, required: true, inputmode: 'numeric',
+    'aria-describedby': 'best-wheelchair-hint',
+  });
+  // No more wheelchair spaces than seats.
+  const fitWheelchair = () => { wheelchair.max = count.value; };
+  count.addEventListener('input', fitWheelchair);
+  const spaces = () => (wheelchairs ? Number(wheelchair.value) : 0);
+  const asked = () => {
+    const n = spaces();
+    return `${count.value} seats together${n > 0 ? ` with ${n} wheelchair space${n > 1 ? 's' : ''}` : ''}`;
+  };
   const status = h('p', { class: 'best-status', role: 'status' });
   const split = h('button', { type: 'button', class: 'secondary', hidden: true, onclick: () => find(true) },
     'Take them in two rows');
@@ -947,13 +961,13 @@ function bestAvailableForm(event, { section, wheelchairs, onHeld }) {
         count: Number(count.value),
         categories: category.value ? [category.value] : null,
         sections: section === undefined ? null : [section],
-        accessible: wheelchair.checked ? true : null,
+        wheelchair: wheelchairs ? spaces() : null,
         allow_split: allowSplit,
       });
       status.textContent = onHeld(answer);
     } catch (error) {
       if (error.code === 'no_adjacent_seats' && !allowSplit) {
-        status.textContent = `No ${count.value} seats together match${section === undefined ? '' : ` in ${section}`}. `
+        status.textContent = `No ${asked()} match${section === undefined ? '' : ` in ${section}`}. `
           + 'You can take them in two neighbouring rows, or ask for fewer seats or another category.';
         split.hidden = false;
       } else {
@@ -970,7 +984,8 @@ function bestAvailableForm(event, { section, wheelchairs, onHeld }) {
   h('label', { for: 'best-count' }, 'Seats together'), count,
   categories.length > 1 ? [h('label', { for: 'best-category' }, 'Category'), category] : '',
   // Offered only where the venue has wheelchair spaces.
-  wheelchairs ? h('label', { class: 'check', for: 'best-wheelchair' }, wheelchair, ' Wheelchair spaces') : '',
+  wheelchairs ? [h('label', { for: 'best-wheelchair' }, 'Wheelchair spaces among them'), wheelchair,
+    h('p', { id: 'best-wheelchair-hint', class: 'muted hint' }, 'Each with the seat beside it, for a companion.')] : '',
   h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Find seats'), ' ', split),
   status);
 }

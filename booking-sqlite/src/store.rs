@@ -51,6 +51,9 @@ struct Inner {
     /// changes after the event is created. Filled only once the transaction
     /// that read it has committed.
     layouts: Layouts,
+    /// Each event's seats without their states, read once (see
+    /// [`FixedSeats`]).
+    fixed: FixedCache,
 }
 
 /// Event layouts read so far, by event.
@@ -113,6 +116,7 @@ impl SqliteStore {
                 clock: options.clock,
                 policy: options.policy,
                 layouts: Layouts::default(),
+                fixed: FixedCache::default(),
             }),
         })
     }
@@ -249,7 +253,8 @@ impl Names {
     }
 }
 
-/// A seat-map read: the seats of event `?1` in rows `?2` to `?3`.
+/// A seat-map read: the states ([`STATE_COLUMNS`]) of the seats of event
+/// `?1` in rows `?2` to `?3`.
 ///
 /// Unordered on purpose (the caller sorts): with an `ORDER BY`, the SQLite
 /// that rusqlite bundles (built with `SQLITE_ENABLE_STAT4`) marks the
@@ -259,27 +264,27 @@ impl Names {
 fn seats_in_rows_sql() -> &'static str {
     static SQL: LazyLock<String> = LazyLock::new(|| {
         format!(
-            "SELECT {SEAT_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.row_index BETWEEN ?2 AND ?3"
+            "SELECT {STATE_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.row_index BETWEEN ?2 AND ?3"
         )
     });
     &SQL
 }
 
-/// A section's seats: the seats of event `?1` in section `?2` (its index),
+/// A section's seats: the states of the seats of event `?1` in section `?2` (its index),
 /// read through the index of the seats' `UNIQUE (event_id, section,
 /// row_index, number)`. Unordered, as [`seats_in_rows_sql`] is, for the same reason.
 fn seats_in_section_sql() -> &'static str {
     static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.section = ?2")
+        format!("SELECT {STATE_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.section = ?2")
     });
     &SQL
 }
 
-/// The seats of event `?1` held by user `?2`, ended holds included (through
+/// The states of the seats of event `?1` held by user `?2`, ended holds included (through
 /// `seats_by_holder`).
 fn seats_held_by_sql() -> &'static str {
     static SQL: LazyLock<String> = LazyLock::new(|| {
-        format!("SELECT {SEAT_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.held_by = ?2")
+        format!("SELECT {STATE_COLUMNS} FROM seats s WHERE s.event_id = ?1 AND s.held_by = ?2")
     });
     &SQL
 }
@@ -388,6 +393,126 @@ fn query_seats(
     let mut names = Names::default();
     names.load(conn, raw.iter().map(|r| r.event))?;
     raw.into_iter().map(|r| r.into_record(&names)).collect()
+}
+
+// ---- seat-map reads ---------------------------------------------------------
+//
+// A seat's place, label, category, price and attributes never change once
+// its event exists (only its state does: a write sets `reservation_id`,
+// `held_*` and `blocked_reason`, nothing else), and events are never
+// deleted. So the reads of the seat map take those from [`FixedSeats`],
+// read once per event, and read only the state columns: six columns a
+// seat instead of sixteen, and four of them read for a free seat.
+
+/// One event's seats without their states, in id order.
+struct FixedSeats(Vec<Seat>);
+
+impl FixedSeats {
+    /// Reads `event`'s seats (none for an unknown event).
+    fn read(conn: &Connection, event: EventId) -> Result<Self> {
+        let sql = format!("SELECT {SEAT_COLUMNS} FROM {SEATS} WHERE s.event_id = ?1");
+        let mut seats: Vec<Seat> = query_seats(conn, &sql, [event.get()])?
+            .into_iter()
+            .map(|record| record.seat)
+            .collect();
+        seats.sort_unstable_by_key(Seat::sort_key);
+        Ok(Self(seats))
+    }
+
+    /// Seat `id`, with `state`: a record as the seat map lists it.
+    fn record(&self, id: SeatId, state: SeatState, blocked: Option<String>) -> Result<SeatRecord> {
+        let at = self
+            .0
+            .binary_search_by_key(&id, Seat::sort_key)
+            .map_err(|_| Error::storage(BACKEND, format!("seat {id} is not of its event")))?;
+        Ok(SeatRecord {
+            seat: self.0[at].clone(),
+            state,
+            blocked,
+        })
+    }
+}
+
+/// [`FixedSeats`] read so far, by event. Filled only by readers, whose
+/// transactions see committed rows only: an event being created in a
+/// write that may yet roll back is never cached.
+type FixedCache = Arc<Mutex<HashMap<EventId, Arc<FixedSeats>>>>;
+
+/// `event`'s [`FixedSeats`], from `cache` or read (and cached) now;
+/// `NotFound(Event)` for an unknown event.
+fn fixed_seats(conn: &Connection, cache: &FixedCache, event: EventId) -> Result<Arc<FixedSeats>> {
+    let cached = cache.lock().ok().and_then(|c| c.get(&event).cloned());
+    if let Some(fixed) = cached {
+        return Ok(fixed);
+    }
+    require_event(conn, event)?;
+    let fixed = Arc::new(FixedSeats::read(conn, event)?);
+    if let Ok(mut cache) = cache.lock() {
+        cache.insert(event, Arc::clone(&fixed));
+    }
+    Ok(fixed)
+}
+
+/// The state columns of a seat-map read, after `s.id`; [`read_states`]
+/// reads them.
+const STATE_COLUMNS: &str =
+    "s.id, s.reservation_id, s.held_until, s.blocked_reason, s.held_by, s.held_since";
+
+/// The seats of a seat-map read, `sql` selecting [`STATE_COLUMNS`]: each
+/// seat from `fixed` with its state as stored, sorted by id.
+fn read_states(
+    conn: &Connection,
+    fixed: &FixedSeats,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> Result<Vec<SeatRecord>> {
+    type Raw = (
+        i64,
+        Option<i64>,
+        Option<i64>,
+        Option<String>,
+        Option<i64>,
+        Option<i64>,
+    );
+    let mut stmt = conn.prepare_cached(sql).map_err(storage)?;
+    let raw = stmt
+        .query_map(params, |r| -> rusqlite::Result<Raw> {
+            let held_until: Option<i64> = r.get(2)?;
+            // The holder and its start only when there is a hold: most
+            // seats have none, and every column read costs.
+            let (held_by, held_since) = match held_until {
+                Some(_) => (r.get(4)?, r.get(5)?),
+                None => (None, None),
+            };
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                held_until,
+                r.get(3)?,
+                held_by,
+                held_since,
+            ))
+        })
+        .map_err(storage)?
+        .collect::<rusqlite::Result<Vec<Raw>>>()
+        .map_err(storage)?;
+    let mut seats = raw
+        .into_iter()
+        .map(
+            |(id, reservation, held_until, blocked, held_by, held_since)| {
+                let state = SeatState::from_columns(
+                    BACKEND,
+                    reservation.map(ReservationId::new),
+                    held_by.map(UserId::new),
+                    opt_instant(held_since)?,
+                    opt_instant(held_until)?,
+                )?;
+                fixed.record(SeatId::new(id), state, blocked)
+            },
+        )
+        .collect::<Result<Vec<_>>>()?;
+    seats.sort_unstable_by_key(|record| record.seat.sort_key());
+    Ok(seats)
 }
 
 fn require_event(conn: &Connection, event: EventId) -> Result<Event> {
@@ -1375,14 +1500,15 @@ impl BookingStore for SqliteStore {
         event: EventId,
         rows: RangeInclusive<Row>,
     ) -> Result<Vec<SeatRecord>> {
+        let cache = Arc::clone(&self.inner.fixed);
         self.read(move |conn, now| {
-            require_event(conn, event)?;
-            let mut seats = query_seats(
+            let fixed = fixed_seats(conn, &cache, event)?;
+            let mut seats = read_states(
                 conn,
+                &fixed,
                 seats_in_rows_sql(),
                 params![event.get(), rows.start().index(), rows.end().index()],
             )?;
-            seats.sort_unstable_by_key(|record| record.seat.sort_key());
             for record in &mut seats {
                 record.state = record.state.at(now);
             }
@@ -1393,11 +1519,16 @@ impl BookingStore for SqliteStore {
 
     async fn seats_in_section(&self, event: EventId, section: &str) -> Result<Vec<SeatRecord>> {
         let section = section.to_owned();
+        let cache = Arc::clone(&self.inner.fixed);
         self.read(move |conn, now| {
-            require_event(conn, event)?;
+            let fixed = fixed_seats(conn, &cache, event)?;
             let index = section_index(conn, event, &section)?;
-            let mut seats = query_seats(conn, seats_in_section_sql(), params![event.get(), index])?;
-            seats.sort_unstable_by_key(|record| record.seat.sort_key());
+            let mut seats = read_states(
+                conn,
+                &fixed,
+                seats_in_section_sql(),
+                params![event.get(), index],
+            )?;
             for record in &mut seats {
                 record.state = record.state.at(now);
             }
@@ -1407,11 +1538,15 @@ impl BookingStore for SqliteStore {
     }
 
     async fn seats_held_by(&self, user: UserId, event: EventId) -> Result<Vec<SeatRecord>> {
+        let cache = Arc::clone(&self.inner.fixed);
         self.read(move |conn, now| {
-            require_event(conn, event)?;
-            let mut seats =
-                query_seats(conn, seats_held_by_sql(), params![event.get(), user.get()])?;
-            seats.sort_unstable_by_key(|record| record.seat.sort_key());
+            let fixed = fixed_seats(conn, &cache, event)?;
+            let mut seats = read_states(
+                conn,
+                &fixed,
+                seats_held_by_sql(),
+                params![event.get(), user.get()],
+            )?;
             // Whether each hold still runs is judged by `SeatState::at`.
             for record in &mut seats {
                 record.state = record.state.at(now);
@@ -1843,8 +1978,9 @@ mod tests {
         )
         .unwrap();
         let sql = seats_in_rows_sql();
+        let fixed = FixedSeats::read(&conn, EventId::new(1)).unwrap();
         for _ in 0..3 {
-            query_seats(&conn, sql, params![1, 0, 10]).unwrap();
+            read_states(&conn, &fixed, sql, params![1, 0, 10]).unwrap();
         }
         let prepared_again = conn
             .prepare_cached(sql)

@@ -510,16 +510,8 @@ pub async fn create_event_rejects_a_bad_venue<F: StoreFactory>(f: &F) {
 pub async fn the_example_venues_load<F: StoreFactory>(f: &F) {
     let fx = Fixture::new(f).await;
     for (text, seats, sections) in [
-        (
-            include_str!("../../../examples/venues/concert-hall.json"),
-            1_200,
-            3,
-        ),
-        (
-            include_str!("../../../examples/venues/stadium.json"),
-            60_000,
-            0,
-        ),
+        (crate::venue::examples::CONCERT_HALL, 1_200, 3),
+        (crate::venue::examples::STADIUM, 60_000, 0),
     ] {
         let venue = crate::Venue::from_json(text).expect("an example venue");
         let new = NewEvent {
@@ -816,6 +808,86 @@ pub async fn best_available_filters_by_category_section_and_accessibility<F: Sto
             .await,
         Entity::User,
     );
+    fx.finish().await;
+}
+
+pub async fn best_available_gives_wheelchair_spaces_with_companion_seats<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    // The concert hall: 12 wheelchair spaces, each with a companion seat
+    // beside it, and no two spaces side by side.
+    let new = NewEvent {
+        seating: crate::Venue::from_json(crate::venue::examples::CONCERT_HALL).expect("the hall"),
+        ..new_event("Hall", &fx.clock, "A:1:100")
+    };
+    let event = fx.store.create_event(new).await.unwrap().event.id;
+    let ask = |request: crate::BestAvailable| {
+        let store = Arc::clone(&fx.store);
+        async move { store.best_available(fx.alice, event, &request).await }
+    };
+    let two_spaces = crate::BestAvailable {
+        accessible: Some(true),
+        ..crate::BestAvailable::new(2)
+    };
+    let err = ask(two_spaces).await.unwrap_err();
+    assert_eq!(
+        err.code(),
+        "no_adjacent_seats",
+        "no two spaces side by side"
+    );
+    let pair = crate::BestAvailable {
+        wheelchair: Some(1),
+        ..crate::BestAvailable::new(2)
+    };
+    let mut spaces = HashSet::new();
+    for round in 0..12 {
+        let holds = ask(pair.clone()).await.unwrap();
+        let [first, second] = [&holds[0].seat, &holds[1].seat];
+        assert_eq!(holds.len(), 2, "round {round}");
+        assert_eq!(
+            (&first.section, first.row, first.number + 1),
+            (&second.section, second.row, second.number),
+            "side by side, round {round}: {:?}",
+            held_labels(&holds)
+        );
+        assert_eq!(
+            (
+                first.accessible ^ second.accessible,
+                first.companion ^ second.companion
+            ),
+            (true, true),
+            "a space and a companion seat, round {round}: {:?}",
+            held_labels(&holds)
+        );
+        spaces.extend(
+            holds
+                .iter()
+                .filter(|h| h.seat.accessible)
+                .map(|h| h.seat.id),
+        );
+        let ids: Vec<SeatId> = holds.iter().map(|h| h.seat.id).collect();
+        fx.store.reserve(fx.alice, event, &ids, None).await.unwrap();
+    }
+    assert_eq!(spaces.len(), 12, "every space, once");
+    let err = ask(pair).await.unwrap_err();
+    assert_eq!(err.code(), "no_adjacent_seats", "all 12 are taken");
+    assert_eq!(fx.store.event(event).await.unwrap().held_seats, 0);
+    // `Some(0)`: no wheelchair space among them.
+    let none = crate::BestAvailable {
+        wheelchair: Some(0),
+        sections: vec!["Orchestra".into()],
+        ..crate::BestAvailable::new(4)
+    };
+    let holds = ask(none).await.unwrap();
+    assert!(holds.iter().all(|h| !h.seat.accessible), "{holds:?}");
+    for (wheelchair, accessible) in [(3, None), (1, Some(true)), (1, Some(false))] {
+        let bad = crate::BestAvailable {
+            wheelchair: Some(wheelchair),
+            accessible,
+            ..crate::BestAvailable::new(2)
+        };
+        let err = ask(bad.clone()).await.unwrap_err();
+        assert_eq!(err.code(), "invalid_input", "{bad:?}");
+    }
     fx.finish().await;
 }
 

@@ -700,6 +700,55 @@ pub async fn best_available_holds_the_best_seats_together<F: StoreFactory>(f: &F
     .expect(200, "");
 }
 
+pub async fn best_available_gives_a_wheelchair_space_and_its_companion<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let event = s.venue_event().await;
+    let bob = s.login("bob").await;
+    let path = format!("/api/events/{event}/best-available/");
+    // The venue's only wheelchair space, A1, has its companion seat A2
+    // beside it.
+    let pair = bob.post(&path, json!({"count": 2, "wheelchair": 1})).await;
+    pair.expect(200, "");
+    assert_eq!(seat_labels(&pair), ["Stalls A1", "Stalls A2"]);
+    let seats = pair.body["seats"].as_array().unwrap();
+    assert_eq!(
+        (&seats[0]["accessible"], &seats[1]["companion"]),
+        (&json!(true), &json!(true)),
+        "{}",
+        pair.body
+    );
+    let again = bob.post(&path, json!({"count": 2, "wheelchair": 1})).await;
+    again.expect(409, "no_adjacent_seats");
+    // None, and any: `0` keeps wheelchair spaces out, `null` is absent.
+    for body in [
+        json!({"count": 2, "wheelchair": 0, "categories": ["Premium"]}),
+        json!({"count": 2, "wheelchair": null}),
+    ] {
+        let answer = bob.post(&path, body.clone()).await;
+        answer.expect(200, "");
+        let seats = answer.body["seats"].as_array().unwrap();
+        assert!(
+            seats.iter().all(|seat| seat["accessible"] == false),
+            "{body}"
+        );
+    }
+    for (bad, says) in [
+        (json!({"count": 2, "wheelchair": 3}), "at most count"),
+        (
+            json!({"count": 2, "wheelchair": 1, "accessible": true}),
+            "not both",
+        ),
+        (json!({"count": 2, "wheelchair": -1}), "wheelchair"),
+        (json!({"count": 2, "wheelchair": "one"}), "wheelchair"),
+    ] {
+        let answer = bob.post(&path, bad.clone()).await;
+        answer.expect(400, "invalid_input");
+        let error = answer.body["error"].as_str().unwrap();
+        assert!(error.contains(says), "{bad}: {error}");
+    }
+    assert_eq!(held_by_me(&bob, event).await.len(), 6, "nothing more held");
+}
+
 pub async fn best_available_without_seats_together_holds_nothing<F: StoreFactory>(f: &F) {
     let s = server(f).await;
     let event = s.venue_event().await;

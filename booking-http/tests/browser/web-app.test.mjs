@@ -216,15 +216,24 @@ test('best available from the page: the seats are held, shown and in view; a spl
   assert.ok(box.y >= hall.y && box.y + box.height <= hall.y + hall.height, 'the first seat is scrolled into view');
   assert.deepEqual(await accessibilityViolations(page), [], 'the concert hall page');
 
-  // The hall's twelve wheelchair spaces are each beside a companion seat,
-  // never beside another space: two together do not exist, and the page
-  // offers two rows.
+  // The hall's twelve wheelchair spaces are each beside a companion seat:
+  // two seats with one wheelchair space are a space and its companion seat.
   await form.getByLabel('Seats together').fill('2');
   await form.getByLabel('Category').selectOption('');
-  await form.getByLabel('Wheelchair spaces').check();
+  await form.getByLabel('Wheelchair spaces among them').fill('1');
   await form.getByRole('button', { name: 'Find seats' }).click();
-  await status.filter({ hasText: 'No 2 seats together match.' }).waitFor();
+  await status.filter({ hasText: /^Holding .+, .+ for you\.$/ }).waitFor();
+  const pair = (await status.innerText()).replace(/^Holding | for you\.$/g, '').split(', ');
+  for (const label of pair) await seatBecomes(page, label, 'held by you', 2000);
+  const names = await Promise.all(pair.map((label) => seat(page, label).getAttribute('aria-label')));
+  assert.equal(names.filter((name) => name.includes('wheelchair space')).length, 1, names.join(' / '));
+  assert.equal(names.filter((name) => name.includes('companion seat')).length, 1, names.join(' / '));
+  // No two spaces are side by side: the page says so, and offers two rows.
+  await form.getByLabel('Wheelchair spaces among them').fill('2');
+  await form.getByRole('button', { name: 'Find seats' }).click();
+  await status.filter({ hasText: 'No 2 seats together with 2 wheelchair spaces match.' }).waitFor();
   assert.ok(await form.getByRole('button', { name: 'Take them in two rows' }).isVisible());
+  assert.deepEqual(await accessibilityViolations(page), [], 'the best-available form with wheelchair spaces');
   await page.context().close();
 });
 

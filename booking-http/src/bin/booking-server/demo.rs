@@ -3,9 +3,9 @@
 use anyhow::{Context, anyhow};
 use booking_core::{NewEvent, OrphanPolicy, SeatMap, Store, Username, Venue};
 
-/// The demo's concert hall, built into the binary: 1,200 seats in three
+/// The demo's concert hall, built into booking-core: 1,200 seats in three
 /// sections, with aisles, three price categories and 12 wheelchair spaces.
-const CONCERT_HALL: &str = include_str!("../../../../examples/venues/concert-hall.json");
+const CONCERT_HALL: &str = booking_core::venue::examples::CONCERT_HALL;
 
 /// Seeds an empty database: three events of 60 seats (rows A-F, seats 1-10,
 /// $100.00), a concert in the concert hall ([`CONCERT_HALL`]) and the users
