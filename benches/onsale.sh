@@ -9,8 +9,8 @@
 #             round, against a database of its own.
 #   onsale    5,000 buyers at once, each asking best available for 1-6
 #             seats and reserving them, until the stadium is sold out; at
-#             most 64 requests in flight (booking-onsale --in-flight), the
-#             others wait their turn.
+#             most 64 buyers in a purchase at once (booking-onsale
+#             --in-flight), the others wait their turn.
 #
 # Usage: benches/onsale.sh [ROUNDS]   (default 1). BACKENDS (default
 # "sqlite postgres"), MODES (default "latency onsale"). PostgreSQL from

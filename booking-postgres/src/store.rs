@@ -1420,15 +1420,36 @@ impl BookingStore for PgStore {
         // Let go of once the transaction has ended, whatever its outcome.
         let picked = self.picking.request();
         transaction!(self, None, |tx, now| {
-            // The user's row, locked, whether the event exists, and how
-            // often its seats have reopened (see `occupancy.rs`).
-            let stmt = tx
+            // The user's row, locked, whether the event exists and how
+            // often its seats have reopened (see `occupancy.rs`), then the
+            // user's live holds and the event's: sent at once (one round
+            // trip) and run in that order, so the count sees the user's
+            // last hold.
+            let lock = tx
                 .prepare_cached(
                     "SELECT (SELECT reopened FROM events WHERE id = $2)
                      FROM users WHERE id = $1 FOR UPDATE",
                 )
                 .await?;
-            let reopened: i64 = match tx.query_opt(&stmt, &[&user.get(), &event.get()]).await? {
+            let count = tx
+                .prepare_cached(concat!(
+                    "SELECT COUNT(*) FROM seats WHERE event_id = $1 AND held_by = $2 AND ",
+                    sql_live_hold!("$3")
+                ))
+                .await?;
+            let (locked, held, holding) = tokio::try_join!(
+                async {
+                    Ok::<_, OpError>(tx.query_opt(&lock, &[&user.get(), &event.get()]).await?)
+                },
+                async {
+                    Ok::<_, OpError>(
+                        tx.query_one(&count, &[&event.get(), &user.get(), &now])
+                            .await?,
+                    )
+                },
+                live_holds(&tx, event, now),
+            )?;
+            let reopened: i64 = match locked {
                 Some(row) => match row.get::<_, Option<i64>>(0) {
                     Some(reopened) => reopened,
                     None => return Err(Error::not_found(Entity::Event, event.get()).into()),
@@ -1445,23 +1466,6 @@ impl BookingStore for PgStore {
             cache
                 .refresh(&layout, reopened, closed_seats(&tx, event))
                 .await?;
-            let stmt = tx
-                .prepare_cached(concat!(
-                    "SELECT COUNT(*) FROM seats WHERE event_id = $1 AND held_by = $2 AND ",
-                    sql_live_hold!("$3")
-                ))
-                .await?;
-            // Two reads sent at once (one round trip), both after the
-            // user's lock: the count of holds must see the user's last one.
-            let (held, holding) = tokio::try_join!(
-                async {
-                    Ok::<_, OpError>(
-                        tx.query_one(&stmt, &[&event.get(), &user.get(), &now])
-                            .await?,
-                    )
-                },
-                live_holds(&tx, event, now),
-            )?;
             let held = u32::try_from(held.get::<_, i64>(0)).unwrap_or(u32::MAX);
             rules::check_best_available(request.count, held, policy)?;
             let known = Known {

@@ -948,11 +948,23 @@ fn set_blocked(tx: &Connection, seats: &[SeatRecord], reason: Option<&str>) -> R
 /// order of `seat_ids` (ids of no seat of it are left out).
 fn load_seats(tx: &Connection, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<SeatRecord>> {
     let sql = format!("SELECT {SEAT_COLUMNS} FROM {SEATS} WHERE s.id = ?1 AND s.event_id = ?2");
-    let mut loaded = Vec::with_capacity(seat_ids.len());
+    let mut stmt = tx.prepare_cached(&sql).map_err(storage)?;
+    let mut raw = Vec::with_capacity(seat_ids.len());
     for seat in seat_ids {
-        loaded.extend(query_seats(tx, &sql, params![seat.get(), event.get()])?);
+        let rows = stmt
+            .query_map(params![seat.get(), event.get()], RawSeat::from_row)
+            .map_err(storage)?;
+        for row in rows {
+            raw.push(row.map_err(storage)?);
+        }
     }
-    Ok(loaded)
+    drop(stmt);
+    // The event's names once, not once per seat (a stadium has 120
+    // sections: reading them per seat was a third of best available's
+    // writer time).
+    let mut names = Names::default();
+    names.load(tx, [event.get()])?;
+    raw.into_iter().map(|r| r.into_record(&names)).collect()
 }
 
 /// How many seats of `event` `user` holds at `now`, `except` one.

@@ -6,8 +6,8 @@
 //!   reserve them); the p99 of each side by side, and their ratio.
 //! - `onsale`: every buyer at once, each asking best available for 1 to 6
 //!   seats and reserving them, again and again, until the venue is sold
-//!   out, with at most `--in-flight` requests sent at a time (the others
-//!   wait their turn, as a server's queue makes them). Reports the time to sell out, the seats sold per second, the
+//!   out, with at most `--in-flight` buyers in a purchase at a time (the
+//!   others wait their turn, as a server's queue makes them). Reports the time to sell out, the seats sold per second, the
 //!   buyers refused while enough adjacent seats remained, the single seats
 //!   left once no two together remained, and checks that no seat was sold
 //!   twice.
@@ -86,9 +86,12 @@ enum Mode {
         /// Each request asks for 1 to this many seats.
         #[arg(long, default_value_t = 6)]
         max_count: u32,
-        /// At most this many requests in flight at once; the others wait
-        /// their turn, first come first served, as a server's queue (or a
-        /// bounded pool) makes them.
+        /// At most this many buyers in the middle of a purchase (best
+        /// available, then reserve) at once; the others wait their turn,
+        /// first come first served, as a server's queue (or a bounded pool)
+        /// makes them. A buyer's reserve does not queue again behind every
+        /// other buyer's request, so the seats sold per second show the
+        /// store's rate, not the queue's cycles.
         #[arg(long, default_value_t = 64)]
         in_flight: usize,
     },
@@ -177,7 +180,7 @@ async fn run<S: Store + Clone>(store: S, venue: Venue, mode: Mode) -> anyhow::Re
             in_flight,
         } => {
             let buyers = make_users(&store, "buyer", buyers).await?;
-            println!("at most {in_flight} requests in flight");
+            println!("at most {in_flight} buyers in a purchase at once");
             let limit = Arc::new(tokio::sync::Semaphore::new(in_flight.max(1)));
             onsale(&store, event, &runs, &buyers, max_count, &limit).await
         }
@@ -372,16 +375,13 @@ async fn onsale<S: Store + Clone>(
                     .best_available(buyer, event, &BestAvailable::new(count))
                     .await;
                 latency.record(micros(start.elapsed())).expect("in range");
-                drop(turn);
                 match held {
                     Ok(holds) => {
                         let ids: Vec<SeatId> = holds.iter().map(|h| h.seat.id).collect();
-                        let turn = limit.acquire().await.expect("never closed");
                         store
                             .reserve(buyer, event, &ids, None)
                             .await
                             .expect("reserve");
-                        drop(turn);
                         let second = sale.started.elapsed().as_secs();
                         let mut sold = sale.per_second.lock().expect("not poisoned");
                         let second = usize::try_from(second).expect("a short sale");
@@ -392,6 +392,7 @@ async fn onsale<S: Store + Clone>(
                     }
                     Err(Error::NoAdjacentSeats { .. }) => {
                         sale.refused.fetch_add(1, Ordering::SeqCst);
+                        drop(turn);
                         check_refusal(&store, event, &runs, &sale, count).await;
                     }
                     Err(e) => panic!("best available failed: {e}"),
