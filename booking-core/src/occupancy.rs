@@ -146,28 +146,27 @@ impl Occupancy {
         let bound_of = |r: usize, flags: &[bool]| {
             best::open_bound(&layout.rows()[r], flags, &wanted, count).map(|b| (b, r))
         };
-        let order: Vec<(u64, usize)> = if wanted == Wanted::default()
-            && (1..=ORDERED_COUNTS).contains(&count)
-        {
-            let kept = self.order(layout, count);
-            let mut changed: Vec<(u64, usize)> = with_holds
-                .iter()
-                .filter_map(|(&r, flags)| bound_of(r, flags))
-                .collect();
-            changed.sort_unstable();
-            let unchanged = kept
-                .sorted
-                .iter()
-                .copied()
-                .filter(|(_, r)| !with_holds.contains_key(r));
-            merge(unchanged, changed)
-        } else {
-            let mut order: Vec<(u64, usize)> = (0..layout.rows().len())
-                .filter_map(|r| bound_of(r, with_holds.get(&r).unwrap_or(&self.closed[r])))
-                .collect();
-            order.sort_unstable();
-            order
-        };
+        let order: Vec<(u64, usize)> =
+            if wanted == Wanted::default() && (1..=ORDERED_COUNTS).contains(&count) {
+                let kept = self.order(layout, count);
+                let mut changed: Vec<(u64, usize)> = with_holds
+                    .iter()
+                    .filter_map(|(&r, flags)| bound_of(r, flags))
+                    .collect();
+                changed.sort_unstable();
+                let unchanged = kept
+                    .sorted
+                    .iter()
+                    .copied()
+                    .filter(|(_, r)| !with_holds.contains_key(r));
+                merge(unchanged, changed)
+            } else {
+                let mut order: Vec<(u64, usize)> = (0..layout.rows().len())
+                    .filter_map(|r| bound_of(r, with_holds.get(&r).unwrap_or(&self.closed[r])))
+                    .collect();
+                order.sort_unstable();
+                order
+            };
         let mut all_closed = self.full.clone();
         for (&r, flags) in &with_holds {
             all_closed[r] = flags.iter().all(|&c| c);
@@ -309,8 +308,14 @@ mod tests {
     fn a_row_is_set_whole_or_not_at_all() {
         let layout = layout(2, 4);
         let mut occupancy = Occupancy::new(&layout);
-        assert!(!occupancy.set_row(&layout, 0, 0, vec![true; 3]), "wrong length");
-        assert!(!occupancy.set_row(&layout, 5, 0, vec![true; 8]), "no such row");
+        assert!(
+            !occupancy.set_row(&layout, 0, 0, vec![true; 3]),
+            "wrong length"
+        );
+        assert!(
+            !occupancy.set_row(&layout, 5, 0, vec![true; 8]),
+            "no such row"
+        );
         assert!(occupancy.set_row(&layout, 0, 1, vec![true; 8]));
         assert!(occupancy.is_closed(&layout, SeatId::new(9)));
         assert!(!occupancy.is_closed(&layout, SeatId::new(8)));
@@ -318,7 +323,10 @@ mod tests {
 
     #[test]
     fn merge_keeps_the_order() {
-        let merged = merge([(1, 0), (3, 1), (5, 2)].into_iter(), vec![(0, 9), (3, 0), (6, 3)]);
+        let merged = merge(
+            [(1, 0), (3, 1), (5, 2)].into_iter(),
+            vec![(0, 9), (3, 0), (6, 3)],
+        );
         assert_eq!(merged, vec![(0, 9), (1, 0), (3, 0), (3, 1), (5, 2), (6, 3)]);
     }
 }

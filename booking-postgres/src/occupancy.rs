@@ -31,8 +31,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use booking_core::best::{EventLayout, Request, Search, Wanted};
 use booking_core::occupancy::Occupancy;
 use booking_core::{EventId, SeatId};
-use tokio::sync::OnceCell;
 use deadpool_postgres::Transaction;
+use tokio::sync::OnceCell;
 
 use crate::error::OpError;
 
@@ -90,7 +90,11 @@ impl EventCache {
     where
         F: Future<Output = Result<HashMap<(u32, u32), Vec<bool>>, OpError>>,
     {
-        if self.known().as_ref().is_some_and(|k| k.reopened >= reopened) {
+        if self
+            .known()
+            .as_ref()
+            .is_some_and(|k| k.reopened >= reopened)
+        {
             return Ok(());
         }
         let mut occupancy = Occupancy::new(&layout.layout);
@@ -122,7 +126,9 @@ impl EventCache {
             reopened: i64::MIN,
             occupancy: Occupancy::new(&layout.layout),
         });
-        known.occupancy.search(&layout.layout, wanted, request, held)
+        known
+            .occupancy
+            .search(&layout.layout, wanted, request, held)
     }
 
     /// Keeps which of `seats` are closed, as a request that read

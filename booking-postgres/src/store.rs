@@ -1474,16 +1474,15 @@ impl BookingStore for PgStore {
                 reopened,
                 holding: &holding,
             };
-            let loaded = match best_optimistically(&tx, &known, &wanted, request, &picked, now)
-                .await?
-            {
-                Some(loaded) => loaded,
-                None => best_under_locks(&tx, event, &layout, wanted, request, now)
-                    .await?
-                    .ok_or(Error::NoAdjacentSeats {
-                        count: request.count,
-                    })?,
-            };
+            let loaded =
+                match best_optimistically(&tx, &known, &wanted, request, &picked, now).await? {
+                    Some(loaded) => loaded,
+                    None => best_under_locks(&tx, event, &layout, wanted, request, now)
+                        .await?
+                        .ok_or(Error::NoAdjacentSeats {
+                            count: request.count,
+                        })?,
+                };
             let records: Vec<&SeatRecord> = loaded.iter().collect();
             let mut holds = rules::hold_all(&records, user, held, now, policy)?;
             holds.sort_by_key(|h| h.seat.sort_key());

@@ -1026,8 +1026,7 @@ fn best_available_in(
             ))
             .map_err(storage)?;
         let holding = live_holds(tx, event, now)?;
-        let mut search =
-            occupancy.search(&layout.layout, wanted, best::request(request), &holding);
+        let mut search = occupancy.search(&layout.layout, wanted, best::request(request), &holding);
         while let Some(ids) = search.next_seats() {
             let mut free = HashSet::new();
             for (first, last) in id_ranges(&ids) {
@@ -1467,10 +1466,8 @@ impl BookingStore for SqliteStore {
         request: &BestAvailable,
     ) -> Result<Vec<Hold>> {
         let request = request.clone();
-        self.write(move |tx, now, policy| {
-            best_available_in(tx, user, event, &request, now, policy)
-        })
-        .await
+        self.write(move |tx, now, policy| best_available_in(tx, user, event, &request, now, policy))
+            .await
     }
 
     async fn reservations(&self, user: UserId) -> Result<Vec<Reservation>> {

@@ -168,14 +168,20 @@ pub async fn best_available_sees_seats_reopened_elsewhere<S: Store>(here: &S, el
     let row = |holds: &[crate::Hold]| -> Vec<String> {
         holds.iter().map(|h| h.seat.label.clone()).collect()
     };
-    let front = here.best_available(users[0], event, &four).await.expect("front");
+    let front = here
+        .best_available(users[0], event, &four)
+        .await
+        .expect("front");
     assert_eq!(row(&front), ["A1", "A2", "A3", "A4"]);
     let ids: Vec<SeatId> = front.iter().map(|h| h.seat.id).collect();
     let sold = here
         .reserve(users[0], event, &ids, None)
         .await
         .expect("reserved");
-    let back = here.best_available(users[1], event, &four).await.expect("back");
+    let back = here
+        .best_available(users[1], event, &four)
+        .await
+        .expect("back");
     assert_eq!(row(&back), ["B1", "B2", "B3", "B4"]);
     for hold in &back {
         here.release(users[1], event, hold.seat.id)
@@ -186,7 +192,10 @@ pub async fn best_available_sees_seats_reopened_elsewhere<S: Store>(here: &S, el
         .cancel(users[0], sold.id)
         .await
         .expect("cancelled elsewhere");
-    let again = here.best_available(users[1], event, &four).await.expect("again");
+    let again = here
+        .best_available(users[1], event, &four)
+        .await
+        .expect("again");
     assert_eq!(
         row(&again),
         ["A1", "A2", "A3", "A4"],

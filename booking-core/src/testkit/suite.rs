@@ -942,9 +942,15 @@ pub async fn best_available_gives_seats_that_opened_again<F: StoreFactory>(f: &F
             .await
             .unwrap();
         for hold in &holds {
-            fx.store.release(fx.bob, fx.event, hold.seat.id).await.unwrap();
+            fx.store
+                .release(fx.bob, fx.event, hold.seat.id)
+                .await
+                .unwrap();
         }
-        holds.iter().map(|h| h.seat.label.clone()).collect::<Vec<_>>()
+        holds
+            .iter()
+            .map(|h| h.seat.label.clone())
+            .collect::<Vec<_>>()
     };
     assert_eq!(best_for_bob().await, front);
     for label in front {
@@ -959,7 +965,10 @@ pub async fn best_available_gives_seats_that_opened_again<F: StoreFactory>(f: &F
         .await
         .unwrap();
     assert_eq!(best_for_bob().await, back, "A3 is blocked");
-    fx.store.unblock(fx.event, &fx.seats(&["A3"])).await.unwrap();
+    fx.store
+        .unblock(fx.event, &fx.seats(&["A3"]))
+        .await
+        .unwrap();
     assert_eq!(best_for_bob().await, front, "unblocked: open again");
     fx.finish().await;
 }
