@@ -251,7 +251,7 @@ mod tests {
     }
 
     /// The answer of a search run to its end, with `free` the open seats.
-    fn answer(mut search: Search<'_>, free: &HashSet<SeatId>) -> (Option<Vec<SeatId>>, usize) {
+    fn answer(search: &mut Search<'_>, free: &HashSet<SeatId>) -> (Option<Vec<SeatId>>, usize) {
         while search.next_seats().is_some() {
             search.visit(|seat| free.contains(&seat));
         }
@@ -295,10 +295,10 @@ mod tests {
                 let mut fresh = HashMap::new();
                 layout.close_seats(&mut fresh, closed.iter().chain(&held).copied());
                 let expected = answer(
-                    Search::with_closed_seats(&layout, wanted.clone(), request, &fresh),
+                    &mut Search::with_closed_seats(&layout, wanted.clone(), request, &fresh),
                     &free,
                 );
-                let got = answer(occupancy.search(&layout, wanted.clone(), request, &held), &free);
+                let got = answer(&mut occupancy.search(&layout, wanted.clone(), request, &held), &free);
                 prop_assert_eq!(got, expected);
             }
         }

@@ -27,6 +27,7 @@
 //!   changed any row: every event's rows are read again.
 
 use std::cell::RefCell;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
@@ -76,16 +77,6 @@ pub(crate) fn with_event<T>(
 ) -> Result<T> {
     KNOWN.with_borrow_mut(|known| {
         known.check(tx)?;
-        if !known.events.contains_key(&event) {
-            let layout = Arc::new(load_layout(tx, event)?);
-            known.events.insert(
-                event,
-                EventKnown {
-                    layout,
-                    occupancy: None,
-                },
-            );
-        }
         let changed: Vec<(i64, i64, i64)> = known
             .changed
             .iter()
@@ -95,27 +86,30 @@ pub(crate) fn with_event<T>(
         for row in &changed {
             known.changed.remove(row);
         }
-        let entry = known
-            .events
-            .get_mut(&event)
-            .ok_or_else(|| Error::storage(BACKEND, "an event's layout vanished"))?;
+        let entry = match known.events.entry(event) {
+            Entry::Occupied(entry) => entry.into_mut(),
+            Entry::Vacant(entry) => entry.insert(EventKnown {
+                layout: Arc::new(load_layout(tx, event)?),
+                occupancy: None,
+            }),
+        };
         let layout = &entry.layout.layout;
-        match &mut entry.occupancy {
+        let occupancy = match &mut entry.occupancy {
             Some(occupancy) => {
                 for (_, section, line) in changed {
                     let flags = row_flags(tx, event, section, line)?;
                     set_row(occupancy, layout, section, line, flags)?;
                 }
+                occupancy
             }
             None => {
                 let mut occupancy = Occupancy::new(layout);
                 for ((section, line), flags) in closed_seats(tx, event)? {
                     set_row(&mut occupancy, layout, section.into(), line.into(), flags)?;
                 }
-                entry.occupancy = Some(occupancy);
+                entry.occupancy.insert(occupancy)
             }
-        }
-        let occupancy = entry.occupancy.as_mut().expect("read just above");
+        };
         f(&entry.layout, occupancy)
     })
 }
