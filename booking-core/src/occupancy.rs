@@ -56,7 +56,7 @@ impl Occupancy {
             .map(|row| vec![false; row.runs.iter().map(Vec::len).sum()])
             .collect();
         Self {
-            full: closed.iter().map(|flags| flags.is_empty()).collect(),
+            full: closed.iter().map(Vec::is_empty).collect(),
             closed,
             orders: HashMap::new(),
         }

@@ -1449,15 +1449,12 @@ impl BookingStore for PgStore {
                 },
                 live_holds(&tx, event, now),
             )?;
-            let reopened: i64 = match locked {
-                Some(row) => match row.get::<_, Option<i64>>(0) {
-                    Some(reopened) => reopened,
-                    None => return Err(Error::not_found(Entity::Event, event.get()).into()),
-                },
-                None => {
-                    require_event(&tx, event).await?;
-                    return Err(Error::not_found(Entity::User, user.get()).into());
-                }
+            let Some(locked) = locked else {
+                require_event(&tx, event).await?;
+                return Err(Error::not_found(Entity::User, user.get()).into());
+            };
+            let Some(reopened) = locked.get::<_, Option<i64>>(0) else {
+                return Err(Error::not_found(Entity::Event, event.get()).into());
             };
             let layout = cache.layout(load_layout(&tx, event)).await?;
             // The request's own faults (names the event lacks) come before

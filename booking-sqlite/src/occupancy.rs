@@ -94,21 +94,18 @@ pub(crate) fn with_event<T>(
             }),
         };
         let layout = &entry.layout.layout;
-        let occupancy = match &mut entry.occupancy {
-            Some(occupancy) => {
-                for (_, section, line) in changed {
-                    let flags = row_flags(tx, event, section, line)?;
-                    set_row(occupancy, layout, section, line, flags)?;
-                }
-                occupancy
+        let occupancy = if let Some(occupancy) = &mut entry.occupancy {
+            for (_, section, line) in changed {
+                let flags = row_flags(tx, event, section, line)?;
+                set_row(occupancy, layout, section, line, flags)?;
             }
-            None => {
-                let mut occupancy = Occupancy::new(layout);
-                for ((section, line), flags) in closed_seats(tx, event)? {
-                    set_row(&mut occupancy, layout, section.into(), line.into(), flags)?;
-                }
-                entry.occupancy.insert(occupancy)
+            occupancy
+        } else {
+            let mut occupancy = Occupancy::new(layout);
+            for ((section, line), flags) in closed_seats(tx, event)? {
+                set_row(&mut occupancy, layout, section.into(), line.into(), flags)?;
             }
+            entry.occupancy.insert(occupancy)
         };
         f(&entry.layout, occupancy)
     })
