@@ -1386,8 +1386,9 @@ impl BookingStore for PgStore {
     /// write), then the seats, optimistically:
     ///
     /// 1. The search reads the rows it visits without locks, knowing which
-    ///    seats are closed (`event_rows`) and which are held by a live hold,
-    ///    so it reads the rows that have room first (usually one).
+    ///    seats are closed (kept in memory, checked against
+    ///    `events.reopened`: see `occupancy.rs`) and which are held by a live
+    ///    hold, so it reads the rows that have room first (usually one).
     /// 2. Seats that other requests of this store have picked and not yet
     ///    committed count as taken (`picking.rs`); the seats it picks are
     ///    claimed there, then locked `FOR UPDATE SKIP LOCKED` and judged
