@@ -26,7 +26,7 @@ use crate::best::{self, Layout, Request, Search, Wanted};
 use crate::ids::SeatId;
 
 /// The closed seats of one event's rows, and the rows ordered for the usual
-/// best-available request (any seat, 1 to [`ORDERED_COUNTS`] together).
+/// best-available request (any seat, 1 to 16 together).
 #[derive(Clone, Debug)]
 pub struct Occupancy {
     /// For each row of the layout, a flag per seat in the row's order.
