@@ -11,6 +11,10 @@
 # "sqlite postgres"); PostgreSQL from BOOKING_PG_ADMIN (default
 # postgres://postgres@127.0.0.1:5432/postgres), a fresh database per run,
 # dropped afterwards. Results in $OUT (default /tmp/bestavail).
+# BASELINE=<a booking-server built from another commit>: in each round and
+# backend, that server runs first, with the same load. WARMUP=0 leaves out
+# the one request made before the clock starts (the first 32 requests then
+# find the layout not yet read).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,14 +26,16 @@ ADMIN=${BOOKING_PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 BASE=http://127.0.0.1:$PORT
 
 cargo build --release -q -p booking-http -p benches --bin booking-server --bin booking-load
-SERVER=target/release/booking-server
-LOAD=target/release/booking-load
+TARGET=${CARGO_TARGET_DIR:-target}
+SERVER=$TARGET/release/booking-server
+LOAD=$TARGET/release/booking-load
 mkdir -p "$OUT"
 
 server_pid=
 url=
 cleanup=
-start_server() { # BACKEND
+start_server() { # BACKEND SERVER
+	local server=$2
 	if [ "$1" = sqlite ]; then
 		local data
 		data=$(mktemp -d)
@@ -41,9 +47,9 @@ start_server() { # BACKEND
 		url=${ADMIN%/*}/$db
 		cleanup="psql $ADMIN -qc 'DROP DATABASE $db'"
 	fi
-	"$SERVER" --database-url "$url" event add --name Stadium \
+	"$server" --database-url "$url" event add --name Stadium \
 		--starts-at 2030-01-01T20:00:00Z --venue examples/venues/stadium.json >/dev/null
-	"$SERVER" --database-url "$url" --bind "127.0.0.1:$PORT" --signups-per-hour 0 --metrics-bind off \
+	"$server" --database-url "$url" --bind "127.0.0.1:$PORT" --signups-per-hour 0 --metrics-bind off \
 		>"$OUT/server.log" 2>&1 &
 	server_pid=$!
 	for _ in $(seq 600); do
@@ -61,29 +67,48 @@ stop_server() {
 }
 trap '[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null; true' EXIT
 
+BUILDS="new"
+[ -n "${BASELINE:-}" ] && BUILDS="baseline new"
 for round in $(seq "$ROUNDS"); do
 	for backend in $BACKENDS; do
-		start_server "$backend"
-		# One request first: the store reads the stadium's layout once, then
-		# keeps it (32 first requests at once each read it: see BENCHMARKS.md).
-		"$LOAD" --base-url "$BASE" --scenario bestavail --users 1 --duration-secs 1 \
-			--event 1 >/dev/null
-		for scenario in churn bestavail; do
-			"$LOAD" --base-url "$BASE" --scenario "$scenario" --users 32 --duration-secs 8 \
-				--event 1 --out "$OUT/$backend.$round.$scenario.json" \
-				>"$OUT/$backend.$round.$scenario.txt"
+		for build in $BUILDS; do
+			name=$backend
+			server=$SERVER
+			if [ "$build" = baseline ]; then
+				name=$backend-baseline
+				server=$BASELINE
+			fi
+			start_server "$backend" "$server"
+			if [ "${WARMUP:-1}" != 0 ]; then
+				# One request first: the store reads the stadium's layout once,
+				# then keeps it.
+				"$LOAD" --base-url "$BASE" --scenario bestavail --users 1 --duration-secs 1 \
+					--event 1 >/dev/null
+			fi
+			for scenario in churn bestavail; do
+				"$LOAD" --base-url "$BASE" --scenario "$scenario" --users 32 --duration-secs 8 \
+					--event 1 --out "$OUT/$name.$round.$scenario.json" \
+					>"$OUT/$name.$round.$scenario.txt"
+			done
+			stop_server
 		done
-		stop_server
 	done
 done
 
-python3 - "$OUT" "$ROUNDS" $BACKENDS <<'PY' | tee "$OUT/summary.txt"
+NAMES=""
+for backend in $BACKENDS; do
+	for build in $BUILDS; do
+		if [ "$build" = baseline ]; then NAMES="$NAMES $backend-baseline"; else NAMES="$NAMES $backend"; fi
+	done
+done
+python3 - "$OUT" "$ROUNDS" $NAMES <<'PY' | tee "$OUT/summary.txt"
 import json, sys
 out, rounds, backends = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 
 def endpoint(report, prefix):
     return next(e for e in report["endpoints"] if e["endpoint"].startswith(prefix))
 
+ratios = {b: [] for b in backends}
 for r in range(1, rounds + 1):
     for backend in backends:
         churn = json.load(open(f"{out}/{backend}.{r}.churn.json"))
@@ -91,9 +116,14 @@ for r in range(1, rounds + 1):
         lock = endpoint(churn, "POST /api/events/{id}/seats/{id}/lock")
         ba = endpoint(best, "POST /api/events/{id}/best-available")
         reserve = endpoint(best, "POST /api/events/{id}/reserve")
-        print(f"round {r} {backend:8} lock p50 {lock['p50_ms']:.2f} p99 {lock['p99_ms']:.2f} ms"
+        print(f"round {r} {backend:17} lock p50 {lock['p50_ms']:.2f} p99 {lock['p99_ms']:.2f} ms"
               f" | best available ({ba['requests']}, {ba['expected_409']} refused) p50 {ba['p50_ms']:.2f}"
               f" p99 {ba['p99_ms']:.2f} ms | reserve p99 {reserve['p99_ms']:.2f} ms"
               f" | ratio of p99s {ba['p99_ms'] / lock['p99_ms']:.2f}"
               f" | check: {'passed' if not best['violations'] else best['violations']}")
+        ratios[backend].append(ba['p99_ms'] / lock['p99_ms'])
+for backend, rs in ratios.items():
+    rs.sort()
+    print(f"{backend:17} ratio of p99s: median {rs[len(rs) // 2]:.2f}"
+          f" (lowest {rs[0]:.2f}, highest {rs[-1]:.2f}, {len(rs)} rounds)")
 PY

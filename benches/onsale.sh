@@ -8,7 +8,9 @@
 #             built from another commit>, the baseline runs first in each
 #             round, against a database of its own.
 #   onsale    5,000 buyers at once, each asking best available for 1-6
-#             seats and reserving them, until the stadium is sold out.
+#             seats and reserving them, until the stadium is sold out; at
+#             most 64 buyers in a purchase at once (booking-onsale
+#             --in-flight), the others wait their turn.
 #
 # Usage: benches/onsale.sh [ROUNDS]   (default 1). BACKENDS (default
 # "sqlite postgres"), MODES (default "latency onsale"). PostgreSQL from
@@ -25,6 +27,7 @@ MODES=${MODES:-"latency onsale"}
 ADMIN=${BOOKING_PG_ADMIN:-postgres://postgres@127.0.0.1:5432/postgres}
 
 cargo build --release -q -p benches --bin booking-onsale
+TARGET=${CARGO_TARGET_DIR:-target}
 mkdir -p "$OUT"
 
 run() { # NAME BINARY BACKEND MODE
@@ -44,7 +47,7 @@ run() { # NAME BINARY BACKEND MODE
 		psql "$ADMIN" -qc "DROP DATABASE ${database##*/}"
 	fi
 	echo "== $name ($(date -u +%H:%M:%S))" >>"$OUT/summary.txt"
-	grep -E "^(hold|best|reserve|release|refused|free seats|seats not|double|[0-9]+ buyers)" \
+	grep -E "^(hold|best|reserve|release|refused|free seats|seats not|double|at most|[0-9]+ buyers)" \
 		"$OUT/$name.txt" >>"$OUT/summary.txt" || true
 }
 
@@ -55,7 +58,7 @@ for round in $(seq "$ROUNDS"); do
 			if [ -n "${BASELINE:-}" ] && [ "$mode" = latency ]; then
 				run "$round-$mode-$backend-baseline" "$BASELINE" "$backend" "$mode"
 			fi
-			run "$round-$mode-$backend" target/release/booking-onsale "$backend" "$mode"
+			run "$round-$mode-$backend" "$TARGET/release/booking-onsale" "$backend" "$mode"
 		done
 	done
 done

@@ -364,22 +364,36 @@ impl Layout {
         seats: impl IntoIterator<Item = SeatId>,
     ) {
         for seat in seats {
-            let Some(&(r, k)) = self.runs.get(&seat) else {
+            let Some((r, place)) = self.place_of(seat) else {
                 continue;
             };
             let row = &self.rows[r];
-            let before: usize = row.runs[..k].iter().map(Vec::len).sum();
-            let Some(place) = row.runs[k].iter().position(|s| s.seat == seat) else {
-                continue;
-            };
             let len = row.runs.iter().map(Vec::len).sum();
             let flags = closed
                 .entry((row.section, row.line))
                 .or_insert_with(|| vec![false; len]);
-            if let Some(flag) = flags.get_mut(before + place) {
+            if let Some(flag) = flags.get_mut(place) {
                 *flag = true;
             }
         }
+    }
+
+    /// Where `seat` is: its row (an index in [`Layout::rows`]) and its place
+    /// in the row's order (runs in order, each left to right), as the flags
+    /// of [`Search::with_closed_seats`] count them.
+    pub fn place_of(&self, seat: SeatId) -> Option<(usize, usize)> {
+        let &(r, k) = self.runs.get(&seat)?;
+        let row = &self.rows[r];
+        let before: usize = row.runs[..k].iter().map(Vec::len).sum();
+        let place = row.runs[k].iter().position(|s| s.seat == seat)?;
+        Some((r, before + place))
+    }
+
+    /// The index in [`Layout::rows`] of the row at `line` of `section`.
+    pub fn row_index(&self, section: u32, line: u32) -> Option<usize> {
+        self.rows
+            .binary_search_by_key(&(section, line), |row| (row.section, row.line))
+            .ok()
     }
 
     /// Its rows, by section then line.
@@ -610,6 +624,25 @@ impl<'l> Search<'l> {
             }
         }
         order.sort_unstable();
+        Self::with_order(layout, wanted, request, order, all_closed)
+    }
+
+    /// A search that visits the rows in `order`, already worked out by the
+    /// caller (a store that keeps the closed seats of its rows, see
+    /// [`crate::occupancy`]): each row that can hold a block once,
+    /// with its bound (the [`open_bound`] of its closed seats), sorted by
+    /// (bound, row). `all_closed` says, for each row of the layout, whether
+    /// all its seats are closed. Given what [`Search::with_closed_seats`]
+    /// would work out from the same closed seats, it searches the same way.
+    pub fn with_order(
+        layout: &'l Layout,
+        wanted: Wanted,
+        request: Request,
+        order: Vec<(u64, usize)>,
+        all_closed: Vec<bool>,
+    ) -> Self {
+        debug_assert!(order.is_sorted(), "rows come by (bound, row)");
+        debug_assert_eq!(all_closed.len(), layout.rows.len());
         Self {
             layout,
             wanted,
@@ -744,8 +777,14 @@ const MAX_BATCH: usize = 8;
 
 /// The lowest rank sum of `request.count` wanted seats together in `row`
 /// (with the wheelchair spaces asked for) that are not `closed` (flags in
-/// the row's order); `None` when there are none.
-fn open_bound(row: &LayoutRow, closed: &[bool], wanted: &Wanted, request: Request) -> Option<u64> {
+/// the row's order); `None` when there are none. With no seat closed, it
+/// is the row's bound.
+pub fn open_bound(
+    row: &LayoutRow,
+    closed: &[bool],
+    wanted: &Wanted,
+    request: Request,
+) -> Option<u64> {
     let count = request.count;
     if count == 0 || !wanted.section(row.section) {
         return None;

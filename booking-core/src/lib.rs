@@ -78,6 +78,7 @@ mod error;
 mod ids;
 mod memory;
 mod model;
+pub mod occupancy;
 pub mod rules;
 mod seatmap;
 mod store;

@@ -39,6 +39,7 @@
 
 mod connections;
 mod error;
+mod occupancy;
 mod options;
 mod picking;
 mod schema;

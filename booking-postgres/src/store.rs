@@ -11,7 +11,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use booking_core::best::{EventLayout, Layout, LayoutSeat, Position, Search, Wanted};
@@ -29,6 +29,7 @@ use deadpool_postgres::{Pool, Transaction};
 
 use crate::connections::{self, transaction};
 use crate::error::{BACKEND, ConnectError, OpError};
+use crate::occupancy::{self, EventCache};
 use crate::options::PgOptions;
 use crate::picking::{Picked, Picking};
 
@@ -48,9 +49,8 @@ pub struct PgStore {
     database: Arc<str>,
     clock: Option<Arc<dyn Clock>>,
     policy: Policy,
-    /// Each event's seating for best available, read once: it never
-    /// changes after the event is created.
-    layouts: Arc<Mutex<HashMap<EventId, Arc<EventLayout>>>>,
+    /// Each event's seating and closed seats for best available.
+    events: Arc<occupancy::Events>,
     /// The seats best-available requests in flight have picked.
     picking: Arc<Picking>,
 }
@@ -76,7 +76,7 @@ impl PgStore {
             database,
             clock: options.clock,
             policy: options.policy,
-            layouts: Arc::default(),
+            events: Arc::default(),
             picking: Arc::default(),
         })
     }
@@ -595,6 +595,10 @@ async fn set_blocked(
     let ids: Vec<i64> = seats.iter().map(|r| r.seat.id.get()).collect();
     tx.execute(&stmt, &[&ids, &reason]).await?;
     refresh_closed(tx, &ids).await?;
+    if let (None, Some(first)) = (reason, seats.first()) {
+        // Unblocked: open (the seats are all of one event).
+        occupancy::reopened(tx, first.seat.event).await?;
+    }
     Ok(seats.iter().map(|r| r.seat.clone()).collect())
 }
 
@@ -813,18 +817,20 @@ async fn live_holds(
         .collect())
 }
 
-/// Which of `ids` are free at `now` (what `SeatRecord::is_free` says, in
-/// SQL); with `lock`, each row read `FOR UPDATE` (waiting for it).
-async fn free_seats(
+/// Whether each of `ids` is free at `now` (what `SeatRecord::is_free`
+/// says, in SQL) and whether it is closed (reserved or blocked); with
+/// `lock`, each row read `FOR UPDATE` (waiting for it).
+async fn seat_states(
     tx: &Transaction<'_>,
     ids: &[SeatId],
     now: Timestamp,
     lock: bool,
-) -> Result<HashSet<SeatId>, OpError> {
+) -> Result<Vec<SeatNow>, OpError> {
     let sql = format!(
         concat!(
             "SELECT id, ",
             sql_free_seat!("$2"),
+            ", reservation_id IS NOT NULL OR blocked_reason IS NOT NULL",
             " FROM seats WHERE id = ANY($1){}"
         ),
         if lock { " ORDER BY id FOR UPDATE" } else { "" }
@@ -835,21 +841,44 @@ async fn free_seats(
         .query(&stmt, &[&ids, &now])
         .await?
         .iter()
-        .filter(|row| row.get::<_, bool>(1))
-        .map(|row| SeatId::new(row.get(0)))
+        .map(|row| SeatNow {
+            seat: SeatId::new(row.get(0)),
+            free: row.get(1),
+            closed: row.get(2),
+        })
         .collect())
 }
 
-/// Steps 1 and 2 of `PgStore::best_available`, knowing the seats `closed`
-/// at `now` (live holds included): the chosen seats, locked and free at
+/// A seat's state as best available reads it.
+#[derive(Clone, Copy, Debug)]
+struct SeatNow {
+    seat: SeatId,
+    /// Whether it can be held.
+    free: bool,
+    /// Whether it is reserved or blocked.
+    closed: bool,
+}
+
+/// What a best-available request knows of its event: its layout and cache
+/// (the closed seats), the `events.reopened` the request read, and the
+/// seats of live holds.
+struct Known<'a> {
+    layout: &'a EventLayout,
+    cache: &'a EventCache,
+    reopened: i64,
+    holding: &'a [SeatId],
+}
+
+/// Steps 1 and 2 of `PgStore::best_available`, knowing the seats closed
+/// (`known`, live holds included): the chosen seats, locked and free at
 /// `now`; `None` when the search found none, or kept finding seats
-/// someone else took first.
+/// someone else took first. Which seats of the rows it reads are closed
+/// goes into the cache ([`EventCache::observe`]).
 async fn best_optimistically(
     tx: &Transaction<'_>,
-    layout: &EventLayout,
+    known: &Known<'_>,
     wanted: &Wanted,
     request: &BestAvailable,
-    closed: &HashMap<(u32, u32), Vec<bool>>,
     picked: &Picked<'_>,
     now: Timestamp,
 ) -> Result<Option<Vec<SeatRecord>>, OpError> {
@@ -863,11 +892,11 @@ async fn best_optimistically(
     let (mut locked_tries, mut searches) = (0, 0);
     while locked_tries < OPTIMISTIC_TRIES && searches < MAX_SEARCHES {
         searches += 1;
-        let mut search = Search::with_closed_seats(
-            &layout.layout,
+        let mut search = known.cache.search(
+            known.layout,
             wanted.clone(),
             booking_core::best::request(request),
-            closed,
+            known.holding,
         );
         while let Some(seats) = search.next_seats() {
             let unread: Vec<SeatId> = seats
@@ -875,8 +904,13 @@ async fn best_optimistically(
                 .filter(|seat| !free.contains_key(seat))
                 .collect();
             if !unread.is_empty() {
-                let found = free_seats(tx, &unread, now, false).await?;
-                free.extend(unread.iter().map(|&seat| (seat, found.contains(&seat))));
+                let found = seat_states(tx, &unread, now, false).await?;
+                free.extend(found.iter().map(|s| (s.seat, s.free)));
+                known.cache.observe(
+                    known.layout,
+                    known.reopened,
+                    found.iter().map(|s| (s.seat, s.closed)),
+                );
             }
             search.visit(|seat| free.get(&seat) == Some(&true) && !taken.contains(&seat));
         }
@@ -916,15 +950,15 @@ async fn best_optimistically(
 }
 
 /// Step 3 of `PgStore::best_available`: the search under the event's
-/// advisory lock, each row visited locked; the chosen seats, locked (and
-/// free, unless a rule says otherwise), or `None` when there are none.
+/// advisory lock, knowing the closed seats as read then (not from the
+/// cache), each row visited locked; the chosen seats, locked (and free,
+/// unless a rule says otherwise), or `None` when there are none.
 async fn best_under_locks(
     tx: &Transaction<'_>,
     event: EventId,
     layout: &EventLayout,
     wanted: Wanted,
     request: &BestAvailable,
-    closed: &HashMap<(u32, u32), Vec<bool>>,
     now: Timestamp,
 ) -> Result<Option<Vec<SeatRecord>>, OpError> {
     let stmt = tx
@@ -934,14 +968,20 @@ async fn best_under_locks(
     #[allow(clippy::cast_possible_truncation)]
     let key = event.get() as i32;
     tx.execute(&stmt, &[&BEST_AVAILABLE_LOCK, &key]).await?;
+    let closed = closed_seats(tx, event).await?;
     let mut search = Search::with_closed_seats(
         &layout.layout,
         wanted,
         booking_core::best::request(request),
-        closed,
+        &closed,
     );
     while let Some(seats) = search.next_seats() {
-        let free = free_seats(tx, &seats, now, true).await?;
+        let free: HashSet<SeatId> = seat_states(tx, &seats, now, true)
+            .await?
+            .iter()
+            .filter(|s| s.free)
+            .map(|s| s.seat)
+            .collect();
         search.visit(|seat| free.contains(&seat));
     }
     let Some(chosen) = search.answer() else {
@@ -1159,6 +1199,7 @@ impl Tx for PgTx<'_, '_> {
             set_seat_state(tx, seat.id, SeatState::Available).await?;
         }
         refresh_closed(tx, &ids).await?;
+        occupancy::reopened(tx, reservation.event).await?;
         load_reservation(tx, reservation.id)
             .await?
             .ok_or_else(|| Error::storage(BACKEND, "the reservation vanished").into())
@@ -1345,8 +1386,9 @@ impl BookingStore for PgStore {
     /// write), then the seats, optimistically:
     ///
     /// 1. The search reads the rows it visits without locks, knowing which
-    ///    seats are closed (`event_rows`) and which are held by a live hold,
-    ///    so it reads the rows that have room first (usually one).
+    ///    seats are closed (kept in memory, checked against
+    ///    `events.reopened`: see `occupancy.rs`) and which are held by a live
+    ///    hold, so it reads the rows that have room first (usually one).
     /// 2. Seats that other requests of this store have picked and not yet
     ///    committed count as taken (`picking.rs`); the seats it picks are
     ///    claimed there, then locked `FOR UPDATE SKIP LOCKED` and judged
@@ -1375,71 +1417,65 @@ impl BookingStore for PgStore {
         request: &BestAvailable,
     ) -> Result<Vec<Hold>> {
         let policy = &self.policy;
-        let cached = self
-            .layouts
-            .lock()
-            .map_err(|_| Error::storage(BACKEND, "the layout cache was poisoned"))?
-            .get(&event)
-            .cloned();
+        let cache = self.events.event(event);
         // Let go of once the transaction has ended, whatever its outcome.
         let picked = self.picking.request();
         transaction!(self, None, |tx, now| {
-            // The user's row, locked, and whether the event exists.
-            let stmt = tx
+            // The user's row, locked, whether the event exists and how
+            // often its seats have reopened (see `occupancy.rs`), then the
+            // user's live holds and the event's: sent at once (one round
+            // trip) and run in that order, so the count sees the user's
+            // last hold.
+            let lock = tx
                 .prepare_cached(
-                    "SELECT EXISTS (SELECT 1 FROM events WHERE id = $2)
+                    "SELECT (SELECT reopened FROM events WHERE id = $2)
                      FROM users WHERE id = $1 FOR UPDATE",
                 )
                 .await?;
-            match tx.query_opt(&stmt, &[&user.get(), &event.get()]).await? {
-                Some(row) if row.get::<_, bool>(0) => {}
-                Some(_) => return Err(Error::not_found(Entity::Event, event.get()).into()),
-                None => {
-                    require_event(&tx, event).await?;
-                    return Err(Error::not_found(Entity::User, user.get()).into());
-                }
-            }
-            let layout = if let Some(layout) = &cached {
-                Arc::clone(layout)
-            } else {
-                let layout = Arc::new(load_layout(&tx, event).await?);
-                if let Ok(mut layouts) = self.layouts.lock() {
-                    layouts.insert(event, Arc::clone(&layout));
-                }
-                layout
-            };
-            // The request's own faults (names the event lacks) come before
-            // the user's state (the hold limit), as the contract orders them.
-            let wanted = layout.wanted(request)?;
-            let stmt = tx
+            let count = tx
                 .prepare_cached(concat!(
                     "SELECT COUNT(*) FROM seats WHERE event_id = $1 AND held_by = $2 AND ",
                     sql_live_hold!("$3")
                 ))
                 .await?;
-            // Three reads sent at once (one round trip), all after the
-            // user's lock: the count of holds must see the user's last one.
-            let (held, closed, holding) = tokio::try_join!(
+            let (locked, held, holding) = tokio::try_join!(
+                async {
+                    Ok::<_, OpError>(tx.query_opt(&lock, &[&user.get(), &event.get()]).await?)
+                },
                 async {
                     Ok::<_, OpError>(
-                        tx.query_one(&stmt, &[&event.get(), &user.get(), &now])
+                        tx.query_one(&count, &[&event.get(), &user.get(), &now])
                             .await?,
                     )
                 },
-                closed_seats(&tx, event),
                 live_holds(&tx, event, now),
             )?;
+            let Some(locked) = locked else {
+                require_event(&tx, event).await?;
+                return Err(Error::not_found(Entity::User, user.get()).into());
+            };
+            let Some(reopened) = locked.get::<_, Option<i64>>(0) else {
+                return Err(Error::not_found(Entity::Event, event.get()).into());
+            };
+            let layout = cache.layout(load_layout(&tx, event)).await?;
+            // The request's own faults (names the event lacks) come before
+            // the user's state (the hold limit), as the contract orders them.
+            let wanted = layout.wanted(request)?;
+            cache
+                .refresh(&layout, reopened, closed_seats(&tx, event))
+                .await?;
             let held = u32::try_from(held.get::<_, i64>(0)).unwrap_or(u32::MAX);
             rules::check_best_available(request.count, held, policy)?;
-            // Seats of live holds are closed too, to the unlocked search.
-            let mut open_now = closed.clone();
-            layout.layout.close_seats(&mut open_now, holding);
+            let known = Known {
+                layout: &layout,
+                cache: &cache,
+                reopened,
+                holding: &holding,
+            };
             let loaded =
-                match best_optimistically(&tx, &layout, &wanted, request, &open_now, &picked, now)
-                    .await?
-                {
+                match best_optimistically(&tx, &known, &wanted, request, &picked, now).await? {
                     Some(loaded) => loaded,
-                    None => best_under_locks(&tx, event, &layout, wanted, request, &closed, now)
+                    None => best_under_locks(&tx, event, &layout, wanted, request, now)
                         .await?
                         .ok_or(Error::NoAdjacentSeats {
                             count: request.count,

@@ -178,3 +178,22 @@ async fn best_available_across_two_stores_against_manual_holds() {
     drop(s.stores);
     s.db.drop_database().await;
 }
+
+/// A store that keeps an event's closed seats learns of a cancel made by
+/// another process (`events.reopened`), and offers the seats again.
+#[tokio::test]
+async fn best_available_sees_seats_another_store_reopened() {
+    let db = TestDatabase::create().await;
+    let here = PgStore::connect(&db.url, PgOptions::default())
+        .await
+        .unwrap();
+    let elsewhere = PgStore::connect(&db.url, PgOptions::default())
+        .await
+        .unwrap();
+    booking_core::testkit::best_available_sees_seats_reopened_elsewhere(&here, &elsewhere).await;
+    assert_invariants(&db.url).await;
+    here.pool().close();
+    elsewhere.pool().close();
+    drop((here, elsewhere));
+    db.drop_database().await;
+}

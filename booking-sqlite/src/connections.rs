@@ -459,8 +459,11 @@ fn commit_batch(
         None => execute(conn, "COMMIT").map_err(|e| format!("the commit failed: {e}")),
         Some(why) => Err(why),
     };
-    if outcome.is_err() && !conn.is_autocommit() {
-        let _ = execute(conn, "ROLLBACK");
+    if outcome.is_err() {
+        if !conn.is_autocommit() {
+            let _ = execute(conn, "ROLLBACK");
+        }
+        FAILED_BATCHES.set(FAILED_BATCHES.get() + 1);
     }
     record_batch(taken);
     for write in ran {
@@ -471,6 +474,18 @@ fn commit_batch(
         write.answer(commit);
     }
     taken
+}
+
+thread_local! {
+    /// How many batches this thread's writer has rolled back whole.
+    static FAILED_BATCHES: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many batches the writer has rolled back whole (a failed commit, or a
+/// transaction SQLite rolled back): what the writes of such a batch did is
+/// undone, though they ran. Called on the writer's thread (on any other, 0).
+pub(crate) fn failed_batches() -> u64 {
+    FAILED_BATCHES.get()
 }
 
 /// Runs `write` inside a savepoint, keeping its changes if it succeeds and

@@ -41,6 +41,7 @@
 
 mod connections;
 mod error;
+mod occupancy;
 mod options;
 mod schema;
 mod store;

@@ -32,6 +32,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::connections::Connections;
 use crate::error::{BACKEND, OnUnique, OpenError, storage, to_core};
+use crate::occupancy;
 use crate::options::SqliteOptions;
 use crate::schema;
 
@@ -47,17 +48,10 @@ struct Inner {
     path: Option<PathBuf>,
     clock: Arc<dyn Clock>,
     policy: Policy,
-    /// Each event's seating for best available, read once: it never
-    /// changes after the event is created. Filled only once the transaction
-    /// that read it has committed.
-    layouts: Layouts,
     /// Each event's seats without their states, read once (see
     /// [`FixedSeats`]).
     fixed: FixedCache,
 }
-
-/// Event layouts read so far, by event.
-type Layouts = Arc<Mutex<HashMap<EventId, Arc<EventLayout>>>>;
 
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -115,7 +109,6 @@ impl SqliteStore {
                 path,
                 clock: options.clock,
                 policy: options.policy,
-                layouts: Layouts::default(),
                 fixed: FixedCache::default(),
             }),
         })
@@ -898,22 +891,9 @@ fn runs_of(tx: &Connection, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<V
         .collect()
 }
 
-/// The seating of `event` for best available, from the store's cache or
-/// else read from the database (then `fresh` is true: the caller caches it
-/// once its transaction has committed).
-fn event_layout(
-    tx: &Connection,
-    layouts: &Layouts,
-    event: EventId,
-) -> Result<(Arc<EventLayout>, bool)> {
-    let cached = layouts
-        .lock()
-        .map_err(|_| Error::storage(BACKEND, "the layout cache was poisoned"))?
-        .get(&event)
-        .cloned();
-    if let Some(layout) = cached {
-        return Ok((layout, false));
-    }
+/// The seating of `event` for best available, read from the database
+/// (the writer keeps it: see [`crate::occupancy`]).
+pub(crate) fn load_layout(tx: &Connection, event: EventId) -> Result<EventLayout> {
     let names = |sql: &str| -> Result<Vec<String>> {
         tx.prepare_cached(sql)
             .map_err(storage)?
@@ -973,19 +953,18 @@ fn event_layout(
             },
         ));
     }
-    Ok((
-        Arc::new(EventLayout {
-            layout: Layout::new(seats),
-            categories,
-            sections,
-        }),
-        true,
-    ))
+    Ok(EventLayout {
+        layout: Layout::new(seats),
+        categories,
+        sections,
+    })
 }
 
 /// Works out again which seats of the rows of `seats` are closed (reserved
 /// or blocked; see `event_rows`), after a write that reserved, cancelled,
 /// blocked or unblocked them.
+/// The writer's knowledge of those rows is marked out of date
+/// ([`occupancy::rows_changed`]).
 fn refresh_closed(tx: &Connection, seats: &[SeatId]) -> Result<()> {
     let mut refresh = tx
         .prepare_cached(
@@ -996,11 +975,17 @@ fn refresh_closed(tx: &Connection, seats: &[SeatId]) -> Result<()> {
                  FROM seats s
                  WHERE s.event_id = event_rows.event_id AND s.section = event_rows.section
                    AND s.line = event_rows.line)
-             WHERE (event_id, section, line) = (SELECT event_id, section, line FROM seats WHERE id = ?1)",
+             WHERE (event_id, section, line) = (SELECT event_id, section, line FROM seats WHERE id = ?1)
+             RETURNING event_id, section, line",
         )
         .map_err(storage)?;
     for seat in seats {
-        refresh.execute([seat.get()]).map_err(storage)?;
+        let rows = refresh
+            .query_map([seat.get()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(storage)?
+            .collect::<rusqlite::Result<Vec<(i64, i64, i64)>>>()
+            .map_err(storage)?;
+        occupancy::rows_changed(rows);
     }
     Ok(())
 }
@@ -1008,7 +993,10 @@ fn refresh_closed(tx: &Connection, seats: &[SeatId]) -> Result<()> {
 /// The closed seats of each row of `event` that has some, by (section,
 /// line): a flag per seat in the row's order, for
 /// [`best::Search::with_closed_seats`].
-fn closed_seats(tx: &Connection, event: EventId) -> Result<HashMap<(u32, u32), Vec<bool>>> {
+pub(crate) fn closed_seats(
+    tx: &Connection,
+    event: EventId,
+) -> Result<HashMap<(u32, u32), Vec<bool>>> {
     let bad = || Error::storage(BACKEND, "a bad row of event_rows");
     let mut stmt = tx
         .prepare_cached(
@@ -1085,11 +1073,23 @@ fn set_blocked(tx: &Connection, seats: &[SeatRecord], reason: Option<&str>) -> R
 /// order of `seat_ids` (ids of no seat of it are left out).
 fn load_seats(tx: &Connection, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<SeatRecord>> {
     let sql = format!("SELECT {SEAT_COLUMNS} FROM {SEATS} WHERE s.id = ?1 AND s.event_id = ?2");
-    let mut loaded = Vec::with_capacity(seat_ids.len());
+    let mut stmt = tx.prepare_cached(&sql).map_err(storage)?;
+    let mut raw = Vec::with_capacity(seat_ids.len());
     for seat in seat_ids {
-        loaded.extend(query_seats(tx, &sql, params![seat.get(), event.get()])?);
+        let rows = stmt
+            .query_map(params![seat.get(), event.get()], RawSeat::from_row)
+            .map_err(storage)?;
+        for row in rows {
+            raw.push(row.map_err(storage)?);
+        }
     }
-    Ok(loaded)
+    drop(stmt);
+    // The event's names once, not once per seat (a stadium has 120
+    // sections: reading them per seat was a third of best available's
+    // writer time).
+    let mut names = Names::default();
+    names.load(tx, [event.get()])?;
+    raw.into_iter().map(|r| r.into_record(&names)).collect()
 }
 
 /// How many seats of `event` `user` holds at `now`, `except` one.
@@ -1120,23 +1120,21 @@ fn held_by(
     Ok(u32::try_from(held).unwrap_or(u32::MAX))
 }
 
-/// Best available inside the writer's transaction: the event's layout
-/// (cached), then the states of the rows the search visits, a contiguous
-/// range of ids per row (an event's seats are numbered by section, row and
-/// number, so each row's ids follow each other).
+/// Best available inside the writer's transaction: the event's layout and
+/// its rows' closed seats as the writer knows them ([`crate::occupancy`]),
+/// the live holds, then the states of the rows the search visits, a
+/// contiguous range of ids per row (an event's seats are numbered by
+/// section, row and number, so each row's ids follow each other).
 fn best_available_in(
     tx: &Connection,
-    layouts: &Layouts,
     user: UserId,
     event: EventId,
     request: &BestAvailable,
     now: Timestamp,
     policy: &Policy,
-) -> Result<Decided> {
+) -> Result<Vec<Hold>> {
     require_event(tx, event)?;
-    let (layout, fresh) = event_layout(tx, layouts, event)?;
-    let fresh = fresh.then(|| Arc::clone(&layout));
-    let outcome = (|| {
+    let holds = occupancy::with_event(tx, event, |layout, occupancy| {
         // The request's own faults (names the event lacks) come before the
         // user's state (the hold limit), as the contract orders them.
         let wanted = layout.wanted(request)?;
@@ -1152,16 +1150,8 @@ fn best_available_in(
                 sql_free_seat!("?3")
             ))
             .map_err(storage)?;
-        let mut closed = closed_seats(tx, event)?;
-        layout
-            .layout
-            .close_seats(&mut closed, live_holds(tx, event, now)?);
-        let mut search = best::Search::with_closed_seats(
-            &layout.layout,
-            wanted,
-            best::request(request),
-            &closed,
-        );
+        let holding = live_holds(tx, event, now)?;
+        let mut search = occupancy.search(&layout.layout, wanted, best::request(request), &holding);
         while let Some(ids) = search.next_seats() {
             let mut free = HashSet::new();
             for (first, last) in id_ranges(&ids) {
@@ -1182,9 +1172,8 @@ fn best_available_in(
         let mut holds = rules::hold_all(&records, user, held, now, policy)?;
         holds.sort_by_key(|h| h.seat.sort_key());
         Ok(holds)
-    })();
-    // Decided: written here, so that a failed write fails the transaction.
-    for hold in outcome.iter().flatten() {
+    })?;
+    for hold in &holds {
         set_seat_state(
             tx,
             hold.seat.id,
@@ -1195,12 +1184,8 @@ fn best_available_in(
             },
         )?;
     }
-    Ok((outcome, fresh))
+    Ok(holds)
 }
-
-/// What best available decided (nothing is written when it is an error),
-/// and the event's layout when it was read from the database.
-type Decided = (Result<Vec<Hold>>, Option<Arc<EventLayout>>);
 
 /// Sorted ids as ranges of consecutive ids, `(first, last)`.
 fn id_ranges(ids: &[SeatId]) -> Vec<(i64, i64)> {
@@ -1616,19 +1601,8 @@ impl BookingStore for SqliteStore {
         request: &BestAvailable,
     ) -> Result<Vec<Hold>> {
         let request = request.clone();
-        let layouts = Arc::clone(&self.inner.layouts);
-        let (outcome, fresh) = self
-            .write(move |tx, now, policy| {
-                best_available_in(tx, &layouts, user, event, &request, now, policy)
-            })
-            .await?;
-        // Committed: the layout it read is the event's for good.
-        if let Some(layout) = fresh
-            && let Ok(mut layouts) = self.inner.layouts.lock()
-        {
-            layouts.insert(event, layout);
-        }
-        outcome
+        self.write(move |tx, now, policy| best_available_in(tx, user, event, &request, now, policy))
+            .await
     }
 
     async fn reservations(&self, user: UserId) -> Result<Vec<Reservation>> {

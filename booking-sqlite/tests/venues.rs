@@ -130,3 +130,15 @@ async fn events_from_before_venues_become_what_their_seat_maps_make() {
         .unwrap();
     assert!(problems.is_empty(), "{problems:?}");
 }
+
+/// The writer keeps each event's closed seats, and learns of a cancel made
+/// by another process on the same file (`PRAGMA data_version`): best
+/// available offers the seats again.
+#[tokio::test]
+async fn best_available_sees_seats_another_process_reopened() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("booking.db");
+    let here = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    let elsewhere = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
+    booking_core::testkit::best_available_sees_seats_reopened_elsewhere(&here, &elsewhere).await;
+}

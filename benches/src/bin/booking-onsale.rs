@@ -6,7 +6,8 @@
 //!   reserve them); the p99 of each side by side, and their ratio.
 //! - `onsale`: every buyer at once, each asking best available for 1 to 6
 //!   seats and reserving them, again and again, until the venue is sold
-//!   out. Reports the time to sell out, the seats sold per second, the
+//!   out, with at most `--in-flight` buyers in a purchase at a time (the
+//!   others wait their turn, as a server's queue makes them). Reports the time to sell out, the seats sold per second, the
 //!   buyers refused while enough adjacent seats remained, the single seats
 //!   left once no two together remained, and checks that no seat was sold
 //!   twice.
@@ -85,6 +86,14 @@ enum Mode {
         /// Each request asks for 1 to this many seats.
         #[arg(long, default_value_t = 6)]
         max_count: u32,
+        /// At most this many buyers in the middle of a purchase (best
+        /// available, then reserve) at once; the others wait their turn,
+        /// first come first served, as a server's queue (or a bounded pool)
+        /// makes them. A buyer's reserve does not queue again behind every
+        /// other buyer's request, so the seats sold per second show the
+        /// store's rate, not the queue's cycles.
+        #[arg(long, default_value_t = 64)]
+        in_flight: usize,
     },
 }
 
@@ -165,9 +174,15 @@ async fn run<S: Store + Clone>(store: S, venue: Venue, mode: Mode) -> anyhow::Re
             )
             .await
         }
-        Mode::Onsale { buyers, max_count } => {
+        Mode::Onsale {
+            buyers,
+            max_count,
+            in_flight,
+        } => {
             let buyers = make_users(&store, "buyer", buyers).await?;
-            onsale(&store, event, &runs, &buyers, max_count).await
+            println!("at most {in_flight} buyers in a purchase at once");
+            let limit = Arc::new(tokio::sync::Semaphore::new(in_flight.max(1)));
+            onsale(&store, event, &runs, &buyers, max_count, &limit).await
         }
     }
 }
@@ -327,6 +342,7 @@ async fn onsale<S: Store + Clone>(
     runs: &[Vec<SeatId>],
     buyers: &[UserId],
     max_count: u32,
+    limit: &Arc<tokio::sync::Semaphore>,
 ) -> anyhow::Result<()> {
     let sale = Arc::new(Sale {
         started: Instant::now(),
@@ -342,6 +358,7 @@ async fn onsale<S: Store + Clone>(
     let mut tasks = Vec::new();
     for &buyer in buyers {
         let (store, sale, runs) = (store.clone(), Arc::clone(&sale), Arc::clone(&runs));
+        let limit = Arc::clone(limit);
         tasks.push(tokio::spawn(async move {
             let mut latency = histogram();
             loop {
@@ -350,6 +367,9 @@ async fn onsale<S: Store + Clone>(
                     break;
                 }
                 let count = rand::rng().random_range(1..=largest);
+                // A request's latency counts from when it is sent, not
+                // from when the buyer joined the queue.
+                let turn = limit.acquire().await.expect("never closed");
                 let start = Instant::now();
                 let held = store
                     .best_available(buyer, event, &BestAvailable::new(count))
@@ -372,6 +392,7 @@ async fn onsale<S: Store + Clone>(
                     }
                     Err(Error::NoAdjacentSeats { .. }) => {
                         sale.refused.fetch_add(1, Ordering::SeqCst);
+                        drop(turn);
                         check_refusal(&store, event, &runs, &sale, count).await;
                     }
                     Err(e) => panic!("best available failed: {e}"),

@@ -131,6 +131,78 @@ pub async fn storm<S: BookingStore>(
     answered
 }
 
+/// Best available through `here` finds the seats that `elsewhere` (a
+/// store on the same database, as another server process) has opened
+/// again, though `here` had seen them reserved: a store that keeps its
+/// events' closed seats must learn of another process's cancel.
+///
+/// The event has two rows of four (the front one better), and two users.
+/// The front row is sold through `here` and `here` sees it full (it gives
+/// the back row, then takes it back); `elsewhere` cancels the front row;
+/// then `here` must give the front row.
+///
+/// # Panics
+///
+/// When a step fails, or `here` gives the back row at the end.
+pub async fn best_available_sees_seats_reopened_elsewhere<S: Store>(here: &S, elsewhere: &S) {
+    use crate::model::{BestAvailable, NewEvent, OrphanPolicy, Username};
+    let event = here
+        .create_event(NewEvent {
+            name: "Reopened".into(),
+            description: String::new(),
+            venue: "Hall".into(),
+            starts_at: chrono::Utc::now(),
+            seating: "A-B:1-4:1000".parse().expect("a seat map"),
+            orphans: OrphanPolicy::Allow,
+        })
+        .await
+        .expect("the event")
+        .event
+        .id;
+    let mut users = Vec::new();
+    for name in ["first", "second"] {
+        let name = Username::new(name.to_owned()).expect("a name");
+        users.push(here.create_user(&name, "hash").await.expect("a user").id);
+    }
+    let four = BestAvailable::new(4);
+    let row = |holds: &[crate::Hold]| -> Vec<String> {
+        holds.iter().map(|h| h.seat.label.clone()).collect()
+    };
+    let front = here
+        .best_available(users[0], event, &four)
+        .await
+        .expect("front");
+    assert_eq!(row(&front), ["A1", "A2", "A3", "A4"]);
+    let ids: Vec<SeatId> = front.iter().map(|h| h.seat.id).collect();
+    let sold = here
+        .reserve(users[0], event, &ids, None)
+        .await
+        .expect("reserved");
+    let back = here
+        .best_available(users[1], event, &four)
+        .await
+        .expect("back");
+    assert_eq!(row(&back), ["B1", "B2", "B3", "B4"]);
+    for hold in &back {
+        here.release(users[1], event, hold.seat.id)
+            .await
+            .expect("released");
+    }
+    elsewhere
+        .cancel(users[0], sold.id)
+        .await
+        .expect("cancelled elsewhere");
+    let again = here
+        .best_available(users[1], event, &four)
+        .await
+        .expect("again");
+    assert_eq!(
+        row(&again),
+        ["A1", "A2", "A3", "A4"],
+        "the front row, open again"
+    );
+}
+
 /// The ids of `event`'s seats, by row then number.
 ///
 /// # Panics

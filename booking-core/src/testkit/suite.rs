@@ -998,6 +998,53 @@ pub async fn best_available_counts_against_the_hold_limit<F: StoreFactory>(f: &F
     fx.finish().await;
 }
 
+/// Best available gives seats again once they open: seats it has seen
+/// reserved, then cancelled, or blocked, then unblocked, are the best again
+/// (a store that keeps which seats are closed must keep it current).
+pub async fn best_available_gives_seats_that_opened_again<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let five = crate::BestAvailable::new(5);
+    let front = ["A1", "A2", "A3", "A4", "A5"];
+    let back = ["B1", "B2", "B3", "B4", "B5"];
+    // Best available for Bob, its labels, each seat released after.
+    let best_for_bob = async || {
+        let holds = fx
+            .store
+            .best_available(fx.bob, fx.event, &five)
+            .await
+            .unwrap();
+        for hold in &holds {
+            fx.store
+                .release(fx.bob, fx.event, hold.seat.id)
+                .await
+                .unwrap();
+        }
+        holds
+            .iter()
+            .map(|h| h.seat.label.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(best_for_bob().await, front);
+    for label in front {
+        fx.hold(fx.alice, label).await.unwrap();
+    }
+    let sold = fx.reserve(fx.alice, &front).await.unwrap();
+    assert_eq!(best_for_bob().await, back, "the front row is sold");
+    fx.store.cancel(fx.alice, sold.id).await.unwrap();
+    assert_eq!(best_for_bob().await, front, "cancelled: open again");
+    fx.store
+        .block(fx.event, &fx.seats(&["A3"]), "House seat")
+        .await
+        .unwrap();
+    assert_eq!(best_for_bob().await, back, "A3 is blocked");
+    fx.store
+        .unblock(fx.event, &fx.seats(&["A3"]))
+        .await
+        .unwrap();
+    assert_eq!(best_for_bob().await, front, "unblocked: open again");
+    fx.finish().await;
+}
+
 /// Whether `holds` are consecutive seats of one row (their numbers follow
 /// each other; the venues raced on have no aisles).
 fn together(holds: &[crate::Hold]) -> bool {
