@@ -388,7 +388,9 @@ async function showSeats(event, sectionName) {
         })),
     ]));
 
-  const held = h('ul');
+  // The list scrolls when long (a phone's sheet is short): a Tab stop lets
+  // a keyboard scroll it too.
+  const held = h('ul', { tabindex: 0, 'aria-label': 'Seats you hold' });
   const total = h('p', { class: 'total' });
   const confirm = h('button', { type: 'button', onclick: reserve }, 'Confirm reservation');
   const lifetime = h('p', { class: 'muted' }, 'Click an available seat to hold it while you decide.');

@@ -245,7 +245,8 @@ test('the favicon is served', async () => {
   }
 });
 
-for (const [size, viewport, pick] of [['desktop', DESKTOP, 'C2'], ['phone', PHONE, 'C3']]) {
+for (const [size, viewport, pick, more] of [
+  ['desktop', DESKTOP, 'C2', ['D1', 'D2', 'D3', 'D4']], ['phone', PHONE, 'C3', ['D7', 'D8', 'D9', 'D10']]]) {
   test(`no accessibility violations on any page (${size})`, async () => {
     const context = await browser.newContext({ viewport, bypassCSP: true });
     const login = await context.newPage();
@@ -260,6 +261,12 @@ for (const [size, viewport, pick] of [['desktop', DESKTOP, 'C2'], ['phone', PHON
     await seat(page, pick).click();
     await seatBecomes(page, pick, 'held by you', 2000);
     found.seats = await accessibilityViolations(page);
+    // Enough seats that their list scrolls in a phone's sheet.
+    for (const label of more) {
+      await seat(page, label).click();
+      await seatBecomes(page, label, 'held by you', 2000);
+    }
+    found.fiveSeats = await accessibilityViolations(page);
     await page.evaluate(() => { location.hash = '#/reservations'; });
     await page.getByRole('heading', { name: 'My reservations' }).waitFor();
     found.reservations = await accessibilityViolations(page);
