@@ -118,7 +118,9 @@ for server in "$@"; do
 	database_url="sqlite:$data/booking.db"
 	if [ -n "${POSTGRES:-}" ]; then
 		database=booking_instructions_$$
-		psql -X -q -d "$POSTGRES/postgres" -c "DROP DATABASE IF EXISTS $database" -c "CREATE DATABASE $database"
+		# (A database left by a run that was killed is dropped first, quietly.)
+		PGOPTIONS='-c client_min_messages=warning' psql -X -q -d "$POSTGRES/postgres" \
+			-c "DROP DATABASE IF EXISTS $database" -c "CREATE DATABASE $database"
 		database_url="$POSTGRES/$database"
 	fi
 	# shellcheck disable=SC2046 # flags_for prints separate words on purpose

@@ -157,18 +157,16 @@ test('on a touch screen, two fingers zoom the map and the seats, and one finger 
   const page = await logIn(browser, server.base, 'alice', 'alice123', PHONE, TOUCH);
   await openStadium(page);
   const viewBox = () => page.locator('.venue-map').getAttribute('viewBox').then((v) => v.split(' ').map(Number));
-  const [x0, , fullWidth] = await viewBox();
+  const [, , fullWidth] = await viewBox();
   const frame = await page.locator('.map-frame').boundingBox();
   const middle = { x: frame.x + frame.width / 2, y: frame.y + frame.height / 2 };
   const off = (dx) => ({ x: middle.x + dx, y: middle.y });
   // Spread two fingers from 40 px apart to 160 px: four times closer.
   await touchGesture(page, [line(off(-20), off(-80)), line(off(20), off(80))]);
-  const [, , pinched] = await viewBox();
+  const [xZoomed, , pinched] = await viewBox();
   assert.ok(pinched < fullWidth / 2, `the map zoomed in (viewBox width ${pinched} of ${fullWidth})`);
-  const [xZoomed] = await viewBox();
   await touchGesture(page, [line(off(-60), off(40))]);
   assert.ok((await viewBox())[0] < xZoomed, 'a finger moved to the right: the view moved left');
-  assert.notEqual(xZoomed, x0);
   // A tap on a block still opens it.
   await page.getByRole('button', { name: 'Fit' }).click();
   const tile = await page.locator('.venue-map [data-section="Block 101"]').boundingBox();
