@@ -47,7 +47,7 @@ run() { # NAME BINARY BACKEND MODE
 		psql "$ADMIN" -qc "DROP DATABASE ${database##*/}"
 	fi
 	echo "== $name ($(date -u +%H:%M:%S))" >>"$OUT/summary.txt"
-	grep -E "^(hold|best|reserve|release|refused|free seats|seats not|double|at most|[0-9]+ buyers)" \
+	grep -E "^(hold|best|reserve|release|refused|free seats|seats not|double|at most|no [0-9]+ seats|[0-9]+ buyers)" \
 		"$OUT/$name.txt" >>"$OUT/summary.txt" || true
 }
 

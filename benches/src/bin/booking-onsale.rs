@@ -3,7 +3,8 @@
 //!
 //! - `latency`: simulated users hold single seats (and release them), then
 //!   the same number of users ask best available for `count` seats (and
-//!   reserve them); the p99 of each side by side, and their ratio.
+//!   reserve them) until the time is up or no `count` seats together are
+//!   left; the p99 of each side by side, and their ratio.
 //! - `onsale`: every buyer at once, each asking best available for 1 to 6
 //!   seats and reserving them, again and again, until the venue is sold
 //!   out, with at most `--in-flight` buyers in a purchase at a time (the
@@ -262,12 +263,19 @@ async fn latency<S: Store + Clone>(
     let request = BestAvailable::new(count);
     warm_up(store, event, users[0], &request).await?;
     let mut tasks = Vec::new();
-    let until = Instant::now() + length;
+    let started = Instant::now();
+    let until = started + length;
+    // Set by the first refusal: no `count` seats together are left, so
+    // the phase ends. A quick machine sells the stadium out within the
+    // phase, and the refusals that followed (a fraction of a millisecond
+    // each) then made up most of the requests measured.
+    let sold_out: Arc<Mutex<Option<Duration>>> = Arc::default();
     for &user in users {
-        let (store, request) = (store.clone(), request.clone());
+        let (store, request, sold_out) = (store.clone(), request.clone(), Arc::clone(&sold_out));
         tasks.push(tokio::spawn(async move {
             let (mut best, mut reserve, mut refused) = (histogram(), histogram(), 0u64);
-            while Instant::now() < until {
+            let ended = || sold_out.lock().expect("not poisoned").is_some();
+            while Instant::now() < until && !ended() {
                 let start = Instant::now();
                 let answer = store.best_available(user, event, &request).await;
                 best.record(micros(start.elapsed())).expect("in range");
@@ -281,7 +289,13 @@ async fn latency<S: Store + Clone>(
                             .expect("reserve");
                         reserve.record(micros(start.elapsed())).expect("in range");
                     }
-                    Err(Error::NoAdjacentSeats { .. }) => refused += 1,
+                    Err(Error::NoAdjacentSeats { .. }) => {
+                        refused += 1;
+                        sold_out
+                            .lock()
+                            .expect("not poisoned")
+                            .get_or_insert_with(|| started.elapsed());
+                    }
                     Err(e) => panic!("best available failed: {e}"),
                 }
             }
@@ -303,6 +317,12 @@ async fn latency<S: Store + Clone>(
     #[allow(clippy::cast_precision_loss)]
     let ratio = best.value_at_quantile(0.99) as f64 / hold.value_at_quantile(0.99) as f64;
     println!("best available p99 / hold p99: {ratio:.2}; refused: {refused}");
+    if let Some(after) = *sold_out.lock().expect("not poisoned") {
+        println!(
+            "no {count} seats together were left after {:.1} s: best available ended then",
+            after.as_secs_f64()
+        );
+    }
     check_no_double_booking(store, event, users).await
 }
 
