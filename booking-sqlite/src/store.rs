@@ -10,6 +10,7 @@
 //! connection runs on a thread of its own ([`Connections`]), never on the
 //! async workers.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
@@ -192,57 +193,72 @@ const SEAT_COLUMN_COUNT: usize = 16;
 /// The table `SEAT_COLUMNS` reads.
 const SEATS: &str = "seats s";
 
-/// The names of events' sections and categories, by event and index.
+/// The names of the sections and categories of some seats, by event and
+/// index: read for those seats only, one lookup per distinct section and
+/// category. A stadium has 120 sections, and a write loads a few seats:
+/// reading every name of the event for them was a tenth of the writer's
+/// time under best available and reserve (`perf` on `booking-onsale
+/// latency`).
 #[derive(Default)]
-struct Names(HashMap<i64, (Vec<String>, Vec<String>)>);
+struct Names {
+    sections: HashMap<(i64, i64), String>,
+    categories: HashMap<(i64, i64), String>,
+}
 
 impl Names {
-    /// Reads the names of each of `events` not read yet.
-    fn load(&mut self, conn: &Connection, events: impl IntoIterator<Item = i64>) -> Result<()> {
-        for event in events {
-            if self.0.contains_key(&event) {
-                continue;
+    /// Reads the names of the sections and categories of `seats`.
+    fn of_seats<'a>(
+        conn: &Connection,
+        seats: impl IntoIterator<Item = &'a RawSeat>,
+    ) -> Result<Self> {
+        let mut names = Self::default();
+        let mut section = conn
+            .prepare_cached("SELECT name FROM event_sections WHERE event_id = ?1 AND idx = ?2")
+            .map_err(storage)?;
+        let mut category = conn
+            .prepare_cached("SELECT name FROM event_categories WHERE event_id = ?1 AND idx = ?2")
+            .map_err(storage)?;
+        let read = |stmt: &mut rusqlite::CachedStatement<'_>,
+                    known: &mut HashMap<(i64, i64), String>,
+                    key: (i64, i64)|
+         -> Result<()> {
+            if let Entry::Vacant(slot) = known.entry(key) {
+                let name = stmt
+                    .query_row(params![key.0, key.1], |r| r.get(0))
+                    .optional()
+                    .map_err(storage)?
+                    .ok_or_else(|| Error::storage(BACKEND, "a seat of no section or category"))?;
+                slot.insert(name);
             }
-            let names = |sql: &str| -> Result<Vec<String>> {
-                let mut rows = conn
-                    .prepare_cached(sql)
-                    .map_err(storage)?
-                    .query_map([event], |r| {
-                        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-                    })
-                    .map_err(storage)?
-                    .collect::<rusqlite::Result<Vec<_>>>()
-                    .map_err(storage)?;
-                rows.sort_unstable_by_key(|(idx, _)| *idx);
-                Ok(rows.into_iter().map(|(_, name)| name).collect())
-            };
-            let sections = names("SELECT idx, name FROM event_sections WHERE event_id = ?1")?;
-            let categories = names("SELECT idx, name FROM event_categories WHERE event_id = ?1")?;
-            self.0.insert(event, (sections, categories));
+            Ok(())
+        };
+        for seat in seats {
+            read(
+                &mut section,
+                &mut names.sections,
+                (seat.event, seat.section),
+            )?;
+            read(
+                &mut category,
+                &mut names.categories,
+                (seat.event, seat.category),
+            )?;
         }
-        Ok(())
-    }
-
-    /// The index of `event`'s section named `name`, if it has one.
-    fn section_index(&self, event: i64, name: &str) -> Option<i64> {
-        let (sections, _) = self.0.get(&event)?;
-        let index = sections.iter().position(|section| section == name)?;
-        i64::try_from(index).ok()
+        Ok(names)
     }
 
     /// The names of `event`'s `section` and `category`.
     fn of(&self, event: i64, section: i64, category: i64) -> Result<(String, String)> {
-        let (sections, categories) = self
-            .0
-            .get(&event)
-            .ok_or_else(|| Error::storage(BACKEND, "names of an event not read"))?;
-        let at = |list: &[String], i: i64| {
-            usize::try_from(i)
-                .ok()
-                .and_then(|i| list.get(i).cloned())
-                .ok_or_else(|| Error::storage(BACKEND, "a seat of no section or category"))
+        let name = |known: &HashMap<(i64, i64), String>, idx| {
+            known
+                .get(&(event, idx))
+                .cloned()
+                .ok_or_else(|| Error::storage(BACKEND, "names of a seat not read"))
         };
-        Ok((at(sections, section)?, at(categories, category)?))
+        Ok((
+            name(&self.sections, section)?,
+            name(&self.categories, category)?,
+        ))
     }
 }
 
@@ -285,10 +301,11 @@ fn seats_held_by_sql() -> &'static str {
 /// The index of `event`'s section named `name` (exactly, case included);
 /// [`Error::UnknownSection`] when it has none.
 fn section_index(conn: &Connection, event: EventId, name: &str) -> Result<i64> {
-    let mut names = Names::default();
-    names.load(conn, [event.get()])?;
-    names
-        .section_index(event.get(), name)
+    conn.prepare_cached("SELECT idx FROM event_sections WHERE event_id = ?1 AND name = ?2")
+        .map_err(storage)?
+        .query_row(params![event.get(), name], |r| r.get(0))
+        .optional()
+        .map_err(storage)?
         .ok_or_else(|| Error::UnknownSection {
             name: name.to_owned(),
         })
@@ -383,8 +400,7 @@ fn query_seats(
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(storage)?;
     drop(stmt);
-    let mut names = Names::default();
-    names.load(conn, raw.iter().map(|r| r.event))?;
+    let names = Names::of_seats(conn, &raw)?;
     raw.into_iter().map(|r| r.into_record(&names)).collect()
 }
 
@@ -798,8 +814,7 @@ fn load_reservations<P: rusqlite::Params + Copy>(
         .map_err(storage)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(storage)?;
-    let mut names = Names::default();
-    names.load(conn, seat_rows.iter().map(|(raw, _)| raw.event))?;
+    let names = Names::of_seats(conn, seat_rows.iter().map(|(raw, _)| raw))?;
     for (raw, reservation) in seat_rows {
         seats
             .entry(reservation)
@@ -871,9 +886,8 @@ fn runs_of(tx: &Connection, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<V
          WHERE s.event_id = ?1 AND s.section = ?2 AND s.line = ?3 AND s.run = ?4"
     );
     let mut stmt = tx.prepare_cached(&sql).map_err(storage)?;
-    let mut names = Names::default();
-    names.load(tx, [event.get()])?;
-    runs.into_iter()
+    let runs = runs
+        .into_iter()
         .map(|(section, line, run)| {
             let mut seats = stmt
                 .query_map(params![event.get(), section, line, run], |r| {
@@ -883,11 +897,13 @@ fn runs_of(tx: &Connection, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<V
                 .collect::<rusqlite::Result<Vec<_>>>()
                 .map_err(storage)?;
             seats.sort_unstable_by_key(|(place, _)| *place);
-            seats
-                .into_iter()
-                .map(|(_, raw)| raw.into_record(&names))
-                .collect()
+            Ok(seats.into_iter().map(|(_, raw)| raw).collect())
         })
+        .collect::<Result<Vec<Vec<RawSeat>>>>()?;
+    drop(stmt);
+    let names = Names::of_seats(tx, runs.iter().flatten())?;
+    runs.into_iter()
+        .map(|run| run.into_iter().map(|raw| raw.into_record(&names)).collect())
         .collect()
 }
 
@@ -962,10 +978,23 @@ pub(crate) fn load_layout(tx: &Connection, event: EventId) -> Result<EventLayout
 
 /// Works out again which seats of the rows of `seats` are closed (reserved
 /// or blocked; see `event_rows`), after a write that reserved, cancelled,
-/// blocked or unblocked them.
+/// blocked or unblocked them: once per row, however many of its seats
+/// changed.
 /// The writer's knowledge of those rows is marked out of date
 /// ([`occupancy::rows_changed`]).
 fn refresh_closed(tx: &Connection, seats: &[SeatId]) -> Result<()> {
+    let mut row_of = tx
+        .prepare_cached("SELECT event_id, section, line FROM seats WHERE id = ?1")
+        .map_err(storage)?;
+    let mut rows: Vec<(i64, i64, i64)> = Vec::new();
+    for seat in seats {
+        let row = row_of
+            .query_row([seat.get()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .map_err(storage)?;
+        if !rows.contains(&row) {
+            rows.push(row);
+        }
+    }
     let mut refresh = tx
         .prepare_cached(
             "UPDATE event_rows SET (closed, closed_seats) = (
@@ -975,18 +1004,15 @@ fn refresh_closed(tx: &Connection, seats: &[SeatId]) -> Result<()> {
                  FROM seats s
                  WHERE s.event_id = event_rows.event_id AND s.section = event_rows.section
                    AND s.line = event_rows.line)
-             WHERE (event_id, section, line) = (SELECT event_id, section, line FROM seats WHERE id = ?1)
-             RETURNING event_id, section, line",
+             WHERE event_id = ?1 AND section = ?2 AND line = ?3",
         )
         .map_err(storage)?;
-    for seat in seats {
-        let rows = refresh
-            .query_map([seat.get()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .map_err(storage)?
-            .collect::<rusqlite::Result<Vec<(i64, i64, i64)>>>()
+    for &(event, section, line) in &rows {
+        refresh
+            .execute(params![event, section, line])
             .map_err(storage)?;
-        occupancy::rows_changed(rows);
     }
+    occupancy::rows_changed(rows);
     Ok(())
 }
 
@@ -1084,11 +1110,7 @@ fn load_seats(tx: &Connection, event: EventId, seat_ids: &[SeatId]) -> Result<Ve
         }
     }
     drop(stmt);
-    // The event's names once, not once per seat (a stadium has 120
-    // sections: reading them per seat was a third of best available's
-    // writer time).
-    let mut names = Names::default();
-    names.load(tx, [event.get()])?;
+    let names = Names::of_seats(tx, &raw)?;
     raw.into_iter().map(|r| r.into_record(&names)).collect()
 }
 
