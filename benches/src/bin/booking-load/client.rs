@@ -13,7 +13,7 @@ use reqwest::{Method, StatusCode, Url};
 use serde_json::{Value, json};
 
 /// 409 codes that are the expected outcome of contention, not failures.
-const EXPECTED_CONFLICTS: [&str; 7] = [
+const EXPECTED_CONFLICTS: [&str; 8] = [
     "seat_locked",
     "seat_reserved",
     "hold_limit",
@@ -21,6 +21,7 @@ const EXPECTED_CONFLICTS: [&str; 7] = [
     "not_lock_holder",
     "lock_expired",
     "already_cancelled",
+    "no_adjacent_seats",
 ];
 
 /// What happened to each endpoint's requests.
