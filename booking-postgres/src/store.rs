@@ -328,6 +328,33 @@ async fn set_seat_state(
     Ok(())
 }
 
+/// Sets every seat of `ids` to `state`, in one statement.
+async fn set_seats_state(
+    tx: &Transaction<'_>,
+    ids: &[i64],
+    state: SeatState,
+) -> Result<(), OpError> {
+    let (reservation, held_by, held_since, held_until) = state.to_columns();
+    let stmt = tx
+        .prepare_cached(
+            "UPDATE seats SET reservation_id = $2, held_by = $3, held_since = $4, held_until = $5
+             WHERE id = ANY($1)",
+        )
+        .await?;
+    tx.execute(
+        &stmt,
+        &[
+            &ids,
+            &reservation.map(ReservationId::get),
+            &held_by.map(UserId::get),
+            &held_since,
+            &held_until,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Each event's summary as of `now` (or only `event`'s), by start time then
 /// id: four statements, however many events and seats. Only the seats that
 /// are not available are read, through the partial index `seats_taken`.
@@ -453,11 +480,7 @@ async fn load_reservations(
              WHERE {condition} ORDER BY r.created_at DESC, r.id DESC"
         ))
         .await?;
-    let heads = tx.query(&stmt, params).await?;
-    if heads.is_empty() {
-        return Ok(Vec::new());
-    }
-    let stmt = tx
+    let seats_stmt = tx
         .prepare_cached(&format!(
             "SELECT {SEAT_COLUMNS}, rs.reservation_id
              FROM reservation_seats rs JOIN seats s ON s.id = rs.seat_id
@@ -467,8 +490,14 @@ async fn load_reservations(
              ORDER BY s.row_index, s.number"
         ))
         .await?;
+    // Sent together: one round trip.
+    let (heads, seat_rows) =
+        tokio::try_join!(tx.query(&stmt, params), tx.query(&seats_stmt, params))?;
+    if heads.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut seats: HashMap<i64, Vec<Seat>> = HashMap::new();
-    for row in tx.query(&stmt, params).await? {
+    for row in seat_rows {
         let reservation: i64 = row.get(SEAT_COLUMN_COUNT);
         seats
             .entry(reservation)
@@ -752,10 +781,16 @@ async fn refresh_closed(tx: &Transaction<'_>, ids: &[i64]) -> Result<(), OpError
              WHERE r.event_id = $1 AND r.section = $2 AND r.line = $3",
         )
         .await?;
-    for row in rows {
-        let (event, section, line): (i64, i32, i32) = (row.get(0), row.get(1), row.get(2));
-        tx.execute(&refresh, &[&event, &section, &line]).await?;
-    }
+    // Sent together (one round trip), run in the order of their locks.
+    let keys: Vec<(i64, i32, i32)> = rows
+        .iter()
+        .map(|row| (row.get(0), row.get(1), row.get(2)))
+        .collect();
+    let refresh = &refresh;
+    futures_util::future::try_join_all(keys.iter().map(|(event, section, line)| async move {
+        tx.execute(refresh, &[event, section, line]).await
+    }))
+    .await?;
     Ok(())
 }
 
@@ -1160,14 +1195,16 @@ impl Tx for PgTx<'_, '_> {
         );
         let link = tx
             .prepare_cached(
-                "INSERT INTO reservation_seats (reservation_id, seat_id, confirmed) VALUES ($1, $2, TRUE)",
+                "INSERT INTO reservation_seats (reservation_id, seat_id, confirmed)
+                 SELECT $1, seat, TRUE FROM unnest($2::BIGINT[]) AS seat",
             )
             .await?;
-        for seat in new.seats {
-            tx.execute(&link, &[&id.get(), &seat.id.get()]).await?;
-            set_seat_state(tx, seat.id, SeatState::Reserved { reservation: id }).await?;
-        }
         let ids: Vec<i64> = new.seats.iter().map(|s| s.id.get()).collect();
+        // Sent together (one round trip), run in this order.
+        tokio::try_join!(
+            async { Ok::<_, OpError>(tx.execute(&link, &[&id.get(), &ids]).await?) },
+            set_seats_state(tx, &ids, SeatState::Reserved { reservation: id }),
+        )?;
         refresh_closed(tx, &ids).await?;
         load_reservation(tx, id)
             .await?
@@ -1195,9 +1232,7 @@ impl Tx for PgTx<'_, '_> {
             )
             .await?;
         tx.execute(&stmt, &[&id]).await?;
-        for seat in &reservation.seats {
-            set_seat_state(tx, seat.id, SeatState::Available).await?;
-        }
+        set_seats_state(tx, &ids, SeatState::Available).await?;
         refresh_closed(tx, &ids).await?;
         occupancy::reopened(tx, reservation.event).await?;
         load_reservation(tx, reservation.id)
