@@ -1424,8 +1424,9 @@ impl BookingStore for PgStore {
     ///    seats are closed (kept in memory, checked against
     ///    `events.reopened`: see `occupancy.rs`) and which are held by a live
     ///    hold, so it reads the rows that have room first (usually one).
-    /// 2. Seats that other requests of this store have picked and not yet
-    ///    committed count as taken (`picking.rs`); the seats it picks are
+    /// 2. Seats that other requests of this store have picked count as
+    ///    taken, until no request that may have read them free before
+    ///    their hold was committed is left (`picking.rs`); the seats it picks are
     ///    claimed there, then locked `FOR UPDATE SKIP LOCKED` and judged
     ///    under their locks. Taken meanwhile, or being written by another
     ///    transaction (another process's best available, say), they count
