@@ -197,3 +197,27 @@ async fn best_available_sees_seats_another_store_reopened() {
     drop((here, elsewhere));
     db.drop_database().await;
 }
+
+/// Best available on one store races with cancels, blocks and unblocks on
+/// another store of the same database (another process), and still finds
+/// every seat they open again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn best_available_follows_another_store_writes_while_they_race() {
+    let db = TestDatabase::create().await;
+    let here = Arc::new(
+        PgStore::connect(&db.url, PgOptions::default())
+            .await
+            .unwrap(),
+    );
+    let elsewhere = Arc::new(
+        PgStore::connect(&db.url, PgOptions::default())
+            .await
+            .unwrap(),
+    );
+    booking_core::testkit::best_available_follows_writes_elsewhere(&here, &elsewhere).await;
+    assert_invariants(&db.url).await;
+    here.pool().close();
+    elsewhere.pool().close();
+    drop((here, elsewhere));
+    db.drop_database().await;
+}

@@ -9,6 +9,7 @@ use booking_core::testkit::migrated::{
 use booking_core::{BookingStore, EventId, SeatMap};
 use booking_sqlite::{SqliteOptions, SqliteStore};
 use rusqlite::Connection;
+use std::sync::Arc;
 
 mod embedded {
     // The crate's own migrations, to build a database as an older version
@@ -141,4 +142,16 @@ async fn best_available_sees_seats_another_process_reopened() {
     let here = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     let elsewhere = SqliteStore::open(&path, SqliteOptions::default()).unwrap();
     booking_core::testkit::best_available_sees_seats_reopened_elsewhere(&here, &elsewhere).await;
+}
+
+/// Best available on one store races with cancels, blocks and unblocks on
+/// another store of the same file (another process), and still finds every
+/// seat they open again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn best_available_follows_another_process_writes_while_they_race() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("booking.db");
+    let here = Arc::new(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+    let elsewhere = Arc::new(SqliteStore::open(&path, SqliteOptions::default()).unwrap());
+    booking_core::testkit::best_available_follows_writes_elsewhere(&here, &elsewhere).await;
 }

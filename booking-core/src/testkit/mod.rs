@@ -24,6 +24,8 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::ManualClock;
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
@@ -201,6 +203,211 @@ pub async fn best_available_sees_seats_reopened_elsewhere<S: Store>(here: &S, el
         ["A1", "A2", "A3", "A4"],
         "the front row, open again"
     );
+}
+
+/// Best available through `here` keeps up with cancels, blocks and
+/// unblocks made through `elsewhere` (a store on the same database, as
+/// another server process) while they race with it: a store that keeps its
+/// events' closed seats must never go on thinking a seat closed once it is
+/// open again.
+///
+/// An event of ten rows of six. Eight buyers on `here` ask best available
+/// for one to three seats and reserve them (40 times each), while two tasks
+/// on `elsewhere` cancel reservations at random and one blocks a free seat
+/// and unblocks it again, until the buyers are done: the race ends with
+/// seats open that `here` saw closed. Then, with nothing else running, a
+/// buyer on `here` asks for three seats until refused, then two, then one:
+/// after each refusal no row may have that many open seats together (a row
+/// the store wrongly thought closed would), and invariants 1-4 hold after
+/// the race and at the end.
+///
+/// # Panics
+///
+/// On an error that is not a refusal the race explains, open seats left
+/// together after a refusal, or a broken invariant.
+pub async fn best_available_follows_writes_elsewhere<S: Store>(here: &Arc<S>, elsewhere: &Arc<S>) {
+    use crate::model::{NewEvent, OrphanPolicy, Username};
+    let event = here
+        .create_event(NewEvent {
+            name: "Caches".into(),
+            description: String::new(),
+            venue: "Hall".into(),
+            starts_at: chrono::Utc::now(),
+            seating: "A-J:1-6:1000".parse().expect("a seat map"),
+            orphans: OrphanPolicy::Allow,
+        })
+        .await
+        .expect("the event")
+        .event
+        .id;
+    let mut users = Vec::new();
+    for i in 0..9 {
+        let name = Username::new(format!("cache{i}")).expect("a name");
+        users.push(here.create_user(&name, "hash").await.expect("a user").id);
+    }
+    let (buyers, last_buyer) = (&users[..8], users[8]);
+    let seats: Arc<[SeatId]> = seat_ids(&**here, event).await.into();
+    let buyers_done = Arc::new(AtomicBool::new(false));
+    let racing: Vec<_> = buyers
+        .iter()
+        .zip(1u64..)
+        .map(|(&user, seed)| tokio::spawn(race_buyer(Arc::clone(here), event, user, seed)))
+        .collect();
+    let mut others: Vec<_> = (0..2u64)
+        .map(|seed| {
+            let customers: Arc<[UserId]> = buyers.into();
+            tokio::spawn(race_canceller(
+                Arc::clone(elsewhere),
+                event,
+                customers,
+                seed,
+                Arc::clone(&buyers_done),
+            ))
+        })
+        .collect();
+    others.push(tokio::spawn(race_blocker(
+        Arc::clone(elsewhere),
+        event,
+        seats,
+        Arc::clone(&buyers_done),
+    )));
+    for task in racing {
+        task.await.expect("a buyer of the race panicked");
+    }
+    buyers_done.store(true, Ordering::Relaxed);
+    for task in others {
+        task.await
+            .expect("a task of the race on `elsewhere` panicked");
+    }
+    check_invariants(&**here, event, &users)
+        .await
+        .expect("the invariants after the race");
+
+    // Nothing else runs now: every block of open seats must be found, the
+    // largest first. A store that thought some seats closed would pass
+    // over their row.
+    for count in [3, 2, 1] {
+        while buy_best(&**here, event, last_buyer, count).await {}
+        let seats = elsewhere.seats(event).await.expect("the seats");
+        let longest = longest_open_run(&seats);
+        assert!(
+            longest < count,
+            "best available refused {count} seats together while a row had {longest} open \
+             together: the store thought open seats closed"
+        );
+    }
+    check_invariants(&**here, event, &users)
+        .await
+        .expect("the invariants at the end");
+}
+
+/// Best available for `count` seats, reserved at once: false when refused.
+async fn buy_best<S: Store>(store: &S, event: EventId, user: UserId, count: u32) -> bool {
+    use crate::model::BestAvailable;
+    match store
+        .best_available(user, event, &BestAvailable::new(count))
+        .await
+    {
+        Ok(holds) => {
+            let ids: Vec<SeatId> = holds.iter().map(|h| h.seat.id).collect();
+            store
+                .reserve(user, event, &ids, None)
+                .await
+                .expect("a reserve of seats just held");
+            true
+        }
+        Err(crate::Error::NoAdjacentSeats { .. }) => false,
+        Err(e) => panic!("best available failed: {e}"),
+    }
+}
+
+/// A buyer of [`best_available_follows_writes_elsewhere`]: 40 purchases of
+/// one to three seats (a refusal lets the others run).
+async fn race_buyer<S: Store>(store: Arc<S>, event: EventId, user: UserId, seed: u64) {
+    let mut rng = suite::XorShift(0x2545_F491_4F6C_DD1D ^ seed);
+    for _ in 0..40 {
+        let count = 1 + u32::try_from(rng.below(3)).expect("small");
+        if !buy_best(&*store, event, user, count).await {
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// Cancels a random confirmed reservation of a random one of `customers`,
+/// again and again until `done`.
+async fn race_canceller<S: Store>(
+    store: Arc<S>,
+    event: EventId,
+    customers: Arc<[UserId]>,
+    seed: u64,
+    done: Arc<AtomicBool>,
+) {
+    let mut rng = suite::XorShift(0x9E37_79B9_7F4A_7C15 ^ seed);
+    while !done.load(Ordering::Relaxed) {
+        let user = customers[rng.below(customers.len())];
+        let confirmed: Vec<_> = store
+            .reservations(user)
+            .await
+            .expect("reservations")
+            .into_iter()
+            .filter(|r| r.event == event && r.status == ReservationStatus::Confirmed)
+            .collect();
+        if confirmed.is_empty() {
+            tokio::task::yield_now().await;
+            continue;
+        }
+        let chosen = &confirmed[rng.below(confirmed.len())];
+        match store.cancel(user, chosen.id).await {
+            // The other canceller was first.
+            Ok(_) | Err(crate::Error::AlreadyCancelled { .. }) => {}
+            Err(e) => panic!("cancel failed: {e}"),
+        }
+    }
+}
+
+/// Blocks a random seat of `seats` and unblocks it again, again and again
+/// until `done`.
+async fn race_blocker<S: Store>(
+    store: Arc<S>,
+    event: EventId,
+    seats: Arc<[SeatId]>,
+    done: Arc<AtomicBool>,
+) {
+    let mut rng = suite::XorShift(0xD1B5_4A32_D192_ED03);
+    while !done.load(Ordering::Relaxed) {
+        let seat = seats[rng.below(seats.len())];
+        match store.block(event, &[seat], "race").await {
+            Ok(_) => {
+                tokio::task::yield_now().await;
+                store.unblock(event, &[seat]).await.expect("unblocked");
+            }
+            // Held or reserved meanwhile: not blocked.
+            Err(e) if e.conflicts().is_some() => {}
+            Err(e) => panic!("block failed: {e}"),
+        }
+    }
+}
+
+/// The most open seats (available, not blocked) side by side in one row
+/// of `seats`, an event of one section without aisles.
+fn longest_open_run(seats: &[crate::SeatRecord]) -> u32 {
+    let mut open: Vec<(crate::Row, u32)> = seats
+        .iter()
+        .filter(|r| r.state == SeatState::Available && r.blocked.is_none())
+        .map(|r| (r.seat.row, r.seat.number))
+        .collect();
+    open.sort_unstable();
+    let (mut longest, mut run) = (0, 0);
+    let mut last: Option<(crate::Row, u32)> = None;
+    for (row, number) in open {
+        run = match last {
+            Some((r, n)) if r == row && n + 1 == number => run + 1,
+            _ => 1,
+        };
+        longest = longest.max(run);
+        last = Some((row, number));
+    }
+    longest
 }
 
 /// The ids of `event`'s seats, by row then number.

@@ -2076,7 +2076,7 @@ pub async fn race_same_username_one_wins<F: StoreFactory>(f: &F) {
 pub(super) struct XorShift(pub(super) u64);
 
 impl XorShift {
-    fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
