@@ -12,7 +12,10 @@
 #
 # Usage: benches/webapp.sh [ROUNDS]   (default 1). SQLite in a temporary
 # directory; results in $OUT (default /tmp/webapp). Needs what the browser
-# test needs (README.md).
+# test needs (README.md). With TRACE=FILE, each measure also records the
+# browser's trace of the churn (the last one kept in FILE) and reports the
+# most CPU time one task took: a long task on a loaded machine is mostly
+# the page waiting for a CPU (measure.mjs explains each on standard error).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

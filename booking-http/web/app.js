@@ -563,14 +563,21 @@ async function showSeats(event, sectionName) {
     return [...holdsEnding.keys()].sort((a, b) => a - b).map((id) => byId.get(id)).filter((s) => shown(s) === 'mine');
   }
 
+  // What the summary shows now: it is redrawn only when that changes (other
+  // buyers' changes, many a second on a busy event, do not change it).
+  let summaryShown = '';
   function paintSummary() {
     const mine = mySeats();
-    held.replaceChildren(...(mine.length === 0
-      ? [h('li', { class: 'muted' }, 'No seats held yet.')]
-      : mine.map((s) => h('li', {}, `${s.seat_number} · ${dollars(s.price_cents)} · `,
-        h('span', { class: 'countdown' }, `held for ${left(s.locked_until)}`)))));
-    total.textContent = `Total: ${dollars(mine.reduce((sum, s) => sum + s.price_cents, 0))}`;
-    confirm.disabled = mine.length === 0 || busy;
+    const look = `${mine.map((s) => `${s.id}@${left(s.locked_until)}`).join()}|${busy}`;
+    if (look !== summaryShown) {
+      summaryShown = look;
+      held.replaceChildren(...(mine.length === 0
+        ? [h('li', { class: 'muted' }, 'No seats held yet.')]
+        : mine.map((s) => h('li', {}, `${s.seat_number} · ${dollars(s.price_cents)} · `,
+          h('span', { class: 'countdown' }, `held for ${left(s.locked_until)}`)))));
+      total.textContent = `Total: ${dollars(mine.reduce((sum, s) => sum + s.price_cents, 0))}`;
+      confirm.disabled = mine.length === 0 || busy;
+    }
     tellAboutHolds(mine);
   }
 
@@ -807,7 +814,11 @@ async function showSeats(event, sectionName) {
     queue = [];
     // By rows, a stream's first message brings the rows of its part.
     if (byRows) for (const batch of batches) if (batch.full) fill(batch.seats);
-    merge(batches.flatMap((b) => b.seats), batches.some((b) => b.full));
+    // Each seat once, as it is now (the last change queued): a seat that
+    // changed ten times since the last paint is painted once.
+    const latest = new Map();
+    for (const batch of batches) for (const seat of batch.seats) latest.set(seat.id, seat);
+    merge([...latest.values()], batches.some((b) => b.full));
   };
   onChanges = () => {
     stopPolling();

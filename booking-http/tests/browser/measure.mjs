@@ -9,7 +9,8 @@
 // open it (API answers and the live streams' first messages), and the
 // longest main-thread task over the next MEASURE_SECS seconds while the
 // command in CHURN runs (benches/webapp.sh: 32 other users locking and
-// unlocking seats of the event).
+// unlocking seats of the event). With TRACE=FILE, the browser's trace of
+// that time is written to FILE, and the long tasks in it explained (below).
 
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -70,10 +71,10 @@ const [command, ...args] = (process.env.CHURN ?? '').split(' ').filter(Boolean);
 const churn = command ? spawn(command, args, { stdio: 'ignore' }) : null;
 await page.waitForTimeout(2000); // the churn under way
 await page.evaluate(() => { window.longestTask = 0; window.longTasks = 0; });
-if (process.env.TRACE) await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'v8', 'blink.user_timing'] });
+if (process.env.TRACE) await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline'] });
 await page.waitForTimeout(seconds * 1000);
 const [longestTaskMs, longTasks] = await page.evaluate(() => [window.longestTask, window.longTasks]);
-if (process.env.TRACE) explainLongTasks(await browser.stopTracing());
+const traced = process.env.TRACE ? explainLongTasks(await browser.stopTracing()) : {};
 churn?.kill();
 const seats = await page.locator('button.seat').count();
 
@@ -81,23 +82,30 @@ console.log(JSON.stringify({
   event: eventName, section: section ?? null, seats_on_page: seats, rows_drawn_at_open: rowsDrawn,
   first_seats_ms: Math.round(firstSeatsMs), click_to_held_ms: Math.round(clickToHeldMs),
   open_bytes: openBytes, longest_task_ms: Math.round(longestTaskMs), tasks_over_50_ms: longTasks, measured_secs: seconds, churn: Boolean(churn),
+  ...traced,
 }));
 await browser.close();
 
 /**
  * With TRACE set: the page's main-thread tasks over 50 ms in the browser's
- * trace of the churn, each with what took its time (the trace's events
- * inside it of 2 ms or more), on standard error; the trace is kept at
- * $TRACE, for Chromium's DevTools (Performance, Load profile).
+ * trace of the churn, each with its time on the CPU (a task also lasts
+ * while the thread waits for a CPU: on a loaded machine, most of a long
+ * task can be waiting) and what took its time (the trace's events inside
+ * it of 2 ms or more), on standard error. Answers the longest task's time
+ * and the most CPU time one task took, for the JSON line; the trace is kept
+ * at $TRACE, for Chromium's DevTools (Performance, Load profile).
  */
 function explainLongTasks(buffer) {
   writeFileSync(process.env.TRACE, buffer);
   const { traceEvents } = JSON.parse(buffer.toString());
   const main = traceEvents.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
   const onMain = traceEvents.filter((e) => e.ph === 'X' && e.pid === main.pid && e.tid === main.tid);
-  for (const task of onMain.filter((e) => e.name === 'RunTask' && e.dur > 50_000)) {
+  const tasks = onMain.filter((e) => e.name === 'RunTask');
+  for (const task of tasks.filter((e) => e.dur > 50_000)) {
     const inside = onMain.filter((e) => e !== task && e.ts >= task.ts && e.ts + e.dur <= task.ts + task.dur && e.dur >= 2000);
     const parts = inside.map((e) => `${e.name}${e.args?.data?.functionName ? `(${e.args.data.functionName})` : ''} ${(e.dur / 1000).toFixed(1)}`);
-    console.error(`task ${(task.dur / 1000).toFixed(1)} ms: ${parts.join(', ')}`);
+    console.error(`task ${(task.dur / 1000).toFixed(1)} ms, ${(task.tdur / 1000).toFixed(1)} ms on the CPU: ${parts.join(', ')}`);
   }
+  const most = (key) => Math.round(Math.max(0, ...tasks.map((t) => t[key] ?? 0)) / 1000);
+  return { traced_longest_task_ms: most('dur'), traced_most_cpu_in_a_task_ms: most('tdur') };
 }
