@@ -140,6 +140,16 @@ test('the arrow keys move into rows not read yet, and a click moves them too', a
   const all = await page.locator('.grid .row .row-label').allTextContents();
   const target = `${all[Math.min(all.length - 1, all.indexOf(row) + 25)]}100`;
   await page.waitForFunction((label) => document.activeElement?.getAttribute('aria-label')?.startsWith(`Seat ${label},`), target);
+  // + and − zoom the seats from the keyboard, the outlines of rows not
+  // read yet with them.
+  const zoom = () => page.locator('.hall').evaluate((hall) => Number(hall.style.getPropertyValue('--zoom') || 1));
+  const outline = () => page.locator('.row-unread').first().evaluate((row) => row.getBoundingClientRect().width);
+  const [wide, zoomed] = [await outline(), await zoom()];
+  await page.keyboard.press('-');
+  assert.ok(await zoom() < zoomed, 'zoomed out');
+  assert.ok(await outline() < wide, 'the rows not read yet shrank with the seats');
+  await page.keyboard.press('+');
+  assert.ok(Math.abs(await zoom() - zoomed) < 1e-9, 'zoomed back');
   assertByRows(requests);
   await page.context().close();
 });
