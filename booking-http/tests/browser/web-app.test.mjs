@@ -156,6 +156,26 @@ test('"cannot be reached" goes away when the server answers again', async () => 
   await page.context().close();
 });
 
+test('a notice does not move the seats; each seat names its price and category, in its label and tooltip', async () => {
+  const page = await logIn(browser, server.base, 'alice', 'alice123', DESKTOP);
+  await openEvent(page, "Beethoven's Ninth");
+  const categories = await page.getByRole('list', { name: 'Price categories' }).getByRole('listitem').allInnerTexts();
+  const named = page.locator('[role=gridcell]').nth(5);
+  const [name, tooltip] = [await named.getAttribute('aria-label'), await named.getAttribute('title')];
+  assert.equal(tooltip, name);
+  const [, state, price, category] = name.split(', ');
+  assert.equal(state, 'available');
+  assert.ok(categories.some((c) => c.startsWith(`${category} ${price} `)), `${name} (legend: ${categories.join(' / ')})`);
+
+  const before = await named.boundingBox();
+  await page.route('**/lock/', (route) => route.abort('connectionrefused'));
+  await page.locator('[role=gridcell]').nth(6).click();
+  await page.getByRole('alert').filter({ hasText: 'The server cannot be reached.' }).waitFor();
+  assert.deepEqual(await named.boundingBox(), before, 'the seats stay where they were under the notice');
+  await page.unroute('**/lock/');
+  await page.context().close();
+});
+
 test('My reservations fits a phone and shows when and where', async () => {
   const page = await logIn(browser, server.base, 'bob', 'bob123', PHONE);
   await openEvent(page, 'Python Conf');
