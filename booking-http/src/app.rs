@@ -48,6 +48,7 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
         .route("/api/events/", get(booking::events::<S>))
         .route("/api/events/{event_id}/", get(booking::event::<S>))
         .route("/api/events/{event_id}/seats/", get(booking::seats::<S>))
+        .route("/api/events/{event_id}/rows/", get(booking::rows::<S>))
         .route("/api/events/{event_id}/holds/", get(booking::holds::<S>))
         .route("/api/events/{event_id}/stream/", get(live::stream::<S>))
         .route(

@@ -21,7 +21,7 @@ use crate::extract::{
 use crate::state::AppState;
 use crate::views::{
     BestAvailableAnswer, CancelAnswer, EventDetail, EventList, LockAnswer, MessageAnswer,
-    ReservationList, ReserveAnswer, SeatsSchema, SeatsView,
+    ReservationList, ReserveAnswer, RowsAnswer, SeatsSchema, SeatsView,
 };
 
 type AppStateRef<S> = State<Arc<AppState<S>>>;
@@ -68,6 +68,25 @@ pub async fn seats<S: Store>(
 ) -> Result<SeatsView, ApiError> {
     let records = read_seats(&*state, EventId::new(event), filter).await?;
     Ok(SeatsView::new(records, user.id))
+}
+
+/// The rows of the seat map, each with its number of seats: what a page
+/// lays out before it reads a large section's seats a few rows at a time.
+#[utoipa::path(get, path = "/api/events/{event_id}/rows/", tag = "events",
+    params(EventPath, SeatsQuery),
+    responses(
+        (status = 200, description = "The rows.", body = RowsAnswer),
+        (status = 400, description = "`invalid_input`: `rows` is not a row or a range of rows. `unknown_section`: the event has no section of that name.", body = ErrorSchema),
+        (status = 404, description = "`not_found`: no such event.", body = ErrorSchema),
+    ))]
+pub async fn rows<S: Store>(
+    State(state): AppStateRef<S>,
+    _: CurrentUser,
+    ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
+    filter: SeatFilter,
+) -> Result<Json<RowsAnswer>, ApiError> {
+    let records = read_seats(&*state, EventId::new(event), filter).await?;
+    Ok(Json(RowsAnswer::new(&records)))
 }
 
 /// The seats of `event` that `filter` picks.

@@ -254,8 +254,9 @@ impl<S: Send + Sync> FromRequestParts<S> for SeatFilter {
     }
 }
 
-/// The rows of `?rows=`: `A-J`, or one row `C`.
-fn row_range(rows: &str) -> Result<RangeInclusive<Row>, ApiError> {
+/// The rows of `?rows=`: `A-J`, or one row `C`; anything else is 400
+/// `invalid_input`.
+pub fn row_range(rows: &str) -> Result<RangeInclusive<Row>, ApiError> {
     let (first, last) = rows.split_once('-').unwrap_or((rows, rows));
     Ok(first.trim().parse::<Row>()?..=last.trim().parse::<Row>()?)
 }

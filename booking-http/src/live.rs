@@ -12,27 +12,29 @@
 //! Messages are `event: seats` with `data: {"seats": [...], "full": bool}`,
 //! each seat as `GET /api/events/{id}/seats/` shows it to that viewer.
 //! With `?section=NAME`, a viewer gets only that section's seats (a page
-//! that shows one section of a stadium), and no message when none of them
-//! changed.
+//! that shows one section of a stadium), with `?rows=A-J` only those rows
+//! (a page that shows part of a large section), and no message when none
+//! of them changed.
 
 use std::convert::Infallible;
+use std::ops::RangeInclusive;
 use std::sync::{Arc, Weak};
 
 use axum::extract::State;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use booking_core::{
-    AccountStore, BookingStore, Error, EventId, SeatRecord, SessionId, Store, UserId,
+    AccountStore, BookingStore, Error, EventId, Row, SeatRecord, SessionId, Store, UserId,
 };
 use futures_util::future::ready;
 use futures_util::stream::{self, Stream, StreamExt};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Serialize, Serializer};
 use tokio::sync::broadcast;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::ApiError;
-use crate::extract::{ApiPath, ApiQuery, CurrentSession, EventPath};
+use crate::extract::{ApiPath, ApiQuery, CurrentSession, EventPath, row_range};
 use crate::state::AppState;
-use crate::views::SeatList;
+use crate::views::SeatView;
 use crate::watchers::{Changes, Watch};
 
 /// The query of a live stream.
@@ -41,6 +43,9 @@ use crate::watchers::{Changes, Watch};
 pub struct StreamQuery {
     /// Only the seats of this section, by its exact name (`Block 112`).
     section: Option<String>,
+    /// Only the seats of these rows: a range `A-J`, or one row `C` (of the
+    /// section, with `section`; else of every section).
+    rows: Option<String>,
 }
 
 /// Live seat changes, as server-sent events.
@@ -48,22 +53,23 @@ pub struct StreamQuery {
 /// Each message is `event: seats` with `data: {"seats": [...], "full":
 /// bool}`: the first is the whole seat map (`full: true`), the rest are the
 /// seats whose state changed, each as the seat map shows it to the caller.
-/// With `section`, only that section's seats.
+/// With `section`, only that section's seats; with `rows`, only those rows.
 #[utoipa::path(get, path = "/api/events/{event_id}/stream/", tag = "events",
     params(EventPath, StreamQuery),
     responses(
         (status = 200, description = "A stream of `seats` events (`text/event-stream`), each `data` a JSON `{\"seats\": [Seat], \"full\": bool}`.", content_type = "text/event-stream"),
-        (status = 400, description = "`unknown_section`: the event has no section of that name.", body = crate::error::ErrorSchema),
+        (status = 400, description = "`invalid_input`: `rows` is not a row or a range of rows. `unknown_section`: the event has no section of that name.", body = crate::error::ErrorSchema),
         (status = 404, description = "`not_found`: no such event.", body = crate::error::ErrorSchema),
     ))]
 pub async fn stream<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     CurrentSession { user, id: session }: CurrentSession,
     ApiPath(EventPath { event_id: event }): ApiPath<EventPath>,
-    ApiQuery(StreamQuery { section }): ApiQuery<StreamQuery>,
+    ApiQuery(StreamQuery { section, rows }): ApiQuery<StreamQuery>,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let rows = rows.as_deref().map(row_range).transpose()?;
     let (watch, first) = watch(&state, EventId::new(event)).await?;
-    let viewer = Viewer::new(user.id, section, &first.seats)?;
+    let viewer = Viewer::new(user.id, section, rows, &first.seats)?;
     let heartbeat = state.settings.live_heartbeat;
     let ended = Box::pin(session_ends(Arc::clone(&state), session));
     let messages = messages(state, watch, &first, viewer).take_until(ended);
@@ -130,24 +136,56 @@ async fn session_ends<S: Store>(state: Arc<AppState<S>>, session: SessionId) {
 pub struct Message<'a> {
     /// The seats whose state changed (every seat, when `full`), each as
     /// the seat map shows it to the viewer.
-    seats: SeatList<'a>,
+    #[schema(value_type = Vec<SeatView>)]
+    seats: Shown<'a>,
     /// Whether `seats` is the whole map (the first message, or after the
     /// viewer fell behind).
     full: bool,
 }
 
+/// The seats of a message: those of `run` in `rows` (all of them when
+/// `None`), as `viewer` sees them, each made only as it is written.
+struct Shown<'a> {
+    run: &'a [SeatRecord],
+    rows: Option<&'a RangeInclusive<Row>>,
+    viewer: UserId,
+}
+
+impl<'a> Shown<'a> {
+    fn records(&self) -> impl Iterator<Item = &'a SeatRecord> + use<'a> {
+        let rows = self.rows;
+        self.run
+            .iter()
+            .filter(move |r| rows.is_none_or(|rows| rows.contains(&r.seat.row)))
+    }
+}
+
+impl Serialize for Shown<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let viewer = self.viewer;
+        serializer.collect_seq(self.records().map(|r| SeatView::new(r, viewer)))
+    }
+}
+
 /// Who a stream is for: the seats as they look to `user`, of one section
-/// or all.
+/// or all, of some rows or all.
 #[derive(Clone)]
 struct Viewer {
     user: UserId,
     section: Option<Arc<str>>,
+    rows: Option<RangeInclusive<Row>>,
 }
 
 impl Viewer {
     /// A viewer of `section` (of all seats when `None`), which must be a
-    /// section of the event whose seats are `seats`.
-    fn new(user: UserId, section: Option<String>, seats: &[SeatRecord]) -> Result<Self, ApiError> {
+    /// section of the event whose seats are `seats`, and of `rows` (of
+    /// every row when `None`).
+    fn new(
+        user: UserId,
+        section: Option<String>,
+        rows: Option<RangeInclusive<Row>>,
+        seats: &[SeatRecord],
+    ) -> Result<Self, ApiError> {
         if let Some(name) = &section
             && !seats.iter().any(|r| &r.seat.section == name)
         {
@@ -156,21 +194,27 @@ impl Viewer {
         Ok(Self {
             user,
             section: section.map(Arc::from),
+            rows,
         })
     }
 
     /// The message of `batch` for this viewer: none when it changes nothing
     /// the viewer shows.
     fn message(&self, batch: &Changes) -> Option<Event> {
-        let seats = match &self.section {
+        let run = match &self.section {
             None => &batch.seats[..],
             Some(name) => section_of(&batch.seats, name),
         };
-        if seats.is_empty() && !batch.full {
+        let seats = Shown {
+            run,
+            rows: self.rows.as_ref(),
+            viewer: self.user,
+        };
+        if seats.records().next().is_none() && !batch.full {
             return None;
         }
         let data = Message {
-            seats: SeatList::new(seats, self.user),
+            seats,
             full: batch.full,
         };
         let event = Event::default().event("seats").json_data(data);

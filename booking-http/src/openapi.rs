@@ -50,6 +50,7 @@ const PUBLIC_PATHS: &[&str] = &[
         booking::events,
         booking::event,
         booking::seats,
+        booking::rows,
         booking::holds,
         live::stream,
         booking::lock,

@@ -7,8 +7,8 @@ use std::time::Duration;
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use booking_core::{
-    CategorySummary, EventSummary, Reservation, ReservationStatus, Seat, SeatCounts, SeatRecord,
-    SeatState, SectionSummary, Timestamp, UserId,
+    CategorySummary, EventSummary, Reservation, ReservationStatus, Row, Seat, SeatCounts,
+    SeatRecord, SeatState, SectionSummary, Timestamp, UserId,
 };
 use chrono::SecondsFormat;
 use serde::ser::SerializeStruct;
@@ -468,6 +468,52 @@ impl IntoResponse for SeatsView {
         // `Serialize` that fails on purpose; seat views have neither.
         serde_json::to_writer(&mut body, &self).expect("seat views always serialize");
         ([(CONTENT_TYPE, "application/json")], body).into_response()
+    }
+}
+
+/// `GET /api/events/{id}/rows/`: the rows of a seat map, each with how
+/// many seats it has, without the seats; what a page needs to lay out a
+/// large section before it reads its seats a few rows at a time.
+#[derive(Serialize, ToSchema)]
+pub struct RowsAnswer {
+    success: Success,
+    /// The rows, in the seat map's order (by section, then row).
+    rows: Vec<RowView>,
+}
+
+/// One row of a seat map.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SeatRow)]
+pub struct RowView {
+    /// Its section's name (`""` for an event made from the compact notation).
+    section: String,
+    /// Its label: `"A"`.
+    row: String,
+    /// How many seats it has.
+    seats: u32,
+}
+
+impl RowsAnswer {
+    /// The rows of `records` (a seat map, by section, then row, then number).
+    pub fn new(records: &[SeatRecord]) -> Self {
+        let mut rows: Vec<RowView> = Vec::new();
+        let mut last: Option<(&str, Row)> = None;
+        for record in records {
+            let here = (&*record.seat.section, record.seat.row);
+            match rows.last_mut() {
+                Some(row) if last == Some(here) => row.seats += 1,
+                _ => rows.push(RowView {
+                    section: record.seat.section.clone(),
+                    row: record.seat.row.to_string(),
+                    seats: 1,
+                }),
+            }
+            last = Some(here);
+        }
+        Self {
+            success: Success,
+            rows,
+        }
     }
 }
 

@@ -294,47 +294,84 @@ function categoryLegend(categories) {
 }
 
 /**
+ * From how many seats the page reads what it shows (a section, or an event
+ * of one section) a few rows at a time, as they scroll into view, rather
+ * than whole: a 10,000-seat section is 2.65 MB of JSON.
+ */
+const BY_ROWS = 2000;
+
+/**
+ * Rows per part of a section read by rows: each part on screen has a live
+ * stream of its own (`?rows=`), opened as it scrolls into view and closed
+ * as it leaves, so a part is sent once while it stays on screen. At the
+ * smallest zoom a desktop's hall shows about 40 rows: three parts, three of
+ * the six connections a browser opens to one server.
+ */
+const PART_ROWS = 20;
+
+/**
  * The seats of `event`, or of its section `sectionName`: the seat grid,
- * the buyer's seats, best available, live.
+ * the buyer's seats, best available, live. What it shows is read and
+ * streamed whole, or, past BY_ROWS seats, by parts of PART_ROWS rows as
+ * they scroll into view (the other rows are drawn empty until then).
  */
 async function showSeats(event, sectionName) {
   const eventId = event.id;
   const one = sectionName !== undefined;
   const part = one ? `?section=${encodeURIComponent(sectionName)}` : '';
-  // Live: the server's stream of seat changes. Its first message is the
-  // map the page starts from, so no older read of the map can arrive after
-  // a click and undo it. Messages queue in `changes` until applied.
-  const stream = new EventSource(`/api/events/${eventId}/stream/${part}`);
-  let changes = [];
-  let full = false;
+  const size = one ? event.sections.find((s) => s.name === sectionName).total_seats : event.total_seats;
+  const byRows = size > BY_ROWS;
+  // Live: the server's streams of seat changes. A stream's first message
+  // is the seats the page starts from (all it shows, or one part of the
+  // rows), so no older read of them can arrive after a click and undo it.
+  // Messages queue in `queue` until applied.
+  let queue = [];
   let onChanges = null;
-  const firstMap = new Promise((resolve) => {
-    stream.addEventListener('seats', (message) => {
-      const data = JSON.parse(message.data);
-      if (data.full) [changes, full] = [[], true];
-      for (const seat of data.seats) changes.push(seat);
-      resolve(true);
-      onChanges?.();
+  let onStreamError = () => {};
+  const streams = new Set();
+  function listen(query) {
+    const source = new EventSource(`/api/events/${eventId}/stream/${query}`);
+    streams.add(source);
+    const first = new Promise((resolve) => {
+      source.addEventListener('seats', (message) => {
+        const batch = JSON.parse(message.data);
+        // All seats shown, anew: what was queued is older.
+        if (batch.full && !byRows) queue = [];
+        queue.push(batch);
+        resolve(true);
+        onChanges?.();
+      });
+      // No stream (a proxy that does not pass it, say): the seats are
+      // read, and read again every two seconds until the stream comes back.
+      source.addEventListener('error', () => resolve(false), { once: true });
     });
-    // No stream (a proxy that does not pass it, say): the map is read, and
-    // read again every two seconds until the stream comes back.
-    stream.addEventListener('error', () => resolve(false), { once: true });
-  });
+    source.addEventListener('error', () => onStreamError());
+    return { source, first };
+  }
+  const stop = (source) => {
+    source.close();
+    streams.delete(source);
+  };
+
   let streamed;
   let holds;
-  let seats;
+  let layout;
+  let seats = [];
   try {
-    [streamed, holds] = await Promise.all([
-      firstMap,
-      // Seats held in other sections are the buyer's too.
-      one ? api('GET', `/api/events/${eventId}/holds/`) : { seats: [] },
+    const whole = byRows ? null : listen(part);
+    [streamed, holds, layout] = await Promise.all([
+      whole?.first,
+      // Seats held in other sections, or in rows not read yet, are the buyer's too.
+      one || byRows ? api('GET', `/api/events/${eventId}/holds/`) : { seats: [] },
+      // By rows: the rows to lay out, without their seats.
+      byRows ? api('GET', `/api/events/${eventId}/rows/${part}`) : null,
     ]);
-    seats = streamed ? changes : (await api('GET', `/api/events/${eventId}/seats/${part}`)).seats;
+    if (!byRows) seats = streamed ? queue.flatMap((b) => b.seats) : (await api('GET', `/api/events/${eventId}/seats/${part}`)).seats;
   } catch (error) {
-    stream.close();
+    for (const source of streams) stop(source);
     throw error;
   }
-  [changes, full] = [[], false];
+  queue = [];
   const byId = new Map([...holds.seats, ...seats].map((s) => [s.id, s]));
   const buttons = new Map();
   let focusId = seats[0]?.id;
@@ -351,42 +388,98 @@ async function showSeats(event, sectionName) {
   const legend = h('ul', { class: 'legend', 'aria-label': 'Legend' },
     Object.entries(STATUS_TEXT).map(([key, text]) =>
       h('li', {}, h('span', { class: `swatch ${key}`, 'aria-hidden': 'true' }), text[0].toUpperCase() + text.slice(1))));
-  // The marks of seats with attributes, when the event has such seats.
-  for (const [key, text, marked] of [['accessible', 'Wheelchair space', (s) => s.accessible],
-    ['companion', 'Companion seat', (s) => s.companion], ['restricted', 'Restricted view', (s) => s.restricted_view]]) {
-    if (seats.some(marked)) {
-      legend.append(h('li', {}, h('span', { class: `swatch available ${key}`, 'aria-hidden': 'true' }), text));
+  // The marks of seats with attributes, when seats shown have them (added
+  // as rows are read, when read by rows).
+  const marks = [['accessible', 'Wheelchair space', (s) => s.accessible],
+    ['companion', 'Companion seat', (s) => s.companion], ['restricted', 'Restricted view', (s) => s.restricted_view]];
+  function noteMarks(some) {
+    for (const mark of marks) {
+      const [key, text, marked] = mark;
+      if (!mark.shown && some.some(marked)) {
+        mark.shown = true;
+        legend.append(h('li', {}, h('span', { class: `swatch available ${key}`, 'aria-hidden': 'true' }), text));
+        if (key === 'accessible') bestForm?.offerWheelchairs();
+      }
     }
   }
+  let bestForm = null;
+  noteMarks(seats);
   // Price categories, with the colour that marks their available seats;
   // an event of one price needs none (its price is in the heading).
   const categories = event.categories ?? [];
   const colourOf = new Map(categories.map((c) => [c.name, c.color]));
 
-  // The seats come by section, then row: a row is one row of one section.
+  // A row is one row of one section: its label, its seats' ids (null
+  // until read, by rows) and how many it has. The seats come by section,
+  // then row; by rows, the rows come from the layout.
   const rows = [];
-  for (const seat of seats) {
-    const last = rows.at(-1);
-    if (!last || last.label !== seat.row || last.section !== seat.section) {
-      rows.push({ label: seat.row, section: seat.section ?? '', seats: [] });
+  if (byRows) {
+    for (const r of layout.rows) rows.push({ label: r.row, section: r.section, seats: null, count: r.seats });
+  } else {
+    for (const seat of seats) {
+      const last = rows.at(-1);
+      if (!last || last.label !== seat.row || last.section !== seat.section) {
+        rows.push({ label: seat.row, section: seat.section ?? '', seats: [], count: 0 });
+      }
+      rows.at(-1).seats.push(seat.id);
+      rows.at(-1).count += 1;
     }
-    rows.at(-1).seats.push(seat.id);
   }
+  const rowKey = (section, label) => `${section}\n${label}`;
+  const rowIndex = new Map(rows.map((row, i) => [rowKey(row.section, row.label), i]));
+  // The row of each seat drawn.
+  const rowOf = new Map();
+  const seatButton = (id) => {
+    const button = h('button', { type: 'button', role: 'gridcell', 'data-seat': id, onclick: () => toggle(id) });
+    buttons.set(id, button);
+    return button;
+  };
   const named = rows.some((row) => row.section !== '');
   const grid = h('div', { class: 'grid', role: 'grid', 'aria-label': `Seats of ${event.name}`, onkeydown: move },
-    rows.flatMap((row, i) => [
-      // A section's name above its first row, when the venue names sections.
-      named && row.section !== rows[i - 1]?.section
-        ? h('div', { class: 'section-name', role: 'row' }, h('span', { role: 'rowheader' }, row.section))
-        : '',
-      h('div', { class: 'row', role: 'row' },
-        h('span', { class: 'row-label', role: 'rowheader' }, row.label),
-        row.seats.map((id) => {
-          const button = h('button', { type: 'button', role: 'gridcell', 'data-seat': id, onclick: () => toggle(id) });
-          buttons.set(id, button);
-          return button;
-        })),
-    ]));
+    rows.flatMap((row, i) => {
+      row.waiters = [];
+      row.el = h('div', { class: 'row', role: 'row', 'data-row': i },
+        h('span', { class: 'row-label', role: 'rowheader' }, row.label));
+      if (row.seats) {
+        for (const id of row.seats) rowOf.set(id, i);
+        row.el.append(...row.seats.map(seatButton));
+      } else {
+        // Seats not read yet: their outlines, as wide as the seats will be.
+        const empty = h('span', { class: 'row-unread', 'aria-hidden': 'true' });
+        empty.style.setProperty('--count', row.count);
+        row.el.append(empty);
+      }
+      return [
+        // A section's name above its first row, when the venue names sections.
+        named && row.section !== rows[i - 1]?.section
+          ? h('div', { class: 'section-name', role: 'row' }, h('span', { role: 'rowheader' }, row.section))
+          : '',
+        row.el,
+      ];
+    }));
+
+  /**
+   * Draws the rows of `some` (seats of whole rows, as a stream's first
+   * message or a read of rows brings them) that are not drawn yet.
+   */
+  function fill(some) {
+    const byRow = new Map();
+    for (const seat of some) {
+      const i = rowIndex.get(rowKey(seat.section ?? '', seat.row));
+      if (i === undefined || rows[i].seats) continue;
+      if (!byRow.has(i)) byRow.set(i, []);
+      byRow.get(i).push(seat.id);
+    }
+    for (const [i, ids] of byRow) {
+      const row = rows[i];
+      row.seats = ids;
+      for (const id of ids) rowOf.set(id, i);
+      row.el.querySelector('.row-unread').replaceWith(...ids.map(seatButton));
+      focusId ??= ids[0];
+      for (const resolve of row.waiters.splice(0)) resolve();
+    }
+    noteMarks(some);
+  }
 
   // The list scrolls when long (a phone's sheet is short): a Tab stop lets
   // a keyboard scroll it too.
@@ -398,28 +491,31 @@ async function showSeats(event, sectionName) {
   // the foot of a phone's screen (app.css).
   const summary = h('aside', { class: 'card summary', 'aria-label': 'Your seats' },
     h('h2', {}, 'Your seats'), held, h('div', { class: 'checkout' }, total, confirm), lifetime);
-  const best = h('aside', { class: 'card best-card', 'aria-label': 'Best available' },
-    bestAvailableForm(event, {
-      section: sectionName,
-      wheelchairs: seats.some((s) => s.accessible),
-      onHeld(answer) {
-        merge(answer.seats);
-        tellLifetime(answer.seats[0].locked_until);
-        // In view, and where the arrow keys start (seats held in another
-        // section are listed, not drawn).
-        const first = buttons.get(answer.seats[0].id);
-        if (first) {
-          setFocus(answer.seats[0].id);
-          first.scrollIntoView({ block: 'nearest', inline: 'center' });
-        }
-        return `Holding ${answer.seats.map((s) => s.seat_number).join(', ')} for you.`;
-      },
-    }));
+  bestForm = bestAvailableForm(event, {
+    section: sectionName,
+    wheelchairs: seats.some((s) => s.accessible),
+    async onHeld(answer) {
+      merge(answer.seats);
+      tellLifetime(answer.seats[0].locked_until);
+      // In view, and where the arrow keys start (seats held in another
+      // section are listed, not drawn; a row not read yet is read first).
+      const first = answer.seats[0];
+      const i = rowIndex.get(rowKey(first.section ?? '', first.row));
+      if (i !== undefined) {
+        await need(i);
+        if (gone) return '';
+        setFocus(first.id);
+        buttons.get(first.id).scrollIntoView({ block: 'center', inline: 'center' });
+      }
+      return `Holding ${answer.seats.map((s) => s.seat_number).join(', ')} for you.`;
+    },
+  });
+  const best = h('aside', { class: 'card best-card', 'aria-label': 'Best available' }, bestForm);
 
   const hall = h('div', { class: 'hall' }, h('div', { class: 'stage' }, 'Stage'), grid);
   const hallScroll = h('section', { class: 'hall-scroll', 'aria-label': 'Seating plan' }, hall);
   view(one ? `${event.name}: ${sectionName}` : event.name,
-    h('p', { class: 'muted' }, `${event.venue} · ${when(event.starts_at)} · seats ${priceRange(seats)}`),
+    h('p', { class: 'muted' }, `${event.venue} · ${when(event.starts_at)} · seats ${priceRange(byRows ? categories : seats)}`),
     one ? h('p', {}, h('a', { href: `#/events/${eventId}` }, 'All sections')) : '',
     event.description && !one ? h('p', { class: 'description' }, event.description) : '',
     legend,
@@ -438,7 +534,8 @@ async function showSeats(event, sectionName) {
     const button = buttons.get(id);
     if (state === 'mine' || state === 'held') holdsEnding.set(id, Date.parse(seat.locked_until));
     else holdsEnding.delete(id);
-    // A seat held in another section: listed in the summary, not drawn.
+    // A seat held in another section, or in a row not read yet: listed in
+    // the summary, not drawn.
     if (!button) return;
     const name = [`Seat ${seat.seat_number}`, STATUS_TEXT[state], dollars(seat.price_cents),
       seat.category && categories.length > 1 && seat.category,
@@ -466,14 +563,21 @@ async function showSeats(event, sectionName) {
     return [...holdsEnding.keys()].sort((a, b) => a - b).map((id) => byId.get(id)).filter((s) => shown(s) === 'mine');
   }
 
+  // What the summary shows now: it is redrawn only when that changes (other
+  // buyers' changes, many a second on a busy event, do not change it).
+  let summaryShown = '';
   function paintSummary() {
     const mine = mySeats();
-    held.replaceChildren(...(mine.length === 0
-      ? [h('li', { class: 'muted' }, 'No seats held yet.')]
-      : mine.map((s) => h('li', {}, `${s.seat_number} · ${dollars(s.price_cents)} · `,
-        h('span', { class: 'countdown' }, `held for ${left(s.locked_until)}`)))));
-    total.textContent = `Total: ${dollars(mine.reduce((sum, s) => sum + s.price_cents, 0))}`;
-    confirm.disabled = mine.length === 0 || busy;
+    const look = `${mine.map((s) => `${s.id}@${left(s.locked_until)}`).join()}|${busy}`;
+    if (look !== summaryShown) {
+      summaryShown = look;
+      held.replaceChildren(...(mine.length === 0
+        ? [h('li', { class: 'muted' }, 'No seats held yet.')]
+        : mine.map((s) => h('li', {}, `${s.seat_number} · ${dollars(s.price_cents)} · `,
+          h('span', { class: 'countdown' }, `held for ${left(s.locked_until)}`)))));
+      total.textContent = `Total: ${dollars(mine.reduce((sum, s) => sum + s.price_cents, 0))}`;
+      confirm.disabled = mine.length === 0 || busy;
+    }
     tellAboutHolds(mine);
   }
 
@@ -507,10 +611,10 @@ async function showSeats(event, sectionName) {
   }
 
   function merge(changed, full) {
-    // A full map is every seat shown; seats held in other sections stay.
-    if (full) for (const id of buttons.keys()) byId.delete(id);
+    // All seats shown anew (not by rows): seats held in other sections stay.
+    if (full && !byRows) for (const id of buttons.keys()) byId.delete(id);
     for (const seat of changed) byId.set(seat.id, seat);
-    if (full) paintAll();
+    if (full && !byRows) paintAll();
     else {
       for (const seat of changed) if (buttons.has(seat.id)) paint(seat.id);
       paintSummary();
@@ -524,6 +628,7 @@ async function showSeats(event, sectionName) {
 
   /** Moves the grid's one Tab stop (and the arrow keys' starting point) to seat `id`. */
   function setFocus(id) {
+    aim = null;
     const previous = focusId;
     focusId = id;
     if (buttons.has(previous)) paint(previous);
@@ -598,32 +703,104 @@ async function showSeats(event, sectionName) {
     }
   }
 
-  function move(event) {
+  // Where a move into a row not read yet goes ({row, column}) while the row
+  // is read: the keys pressed meanwhile move on from there.
+  let aim = null;
+  async function move(event) {
     const keys = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
-    let target;
-    const r = rows.findIndex((row) => row.seats.includes(focusId));
-    const c = rows[r].seats.indexOf(focusId);
+    const r = aim?.row ?? rowOf.get(focusId);
+    if (r === undefined) return;
+    const c = aim?.column ?? rows[r].seats.indexOf(focusId);
+    let to = r;
+    let column;
     if (keys[event.key]) {
       const [dr, dc] = keys[event.key];
-      const row = rows[Math.min(rows.length - 1, Math.max(0, r + dr))];
-      target = row.seats[Math.min(row.seats.length - 1, Math.max(0, dr ? c : c + dc))];
-    } else if (event.key === 'Home') target = rows[r].seats[0];
-    else if (event.key === 'End') target = rows[r].seats.at(-1);
+      to = Math.min(rows.length - 1, Math.max(0, r + dr));
+      column = dr ? c : c + dc;
+    } else if (event.key === 'Home') column = 0;
+    else if (event.key === 'End') column = Infinity;
     else return;
     event.preventDefault();
+    aim = null;
+    if (!rows[to].seats) {
+      const here = { row: to, column };
+      aim = here;
+      await need(to);
+      if (aim !== here || gone) return;
+      aim = null;
+    }
+    const { seats: ids } = rows[to];
+    const target = ids[Math.min(ids.length - 1, Math.max(0, column))];
     setFocus(target);
     buttons.get(target).focus();
   }
 
   async function refresh() {
     try {
-      merge((await api('GET', `/api/events/${eventId}/seats/${part}`)).seats, true);
+      if (!byRows) {
+        merge((await api('GET', `/api/events/${eventId}/seats/${part}`)).seats, true);
+        return;
+      }
+      // By rows: the parts on screen.
+      const parts = [...open.keys()];
+      if (parts.length === 0) return;
+      const query = rowsQuery(Math.min(...parts), Math.max(...parts));
+      const { seats: read } = await api('GET', `/api/events/${eventId}/seats/${query}`);
+      fill(read);
+      merge(read);
     } catch (error) {
       fail(error);
     }
   }
 
-  // Polling while the stream is down.
+  // By rows: the parts (of PART_ROWS rows) with a stream open, by their
+  // index; the rows on screen; and rows a key press or best available
+  // waits for.
+  const open = new Map();
+  const onScreen = new Set();
+  const wanted = new Set();
+  /** `?rows=` of parts `from` to `to` (with `?section=` when one is shown). */
+  function rowsQuery(from, to) {
+    const labels = rows.slice(from * PART_ROWS, (to + 1) * PART_ROWS).map((row) => row.label);
+    // Rows order as the server orders them: by length, then letters (Z < AA).
+    const order = (a, b) => a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+    labels.sort(order);
+    return `${part ? `${part}&` : '?'}rows=${labels[0]}-${labels.at(-1)}`;
+  }
+  /** Opens the stream of each part on screen (or waited for), and closes the others'. */
+  function followRows() {
+    const parts = new Set([...onScreen, ...wanted].map((i) => Math.floor(i / PART_ROWS)));
+    for (const [k, source] of open) {
+      if (!parts.has(k)) {
+        stop(source);
+        open.delete(k);
+      }
+    }
+    for (const k of parts) if (!open.has(k)) open.set(k, listen(rowsQuery(k, k)).source);
+  }
+  /** Row `i`, read: scrolled into view, its part streamed, and its seats drawn. */
+  function need(i) {
+    const row = rows[i];
+    if (row.seats) return Promise.resolve();
+    row.el.scrollIntoView({ block: 'nearest' });
+    wanted.add(i);
+    followRows();
+    return new Promise((resolve) => row.waiters.push(resolve)).finally(() => wanted.delete(i));
+  }
+  let following = null;
+  const observer = byRows ? new IntersectionObserver((entries) => {
+    for (const entry of entries) {
+      const i = Number(entry.target.dataset.row);
+      if (entry.isIntersecting) onScreen.add(i);
+      else onScreen.delete(i);
+    }
+    // The first rows at once; later, once the scrolling pauses.
+    clearTimeout(following);
+    following = setTimeout(followRows, open.size === 0 ? 0 : 100);
+  }, { root: hallScroll }) : null;
+  for (const row of byRows ? rows : []) observer.observe(row.el);
+
+  // Polling while a stream is down.
   let poll = null;
   const startPolling = () => { poll ??= setInterval(refresh, 2000); };
   const stopPolling = () => { clearInterval(poll); poll = null; };
@@ -633,16 +810,22 @@ async function showSeats(event, sectionName) {
   let applying = null;
   const applyChanges = () => {
     applying = null;
-    const [changed, wasFull] = [changes, full];
-    [changes, full] = [[], false];
-    merge(changed, wasFull);
+    const batches = queue;
+    queue = [];
+    // By rows, a stream's first message brings the rows of its part.
+    if (byRows) for (const batch of batches) if (batch.full) fill(batch.seats);
+    // Each seat once, as it is now (the last change queued): a seat that
+    // changed ten times since the last paint is painted once.
+    const latest = new Map();
+    for (const batch of batches) for (const seat of batch.seats) latest.set(seat.id, seat);
+    merge([...latest.values()], batches.some((b) => b.full));
   };
   onChanges = () => {
     stopPolling();
-    applying ??= setTimeout(applyChanges, 100);
+    applying ??= setTimeout(applyChanges, byRows && !focusId ? 0 : 100);
   };
-  stream.addEventListener('error', startPolling);
-  if (!streamed) startPolling();
+  onStreamError = startPolling;
+  if (!byRows && !streamed) startPolling();
   // Once a second: the countdowns, and the seats whose hold has just ended
   // (never the whole map: a stadium has tens of thousands of seats).
   const tick = setInterval(() => {
@@ -659,7 +842,9 @@ async function showSeats(event, sectionName) {
   let gone = false; // the page has moved on: stop asking
   leaveView = () => {
     gone = true;
-    stream.close();
+    for (const source of streams) stop(source);
+    observer?.disconnect();
+    clearTimeout(following);
     clearTimeout(applying);
     stopPolling();
     clearInterval(tick);
@@ -931,7 +1116,9 @@ function seatZoom(scrollBox, hall) {
  * the form says so and offers to split them over two neighbouring rows.
  * Where the venue has wheelchair spaces, the form asks how many of the
  * seats are wheelchair spaces (0 by default: none), each coming with the
- * seat beside it for a companion.
+ * seat beside it for a companion; `offerWheelchairs()` on the form adds
+ * that question later (a section read by rows finds its wheelchair
+ * spaces as they are read).
  */
 function bestAvailableForm(event, { section, wheelchairs, onHeld }) {
   const categories = event.categories ?? [];
@@ -966,7 +1153,7 @@ function bestAvailableForm(event, { section, wheelchairs, onHeld }) {
         wheelchair: wheelchairs ? spaces() : null,
         allow_split: allowSplit,
       });
-      status.textContent = onHeld(answer);
+      status.textContent = await onHeld(answer);
     } catch (error) {
       if (error.code === 'no_adjacent_seats' && !allowSplit) {
         status.textContent = `No ${asked()} match${section === undefined ? '' : ` in ${section}`}. `
@@ -978,18 +1165,25 @@ function bestAvailableForm(event, { section, wheelchairs, onHeld }) {
     }
   }
 
-  return h('form', {
+  // Offered only where the venue has wheelchair spaces.
+  const wheelchairQuestion = h('div', { hidden: !wheelchairs },
+    h('label', { for: 'best-wheelchair' }, 'Wheelchair spaces among them'), wheelchair,
+    h('p', { id: 'best-wheelchair-hint', class: 'muted hint' }, 'Each with the seat beside it, for a companion.'));
+  const form = h('form', {
     class: 'best', 'aria-labelledby': 'best-title',
     onsubmit: (e) => { e.preventDefault(); find(false); },
   },
   h('h2', { id: 'best-title' }, section === undefined ? 'Best available' : `Best available in ${section}`),
   h('label', { for: 'best-count' }, 'Seats together'), count,
   categories.length > 1 ? [h('label', { for: 'best-category' }, 'Category'), category] : '',
-  // Offered only where the venue has wheelchair spaces.
-  wheelchairs ? [h('label', { for: 'best-wheelchair' }, 'Wheelchair spaces among them'), wheelchair,
-    h('p', { id: 'best-wheelchair-hint', class: 'muted hint' }, 'Each with the seat beside it, for a companion.')] : '',
+  wheelchairQuestion,
   h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Find seats'), ' ', split),
   status);
+  form.offerWheelchairs = () => {
+    wheelchairs = true;
+    wheelchairQuestion.hidden = false;
+  };
+  return form;
 }
 
 // ---- reservations ------------------------------------------------------------------

@@ -1404,6 +1404,115 @@ pub async fn a_section_stream_sends_only_that_section<F: StoreFactory>(f: &F) {
         .expect(400, "unknown_section");
 }
 
+/// A page that shows some rows of a large section streams only those
+/// rows (`?rows=`, with `?section=` or without): the first message is
+/// those rows, and a change in other rows sends nothing.
+pub async fn a_rows_stream_sends_only_those_rows<F: StoreFactory>(f: &F) {
+    let s = live_server(f).await;
+    let alice = s.login("alice").await;
+    let bob = s.login("bob").await;
+    let event = s.venue_event().await;
+    let labels = |message: &Value| -> Vec<String> {
+        message["seats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|seat| seat["seat_number"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let path = format!("/api/events/{event}/stream/?section=Stalls&rows=B");
+    let mut stalls_b = EventStream::open(&s, &alice, &path).await;
+    let first = stalls_b.next_seats().await;
+    assert_eq!(first["full"], true);
+    let expected: Vec<String> = (1..=8).map(|n| format!("Stalls B{n}")).collect();
+    assert_eq!(labels(&first), expected);
+    // Row A of every section: the stalls' and the balcony's.
+    let path = format!("/api/events/{event}/stream/?rows=A");
+    let mut row_a = EventStream::open(&s, &alice, &path).await;
+    let first = row_a.next_seats().await;
+    let seen = labels(&first);
+    assert_eq!(seen.len(), 14, "{seen:?}");
+    assert!(
+        seen.iter()
+            .all(|l| l.starts_with("Stalls A") || l.starts_with("Balcony A")),
+        "{seen:?}"
+    );
+
+    // A hold in row A reaches the row-A stream only; then one in Stalls B
+    // is the next message of the Stalls-B stream.
+    for label in ["Balcony A2", "Stalls B5"] {
+        let seat = s.seat_of(event, label).await;
+        bob.post(
+            &format!("/api/events/{event}/seats/{seat}/lock/"),
+            json!({}),
+        )
+        .await
+        .expect(200, "");
+    }
+    let change = row_a.next_seats().await;
+    assert_eq!(
+        (change["full"].clone(), labels(&change)),
+        (json!(false), vec!["Balcony A2".to_owned()])
+    );
+    let change = stalls_b.next_seats().await;
+    assert_eq!(
+        (change["full"].clone(), labels(&change)),
+        (json!(false), vec!["Stalls B5".to_owned()])
+    );
+
+    for bad in ["rows=1-2", "rows=A-", "section=Stalls&rows=a%20b"] {
+        alice
+            .get(&format!("/api/events/{event}/stream/?{bad}"))
+            .await
+            .expect(400, "invalid_input");
+    }
+    alice
+        .get(&format!(
+            "/api/events/{event}/stream/?section=Gallery&rows=A"
+        ))
+        .await
+        .expect(400, "unknown_section");
+}
+
+/// `GET /rows/` lists each row of the seat map (of a section, with
+/// `?section=`) with its number of seats, without the seats.
+pub async fn rows_lists_each_row_with_its_seats<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    let event = s.venue_event().await;
+    let rows = |query: &str| alice.get(&format!("/api/events/{event}/rows/{query}"));
+    let all = rows("").await;
+    all.expect(200, "");
+    assert_eq!(
+        all.body["rows"],
+        json!([
+            {"section": "Stalls", "row": "A", "seats": 8},
+            {"section": "Stalls", "row": "B", "seats": 8},
+            {"section": "Balcony", "row": "A", "seats": 6},
+        ])
+    );
+    assert_eq!(
+        rows("?section=Balcony").await.body["rows"],
+        json!([{"section": "Balcony", "row": "A", "seats": 6}])
+    );
+    assert_eq!(
+        rows("?section=Stalls&rows=B").await.body["rows"],
+        json!([{"section": "Stalls", "row": "B", "seats": 8}])
+    );
+    rows("?section=Roof").await.expect(400, "unknown_section");
+    rows("?rows=1").await.expect(400, "invalid_input");
+    alice
+        .get("/api/events/999999/rows/")
+        .await
+        .expect(404, "not_found");
+    // The grid event: its rows hold all its seats, in the map's order.
+    let grid = alice.get(&format!("/api/events/{}/rows/", s.event)).await;
+    let listed = grid.body["rows"].as_array().unwrap();
+    let seats: u64 = listed.iter().map(|r| r["seats"].as_u64().unwrap()).sum();
+    assert_eq!(seats, 10);
+    assert!(listed.iter().all(|r| r["section"] == ""), "{listed:?}");
+}
+
 /// `GET /holds/` lists the caller's holds in every section, and no one
 /// else's.
 pub async fn holds_lists_your_seats_in_every_section<F: StoreFactory>(f: &F) {

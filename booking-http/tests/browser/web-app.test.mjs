@@ -100,6 +100,31 @@ test('a reserve whose answer is lost ends with the reservation shown, made once'
   await page.context().close();
 });
 
+test('a reserve answered 503 timeout, after the server made it, is asked again and shown made', async () => {
+  const page = await logIn(browser, server.base, 'bob', 'bob123');
+  await openEvent(page, 'Python Conf');
+  await seat(page, 'E9').click();
+  await seatBecomes(page, 'E9', 'held by you', 2000);
+  // The reservation is made; the answer the page gets is the server's
+  // `timeout` (its outcome unknown). The page asks again with the same key.
+  const keys = [];
+  await page.route('**/reserve/', async (route) => {
+    keys.push(route.request().headers()['idempotency-key']);
+    if (keys.length === 1) {
+      await route.fetch();
+      await route.fulfill({ status: 503, json: { error: 'The request took too long.', code: 'timeout' } });
+    } else {
+      await route.continue();
+    }
+  });
+  await page.getByRole('button', { name: 'Confirm reservation' }).click();
+  await page.getByRole('alert').filter({ hasText: 'Reserved E9 for' }).waitFor({ timeout: 10_000 });
+  assert.equal(keys.length, 2);
+  assert.ok(keys[0] && keys[0] === keys[1], `one key for both attempts: ${keys}`);
+  await page.unroute('**/reserve/');
+  await page.context().close();
+});
+
 test('a hold that is about to end is announced, and so is its end', async () => {
   const short = await startServer(['--lock-ttl-secs', '4']);
   try {
@@ -153,6 +178,26 @@ test('"cannot be reached" goes away when the server answers again', async () => 
   await seat(page, 'B3').click();
   await seatBecomes(page, 'B3', 'held by you', 2000);
   assert.equal(await page.getByRole('alert').isVisible(), false);
+  await page.context().close();
+});
+
+test('a notice does not move the seats; each seat names its price and category, in its label and tooltip', async () => {
+  const page = await logIn(browser, server.base, 'alice', 'alice123', DESKTOP);
+  await openEvent(page, "Beethoven's Ninth");
+  const categories = await page.getByRole('list', { name: 'Price categories' }).getByRole('listitem').allInnerTexts();
+  const named = page.locator('[role=gridcell]').nth(5);
+  const [name, tooltip] = [await named.getAttribute('aria-label'), await named.getAttribute('title')];
+  assert.equal(tooltip, name);
+  const [, state, price, category] = name.split(', ');
+  assert.equal(state, 'available');
+  assert.ok(categories.some((c) => c.startsWith(`${category} ${price} `)), `${name} (legend: ${categories.join(' / ')})`);
+
+  const before = await named.boundingBox();
+  await page.route('**/lock/', (route) => route.abort('connectionrefused'));
+  await page.locator('[role=gridcell]').nth(6).click();
+  await page.getByRole('alert').filter({ hasText: 'The server cannot be reached.' }).waitFor();
+  assert.deepEqual(await named.boundingBox(), before, 'the seats stay where they were under the notice');
+  await page.unroute('**/lock/');
   await page.context().close();
 });
 
