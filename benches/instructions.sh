@@ -16,7 +16,10 @@
 # --release -p booking-http --bin booking-server)`. PATH_READ (default
 # /api/events/1/seats/) is the path read. With REQUEST=churn, each of the
 # N requests is instead a hold and a release of seat 1 of event 1 (the
-# write path: CSRF, session, the store's writer). With KEEP=DIR, each
+# write path: CSRF, session, the store's writer). With REQUEST=purchase,
+# each is a best available for 2 seats of the demo's concert hall (event 4)
+# and a reserve of them: the hall's 1,200 seats allow at most 600, so keep
+# WARMUP + N under that (e.g. WARMUP=20 and N=200). With KEEP=DIR, each
 # server's profile is kept as DIR/NAME.callgrind, for callgrind_annotate.
 # With POSTGRES=URL (a server, e.g. postgres://postgres@127.0.0.1:5432),
 # each server gets a fresh PostgreSQL database instead of a SQLite file,
@@ -81,8 +84,24 @@ churns() { # COUNT: a hold and a release of seat 1 of event 1, each COUNT times
 	curl -s --config "$config"
 }
 
+purchases() { # COUNT: best available for 2 seats of event 4 (the concert hall), then a reserve of them
+	local token ids
+	token=$(awk '$6 == "csrftoken" { print $7 }' "$work/cookies")
+	for _ in $(seq "$1"); do
+		ids=$(curl -sf -b "$work/cookies" -H "X-CSRFToken: $token" -H 'Content-Type: application/json' \
+			-d '{"count":2}' "$BASE/api/events/4/best-available/" |
+			python3 -c 'import json, sys; print(json.dumps([s["id"] for s in json.load(sys.stdin)["seats"]]))')
+		curl -sf -o /dev/null -b "$work/cookies" -H "X-CSRFToken: $token" \
+			-H 'Content-Type: application/json' -d "{\"seat_ids\":$ids}" "$BASE/api/events/4/reserve/"
+	done
+}
+
 requests() { # COUNT
-	if [ "$REQUEST" = churn ]; then churns "$1"; else reads "$1"; fi
+	case "$REQUEST" in
+	churn) churns "$1" ;;
+	purchase) purchases "$1" ;;
+	*) reads "$1" ;;
+	esac
 }
 
 # The database server's counters for database $1, as one line (read
@@ -168,6 +187,8 @@ for server in "$@"; do
 	rm -f "$work"/callgrind.*
 	if [ "$REQUEST" = churn ]; then
 		echo "$server: $((total / N)) instructions per hold and release ($total for $N of each)"
+	elif [ "$REQUEST" = purchase ]; then
+		echo "$server: $((total / N)) instructions per best available (2) and reserve ($total for $N of each)"
 	else
 		echo "$server: $((total / N)) instructions per read ($total for $N reads of $PATH_READ)"
 	fi
