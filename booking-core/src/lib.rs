@@ -72,6 +72,7 @@
 //! # }
 //! ```
 
+pub mod audit;
 pub mod best;
 mod clock;
 mod error;
@@ -87,6 +88,7 @@ pub mod testkit;
 pub mod tx;
 pub mod venue;
 
+pub use audit::{AuditAction, AuditFilter, AuditRecord};
 pub use clock::{
     Clock, ManualClock, SystemClock, Timestamp, add as add_duration, describe as describe_duration,
     truncate_to_micros,

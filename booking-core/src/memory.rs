@@ -17,6 +17,7 @@ use loom::sync::{Arc, RwLock};
 #[cfg(not(loom))]
 use std::sync::{Arc, RwLock};
 
+use crate::audit::{AuditFilter, AuditRecord, NewAuditRecord};
 use crate::best::{self, EventLayout, Layout, LayoutSeat, Position};
 use crate::clock::{self, Clock, SystemClock, Timestamp};
 use crate::error::{Entity, Error, Result};
@@ -105,6 +106,8 @@ struct State {
     sessions: HashMap<String, (UserId, Timestamp)>,
     reservations: BTreeMap<ReservationId, Reservation>,
     idempotency_keys: HashMap<(UserId, IdempotencyKey), ReservationId>,
+    /// The audit log, oldest first (ids from 1, in order).
+    audit: Vec<AuditRecord>,
 }
 
 struct EventData {
@@ -454,6 +457,12 @@ impl Tx for State {
         }
         Ok(seats.iter().map(|r| r.seat.clone()).collect())
     }
+
+    async fn audit(&mut self, record: NewAuditRecord<'_>) -> Result<()> {
+        let id = i64::try_from(self.audit.len()).expect("fits") + 1;
+        self.audit.push(record.with_id(id));
+        Ok(())
+    }
 }
 
 impl BookingStore for MemoryStore {
@@ -565,12 +574,24 @@ impl BookingStore for MemoryStore {
         })
     }
 
-    async fn block(&self, event: EventId, seat_ids: &[SeatId], reason: &str) -> Result<Vec<Seat>> {
-        self.write(|state, now| run(tx::block(state, event, seat_ids, reason, now)))
+    async fn block(
+        &self,
+        by: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        reason: &str,
+    ) -> Result<Vec<Seat>> {
+        self.write(|state, now| run(tx::block(state, by, event, seat_ids, reason, now)))
     }
 
-    async fn unblock(&self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<Seat>> {
-        self.write(|state, _| run(tx::unblock(state, event, seat_ids)))
+    async fn unblock(
+        &self,
+        by: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        reason: &str,
+    ) -> Result<Vec<Seat>> {
+        self.write(|state, now| run(tx::unblock(state, by, event, seat_ids, reason, now)))
     }
 
     async fn best_available(
@@ -598,6 +619,20 @@ impl BookingStore for MemoryStore {
     async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {
         self.write(|state, now| run(tx::cancel(state, user, reservation, now)))
     }
+
+    async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        filter.validate()?;
+        self.read(|state, _| {
+            Ok(state
+                .audit
+                .iter()
+                .rev()
+                .filter(|r| filter.matches(r))
+                .take(filter.limit as usize)
+                .cloned()
+                .collect())
+        })
+    }
 }
 
 impl AccountStore for MemoryStore {
@@ -612,6 +647,7 @@ impl AccountStore for MemoryStore {
             let user = User {
                 id: UserId::new(state.last_user),
                 username: username.clone(),
+                staff: false,
             };
             state.user_by_name.insert(username.folded(), user.id);
             state.users.insert(
@@ -642,6 +678,17 @@ impl AccountStore for MemoryStore {
 
     async fn user(&self, user: UserId) -> Result<Option<User>> {
         self.read(|state, _| Ok(state.users.get(&user).map(|c| c.user.clone())))
+    }
+
+    async fn set_staff(&self, user: UserId, staff: bool) -> Result<User> {
+        self.write(|state, _| {
+            let found = state
+                .users
+                .get_mut(&user)
+                .ok_or_else(|| Error::not_found(Entity::User, user.get()))?;
+            found.user.staff = staff;
+            Ok(found.user.clone())
+        })
     }
 
     async fn create_session(&self, id: &SessionId, user: UserId, ttl: Duration) -> Result<Session> {

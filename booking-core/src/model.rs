@@ -836,13 +836,17 @@ impl fmt::Debug for Password {
     }
 }
 
-/// A user account.
+/// A user account: a customer, or staff.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// Its id.
     pub id: UserId,
     /// Its unique name.
     pub username: Username,
+    /// Whether the user is staff (may use the box office: the admin
+    /// operations) rather than a customer. New users are customers.
+    #[serde(default)]
+    pub staff: bool,
 }
 
 /// A user with the stored hash of their password, for checking a login.

@@ -239,11 +239,7 @@ pub fn block(
     now: Timestamp,
 ) -> Result<()> {
     check_block_ids(seat_ids)?;
-    if reason.chars().count() > MAX_BLOCK_REASON || reason.chars().any(char::is_control) {
-        return Err(Error::invalid_input(format!(
-            "a reason has at most {MAX_BLOCK_REASON} characters, none of them control characters"
-        )));
-    }
+    check_reason(reason)?;
     let mut records = seats_of(event, seat_ids, loaded)?;
     records.sort_by_key(|r| r.seat.sort_key());
     let conflicts: Vec<SeatConflict> = records
@@ -264,11 +260,30 @@ pub fn block(
     Conflicts::into_error(conflicts).map_or(Ok(()), Err)
 }
 
+/// Checks a reason staff give for what they do (a block, an unblock):
+/// over [`MAX_BLOCK_REASON`] characters or with a control character →
+/// [`Error::InvalidInput`]. Empty is allowed.
+pub fn check_reason(reason: &str) -> Result<()> {
+    if reason.chars().count() > MAX_BLOCK_REASON || reason.chars().any(char::is_control) {
+        return Err(Error::invalid_input(format!(
+            "a reason has at most {MAX_BLOCK_REASON} characters, none of them control characters"
+        )));
+    }
+    Ok(())
+}
+
 /// Decides whether `loaded` (the seats of `seat_ids` in `event`) may be
-/// unblocked: [`check_block_ids`], then an id with no row of `event` →
-/// [`Error::NotFound`]. A seat that is not blocked stays as it is.
-pub fn unblock(event: EventId, seat_ids: &[SeatId], loaded: &[SeatRecord]) -> Result<()> {
+/// unblocked with `reason`: [`check_block_ids`] and [`check_reason`], then
+/// an id with no row of `event` → [`Error::NotFound`]. A seat that is not
+/// blocked stays as it is.
+pub fn unblock(
+    event: EventId,
+    seat_ids: &[SeatId],
+    loaded: &[SeatRecord],
+    reason: &str,
+) -> Result<()> {
     check_block_ids(seat_ids)?;
+    check_reason(reason)?;
     seats_of(event, seat_ids, loaded).map(drop)
 }
 

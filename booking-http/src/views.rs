@@ -758,6 +758,9 @@ pub struct MeAnswer {
     user_id: i64,
     /// The user's name.
     username: String,
+    /// Whether the user is staff (may use the box office, `/api/admin/`)
+    /// rather than a customer; Django's name for it.
+    is_staff: bool,
 }
 
 impl MeAnswer {
@@ -767,6 +770,7 @@ impl MeAnswer {
             success: Success,
             user_id: user.id.get(),
             username: user.username.as_str().to_owned(),
+            is_staff: user.staff,
         }
     }
 }

@@ -30,6 +30,7 @@ use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{Policy, ReservationStatus, SeatState};
 use crate::store::{BookingStore, Store};
 
+pub mod audit;
 pub mod migrated;
 pub mod suite;
 

@@ -101,7 +101,7 @@ pub async fn login_me_logout<F: StoreFactory>(f: &F) {
     me.expect(200, "");
     assert_eq!(
         me.body,
-        json!({"success": true, "user_id": user_id, "username": "alice"})
+        json!({"success": true, "user_id": user_id, "username": "alice", "is_staff": false})
     );
 
     // A new session id at every login.
@@ -1318,7 +1318,16 @@ pub async fn blocked_and_best_available_seats_stream_live<F: StoreFactory>(f: &F
     // Blocked elsewhere (straight in the store, as an administrator's
     // tool or another process would): seen at the next poll.
     let b8 = s.seat_of(event, "Stalls B8").await;
-    s.store.store.block(event, &[b8], "").await.unwrap();
+    let staff = s
+        .store
+        .store
+        .credentials("bob")
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id;
+    s.store.store.block(staff, event, &[b8], "").await.unwrap();
     let change = stream.next_seats().await;
     assert_eq!(change["seats"].as_array().unwrap().len(), 1);
     let seat = &change["seats"][0];
@@ -1570,9 +1579,18 @@ async fn venue_in_use<S: Store>(s: &TestServer<S>) -> (booking_core::EventId, Cl
         .await
         .expect(201, "");
     let balcony_a1 = s.seat_of(event, "Balcony A1").await;
+    let staff = s
+        .store
+        .store
+        .credentials("bob")
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id;
     s.store
         .store
-        .block(event, &[balcony_a1], "sound desk")
+        .block(staff, event, &[balcony_a1], "sound desk")
         .await
         .unwrap();
     (event, alice)
