@@ -28,6 +28,8 @@ pub enum AuditAction {
     Reserve,
     /// A customer cancelled their own reservation.
     Cancel,
+    /// Staff cancelled a customer's reservation, with a reason.
+    StaffCancel,
     /// Staff blocked seats from sale.
     Block,
     /// Staff put blocked seats back on sale.
@@ -36,14 +38,21 @@ pub enum AuditAction {
 
 impl AuditAction {
     /// Every action, in the order of the enum.
-    pub const ALL: [Self; 4] = [Self::Reserve, Self::Cancel, Self::Block, Self::Unblock];
+    pub const ALL: [Self; 5] = [
+        Self::Reserve,
+        Self::Cancel,
+        Self::StaffCancel,
+        Self::Block,
+        Self::Unblock,
+    ];
 
-    /// `"reserve"`, `"cancel"`, `"block"` or `"unblock"`: as the API and
-    /// the backends spell it.
+    /// `"reserve"`, `"cancel"`, `"staff_cancel"`, `"block"` or
+    /// `"unblock"`: as the API and the backends spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Reserve => "reserve",
             Self::Cancel => "cancel",
+            Self::StaffCancel => "staff_cancel",
             Self::Block => "block",
             Self::Unblock => "unblock",
         }

@@ -418,6 +418,8 @@ impl Tx for State {
             status: ReservationStatus::Confirmed,
             created_at: new.created_at,
             cancelled_at: None,
+            cancelled_by: None,
+            cancel_reason: None,
             idempotency_key: new.key.cloned(),
         };
         if let Some(key) = new.key {
@@ -430,6 +432,8 @@ impl Tx for State {
     async fn cancel_reservation(
         &mut self,
         reservation: &Reservation,
+        by: UserId,
+        reason: Option<&str>,
         now: Timestamp,
     ) -> Result<Reservation> {
         for seat in &reservation.seats {
@@ -438,6 +442,8 @@ impl Tx for State {
         let stored = self.reservations.get_mut(&reservation.id).expect("found");
         stored.status = ReservationStatus::Cancelled;
         stored.cancelled_at = Some(now);
+        stored.cancelled_by = Some(by);
+        stored.cancel_reason = reason.map(str::to_owned);
         Ok(stored.clone())
     }
 
@@ -618,6 +624,15 @@ impl BookingStore for MemoryStore {
 
     async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {
         self.write(|state, now| run(tx::cancel(state, user, reservation, now)))
+    }
+
+    async fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
+    ) -> Result<Reservation> {
+        self.write(|state, now| run(tx::staff_cancel(state, by, reservation, reason, now)))
     }
 
     async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {

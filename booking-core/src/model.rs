@@ -654,6 +654,10 @@ pub struct Reservation {
     pub created_at: Timestamp,
     /// When it was cancelled, if it was.
     pub cancelled_at: Option<Timestamp>,
+    /// Who cancelled it, if it was: its owner, or staff.
+    pub cancelled_by: Option<UserId>,
+    /// Why staff cancelled it, as they gave it; `None` unless staff did.
+    pub cancel_reason: Option<String>,
     /// The idempotency key it was made with, while that key is remembered.
     pub idempotency_key: Option<IdempotencyKey>,
 }

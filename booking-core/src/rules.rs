@@ -471,10 +471,30 @@ pub fn cancel(reservation: &Reservation, user: UserId) -> Result<()> {
     if reservation.user != user {
         return Err(Error::not_found(Entity::Reservation, reservation.id.get()));
     }
+    staff_cancel(reservation)
+}
+
+/// Decides whether staff may cancel `reservation`, anyone's: already
+/// cancelled → [`Error::AlreadyCancelled`]; otherwise `Ok`, as for
+/// [`cancel`].
+pub fn staff_cancel(reservation: &Reservation) -> Result<()> {
     if reservation.status == ReservationStatus::Cancelled {
         return Err(Error::AlreadyCancelled { id: reservation.id });
     }
     Ok(())
+}
+
+/// Checks the reason staff give for cancelling a customer's reservation:
+/// the customer reads it, so it must say something. Blank, over
+/// [`MAX_BLOCK_REASON`] characters or with a control character →
+/// [`Error::InvalidInput`].
+pub fn check_cancel_reason(reason: &str) -> Result<()> {
+    if reason.trim().is_empty() {
+        return Err(Error::invalid_input(
+            "say why the reservation is cancelled: its customer reads the reason",
+        ));
+    }
+    check_reason(reason)
 }
 
 #[cfg(test)]
@@ -727,6 +747,8 @@ mod tests {
             status,
             created_at: now(),
             cancelled_at: None,
+            cancelled_by: None,
+            cancel_reason: None,
             idempotency_key: None,
         }
     }

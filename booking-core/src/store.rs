@@ -363,8 +363,9 @@ pub trait BookingStore: Send + Sync + 'static {
     ///
     /// - unknown, or someone else's → `NotFound(Reservation)`;
     /// - already cancelled → `AlreadyCancelled`;
-    /// - otherwise it is `Cancelled` with `cancelled_at` now, and all its
-    ///   seats are `Available`; one audit record
+    /// - otherwise it is `Cancelled` with `cancelled_at` now and
+    ///   `cancelled_by` `user` (no `cancel_reason`), and all its seats are
+    ///   `Available`; one audit record
     ///   ([`AuditAction::Cancel`](crate::AuditAction::Cancel) by `user`)
     ///   is written with it; returns it.
     ///
@@ -374,6 +375,32 @@ pub trait BookingStore: Send + Sync + 'static {
         &self,
         user: UserId,
         reservation: ReservationId,
+    ) -> impl Future<Output = Result<Reservation>> + Send;
+
+    /// Cancels anyone's reservation, as staff `by` do, with `reason`, by
+    /// [`rules::staff_cancel`](crate::rules::staff_cancel): its customer
+    /// sees in [`reservations`](BookingStore::reservations) that staff
+    /// cancelled it (`cancelled_by`) and why (`cancel_reason`).
+    ///
+    /// # Contract
+    ///
+    /// - a blank or bad reason ([`rules::check_cancel_reason`](crate::rules::check_cancel_reason))
+    ///   → `InvalidInput`;
+    /// - unknown → `NotFound(Reservation)`; already cancelled →
+    ///   `AlreadyCancelled`; unknown `by` → `NotFound(User)`;
+    /// - otherwise it is `Cancelled` with `cancelled_at` now,
+    ///   `cancelled_by` `by` and `cancel_reason` `reason`, and all its
+    ///   seats are `Available` (best available offers them again); one
+    ///   audit record ([`AuditAction::StaffCancel`](crate::AuditAction::StaffCancel)
+    ///   by `by`, with the reason) is written with it; returns it.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [the trait's](BookingStore#cancel-safety)).
+    fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
     ) -> impl Future<Output = Result<Reservation>> + Send;
 
     /// A page of the audit log: the records `filter` picks, newest first
@@ -626,6 +653,15 @@ impl<S: BookingStore> BookingStore for std::sync::Arc<S> {
         reservation: ReservationId,
     ) -> impl Future<Output = Result<Reservation>> + Send {
         (**self).cancel(user, reservation)
+    }
+
+    fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
+    ) -> impl Future<Output = Result<Reservation>> + Send {
+        (**self).staff_cancel(by, reservation, reason)
     }
 
     fn audit_log(

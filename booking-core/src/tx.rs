@@ -153,11 +153,14 @@ pub trait Tx {
         new: NewReservation<'_>,
     ) -> Result<Reservation, Self::Error>;
 
-    /// Marks `reservation` cancelled at `now` and makes its seats
-    /// available; returns it as stored.
+    /// Marks `reservation` cancelled at `now` by `by` (with staff's
+    /// `reason`, if they gave one) and makes its seats available; returns
+    /// it as stored.
     async fn cancel_reservation(
         &mut self,
         reservation: &Reservation,
+        by: UserId,
+        reason: Option<&str>,
         now: Timestamp,
     ) -> Result<Reservation, Self::Error>;
 
@@ -301,7 +304,7 @@ pub async fn cancel<T: Tx>(
         .await?
         .ok_or_else(|| Error::not_found(Entity::Reservation, reservation.get()))?;
     rules::cancel(&found, user)?;
-    let cancelled = tx.cancel_reservation(&found, now).await?;
+    let cancelled = tx.cancel_reservation(&found, user, None, now).await?;
     tx.audit(NewAuditRecord {
         actor: user,
         action: AuditAction::Cancel,
@@ -309,6 +312,38 @@ pub async fn cancel<T: Tx>(
         reservation: Some(cancelled.id),
         seats: &cancelled.seat_labels(),
         reason: "",
+        at: now,
+    })
+    .await?;
+    Ok(cancelled)
+}
+
+/// [`BookingStore::staff_cancel`](crate::BookingStore::staff_cancel) over a transaction.
+pub async fn staff_cancel<T: Tx>(
+    tx: &mut T,
+    by: UserId,
+    reservation: ReservationId,
+    reason: &str,
+    now: Timestamp,
+) -> Result<Reservation, T::Error> {
+    rules::check_cancel_reason(reason)?;
+    let by_found = tx.lock_user(by).await?;
+    let found = tx
+        .lock_reservation(reservation)
+        .await?
+        .ok_or_else(|| Error::not_found(Entity::Reservation, reservation.get()))?;
+    rules::staff_cancel(&found)?;
+    if !by_found {
+        return Err(Error::not_found(Entity::User, by.get()).into());
+    }
+    let cancelled = tx.cancel_reservation(&found, by, Some(reason), now).await?;
+    tx.audit(NewAuditRecord {
+        actor: by,
+        action: AuditAction::StaffCancel,
+        event: cancelled.event,
+        reservation: Some(cancelled.id),
+        seats: &cancelled.seat_labels(),
+        reason,
         at: now,
     })
     .await?;

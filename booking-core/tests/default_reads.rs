@@ -94,6 +94,14 @@ impl BookingStore for DefaultReads {
     ) -> impl Future<Output = Result<Reservation>> + Send {
         self.0.cancel(user, reservation)
     }
+    fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
+    ) -> impl Future<Output = Result<Reservation>> + Send {
+        self.0.staff_cancel(by, reservation, reason)
+    }
     fn audit_log(
         &self,
         filter: &AuditFilter,

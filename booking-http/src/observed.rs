@@ -167,6 +167,18 @@ impl<S: BookingStore> BookingStore for Observed<S> {
         Ok(cancelled)
     }
 
+    async fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
+    ) -> Result<Reservation> {
+        let cancelled = self.store.staff_cancel(by, reservation, reason).await?;
+        self.watchers.nudge(cancelled.event);
+        metrics::counter!("booking_cancellations_total").increment(1);
+        Ok(cancelled)
+    }
+
     fn audit_log(
         &self,
         filter: &AuditFilter,

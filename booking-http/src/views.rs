@@ -646,6 +646,11 @@ pub struct ReservationView {
     /// When it was cancelled; `null` while it is confirmed.
     #[schema(schema_with = instant_or_null, required = true)]
     cancelled_at: Option<String>,
+    /// Whether staff (the box office) cancelled it, rather than its owner.
+    cancelled_by_staff: bool,
+    /// Why staff cancelled it, as they wrote it; `null` unless staff did.
+    #[schema(required = true)]
+    cancel_reason: Option<String>,
 }
 
 impl From<Reservation> for ReservationView {
@@ -660,6 +665,8 @@ impl From<Reservation> for ReservationView {
             total_price: decimal(r.total_cents),
             created_at: rfc3339(r.created_at),
             cancelled_at: r.cancelled_at.map(rfc3339),
+            cancelled_by_staff: r.cancelled_by.is_some_and(|by| by != r.user),
+            cancel_reason: r.cancel_reason,
         }
     }
 }

@@ -451,7 +451,7 @@ async fn load_reservations(
     let stmt = tx
         .prepare_cached(&format!(
             "SELECT r.id, r.user_id, r.event_id, e.name, r.status, r.total_cents, r.created_at,
-                    r.cancelled_at, r.idempotency_key
+                    r.cancelled_at, r.idempotency_key, r.cancelled_by, r.cancel_reason
              FROM reservations r JOIN events e ON e.id = r.event_id
              WHERE {condition} ORDER BY r.created_at DESC, r.id DESC"
         ))
@@ -494,6 +494,8 @@ async fn load_reservations(
             total_cents: head.get(5),
             created_at: head.get(6),
             cancelled_at: head.get(7),
+            cancelled_by: head.get::<_, Option<i64>>(9).map(UserId::new),
+            cancel_reason: head.get(10),
             idempotency_key: head
                 .get::<_, Option<String>>(8)
                 .map(IdempotencyKey::new)
@@ -1180,6 +1182,8 @@ impl Tx for PgTx<'_, '_> {
     async fn cancel_reservation(
         &mut self,
         reservation: &Reservation,
+        by: UserId,
+        reason: Option<&str>,
         now: Timestamp,
     ) -> Result<Reservation, OpError> {
         let tx = self.0;
@@ -1188,10 +1192,12 @@ impl Tx for PgTx<'_, '_> {
         seats_where(tx, "s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s", &[&ids]).await?;
         let stmt = tx
             .prepare_cached(
-                "UPDATE reservations SET status = 'cancelled', cancelled_at = $2 WHERE id = $1",
+                "UPDATE reservations SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3,
+                     cancel_reason = $4
+                 WHERE id = $1",
             )
             .await?;
-        tx.execute(&stmt, &[&id, &now]).await?;
+        tx.execute(&stmt, &[&id, &now, &by.get(), &reason]).await?;
         let stmt = tx
             .prepare_cached(
                 "UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = $1",
@@ -1538,6 +1544,17 @@ impl BookingStore for PgStore {
     async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {
         transaction!(self, None, |tx, now| {
             tx::cancel(&mut PgTx(&tx), user, reservation, now).await?
+        })
+    }
+
+    async fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
+    ) -> Result<Reservation> {
+        transaction!(self, None, |tx, now| {
+            tx::staff_cancel(&mut PgTx(&tx), by, reservation, reason, now).await?
         })
     }
 

@@ -761,7 +761,7 @@ fn load_reservations<P: rusqlite::Params + Copy>(
     let heads = conn
         .prepare_cached(&format!(
             "SELECT r.id, r.user_id, r.event_id, e.name, r.status, r.total_cents, r.created_at,
-                    r.cancelled_at, r.idempotency_key
+                    r.cancelled_at, r.idempotency_key, r.cancelled_by, r.cancel_reason
              FROM reservations r JOIN events e ON e.id = r.event_id
              WHERE {condition} ORDER BY r.created_at DESC, r.id DESC"
         ))
@@ -777,6 +777,7 @@ fn load_reservations<P: rusqlite::Params + Copy>(
                 r.get::<_, i64>(6)?,
                 r.get::<_, Option<i64>>(7)?,
                 r.get::<_, Option<String>>(8)?,
+                (r.get::<_, Option<i64>>(9)?, r.get::<_, Option<String>>(10)?),
             ))
         })
         .map_err(storage)?
@@ -811,7 +812,18 @@ fn load_reservations<P: rusqlite::Params + Copy>(
     heads
         .into_iter()
         .map(
-            |(id, user, event, event_name, status, total_cents, created_at, cancelled_at, key)| {
+            |(
+                id,
+                user,
+                event,
+                event_name,
+                status,
+                total_cents,
+                created_at,
+                cancelled_at,
+                key,
+                (cancelled_by, cancel_reason),
+            )| {
                 let mut seats = seats.remove(&id).unwrap_or_default();
                 seats.sort_by_key(Seat::sort_key);
                 Ok(Reservation {
@@ -826,6 +838,8 @@ fn load_reservations<P: rusqlite::Params + Copy>(
                     total_cents,
                     created_at: instant(created_at)?,
                     cancelled_at: opt_instant(cancelled_at)?,
+                    cancelled_by: cancelled_by.map(UserId::new),
+                    cancel_reason,
                     idempotency_key: key.map(IdempotencyKey::new).transpose()?,
                 })
             },
@@ -1323,14 +1337,18 @@ impl Tx for WriteTx<'_> {
     async fn cancel_reservation(
         &mut self,
         reservation: &Reservation,
+        by: UserId,
+        reason: Option<&str>,
         now: Timestamp,
     ) -> Result<Reservation> {
         let tx = self.0;
         tx.prepare_cached(
-            "UPDATE reservations SET status = 'cancelled', cancelled_at = ?2 WHERE id = ?1",
+            "UPDATE reservations SET status = 'cancelled', cancelled_at = ?2, cancelled_by = ?3,
+                 cancel_reason = ?4
+             WHERE id = ?1",
         )
         .map_err(storage)?
-        .execute(params![reservation.id.get(), micros(now)])
+        .execute(params![reservation.id.get(), micros(now), by.get(), reason])
         .map_err(storage)?;
         tx.prepare_cached(
             "UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = ?1",
@@ -1723,6 +1741,25 @@ impl BookingStore for SqliteStore {
     async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {
         self.write(move |tx, now, _| run(tx::cancel(&mut WriteTx(tx), user, reservation, now)))
             .await
+    }
+
+    async fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
+    ) -> Result<Reservation> {
+        let reason = reason.to_owned();
+        self.write(move |tx, now, _| {
+            run(tx::staff_cancel(
+                &mut WriteTx(tx),
+                by,
+                reservation,
+                &reason,
+                now,
+            ))
+        })
+        .await
     }
 
     async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {

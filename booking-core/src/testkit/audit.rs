@@ -27,7 +27,8 @@ pub const USERS: usize = 5;
 /// Writes for ever, a task per user, each on its own seats, printing a line
 /// to standard output after each write the store confirmed (`RESERVED`,
 /// `CANCELLED`, `BLOCKED`, `UNBLOCKED`). Customers reserve pairs of seats of
-/// their row and cancel them in turn; staff block and unblock pairs of seats
+/// their row and cancel them in turn (one cancel in three is staff's, with
+/// a reason); staff block and unblock pairs of seats
 /// of each row's last five, with a reason.
 ///
 /// # Panics
@@ -36,7 +37,7 @@ pub const USERS: usize = 5;
 pub async fn churn<S: BookingStore>(store: Arc<S>, event: EventId, users: &[UserId]) {
     let seats = super::seat_ids(&*store, event).await;
     let rows: Vec<Vec<SeatId>> = seats.chunks(25).map(<[SeatId]>::to_vec).collect();
-    let (staff, customers) = users.split_last().expect("users");
+    let (&staff, customers) = users.split_last().expect("users");
     let mut tasks = Vec::new();
     for (&user, row) in customers.iter().zip(&rows) {
         let store = Arc::clone(&store);
@@ -46,7 +47,15 @@ pub async fn churn<S: BookingStore>(store: Arc<S>, event: EventId, users: &[User
             for n in 0.. {
                 let i = n % pairs.len();
                 if let Some(id) = made[i].take() {
-                    store.cancel(user, id).await.expect("cancel");
+                    // One cancel in three is staff's, with a reason.
+                    if n % 3 == 0 {
+                        store
+                            .staff_cancel(staff, id, "double booking")
+                            .await
+                            .expect("staff cancel");
+                    } else {
+                        store.cancel(user, id).await.expect("cancel");
+                    }
                     report(&format!("CANCELLED {id}"));
                 } else {
                     for &seat in &pairs[i] {
@@ -72,7 +81,6 @@ pub async fn churn<S: BookingStore>(store: Arc<S>, event: EventId, users: &[User
                 .collect::<Vec<_>>()
         })
         .collect();
-    let staff = *staff;
     tasks.push(tokio::spawn(async move {
         let mut blocked = vec![false; blockable.len()];
         for n in 0.. {
@@ -110,9 +118,10 @@ fn report(line: &str) {
 /// state agree:
 ///
 /// - each reservation of `users` has exactly one `reserve` record (its
-///   user, event, seats and creation instant), and one `cancel` record
-///   (with its cancellation instant) exactly when it is cancelled;
-/// - every `reserve` and `cancel` record is of such a reservation;
+///   user, event, seats and creation instant), and one `cancel` or
+///   `staff_cancel` record (with its cancellation instant and who
+///   cancelled it) exactly when it is cancelled;
+/// - every such record is of such a reservation;
 /// - replaying the `block` and `unblock` records in order gives exactly the
 ///   seats that are blocked now, each with the reason of its last block.
 ///
@@ -136,14 +145,16 @@ pub async fn check_audit_log<S: BookingStore>(
     let mut blocked: BTreeMap<String, String> = BTreeMap::new();
     for record in &log {
         match record.action {
-            AuditAction::Reserve | AuditAction::Cancel => {
+            AuditAction::Reserve | AuditAction::Cancel | AuditAction::StaffCancel => {
                 let id = record
                     .reservation
                     .ok_or_else(|| format!("record {} has no reservation", record.id))?;
-                per_reservation
-                    .entry((id, record.action))
-                    .or_default()
-                    .push(record);
+                // A reservation is cancelled once, by its owner or by staff.
+                let kind = match record.action {
+                    AuditAction::StaffCancel => AuditAction::Cancel,
+                    other => other,
+                };
+                per_reservation.entry((id, kind)).or_default().push(record);
             }
             AuditAction::Block => {
                 for label in &record.seats {
@@ -176,7 +187,10 @@ pub async fn check_audit_log<S: BookingStore>(
         match (r.status, cancels.as_slice()) {
             (ReservationStatus::Confirmed, []) => {}
             (ReservationStatus::Cancelled, [cancel])
-                if Some(cancel.at) == r.cancelled_at && cancel.actor == r.user => {}
+                if Some(cancel.at) == r.cancelled_at
+                    && Some(cancel.actor) == r.cancelled_by
+                    && (cancel.action == AuditAction::StaffCancel) == r.cancel_reason.is_some() => {
+            }
             _ => {
                 return Err(format!(
                     "reservation {} ({:?}) has cancel records {cancels:?}",

@@ -1067,6 +1067,20 @@ pub async fn best_available_gives_seats_that_opened_again<F: StoreFactory>(f: &F
         .await
         .unwrap();
     assert_eq!(best_for_bob().await, front, "unblocked: open again");
+    for label in front {
+        fx.hold(fx.alice, label).await.unwrap();
+    }
+    let sold = fx.reserve(fx.alice, &front).await.unwrap();
+    assert_eq!(best_for_bob().await, back, "sold again");
+    fx.store
+        .staff_cancel(fx.staff, sold.id, "the show moved")
+        .await
+        .unwrap();
+    assert_eq!(
+        best_for_bob().await,
+        front,
+        "cancelled by staff: open again"
+    );
     fx.finish().await;
 }
 
@@ -1880,6 +1894,80 @@ pub async fn cancel_of_someone_elses_reservation_is_not_found<F: StoreFactory>(f
     fx.finish().await;
 }
 
+/// Staff cancel anyone's reservation with a reason: its seats are
+/// available, and its customer sees who cancelled it and why; a customer's
+/// own cancel says it was theirs, with no reason.
+pub async fn staff_cancel_frees_the_seats_and_tells_the_customer_why<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.hold(fx.alice, "A2").await.unwrap();
+    let r = fx.reserve(fx.alice, &["A1", "A2"]).await.unwrap();
+    assert_eq!((r.cancelled_by, r.cancel_reason.as_deref()), (None, None));
+    fx.clock.advance(Duration::from_secs(60));
+    let cancelled = fx
+        .store
+        .staff_cancel(fx.staff, r.id, "The artist is ill")
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, ReservationStatus::Cancelled);
+    assert_eq!(cancelled.cancelled_at, Some(fx.clock.now()));
+    assert_eq!(cancelled.cancelled_by, Some(fx.staff));
+    assert_eq!(
+        cancelled.cancel_reason.as_deref(),
+        Some("The artist is ill")
+    );
+    assert_eq!(fx.store.reservations(fx.alice).await.unwrap(), [cancelled]);
+    for label in ["A1", "A2"] {
+        assert_eq!(fx.state(label).await, SeatState::Available, "{label}");
+    }
+    assert_eq!(fx.available().await, 10);
+
+    fx.hold(fx.bob, "B1").await.unwrap();
+    let own = fx.reserve(fx.bob, &["B1"]).await.unwrap();
+    let own = fx.store.cancel(fx.bob, own.id).await.unwrap();
+    assert_eq!((own.cancelled_by, own.cancel_reason), (Some(fx.bob), None));
+    fx.finish().await;
+}
+
+/// A staff cancel needs a reason, an existing reservation not yet
+/// cancelled, and an existing user; refused, it changes nothing and
+/// leaves no audit record.
+pub async fn staff_cancel_refuses_bad_input_and_changes_nothing<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    let r = fx.reserve(fx.alice, &["A1"]).await.unwrap();
+    for blank in ["", "   ", "line\nbreak", &"x".repeat(201)] {
+        let err = fx.store.staff_cancel(fx.staff, r.id, blank).await;
+        assert_eq!(err.unwrap_err().code(), "invalid_input", "{blank:?}");
+    }
+    let unknown = ReservationId::new(r.id.get() + 1000);
+    assert_not_found(
+        fx.store.staff_cancel(fx.staff, unknown, "why").await,
+        Entity::Reservation,
+    );
+    let ghost = UserId::new(fx.staff.get() + 1000);
+    assert_not_found(
+        fx.store.staff_cancel(ghost, r.id, "why").await,
+        Entity::User,
+    );
+    assert_eq!(
+        fx.state("A1").await,
+        SeatState::Reserved { reservation: r.id }
+    );
+    assert_eq!(audit_all(&*fx.store).await.len(), 1, "the reserve's alone");
+    fx.store.cancel(fx.alice, r.id).await.unwrap();
+    let err = fx
+        .store
+        .staff_cancel(fx.staff, r.id, "why")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::AlreadyCancelled { .. }), "{err:?}");
+    let log = audit_all(&*fx.store).await;
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].action, AuditAction::Cancel);
+    fx.finish().await;
+}
+
 // ---- the audit log -----------------------------------------------------------------
 
 /// Every record of the audit log, newest first.
@@ -1937,7 +2025,29 @@ pub async fn each_audited_write_leaves_one_record<F: StoreFactory>(f: &F) {
         .unblock(fx.staff, fx.event, &fx.seats(&["A1"]), "released to sale")
         .await
         .unwrap();
-    let log = audit_all(&*fx.store).await;
+    fx.hold(fx.bob, "B5").await.unwrap();
+    let bobs = fx.reserve(fx.bob, &["B5"]).await.unwrap();
+    fx.store
+        .staff_cancel(fx.staff, bobs.id, "seat broken")
+        .await
+        .unwrap();
+    let mut log = audit_all(&*fx.store).await;
+    let staff_cancel = log.remove(0);
+    assert_eq!(
+        (
+            staff_cancel.actor,
+            staff_cancel.action,
+            staff_cancel.reservation,
+            staff_cancel.reason.as_str()
+        ),
+        (
+            fx.staff,
+            AuditAction::StaffCancel,
+            Some(bobs.id),
+            "seat broken"
+        )
+    );
+    assert_eq!(log.remove(0).action, AuditAction::Reserve, "bob's");
     let brief = |r: &AuditRecord| {
         let seats = r.seats.join(" ");
         (r.actor, r.action, r.reservation, seats, r.reason.clone())

@@ -147,6 +147,14 @@ impl BookingStore for Probe {
     ) -> impl Future<Output = Result<Reservation>> + Send {
         self.inner.cancel(user, reservation)
     }
+    fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
+    ) -> impl Future<Output = Result<Reservation>> + Send {
+        self.inner.staff_cancel(by, reservation, reason)
+    }
     fn audit_log(
         &self,
         filter: &AuditFilter,

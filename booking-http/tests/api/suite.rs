@@ -969,10 +969,63 @@ pub async fn reserve_list_and_cancel<F: StoreFactory>(f: &F) {
         .expect(409, "already_cancelled");
     let seats = bob.get(&format!("/api/events/{event}/seats/")).await;
     assert_eq!(seats.body["seats"][0]["status"], "available");
+    let mine = alice.get("/api/reservations/").await;
+    let listed = &mine.body["reservations"][0];
+    assert_eq!(listed["status"], "cancelled");
     assert_eq!(
-        alice.get("/api/reservations/").await.body["reservations"][0]["status"],
-        "cancelled"
+        (&listed["cancelled_by_staff"], &listed["cancel_reason"]),
+        (&json!(false), &json!(null)),
+        "cancelled by its owner"
     );
+}
+
+/// A reservation the box office cancelled tells its customer so, and why.
+pub async fn a_staff_cancel_shows_its_reason_to_the_customer<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    let event = s.event;
+    let a2 = s.seat("A2").await;
+    alice
+        .post(&format!("/api/events/{event}/seats/{a2}/lock/"), json!({}))
+        .await
+        .expect(200, "");
+    let made = alice
+        .post(
+            &format!("/api/events/{event}/reserve/"),
+            json!({"seat_ids": [a2.get()]}),
+        )
+        .await;
+    made.expect(201, "");
+    assert_eq!(made.body["reservation"]["cancelled_by_staff"], false);
+    assert_eq!(made.body["reservation"]["cancel_reason"], json!(null));
+    let id = booking_core::ReservationId::new(made.body["reservation_id"].as_i64().unwrap());
+    let staff = s
+        .store
+        .store
+        .credentials("bob")
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id;
+    s.store
+        .store
+        .staff_cancel(staff, id, "The concert moved to a larger hall")
+        .await
+        .unwrap();
+    let mine = alice.get("/api/reservations/").await;
+    mine.expect(200, "");
+    let listed = &mine.body["reservations"][0];
+    assert_eq!(listed["status"], "cancelled");
+    assert_eq!(listed["cancelled_by_staff"], true);
+    assert_eq!(
+        listed["cancel_reason"],
+        "The concert moved to a larger hall"
+    );
+    alice
+        .post(&format!("/api/reservations/{id}/cancel/"), json!({}))
+        .await
+        .expect(409, "already_cancelled");
 }
 
 pub async fn reserve_input_errors<F: StoreFactory>(f: &F) {
