@@ -1968,6 +1968,146 @@ pub async fn staff_cancel_refuses_bad_input_and_changes_nothing<F: StoreFactory>
     fx.finish().await;
 }
 
+/// The sales summary counts each category's seats by state and its
+/// revenue, the price of each seat sold; the total sums them.
+pub async fn sales_count_each_category_and_its_revenue<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    for label in ["A1", "A2", "B1"] {
+        fx.hold(fx.alice, label).await.unwrap();
+    }
+    fx.reserve(fx.alice, &["A1", "A2", "B1"]).await.unwrap();
+    fx.hold(fx.bob, "B2").await.unwrap();
+    fx.hold(fx.bob, "A5").await.unwrap();
+    fx.store
+        .block(fx.staff, fx.event, &fx.seats(&["B5", "B4"]), "")
+        .await
+        .unwrap();
+    let sales = crate::Sales::read(&*fx.store, fx.event).await.unwrap();
+    let brief = |c: &crate::CategorySales| {
+        let counts = (c.total, c.sold, c.held, c.available, c.blocked);
+        (c.name.clone(), c.price_cents, counts, c.revenue_cents)
+    };
+    let rows: Vec<_> = sales.categories.iter().map(brief).collect();
+    assert_eq!(
+        rows,
+        [
+            ("$100.00".to_owned(), 10_000, (5, 2, 1, 2, 0), 20_000),
+            ("$50.00".to_owned(), 5_000, (5, 1, 1, 1, 2), 5_000),
+        ]
+    );
+    assert_eq!(
+        brief(&sales.total),
+        (String::new(), 0, (10, 3, 2, 3, 2), 25_000)
+    );
+    let alices: i64 = fx
+        .store
+        .reservations(fx.alice)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.total_cents)
+        .sum();
+    assert_eq!(
+        sales.total.revenue_cents, alices,
+        "the reservations' totals"
+    );
+    fx.clock.advance(Duration::from_secs(3600));
+    let later = crate::Sales::read(&*fx.store, fx.event).await.unwrap();
+    assert_eq!(
+        (later.total.held, later.total.available),
+        (0, 5),
+        "holds ended"
+    );
+    assert_not_found(
+        crate::Sales::read(&*fx.store, EventId::new(999_999)).await,
+        Entity::Event,
+    );
+    fx.finish().await;
+}
+
+/// A row or a section is blocked, and unblocked, all or nothing: one held
+/// seat in it refuses the whole block and nothing changes.
+pub async fn a_row_or_a_section_is_blocked_all_or_nothing<F: StoreFactory>(f: &F) {
+    use crate::SeatSelection;
+    let fx = Fixture::new(f).await;
+    let new = venue_event("Venue", &fx.clock, SMALL_VENUE, crate::OrphanPolicy::Allow);
+    let event = fx.store.create_event(new).await.unwrap().event.id;
+    let ids = labels(&*fx.store, event).await;
+    let row_b = SeatSelection::Row {
+        section: "Stalls".into(),
+        row: "B".parse().unwrap(),
+    };
+    let stalls_b = row_b.seat_ids(&*fx.store, event).await.unwrap();
+    let expected: Vec<SeatId> = (1..=8).map(|n| ids[&format!("Stalls B{n}")]).collect();
+    assert_eq!(stalls_b, expected);
+    let balcony = SeatSelection::Section("Balcony".into());
+    let balcony_ids = balcony.seat_ids(&*fx.store, event).await.unwrap();
+    assert_eq!(balcony_ids.len(), 6);
+
+    fx.store
+        .hold(fx.alice, event, ids["Stalls B6"])
+        .await
+        .unwrap();
+    let err = fx
+        .store
+        .block(fx.staff, event, &stalls_b, "sound desk")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        conflict_kinds(&err),
+        [(ids["Stalls B6"], ConflictKind::SeatLocked)]
+    );
+    let blocked =
+        |seats: Vec<crate::SeatRecord>| seats.iter().filter(|r| r.blocked.is_some()).count();
+    assert_eq!(
+        blocked(fx.store.seats(event).await.unwrap()),
+        0,
+        "none blocked"
+    );
+
+    fx.store
+        .release(fx.alice, event, ids["Stalls B6"])
+        .await
+        .unwrap();
+    fx.store
+        .block(fx.staff, event, &stalls_b, "sound desk")
+        .await
+        .unwrap();
+    fx.store
+        .block(fx.staff, event, &balcony_ids, "closed")
+        .await
+        .unwrap();
+    let summary = fx.store.event(event).await.unwrap();
+    let by_section: Vec<u32> = summary.sections.iter().map(|s| s.seats.blocked).collect();
+    assert_eq!(by_section, [8, 6]);
+    fx.store
+        .unblock(fx.staff, event, &balcony_ids, "open again")
+        .await
+        .unwrap();
+    assert_eq!(blocked(fx.store.seats(event).await.unwrap()), 8);
+
+    let unknown = SeatSelection::Section("Gallery".into());
+    let err = unknown.seat_ids(&*fx.store, event).await.unwrap_err();
+    assert_eq!(err.code(), "unknown_section");
+    let no_row = SeatSelection::Row {
+        section: "Balcony".into(),
+        row: "C".parse().unwrap(),
+    };
+    let err = no_row.seat_ids(&*fx.store, event).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    let log = audit_all(&*fx.store).await;
+    let actions: Vec<_> = log.iter().map(|r| (r.action, r.seats.len())).collect();
+    assert_eq!(
+        actions,
+        [
+            (AuditAction::Unblock, 6),
+            (AuditAction::Block, 6),
+            (AuditAction::Block, 8)
+        ]
+    );
+    fx.finish().await;
+}
+
 // ---- the audit log -----------------------------------------------------------------
 
 /// Every record of the audit log, newest first.
@@ -2450,6 +2590,61 @@ pub async fn race_many_tasks_hold_one_seat_one_wins<F: StoreFactory>(f: &F) {
     }
     assert_eq!(winners.len(), 1, "exactly one of 64 holds wins");
     assert!(matches!(fx.state("A1").await, SeatState::Held { by, .. } if by == winners[0]));
+    fx.finish().await;
+}
+
+/// Staff block a seat while customers race to hold it, again and again:
+/// each time exactly one wins, the block or one hold, never both.
+pub async fn race_block_against_holds_has_one_winner<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let users = fx.create_users("racer", 15).await;
+    for round in 0..10 {
+        let label = ["A1", "A2", "A3", "A4", "A5", "B1", "B2", "B3", "B4", "B5"][round];
+        let seat = fx.seat(label);
+        let event = fx.event;
+        let mut tasks: Vec<_> = users
+            .iter()
+            .map(|&user| {
+                let store = Arc::clone(&fx.store);
+                tokio::spawn(
+                    async move { (Some(user), store.hold(user, event, seat).await.map(drop)) },
+                )
+            })
+            .collect();
+        let (store, staff) = (Arc::clone(&fx.store), fx.staff);
+        // The block starts among the holds, not before or after them all.
+        tasks.insert(
+            round % users.len(),
+            tokio::spawn(async move {
+                (
+                    None,
+                    store.block(staff, event, &[seat], "race").await.map(drop),
+                )
+            }),
+        );
+        let mut winners = Vec::new();
+        for task in tasks {
+            match task.await.unwrap() {
+                (who, Ok(())) => winners.push(who),
+                (Some(_), Err(Error::SeatLocked(_) | Error::SeatBlocked(_)))
+                | (None, Err(Error::SeatLocked(_))) => {}
+                (who, Err(other)) => panic!("{who:?}: unexpected {other:?}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "seat {label}: {winners:?}");
+        let record = fx
+            .store
+            .seats(event)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.seat.id == seat)
+            .unwrap();
+        match winners[0] {
+            None => assert!(record.blocked.is_some() && record.state == SeatState::Available),
+            Some(user) => assert!(record.blocked.is_none() && record.state.is_held_by(user)),
+        }
+    }
     fx.finish().await;
 }
 
