@@ -34,20 +34,23 @@ pub enum AuditAction {
     Block,
     /// Staff put blocked seats back on sale.
     Unblock,
+    /// Staff edited an event's details (the reason lists the fields).
+    EditEvent,
 }
 
 impl AuditAction {
     /// Every action, in the order of the enum.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Reserve,
         Self::Cancel,
         Self::StaffCancel,
         Self::Block,
         Self::Unblock,
+        Self::EditEvent,
     ];
 
-    /// `"reserve"`, `"cancel"`, `"staff_cancel"`, `"block"` or
-    /// `"unblock"`: as the API and the backends spell it.
+    /// `"reserve"`, `"cancel"`, `"staff_cancel"`, `"block"`, `"unblock"`
+    /// or `"edit_event"`: as the API and the backends spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Reserve => "reserve",
@@ -55,6 +58,7 @@ impl AuditAction {
             Self::StaffCancel => "staff_cancel",
             Self::Block => "block",
             Self::Unblock => "unblock",
+            Self::EditEvent => "edit_event",
         }
     }
 }

@@ -99,10 +99,10 @@ pub use error::{BoxError, ConflictKind, Conflicts, Entity, Error, Result, SeatCo
 pub use ids::{EventId, ReservationId, SeatId, UserId};
 pub use memory::MemoryStore;
 pub use model::{
-    BestAvailable, CategorySummary, Credentials, Event, EventSummary, Hold, IdempotencyKey,
-    MAX_EVENT_DESCRIPTION, MAX_EVENT_TEXT, NewEvent, OrphanPolicy, Password, Policy, Reservation,
-    ReservationStatus, Seat, SeatColumns, SeatCounts, SeatRecord, SeatState, SectionSummary,
-    Session, SessionId, TakenSeats, User, Username, count_taken,
+    BestAvailable, CategorySummary, Credentials, Event, EventEdit, EventSummary, Hold,
+    IdempotencyKey, MAX_EVENT_DESCRIPTION, MAX_EVENT_TEXT, NewEvent, OrphanPolicy, Password,
+    Policy, Reservation, ReservationStatus, Seat, SeatColumns, SeatCounts, SeatRecord, SeatState,
+    SectionSummary, Session, SessionId, TakenSeats, User, Username, count_taken,
 };
 pub use seatmap::{Row, SeatBlock, SeatMap, SeatSpec};
 pub use store::{AccountStore, BookingStore, Store};

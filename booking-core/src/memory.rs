@@ -23,9 +23,9 @@ use crate::clock::{self, Clock, SystemClock, Timestamp};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
-    BestAvailable, CategorySummary, Credentials, Event, EventSummary, Hold, IdempotencyKey,
-    NewEvent, OrphanPolicy, Policy, Reservation, ReservationStatus, Seat, SeatCounts, SeatRecord,
-    SeatState, SectionSummary, Session, SessionId, User, Username,
+    BestAvailable, CategorySummary, Credentials, Event, EventEdit, EventSummary, Hold,
+    IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation, ReservationStatus, Seat,
+    SeatCounts, SeatRecord, SeatState, SectionSummary, Session, SessionId, User, Username,
 };
 use crate::rules;
 use crate::seatmap::Row;
@@ -464,6 +464,25 @@ impl Tx for State {
         Ok(seats.iter().map(|r| r.seat.clone()).collect())
     }
 
+    async fn lock_event(&mut self, event: EventId) -> Result<Option<Event>> {
+        Ok(self.events.get(&event).map(|data| data.event.clone()))
+    }
+
+    async fn set_event_details(&mut self, event: &Event) -> Result<()> {
+        let stored = &mut self.events.get_mut(&event.id).expect("locked").event;
+        stored.name.clone_from(&event.name);
+        stored.description.clone_from(&event.description);
+        stored.venue.clone_from(&event.venue);
+        stored.starts_at = event.starts_at;
+        // Reservations keep their event's name for listings.
+        for reservation in self.reservations.values_mut() {
+            if reservation.event == event.id {
+                reservation.event_name.clone_from(&event.name);
+            }
+        }
+        Ok(())
+    }
+
     async fn audit(&mut self, record: NewAuditRecord<'_>) -> Result<()> {
         let id = i64::try_from(self.audit.len()).expect("fits") + 1;
         self.audit.push(record.with_id(id));
@@ -633,6 +652,10 @@ impl BookingStore for MemoryStore {
         reason: &str,
     ) -> Result<Reservation> {
         self.write(|state, now| run(tx::staff_cancel(state, by, reservation, reason, now)))
+    }
+
+    async fn edit_event(&self, by: UserId, event: EventId, edit: &EventEdit) -> Result<Event> {
+        self.write(|state, now| run(tx::edit_event(state, by, event, edit, now)))
     }
 
     async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {

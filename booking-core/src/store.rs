@@ -18,8 +18,8 @@ use crate::audit::{AuditFilter, AuditRecord};
 use crate::error::{Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
-    BestAvailable, Credentials, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation,
-    Seat, SeatRecord, Session, SessionId, User, Username,
+    BestAvailable, Credentials, Event, EventEdit, EventSummary, Hold, IdempotencyKey, NewEvent,
+    Policy, Reservation, Seat, SeatRecord, Session, SessionId, User, Username,
 };
 use crate::seatmap::Row;
 
@@ -403,6 +403,29 @@ pub trait BookingStore: Send + Sync + 'static {
         reason: &str,
     ) -> impl Future<Output = Result<Reservation>> + Send;
 
+    /// Changes an event's name, description, venue text or start time, as
+    /// staff `by` do, by [`EventEdit::apply`]. Its seats, their states and
+    /// its reservations stay as they are (a reservation shows the new name).
+    ///
+    /// # Contract
+    ///
+    /// - unknown event → `NotFound(Event)`; an edit of no field, or one
+    ///   that breaks a new event's rules → `InvalidInput`; unknown `by` →
+    ///   `NotFound(User)`;
+    /// - otherwise every later read of the event shows the new details,
+    ///   and one audit record ([`AuditAction::EditEvent`](crate::AuditAction::EditEvent)
+    ///   by `by`, its reason the fields changed) is written with it;
+    ///   returns the event as edited.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [the trait's](BookingStore#cancel-safety)).
+    fn edit_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        edit: &EventEdit,
+    ) -> impl Future<Output = Result<Event>> + Send;
+
     /// A page of the audit log: the records `filter` picks, newest first
     /// (by id, descending). See [`crate::audit`].
     ///
@@ -662,6 +685,15 @@ impl<S: BookingStore> BookingStore for std::sync::Arc<S> {
         reason: &str,
     ) -> impl Future<Output = Result<Reservation>> + Send {
         (**self).staff_cancel(by, reservation, reason)
+    }
+
+    fn edit_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        edit: &EventEdit,
+    ) -> impl Future<Output = Result<Event>> + Send {
+        (**self).edit_event(by, event, edit)
     }
 
     fn audit_log(

@@ -31,7 +31,8 @@ use crate::clock::Timestamp;
 use crate::error::{Entity, Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
-    Hold, IdempotencyKey, OrphanPolicy, Policy, Reservation, Seat, SeatRecord, SeatState,
+    Event, EventEdit, Hold, IdempotencyKey, OrphanPolicy, Policy, Reservation, Seat, SeatRecord,
+    SeatState,
 };
 use crate::rules;
 
@@ -171,6 +172,14 @@ pub trait Tx {
         seats: &[SeatRecord],
         reason: Option<&str>,
     ) -> Result<Vec<Seat>, Self::Error>;
+
+    /// `event`'s details, locked until the transaction ends; `None` when
+    /// there is no such event.
+    async fn lock_event(&mut self, event: EventId) -> Result<Option<Event>, Self::Error>;
+
+    /// Writes `event`'s name, description, venue text and start time
+    /// (nothing else of it: its seats never change).
+    async fn set_event_details(&mut self, event: &Event) -> Result<(), Self::Error>;
 
     /// Appends `record` to the audit log, in this transaction: it is kept
     /// exactly when the change it records is.
@@ -348,6 +357,37 @@ pub async fn staff_cancel<T: Tx>(
     })
     .await?;
     Ok(cancelled)
+}
+
+/// [`BookingStore::edit_event`](crate::BookingStore::edit_event) over a transaction.
+pub async fn edit_event<T: Tx>(
+    tx: &mut T,
+    by: UserId,
+    event: EventId,
+    edit: &EventEdit,
+    now: Timestamp,
+) -> Result<Event, T::Error> {
+    let by_found = tx.lock_user(by).await?;
+    let found = tx
+        .lock_event(event)
+        .await?
+        .ok_or_else(|| Error::not_found(Entity::Event, event.get()))?;
+    let edited = edit.apply(&found)?;
+    if !by_found {
+        return Err(Error::not_found(Entity::User, by.get()).into());
+    }
+    tx.set_event_details(&edited).await?;
+    tx.audit(NewAuditRecord {
+        actor: by,
+        action: AuditAction::EditEvent,
+        event,
+        reservation: None,
+        seats: &[],
+        reason: &edit.changed_fields().join(", "),
+        at: now,
+    })
+    .await?;
+    Ok(edited)
 }
 
 /// [`BookingStore::block`](crate::BookingStore::block) over a transaction.

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use booking_core::testkit::{StoreFactory, TestContext};
 use booking_core::{
-    AccountStore, AuditFilter, AuditRecord, BestAvailable, BookingStore, Credentials, EventId,
-    EventSummary, Hold, IdempotencyKey, MemoryStore, NewEvent, Policy, Reservation, ReservationId,
-    Result, Seat, SeatId, SeatRecord, Session, SessionId, User, UserId, Username,
+    AccountStore, AuditFilter, AuditRecord, BestAvailable, BookingStore, Credentials, Event,
+    EventEdit, EventId, EventSummary, Hold, IdempotencyKey, MemoryStore, NewEvent, Policy,
+    Reservation, ReservationId, Result, Seat, SeatId, SeatRecord, Session, SessionId, User, UserId,
+    Username,
 };
 
 /// A `MemoryStore` that answers `seats_in_rows` and `seats_in_section`
@@ -101,6 +102,14 @@ impl BookingStore for DefaultReads {
         reason: &str,
     ) -> impl Future<Output = Result<Reservation>> + Send {
         self.0.staff_cancel(by, reservation, reason)
+    }
+    fn edit_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        edit: &EventEdit,
+    ) -> impl Future<Output = Result<Event>> + Send {
+        self.0.edit_event(by, event, edit)
     }
     fn audit_log(
         &self,

@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use booking_core::{
-    AccountStore, AuditFilter, AuditRecord, BestAvailable, BookingStore, Credentials, EventId,
-    EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation, ReservationId, Result, Row,
-    Seat, SeatId, SeatRecord, Session, SessionId, User, UserId, Username,
+    AccountStore, AuditFilter, AuditRecord, BestAvailable, BookingStore, Credentials, Event,
+    EventEdit, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation,
+    ReservationId, Result, Row, Seat, SeatId, SeatRecord, Session, SessionId, User, UserId,
+    Username,
 };
 
 use crate::watchers::Watchers;
@@ -177,6 +178,15 @@ impl<S: BookingStore> BookingStore for Observed<S> {
         self.watchers.nudge(cancelled.event);
         metrics::counter!("booking_cancellations_total").increment(1);
         Ok(cancelled)
+    }
+
+    fn edit_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        edit: &EventEdit,
+    ) -> impl Future<Output = Result<Event>> + Send {
+        self.store.edit_event(by, event, edit)
     }
 
     fn audit_log(

@@ -20,10 +20,10 @@ use booking_core::tx::{self, NewReservation, Tx};
 use booking_core::venue::{PlacedSeat, Point, Venue};
 use booking_core::{
     AccountStore, AuditAction, AuditFilter, AuditRecord, BestAvailable, BookingStore,
-    CategorySummary, Clock, Credentials, Entity, Error, Event, EventId, EventSummary, Hold,
-    IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation, ReservationId, ReservationStatus,
-    Result, Row, Seat, SeatCounts, SeatId, SeatRecord, SeatState, SectionSummary, Session,
-    SessionId, TakenSeats, Timestamp, User, UserId, Username, count_taken,
+    CategorySummary, Clock, Credentials, Entity, Error, Event, EventEdit, EventId, EventSummary,
+    Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation, ReservationId,
+    ReservationStatus, Result, Row, Seat, SeatCounts, SeatId, SeatRecord, SeatState,
+    SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId, Username, count_taken,
 };
 use booking_core::{rules, sql_free_seat, sql_live_hold};
 use deadpool_postgres::{Pool, Transaction};
@@ -1222,6 +1222,50 @@ impl Tx for PgTx<'_, '_> {
         set_blocked(self.0, seats, reason).await
     }
 
+    async fn lock_event(&mut self, event: EventId) -> Result<Option<Event>, OpError> {
+        let stmt = self
+            .0
+            .prepare_cached(
+                "SELECT name, description, venue, starts_at, orphans FROM events
+                 WHERE id = $1 FOR UPDATE",
+            )
+            .await?;
+        let Some(row) = self.0.query_opt(&stmt, &[&event.get()]).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Event {
+            id: event,
+            name: row.get(0),
+            description: row.get(1),
+            venue: row.get(2),
+            starts_at: row.get(3),
+            orphans: orphan_policy(row.get(4))?,
+        }))
+    }
+
+    async fn set_event_details(&mut self, event: &Event) -> Result<(), OpError> {
+        let stmt = self
+            .0
+            .prepare_cached(
+                "UPDATE events SET name = $2, description = $3, venue = $4, starts_at = $5
+                 WHERE id = $1",
+            )
+            .await?;
+        self.0
+            .execute(
+                &stmt,
+                &[
+                    &event.id.get(),
+                    &event.name,
+                    &event.description,
+                    &event.venue,
+                    &event.starts_at,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
     async fn audit(&mut self, record: NewAuditRecord<'_>) -> Result<(), OpError> {
         let stmt = self
             .0
@@ -1555,6 +1599,12 @@ impl BookingStore for PgStore {
     ) -> Result<Reservation> {
         transaction!(self, None, |tx, now| {
             tx::staff_cancel(&mut PgTx(&tx), by, reservation, reason, now).await?
+        })
+    }
+
+    async fn edit_event(&self, by: UserId, event: EventId, edit: &EventEdit) -> Result<Event> {
+        transaction!(self, None, |tx, now| {
+            tx::edit_event(&mut PgTx(&tx), by, event, edit, now).await?
         })
     }
 

@@ -22,10 +22,10 @@ use booking_core::tx::{self, NewReservation, Tx};
 use booking_core::venue::Point;
 use booking_core::{
     AccountStore, AuditAction, AuditFilter, AuditRecord, BestAvailable, BookingStore,
-    CategorySummary, Clock, Credentials, Entity, Error, Event, EventId, EventSummary, Hold,
-    IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation, ReservationId, ReservationStatus,
-    Result, Row, Seat, SeatCounts, SeatId, SeatRecord, SeatState, SectionSummary, Session,
-    SessionId, TakenSeats, Timestamp, User, UserId, Username, count_taken,
+    CategorySummary, Clock, Credentials, Entity, Error, Event, EventEdit, EventId, EventSummary,
+    Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation, ReservationId,
+    ReservationStatus, Result, Row, Seat, SeatCounts, SeatId, SeatRecord, SeatState,
+    SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId, Username, count_taken,
 };
 use booking_core::{rules, sql_free_seat, sql_live_hold};
 use chrono::DateTime;
@@ -1373,6 +1373,28 @@ impl Tx for WriteTx<'_> {
         set_blocked(self.0, seats, reason)
     }
 
+    async fn lock_event(&mut self, event: EventId) -> Result<Option<Event>> {
+        find_event(self.0, event)
+    }
+
+    async fn set_event_details(&mut self, event: &Event) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE events SET name = ?2, description = ?3, venue = ?4, starts_at = ?5
+                 WHERE id = ?1",
+            )
+            .map_err(storage)?
+            .execute(params![
+                event.id.get(),
+                event.name,
+                event.description,
+                event.venue,
+                micros(event.starts_at)
+            ])
+            .map_err(storage)?;
+        Ok(())
+    }
+
     async fn audit(&mut self, record: NewAuditRecord<'_>) -> Result<()> {
         self.0
             .prepare_cached(
@@ -1760,6 +1782,12 @@ impl BookingStore for SqliteStore {
             ))
         })
         .await
+    }
+
+    async fn edit_event(&self, by: UserId, event: EventId, edit: &EventEdit) -> Result<Event> {
+        let edit = edit.clone();
+        self.write(move |tx, now, _| run(tx::edit_event(&mut WriteTx(tx), by, event, &edit, now)))
+            .await
     }
 
     async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {

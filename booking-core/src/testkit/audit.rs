@@ -166,6 +166,7 @@ pub async fn check_audit_log<S: BookingStore>(
                     blocked.remove(label);
                 }
             }
+            AuditAction::EditEvent => {}
         }
     }
     for r in reservations.values() {

@@ -1968,6 +1968,107 @@ pub async fn staff_cancel_refuses_bad_input_and_changes_nothing<F: StoreFactory>
     fx.finish().await;
 }
 
+/// Staff edit an event's name, description, venue text and start time;
+/// its seats, their states and its reservations stay, the reservations
+/// under the new name; a bad edit changes nothing.
+pub async fn edit_event_changes_only_its_details<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.reserve(fx.alice, &["A1"]).await.unwrap();
+    fx.hold(fx.bob, "A2").await.unwrap();
+    let seats_before = fx.store.seats(fx.event).await.unwrap();
+    let before = fx.store.event(fx.event).await.unwrap();
+    let later = before.event.starts_at + TimeDelta::days(7);
+    let rename = crate::EventEdit {
+        name: Some("Fixture, moved".into()),
+        starts_at: Some(later),
+        ..crate::EventEdit::default()
+    };
+    let edited = fx
+        .store
+        .edit_event(fx.staff, fx.event, &rename)
+        .await
+        .unwrap();
+    assert_eq!(
+        (edited.name.as_str(), edited.starts_at),
+        ("Fixture, moved", later)
+    );
+    assert_eq!(edited.venue, before.event.venue, "not given: kept");
+    let after = fx.store.event(fx.event).await.unwrap();
+    assert_eq!(after.event, edited);
+    assert_eq!(
+        (after.categories, after.sections),
+        (before.categories.clone(), before.sections.clone()),
+        "the same seats and counts"
+    );
+    assert_eq!(fx.store.seats(fx.event).await.unwrap(), seats_before);
+    let mine = fx.store.reservations(fx.alice).await.unwrap();
+    assert_eq!(mine[0].event_name, "Fixture, moved");
+    let more = crate::EventEdit {
+        description: Some("Now a week later.".into()),
+        venue: Some("Hall 2".into()),
+        ..crate::EventEdit::default()
+    };
+    let edited = fx
+        .store
+        .edit_event(fx.staff, fx.event, &more)
+        .await
+        .unwrap();
+    assert_eq!(
+        (edited.description.as_str(), edited.venue.as_str()),
+        ("Now a week later.", "Hall 2")
+    );
+    assert_eq!(edited.name, "Fixture, moved");
+
+    for bad in [
+        crate::EventEdit::default(),
+        crate::EventEdit {
+            name: Some("  ".into()),
+            ..crate::EventEdit::default()
+        },
+        crate::EventEdit {
+            venue: Some("x".repeat(201)),
+            ..crate::EventEdit::default()
+        },
+    ] {
+        let err = fx.store.edit_event(fx.staff, fx.event, &bad).await;
+        assert_eq!(err.unwrap_err().code(), "invalid_input", "{bad:?}");
+    }
+    assert_not_found(
+        fx.store
+            .edit_event(fx.staff, EventId::new(999_999), &more)
+            .await,
+        Entity::Event,
+    );
+    let ghost = UserId::new(fx.staff.get() + 1000);
+    assert_not_found(
+        fx.store.edit_event(ghost, fx.event, &rename).await,
+        Entity::User,
+    );
+    assert_eq!(
+        fx.store.event(fx.event).await.unwrap().event,
+        edited,
+        "unchanged"
+    );
+    let edits = fx
+        .store
+        .audit_log(&AuditFilter {
+            action: Some(AuditAction::EditEvent),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    let reasons: Vec<_> = edits.iter().map(|r| (r.actor, r.reason.as_str())).collect();
+    assert_eq!(
+        reasons,
+        [
+            (fx.staff, "description, venue"),
+            (fx.staff, "name, starts_at")
+        ]
+    );
+    fx.finish().await;
+}
+
 /// The sales summary counts each category's seats by state and its
 /// revenue, the price of each seat sold; the total sums them.
 pub async fn sales_count_each_category_and_its_revenue<F: StoreFactory>(f: &F) {

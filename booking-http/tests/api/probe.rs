@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use booking_core::{
-    AccountStore, AuditFilter, AuditRecord, BestAvailable, BookingStore, Credentials, EventId,
-    EventSummary, Hold, IdempotencyKey, MemoryStore, NewEvent, Policy, Reservation, ReservationId,
-    Result, Row, Seat, SeatId, SeatRecord, Session, SessionId, User, UserId, Username,
+    AccountStore, AuditFilter, AuditRecord, BestAvailable, BookingStore, Credentials, Event,
+    EventEdit, EventId, EventSummary, Hold, IdempotencyKey, MemoryStore, NewEvent, Policy,
+    Reservation, ReservationId, Result, Row, Seat, SeatId, SeatRecord, Session, SessionId, User,
+    UserId, Username,
 };
 use tokio::sync::Semaphore;
 
@@ -154,6 +155,14 @@ impl BookingStore for Probe {
         reason: &str,
     ) -> impl Future<Output = Result<Reservation>> + Send {
         self.inner.staff_cancel(by, reservation, reason)
+    }
+    fn edit_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        edit: &EventEdit,
+    ) -> impl Future<Output = Result<Event>> + Send {
+        self.inner.edit_event(by, event, edit)
     }
     fn audit_log(
         &self,
