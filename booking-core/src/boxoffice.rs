@@ -6,8 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::ids::{EventId, SeatId};
-use crate::model::{EventSummary, SeatCounts};
+use crate::ids::{EventId, ReservationId, SeatId, UserId};
+use crate::model::{EventSummary, Reservation, ReservationStatus, SeatCounts};
 use crate::seatmap::Row;
 use crate::store::BookingStore;
 
@@ -92,6 +92,77 @@ impl Sales {
     /// Unknown event → `NotFound(Event)`; the store's errors.
     pub async fn read<S: BookingStore>(store: &S, event: EventId) -> Result<Self> {
         Ok(Self::of(&store.event(event).await?))
+    }
+}
+
+/// Which of an event's reservations to list, newest first (by id,
+/// descending): every condition given must hold. A page is at most
+/// `limit` reservations; the next page is read with `before` set to the
+/// last id of this one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReservationFilter {
+    /// Only confirmed, or only cancelled, reservations.
+    pub status: Option<ReservationStatus>,
+    /// Only this customer's.
+    pub user: Option<UserId>,
+    /// Only those with the seat of this label (`A1`, `Balcony A1`).
+    pub seat: Option<String>,
+    /// Only reservations with a smaller id (the next page).
+    pub before: Option<ReservationId>,
+    /// At most this many: 1 to [`ReservationFilter::MAX_LIMIT`].
+    pub limit: u32,
+}
+
+impl Default for ReservationFilter {
+    /// Every reservation, [`ReservationFilter::DEFAULT_LIMIT`] at a time.
+    fn default() -> Self {
+        Self {
+            status: None,
+            user: None,
+            seat: None,
+            before: None,
+            limit: Self::DEFAULT_LIMIT,
+        }
+    }
+}
+
+impl ReservationFilter {
+    /// The page size when none is asked for.
+    pub const DEFAULT_LIMIT: u32 = 100;
+    /// The largest page.
+    pub const MAX_LIMIT: u32 = 1000;
+
+    /// Checks the page size, and that a seat label is text a label can be
+    /// (no control character) (→ `InvalidInput`).
+    pub fn validate(&self) -> Result<()> {
+        if !(1..=Self::MAX_LIMIT).contains(&self.limit) {
+            return Err(Error::invalid_input(format!(
+                "a page of reservations has 1 to {} of them",
+                Self::MAX_LIMIT
+            )));
+        }
+        if self
+            .seat
+            .as_ref()
+            .is_some_and(|label| label.chars().any(char::is_control))
+        {
+            return Err(Error::invalid_input(
+                "a seat label has no control characters",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Whether `reservation` (of the event listed) meets every condition
+    /// (the page size aside).
+    pub fn matches(&self, reservation: &Reservation) -> bool {
+        self.status.is_none_or(|s| s == reservation.status)
+            && self.user.is_none_or(|u| u == reservation.user)
+            && self
+                .seat
+                .as_ref()
+                .is_none_or(|label| reservation.seats.iter().any(|s| s.label == *label))
+            && self.before.is_none_or(|id| reservation.id < id)
     }
 }
 

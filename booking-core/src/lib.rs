@@ -90,7 +90,7 @@ pub mod tx;
 pub mod venue;
 
 pub use audit::{AuditAction, AuditFilter, AuditRecord};
-pub use boxoffice::{CategorySales, Sales, SeatSelection};
+pub use boxoffice::{CategorySales, ReservationFilter, Sales, SeatSelection};
 pub use clock::{
     Clock, ManualClock, SystemClock, Timestamp, add as add_duration, describe as describe_duration,
     truncate_to_micros,

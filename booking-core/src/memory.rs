@@ -19,6 +19,7 @@ use std::sync::{Arc, RwLock};
 
 use crate::audit::{AuditFilter, AuditRecord, NewAuditRecord};
 use crate::best::{self, EventLayout, Layout, LayoutSeat, Position};
+use crate::boxoffice::ReservationFilter;
 use crate::clock::{self, Clock, SystemClock, Timestamp};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
@@ -656,6 +657,25 @@ impl BookingStore for MemoryStore {
 
     async fn edit_event(&self, by: UserId, event: EventId, edit: &EventEdit) -> Result<Event> {
         self.write(|state, now| run(tx::edit_event(state, by, event, edit, now)))
+    }
+
+    async fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> Result<Vec<Reservation>> {
+        filter.validate()?;
+        self.read(|state, _| {
+            state.event_data(event)?;
+            Ok(state
+                .reservations
+                .values()
+                .rev()
+                .filter(|r| r.event == event && filter.matches(r))
+                .take(filter.limit as usize)
+                .cloned()
+                .collect())
+        })
     }
 
     async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {

@@ -15,6 +15,7 @@ use std::ops::RangeInclusive;
 use std::time::Duration;
 
 use crate::audit::{AuditFilter, AuditRecord};
+use crate::boxoffice::ReservationFilter;
 use crate::error::{Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
@@ -426,6 +427,24 @@ pub trait BookingStore: Send + Sync + 'static {
         edit: &EventEdit,
     ) -> impl Future<Output = Result<Event>> + Send;
 
+    /// A page of an event's reservations, everyone's, for staff: those
+    /// `filter` picks, newest first (by id, descending), each with its
+    /// seats by row then number.
+    ///
+    /// # Contract
+    ///
+    /// - a page size out of range → `InvalidInput`; unknown event →
+    ///   `NotFound(Event)`;
+    /// - exactly the event's reservations that [`ReservationFilter::matches`],
+    ///   newest first, at most `filter.limit` of them.
+    ///
+    /// Cancel safety: a read; dropped, it leaves nothing behind.
+    fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> impl Future<Output = Result<Vec<Reservation>>> + Send;
+
     /// A page of the audit log: the records `filter` picks, newest first
     /// (by id, descending). See [`crate::audit`].
     ///
@@ -694,6 +713,14 @@ impl<S: BookingStore> BookingStore for std::sync::Arc<S> {
         edit: &EventEdit,
     ) -> impl Future<Output = Result<Event>> + Send {
         (**self).edit_event(by, event, edit)
+    }
+
+    fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> impl Future<Output = Result<Vec<Reservation>>> + Send {
+        (**self).event_reservations(event, filter)
     }
 
     fn audit_log(

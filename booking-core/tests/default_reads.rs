@@ -10,8 +10,8 @@ use booking_core::testkit::{StoreFactory, TestContext};
 use booking_core::{
     AccountStore, AuditFilter, AuditRecord, BestAvailable, BookingStore, Credentials, Event,
     EventEdit, EventId, EventSummary, Hold, IdempotencyKey, MemoryStore, NewEvent, Policy,
-    Reservation, ReservationId, Result, Seat, SeatId, SeatRecord, Session, SessionId, User, UserId,
-    Username,
+    Reservation, ReservationFilter, ReservationId, Result, Seat, SeatId, SeatRecord, Session,
+    SessionId, User, UserId, Username,
 };
 
 /// A `MemoryStore` that answers `seats_in_rows` and `seats_in_section`
@@ -110,6 +110,13 @@ impl BookingStore for DefaultReads {
         edit: &EventEdit,
     ) -> impl Future<Output = Result<Event>> + Send {
         self.0.edit_event(by, event, edit)
+    }
+    fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> impl Future<Output = Result<Vec<Reservation>>> + Send {
+        self.0.event_reservations(event, filter)
     }
     fn audit_log(
         &self,

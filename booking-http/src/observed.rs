@@ -10,8 +10,8 @@ use std::time::Duration;
 use booking_core::{
     AccountStore, AuditFilter, AuditRecord, BestAvailable, BookingStore, Credentials, Event,
     EventEdit, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation,
-    ReservationId, Result, Row, Seat, SeatId, SeatRecord, Session, SessionId, User, UserId,
-    Username,
+    ReservationFilter, ReservationId, Result, Row, Seat, SeatId, SeatRecord, Session, SessionId,
+    User, UserId, Username,
 };
 
 use crate::watchers::Watchers;
@@ -187,6 +187,14 @@ impl<S: BookingStore> BookingStore for Observed<S> {
         edit: &EventEdit,
     ) -> impl Future<Output = Result<Event>> + Send {
         self.store.edit_event(by, event, edit)
+    }
+
+    fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> impl Future<Output = Result<Vec<Reservation>>> + Send {
+        self.store.event_reservations(event, filter)
     }
 
     fn audit_log(

@@ -21,8 +21,8 @@ use booking_core::venue::{PlacedSeat, Point, Venue};
 use booking_core::{
     AccountStore, AuditAction, AuditFilter, AuditRecord, BestAvailable, BookingStore,
     CategorySummary, Clock, Credentials, Entity, Error, Event, EventEdit, EventId, EventSummary,
-    Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation, ReservationId,
-    ReservationStatus, Result, Row, Seat, SeatCounts, SeatId, SeatRecord, SeatState,
+    Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation, ReservationFilter,
+    ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId, SeatRecord, SeatState,
     SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId, Username, count_taken,
 };
 use booking_core::{rules, sql_free_seat, sql_live_hold};
@@ -1605,6 +1605,41 @@ impl BookingStore for PgStore {
     async fn edit_event(&self, by: UserId, event: EventId, edit: &EventEdit) -> Result<Event> {
         transaction!(self, None, |tx, now| {
             tx::edit_event(&mut PgTx(&tx), by, event, edit, now).await?
+        })
+    }
+
+    async fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> Result<Vec<Reservation>> {
+        filter.validate()?;
+        let limit = i64::from(filter.limit);
+        transaction!(self, None, |tx, _now| {
+            require_event(&tx, event).await?;
+            let mut page = load_reservations(
+                &tx,
+                "r.id IN (
+                     SELECT r.id FROM reservations r
+                     WHERE r.event_id = $1 AND ($2::TEXT IS NULL OR r.status = $2)
+                       AND ($3::BIGINT IS NULL OR r.user_id = $3)
+                       AND ($4::TEXT IS NULL OR EXISTS (
+                           SELECT 1 FROM reservation_seats rs JOIN seats s ON s.id = rs.seat_id
+                           WHERE rs.reservation_id = r.id AND s.label = $4))
+                       AND ($5::BIGINT IS NULL OR r.id < $5)
+                     ORDER BY r.id DESC LIMIT $6)",
+                &[
+                    &event.get(),
+                    &filter.status.map(ReservationStatus::as_str),
+                    &filter.user.map(UserId::get),
+                    &filter.seat,
+                    &filter.before.map(ReservationId::get),
+                    &limit,
+                ],
+            )
+            .await?;
+            page.sort_unstable_by_key(|r| std::cmp::Reverse(r.id));
+            page
         })
     }
 

@@ -23,8 +23,8 @@ use booking_core::venue::Point;
 use booking_core::{
     AccountStore, AuditAction, AuditFilter, AuditRecord, BestAvailable, BookingStore,
     CategorySummary, Clock, Credentials, Entity, Error, Event, EventEdit, EventId, EventSummary,
-    Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation, ReservationId,
-    ReservationStatus, Result, Row, Seat, SeatCounts, SeatId, SeatRecord, SeatState,
+    Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation, ReservationFilter,
+    ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId, SeatRecord, SeatState,
     SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId, Username, count_taken,
 };
 use booking_core::{rules, sql_free_seat, sql_live_hold};
@@ -1416,6 +1416,19 @@ impl Tx for WriteTx<'_> {
     }
 }
 
+/// A page of an event's reservations (see
+/// [`BookingStore::event_reservations`]), as a condition on `reservations
+/// r` for [`load_reservations`]: event `?1`; status `?2`, user `?3`, a seat
+/// labelled `?4` and ids below `?5`, each when not `NULL`; the `?6` newest.
+const EVENT_RESERVATIONS: &str = "r.id IN (
+     SELECT r.id FROM reservations r
+     WHERE r.event_id = ?1 AND (?2 IS NULL OR r.status = ?2) AND (?3 IS NULL OR r.user_id = ?3)
+       AND (?4 IS NULL OR EXISTS (
+           SELECT 1 FROM reservation_seats rs JOIN seats s ON s.id = rs.seat_id
+           WHERE rs.reservation_id = r.id AND s.label = ?4))
+       AND (?5 IS NULL OR r.id < ?5)
+     ORDER BY r.id DESC LIMIT ?6)";
+
 /// A page of the audit log (see [`BookingStore::audit_log`]): every
 /// condition is bound, `NULL` when the filter has none.
 const AUDIT_SQL: &str =
@@ -1788,6 +1801,33 @@ impl BookingStore for SqliteStore {
         let edit = edit.clone();
         self.write(move |tx, now, _| run(tx::edit_event(&mut WriteTx(tx), by, event, &edit, now)))
             .await
+    }
+
+    async fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> Result<Vec<Reservation>> {
+        filter.validate()?;
+        let filter = filter.clone();
+        self.read(move |conn, _| {
+            require_event(conn, event)?;
+            let mut page = load_reservations(
+                conn,
+                EVENT_RESERVATIONS,
+                params![
+                    event.get(),
+                    filter.status.map(ReservationStatus::as_str),
+                    filter.user.map(UserId::get),
+                    filter.seat,
+                    filter.before.map(ReservationId::get),
+                    filter.limit,
+                ],
+            )?;
+            page.sort_unstable_by_key(|r| std::cmp::Reverse(r.id));
+            Ok(page)
+        })
+        .await
     }
 
     async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {

@@ -2069,6 +2069,125 @@ pub async fn edit_event_changes_only_its_details<F: StoreFactory>(f: &F) {
     fx.finish().await;
 }
 
+/// Staff list an event's reservations, everyone's, newest first, filtered
+/// by status, customer and seat, a page at a time.
+pub async fn event_reservations_filter_and_page<F: StoreFactory>(f: &F) {
+    use crate::ReservationFilter;
+    let fx = Fixture::new(f).await;
+    let other = fx
+        .store
+        .create_event(new_event("Other", &fx.clock, "A:1-2:1000"))
+        .await
+        .unwrap()
+        .event
+        .id;
+    let other_seats = super::seat_ids(&*fx.store, other).await;
+    fx.store
+        .hold(fx.alice, other, other_seats[0])
+        .await
+        .unwrap();
+    fx.store
+        .reserve(fx.alice, other, &other_seats[..1], None)
+        .await
+        .unwrap();
+    let mut made = Vec::new();
+    for (user, labels) in [
+        (fx.alice, &["A1", "A2"][..]),
+        (fx.bob, &["B1"][..]),
+        (fx.alice, &["B2"][..]),
+        (fx.carol, &["A3"][..]),
+    ] {
+        for label in labels {
+            fx.hold(user, label).await.unwrap();
+        }
+        made.push(fx.reserve(user, labels).await.unwrap());
+    }
+    fx.store.cancel(fx.bob, made[1].id).await.unwrap();
+    fx.hold(fx.carol, "B1").await.unwrap();
+    made.push(fx.reserve(fx.carol, &["B1"]).await.unwrap());
+    // Newest first, as each reads now.
+    let mut all = Vec::new();
+    for r in made.iter().rev() {
+        let now = fx.store.reservations(r.user).await.unwrap();
+        all.push(now.into_iter().find(|x| x.id == r.id).unwrap());
+    }
+    let list = async |filter: ReservationFilter| {
+        fx.store
+            .event_reservations(fx.event, &filter)
+            .await
+            .unwrap()
+    };
+    let base = ReservationFilter::default();
+    assert_eq!(list(base.clone()).await, all, "every one of this event");
+    let pick = |keep: &dyn Fn(&Reservation) -> bool| -> Vec<Reservation> {
+        all.iter().filter(|r| keep(r)).cloned().collect()
+    };
+    let mut cancelled = base.clone();
+    cancelled.status = Some(ReservationStatus::Cancelled);
+    assert_eq!(
+        list(cancelled).await,
+        pick(&|r| r.status == ReservationStatus::Cancelled)
+    );
+    let mut alices = base.clone();
+    alices.user = Some(fx.alice);
+    assert_eq!(list(alices).await, pick(&|r| r.user == fx.alice));
+    let mut b1 = base.clone();
+    b1.seat = Some("B1".into());
+    assert_eq!(list(b1.clone()).await, [all[0].clone(), all[3].clone()]);
+    b1.status = Some(ReservationStatus::Confirmed);
+    assert_eq!(
+        list(b1.clone()).await,
+        [all[0].clone()],
+        "B1, confirmed: carol's"
+    );
+    b1.seat = Some("Z9".into());
+    assert!(list(b1).await.is_empty(), "no seat Z9");
+
+    let mut pages = Vec::new();
+    let mut page = base.clone();
+    page.limit = 2;
+    loop {
+        let got = list(page.clone()).await;
+        let Some(oldest) = got.last() else { break };
+        page.before = Some(oldest.id);
+        pages.push(got);
+    }
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
+    assert_eq!(pages.concat(), all);
+    fx.finish().await;
+}
+
+/// Listing an event's reservations: an unknown event, a page size out of
+/// range or a seat label no seat can have is refused.
+pub async fn event_reservations_refuse_bad_input<F: StoreFactory>(f: &F) {
+    use crate::ReservationFilter;
+    let fx = Fixture::new(f).await;
+    let base = ReservationFilter::default();
+    assert_not_found(
+        fx.store
+            .event_reservations(EventId::new(999_999), &base)
+            .await,
+        Entity::Event,
+    );
+    let mut bad = base.clone();
+    bad.limit = 0;
+    let err = fx
+        .store
+        .event_reservations(fx.event, &bad)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    bad.limit = 10;
+    bad.seat = Some("A\u{0}1".into());
+    let err = fx
+        .store
+        .event_reservations(fx.event, &bad)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    fx.finish().await;
+}
+
 /// The sales summary counts each category's seats by state and its
 /// revenue, the price of each seat sold; the total sums them.
 pub async fn sales_count_each_category_and_its_revenue<F: StoreFactory>(f: &F) {

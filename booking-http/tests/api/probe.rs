@@ -9,8 +9,8 @@ use std::time::Duration;
 use booking_core::{
     AccountStore, AuditFilter, AuditRecord, BestAvailable, BookingStore, Credentials, Event,
     EventEdit, EventId, EventSummary, Hold, IdempotencyKey, MemoryStore, NewEvent, Policy,
-    Reservation, ReservationId, Result, Row, Seat, SeatId, SeatRecord, Session, SessionId, User,
-    UserId, Username,
+    Reservation, ReservationFilter, ReservationId, Result, Row, Seat, SeatId, SeatRecord, Session,
+    SessionId, User, UserId, Username,
 };
 use tokio::sync::Semaphore;
 
@@ -163,6 +163,13 @@ impl BookingStore for Probe {
         edit: &EventEdit,
     ) -> impl Future<Output = Result<Event>> + Send {
         self.inner.edit_event(by, event, edit)
+    }
+    fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> impl Future<Output = Result<Vec<Reservation>>> + Send {
+        self.inner.event_reservations(event, filter)
     }
     fn audit_log(
         &self,
