@@ -21,7 +21,12 @@
 //!   seats become reserved by the new [`Reservation`].
 //! - The owner **cancels** a reservation once; its seats become available.
 //! - Staff may **block** available seats from sale; a blocked seat is
-//!   neither held nor reserved until it is unblocked.
+//!   neither held nor reserved until it is unblocked. Staff may also
+//!   **cancel** anyone's reservation, with a reason its customer sees, and
+//!   edit an event's details ([`boxoffice`] has their helpers: sales per
+//!   category, the seats of a row or a section).
+//! - Every reserve and cancel, and every staff action, leaves one record in
+//!   the **audit log** ([`audit`]), written in the same transaction.
 //! - **Best available** holds the best `count` seats together in one step
 //!   ([`best`]): adjacent, by the venue's ranking, stranding no single seat
 //!   when another choice would not.
