@@ -21,7 +21,12 @@
 //!   seats become reserved by the new [`Reservation`].
 //! - The owner **cancels** a reservation once; its seats become available.
 //! - Staff may **block** available seats from sale; a blocked seat is
-//!   neither held nor reserved until it is unblocked.
+//!   neither held nor reserved until it is unblocked. Staff may also
+//!   **cancel** anyone's reservation, with a reason its customer sees, and
+//!   edit an event's details ([`boxoffice`] has their helpers: sales per
+//!   category, the seats of a row or a section).
+//! - Every reserve and cancel, and every staff action, leaves one record in
+//!   the **audit log** ([`audit`]), written in the same transaction.
 //! - **Best available** holds the best `count` seats together in one step
 //!   ([`best`]): adjacent, by the venue's ranking, stranding no single seat
 //!   when another choice would not.
@@ -72,7 +77,9 @@
 //! # }
 //! ```
 
+pub mod audit;
 pub mod best;
+pub mod boxoffice;
 mod clock;
 mod error;
 mod ids;
@@ -87,6 +94,8 @@ pub mod testkit;
 pub mod tx;
 pub mod venue;
 
+pub use audit::{AuditAction, AuditFilter, AuditRecord};
+pub use boxoffice::{CategorySales, ReservationFilter, Sales, SeatSelection};
 pub use clock::{
     Clock, ManualClock, SystemClock, Timestamp, add as add_duration, describe as describe_duration,
     truncate_to_micros,
@@ -95,10 +104,10 @@ pub use error::{BoxError, ConflictKind, Conflicts, Entity, Error, Result, SeatCo
 pub use ids::{EventId, ReservationId, SeatId, UserId};
 pub use memory::MemoryStore;
 pub use model::{
-    BestAvailable, CategorySummary, Credentials, Event, EventSummary, Hold, IdempotencyKey,
-    MAX_EVENT_DESCRIPTION, MAX_EVENT_TEXT, NewEvent, OrphanPolicy, Password, Policy, Reservation,
-    ReservationStatus, Seat, SeatColumns, SeatCounts, SeatRecord, SeatState, SectionSummary,
-    Session, SessionId, TakenSeats, User, Username, count_taken,
+    BestAvailable, CategorySummary, Credentials, Event, EventEdit, EventSummary, Hold,
+    IdempotencyKey, MAX_EVENT_DESCRIPTION, MAX_EVENT_TEXT, NewEvent, OrphanPolicy, Password,
+    Policy, Reservation, ReservationStatus, Seat, SeatColumns, SeatCounts, SeatRecord, SeatState,
+    SectionSummary, Session, SessionId, TakenSeats, User, Username, count_taken,
 };
 pub use seatmap::{Row, SeatBlock, SeatMap, SeatSpec};
 pub use store::{AccountStore, BookingStore, Store};

@@ -17,14 +17,16 @@ use loom::sync::{Arc, RwLock};
 #[cfg(not(loom))]
 use std::sync::{Arc, RwLock};
 
+use crate::audit::{AuditFilter, AuditRecord, NewAuditRecord};
 use crate::best::{self, EventLayout, Layout, LayoutSeat, Position};
+use crate::boxoffice::ReservationFilter;
 use crate::clock::{self, Clock, SystemClock, Timestamp};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
-    BestAvailable, CategorySummary, Credentials, Event, EventSummary, Hold, IdempotencyKey,
-    NewEvent, OrphanPolicy, Policy, Reservation, ReservationStatus, Seat, SeatCounts, SeatRecord,
-    SeatState, SectionSummary, Session, SessionId, User, Username,
+    BestAvailable, CategorySummary, Credentials, Event, EventEdit, EventSummary, Hold,
+    IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation, ReservationStatus, Seat,
+    SeatCounts, SeatRecord, SeatState, SectionSummary, Session, SessionId, User, Username,
 };
 use crate::rules;
 use crate::seatmap::Row;
@@ -105,6 +107,8 @@ struct State {
     sessions: HashMap<String, (UserId, Timestamp)>,
     reservations: BTreeMap<ReservationId, Reservation>,
     idempotency_keys: HashMap<(UserId, IdempotencyKey), ReservationId>,
+    /// The audit log, oldest first (ids from 1, in order).
+    audit: Vec<AuditRecord>,
 }
 
 struct EventData {
@@ -415,6 +419,8 @@ impl Tx for State {
             status: ReservationStatus::Confirmed,
             created_at: new.created_at,
             cancelled_at: None,
+            cancelled_by: None,
+            cancel_reason: None,
             idempotency_key: new.key.cloned(),
         };
         if let Some(key) = new.key {
@@ -427,6 +433,8 @@ impl Tx for State {
     async fn cancel_reservation(
         &mut self,
         reservation: &Reservation,
+        by: UserId,
+        reason: Option<&str>,
         now: Timestamp,
     ) -> Result<Reservation> {
         for seat in &reservation.seats {
@@ -435,6 +443,8 @@ impl Tx for State {
         let stored = self.reservations.get_mut(&reservation.id).expect("found");
         stored.status = ReservationStatus::Cancelled;
         stored.cancelled_at = Some(now);
+        stored.cancelled_by = Some(by);
+        stored.cancel_reason = reason.map(str::to_owned);
         Ok(stored.clone())
     }
 
@@ -453,6 +463,31 @@ impl Tx for State {
             }
         }
         Ok(seats.iter().map(|r| r.seat.clone()).collect())
+    }
+
+    async fn lock_event(&mut self, event: EventId) -> Result<Option<Event>> {
+        Ok(self.events.get(&event).map(|data| data.event.clone()))
+    }
+
+    async fn set_event_details(&mut self, event: &Event) -> Result<()> {
+        let stored = &mut self.events.get_mut(&event.id).expect("locked").event;
+        stored.name.clone_from(&event.name);
+        stored.description.clone_from(&event.description);
+        stored.venue.clone_from(&event.venue);
+        stored.starts_at = event.starts_at;
+        // Reservations keep their event's name for listings.
+        for reservation in self.reservations.values_mut() {
+            if reservation.event == event.id {
+                reservation.event_name.clone_from(&event.name);
+            }
+        }
+        Ok(())
+    }
+
+    async fn audit(&mut self, record: NewAuditRecord<'_>) -> Result<()> {
+        let id = i64::try_from(self.audit.len()).expect("fits") + 1;
+        self.audit.push(record.with_id(id));
+        Ok(())
     }
 }
 
@@ -565,12 +600,24 @@ impl BookingStore for MemoryStore {
         })
     }
 
-    async fn block(&self, event: EventId, seat_ids: &[SeatId], reason: &str) -> Result<Vec<Seat>> {
-        self.write(|state, now| run(tx::block(state, event, seat_ids, reason, now)))
+    async fn block(
+        &self,
+        by: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        reason: &str,
+    ) -> Result<Vec<Seat>> {
+        self.write(|state, now| run(tx::block(state, by, event, seat_ids, reason, now)))
     }
 
-    async fn unblock(&self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<Seat>> {
-        self.write(|state, _| run(tx::unblock(state, event, seat_ids)))
+    async fn unblock(
+        &self,
+        by: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        reason: &str,
+    ) -> Result<Vec<Seat>> {
+        self.write(|state, now| run(tx::unblock(state, by, event, seat_ids, reason, now)))
     }
 
     async fn best_available(
@@ -598,6 +645,52 @@ impl BookingStore for MemoryStore {
     async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {
         self.write(|state, now| run(tx::cancel(state, user, reservation, now)))
     }
+
+    async fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
+    ) -> Result<Reservation> {
+        self.write(|state, now| run(tx::staff_cancel(state, by, reservation, reason, now)))
+    }
+
+    async fn edit_event(&self, by: UserId, event: EventId, edit: &EventEdit) -> Result<Event> {
+        self.write(|state, now| run(tx::edit_event(state, by, event, edit, now)))
+    }
+
+    async fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> Result<Vec<Reservation>> {
+        filter.validate()?;
+        self.read(|state, _| {
+            state.event_data(event)?;
+            Ok(state
+                .reservations
+                .values()
+                .rev()
+                .filter(|r| r.event == event && filter.matches(r))
+                .take(filter.limit as usize)
+                .cloned()
+                .collect())
+        })
+    }
+
+    async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        filter.validate()?;
+        self.read(|state, _| {
+            Ok(state
+                .audit
+                .iter()
+                .rev()
+                .filter(|r| filter.matches(r))
+                .take(filter.limit as usize)
+                .cloned()
+                .collect())
+        })
+    }
 }
 
 impl AccountStore for MemoryStore {
@@ -612,6 +705,7 @@ impl AccountStore for MemoryStore {
             let user = User {
                 id: UserId::new(state.last_user),
                 username: username.clone(),
+                staff: false,
             };
             state.user_by_name.insert(username.folded(), user.id);
             state.users.insert(
@@ -642,6 +736,17 @@ impl AccountStore for MemoryStore {
 
     async fn user(&self, user: UserId) -> Result<Option<User>> {
         self.read(|state, _| Ok(state.users.get(&user).map(|c| c.user.clone())))
+    }
+
+    async fn set_staff(&self, user: UserId, staff: bool) -> Result<User> {
+        self.write(|state, _| {
+            let found = state
+                .users
+                .get_mut(&user)
+                .ok_or_else(|| Error::not_found(Entity::User, user.get()))?;
+            found.user.staff = staff;
+            Ok(found.user.clone())
+        })
     }
 
     async fn create_session(&self, id: &SessionId, user: UserId, ttl: Duration) -> Result<Session> {

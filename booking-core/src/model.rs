@@ -316,48 +316,103 @@ pub const MAX_EVENT_DESCRIPTION: usize = 5_000;
 impl NewEvent {
     /// Checks the name and venue; backends call this before writing anything.
     pub fn validate(&self) -> Result<()> {
-        if self.name.trim().is_empty() {
-            return Err(Error::invalid_input("an event needs a name"));
-        }
-        if self.name.chars().count() > MAX_EVENT_TEXT {
-            return Err(Error::invalid_input(format!(
-                "an event name has at most {MAX_EVENT_TEXT} characters"
-            )));
-        }
-        if self.venue.chars().count() > MAX_EVENT_TEXT {
-            return Err(Error::invalid_input(format!(
-                "a venue has at most {MAX_EVENT_TEXT} characters"
-            )));
-        }
-        if self.description.chars().count() > MAX_EVENT_DESCRIPTION {
-            return Err(Error::invalid_input(format!(
-                "an event description has at most {MAX_EVENT_DESCRIPTION} characters"
-            )));
-        }
-        // A NUL is no text to PostgreSQL (it would fail as a storage error),
-        // and no control character belongs in a name shown on a page. A
-        // description may have line breaks and tabs, but no other.
-        if self
-            .name
-            .chars()
-            .chain(self.venue.chars())
-            .any(char::is_control)
-        {
-            return Err(Error::invalid_input(
-                "an event name or venue cannot contain control characters",
-            ));
-        }
-        if self
-            .description
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
-        {
-            return Err(Error::invalid_input(
-                "an event description cannot contain control characters but line breaks and tabs",
-            ));
-        }
+        check_event_details(&self.name, &self.description, &self.venue)?;
         self.seating.check()
     }
+}
+
+/// A change to an event's details, as staff make it: each field given
+/// replaces the event's. Its seats, and so its seating, never change.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EventEdit {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new description.
+    pub description: Option<String>,
+    /// A new venue text (where it takes place).
+    pub venue: Option<String>,
+    /// A new start time.
+    pub starts_at: Option<Timestamp>,
+}
+
+impl EventEdit {
+    /// `event` with this edit made, checked as a new event's details are
+    /// (→ `InvalidInput`; an edit that gives no field is one too).
+    pub fn apply(&self, event: &Event) -> Result<Event> {
+        if self.changed_fields().is_empty() {
+            return Err(Error::invalid_input(
+                "an edit changes at least one of name, description, venue and starts_at",
+            ));
+        }
+        let mut edited = event.clone();
+        if let Some(name) = &self.name {
+            edited.name.clone_from(name);
+        }
+        if let Some(description) = &self.description {
+            edited.description.clone_from(description);
+        }
+        if let Some(venue) = &self.venue {
+            edited.venue.clone_from(venue);
+        }
+        if let Some(starts_at) = self.starts_at {
+            edited.starts_at = starts_at;
+        }
+        check_event_details(&edited.name, &edited.description, &edited.venue)?;
+        Ok(edited)
+    }
+
+    /// The names of the fields it gives, in a fixed order: what the audit
+    /// log says was edited.
+    pub fn changed_fields(&self) -> Vec<&'static str> {
+        [
+            ("name", self.name.is_some()),
+            ("description", self.description.is_some()),
+            ("venue", self.venue.is_some()),
+            ("starts_at", self.starts_at.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(field, given)| given.then_some(field))
+        .collect()
+    }
+}
+
+/// Checks an event's name, description and venue text.
+fn check_event_details(name: &str, description: &str, venue: &str) -> Result<()> {
+    if name.trim().is_empty() {
+        return Err(Error::invalid_input("an event needs a name"));
+    }
+    if name.chars().count() > MAX_EVENT_TEXT {
+        return Err(Error::invalid_input(format!(
+            "an event name has at most {MAX_EVENT_TEXT} characters"
+        )));
+    }
+    if venue.chars().count() > MAX_EVENT_TEXT {
+        return Err(Error::invalid_input(format!(
+            "a venue has at most {MAX_EVENT_TEXT} characters"
+        )));
+    }
+    if description.chars().count() > MAX_EVENT_DESCRIPTION {
+        return Err(Error::invalid_input(format!(
+            "an event description has at most {MAX_EVENT_DESCRIPTION} characters"
+        )));
+    }
+    // A NUL is no text to PostgreSQL (it would fail as a storage error),
+    // and no control character belongs in a name shown on a page. A
+    // description may have line breaks and tabs, but no other.
+    if name.chars().chain(venue.chars()).any(char::is_control) {
+        return Err(Error::invalid_input(
+            "an event name or venue cannot contain control characters",
+        ));
+    }
+    if description
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
+        return Err(Error::invalid_input(
+            "an event description cannot contain control characters but line breaks and tabs",
+        ));
+    }
+    Ok(())
 }
 
 /// A seat of an event.
@@ -654,6 +709,10 @@ pub struct Reservation {
     pub created_at: Timestamp,
     /// When it was cancelled, if it was.
     pub cancelled_at: Option<Timestamp>,
+    /// Who cancelled it, if it was: its owner, or staff.
+    pub cancelled_by: Option<UserId>,
+    /// Why staff cancelled it, as they gave it; `None` unless staff did.
+    pub cancel_reason: Option<String>,
     /// The idempotency key it was made with, while that key is remembered.
     pub idempotency_key: Option<IdempotencyKey>,
 }
@@ -836,13 +895,17 @@ impl fmt::Debug for Password {
     }
 }
 
-/// A user account.
+/// A user account: a customer, or staff.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// Its id.
     pub id: UserId,
     /// Its unique name.
     pub username: Username,
+    /// Whether the user is staff (may use the box office: the admin
+    /// operations) rather than a customer. New users are customers.
+    #[serde(default)]
+    pub staff: bool,
 }
 
 /// A user with the stored hash of their password, for checking a login.

@@ -239,11 +239,7 @@ pub fn block(
     now: Timestamp,
 ) -> Result<()> {
     check_block_ids(seat_ids)?;
-    if reason.chars().count() > MAX_BLOCK_REASON || reason.chars().any(char::is_control) {
-        return Err(Error::invalid_input(format!(
-            "a reason has at most {MAX_BLOCK_REASON} characters, none of them control characters"
-        )));
-    }
+    check_reason(reason)?;
     let mut records = seats_of(event, seat_ids, loaded)?;
     records.sort_by_key(|r| r.seat.sort_key());
     let conflicts: Vec<SeatConflict> = records
@@ -264,11 +260,30 @@ pub fn block(
     Conflicts::into_error(conflicts).map_or(Ok(()), Err)
 }
 
+/// Checks a reason staff give for what they do (a block, an unblock):
+/// over [`MAX_BLOCK_REASON`] characters or with a control character →
+/// [`Error::InvalidInput`]. Empty is allowed.
+pub fn check_reason(reason: &str) -> Result<()> {
+    if reason.chars().count() > MAX_BLOCK_REASON || reason.chars().any(char::is_control) {
+        return Err(Error::invalid_input(format!(
+            "a reason has at most {MAX_BLOCK_REASON} characters, none of them control characters"
+        )));
+    }
+    Ok(())
+}
+
 /// Decides whether `loaded` (the seats of `seat_ids` in `event`) may be
-/// unblocked: [`check_block_ids`], then an id with no row of `event` →
-/// [`Error::NotFound`]. A seat that is not blocked stays as it is.
-pub fn unblock(event: EventId, seat_ids: &[SeatId], loaded: &[SeatRecord]) -> Result<()> {
+/// unblocked with `reason`: [`check_block_ids`] and [`check_reason`], then
+/// an id with no row of `event` → [`Error::NotFound`]. A seat that is not
+/// blocked stays as it is.
+pub fn unblock(
+    event: EventId,
+    seat_ids: &[SeatId],
+    loaded: &[SeatRecord],
+    reason: &str,
+) -> Result<()> {
     check_block_ids(seat_ids)?;
+    check_reason(reason)?;
     seats_of(event, seat_ids, loaded).map(drop)
 }
 
@@ -456,10 +471,30 @@ pub fn cancel(reservation: &Reservation, user: UserId) -> Result<()> {
     if reservation.user != user {
         return Err(Error::not_found(Entity::Reservation, reservation.id.get()));
     }
+    staff_cancel(reservation)
+}
+
+/// Decides whether staff may cancel `reservation`, anyone's: already
+/// cancelled → [`Error::AlreadyCancelled`]; otherwise `Ok`, as for
+/// [`cancel`].
+pub fn staff_cancel(reservation: &Reservation) -> Result<()> {
     if reservation.status == ReservationStatus::Cancelled {
         return Err(Error::AlreadyCancelled { id: reservation.id });
     }
     Ok(())
+}
+
+/// Checks the reason staff give for cancelling a customer's reservation:
+/// the customer reads it, so it must say something. Blank, over
+/// [`MAX_BLOCK_REASON`] characters or with a control character →
+/// [`Error::InvalidInput`].
+pub fn check_cancel_reason(reason: &str) -> Result<()> {
+    if reason.trim().is_empty() {
+        return Err(Error::invalid_input(
+            "say why the reservation is cancelled: its customer reads the reason",
+        ));
+    }
+    check_reason(reason)
 }
 
 #[cfg(test)]
@@ -712,6 +747,8 @@ mod tests {
             status,
             created_at: now(),
             cancelled_at: None,
+            cancelled_by: None,
+            cancel_reason: None,
             idempotency_key: None,
         }
     }

@@ -14,11 +14,13 @@ use std::future::Future;
 use std::ops::RangeInclusive;
 use std::time::Duration;
 
+use crate::audit::{AuditFilter, AuditRecord};
+use crate::boxoffice::ReservationFilter;
 use crate::error::{Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
-    BestAvailable, Credentials, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation,
-    Seat, SeatRecord, Session, SessionId, User, Username,
+    BestAvailable, Credentials, Event, EventEdit, EventSummary, Hold, IdempotencyKey, NewEvent,
+    Policy, Reservation, Seat, SeatRecord, Session, SessionId, User, Username,
 };
 use crate::seatmap::Row;
 
@@ -248,7 +250,10 @@ pub trait BookingStore: Send + Sync + 'static {
     ///   pick of as many seats would not → `OrphanSeat`, nothing changes;
     /// - otherwise a `Confirmed` reservation with the seats by row then
     ///   number, `total_cents` their sum, `created_at` now; each seat is
-    ///   `Reserved` by it and no longer held;
+    ///   `Reserved` by it and no longer held; one audit record
+    ///   ([`AuditAction::Reserve`](crate::AuditAction::Reserve) by `user`,
+    ///   with the reservation and its seats) is written with it. A replay
+    ///   and a refusal write none;
     /// - a seat is never in two confirmed reservations, whatever runs concurrently.
     ///
     /// Cancel safety: dropped, it has happened whole or not at all (see
@@ -262,7 +267,8 @@ pub trait BookingStore: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Reservation>> + Send;
 
     /// Blocks seats of an event from sale (house seats, a broken seat),
-    /// all or nothing, by [`rules::block`](crate::rules::block).
+    /// all or nothing, by [`rules::block`](crate::rules::block), as `by`
+    /// does (staff: the store does not check the role, the caller does).
     ///
     /// # Contract
     ///
@@ -271,34 +277,44 @@ pub trait BookingStore: Send + Sync + 'static {
     ///   `NotFound(Seat)`;
     /// - a seat reserved or held (unexpired) → the conflict listing every
     ///   such seat, and nothing changes;
+    /// - unknown `by` → `NotFound(User)`;
     /// - otherwise each seat is blocked with `reason`: `hold`, `reserve`
     ///   and best available refuse it (`SeatBlocked`) and it is not
-    ///   counted as available; returns the seats.
+    ///   counted as available; one audit record
+    ///   ([`AuditAction::Block`](crate::AuditAction::Block) by `by`, with
+    ///   the seats and `reason`) is written with it; returns the seats.
     ///
     /// Cancel safety: dropped, it has happened whole or not at all (see
     /// [the trait's](BookingStore#cancel-safety)).
     fn block(
         &self,
+        by: UserId,
         event: EventId,
         seat_ids: &[SeatId],
         reason: &str,
     ) -> impl Future<Output = Result<Vec<Seat>>> + Send;
 
-    /// Puts blocked seats back on sale, by [`rules::unblock`](crate::rules::unblock).
+    /// Puts blocked seats back on sale, by [`rules::unblock`](crate::rules::unblock),
+    /// as `by` does.
     ///
     /// # Contract
     ///
-    /// - bad ids → `InvalidInput`; unknown event → `NotFound(Event)`; an id
-    ///   that is no seat of the event → `NotFound(Seat)`;
+    /// - bad ids or reason → `InvalidInput`; unknown event →
+    ///   `NotFound(Event)`; an id that is no seat of the event →
+    ///   `NotFound(Seat)`; unknown `by` → `NotFound(User)`;
     /// - otherwise each seat is no longer blocked (one that was not stays
-    ///   as it is); returns the seats.
+    ///   as it is), and one audit record
+    ///   ([`AuditAction::Unblock`](crate::AuditAction::Unblock) by `by`,
+    ///   with the seats and `reason`) is written with it; returns the seats.
     ///
     /// Cancel safety: dropped, it has happened whole or not at all (see
     /// [the trait's](BookingStore#cancel-safety)).
     fn unblock(
         &self,
+        by: UserId,
         event: EventId,
         seat_ids: &[SeatId],
+        reason: &str,
     ) -> impl Future<Output = Result<Vec<Seat>>> + Send;
 
     /// Holds the best `request.count` seats together for `user`, in one
@@ -348,8 +364,11 @@ pub trait BookingStore: Send + Sync + 'static {
     ///
     /// - unknown, or someone else's → `NotFound(Reservation)`;
     /// - already cancelled → `AlreadyCancelled`;
-    /// - otherwise it is `Cancelled` with `cancelled_at` now, and all its
-    ///   seats are `Available`; returns it.
+    /// - otherwise it is `Cancelled` with `cancelled_at` now and
+    ///   `cancelled_by` `user` (no `cancel_reason`), and all its seats are
+    ///   `Available`; one audit record
+    ///   ([`AuditAction::Cancel`](crate::AuditAction::Cancel) by `user`)
+    ///   is written with it; returns it.
     ///
     /// Cancel safety: dropped, it has happened whole or not at all (see
     /// [the trait's](BookingStore#cancel-safety)).
@@ -358,6 +377,91 @@ pub trait BookingStore: Send + Sync + 'static {
         user: UserId,
         reservation: ReservationId,
     ) -> impl Future<Output = Result<Reservation>> + Send;
+
+    /// Cancels anyone's reservation, as staff `by` do, with `reason`, by
+    /// [`rules::staff_cancel`](crate::rules::staff_cancel): its customer
+    /// sees in [`reservations`](BookingStore::reservations) that staff
+    /// cancelled it (`cancelled_by`) and why (`cancel_reason`).
+    ///
+    /// # Contract
+    ///
+    /// - a blank or bad reason ([`rules::check_cancel_reason`](crate::rules::check_cancel_reason))
+    ///   → `InvalidInput`;
+    /// - unknown → `NotFound(Reservation)`; already cancelled →
+    ///   `AlreadyCancelled`; unknown `by` → `NotFound(User)`;
+    /// - otherwise it is `Cancelled` with `cancelled_at` now,
+    ///   `cancelled_by` `by` and `cancel_reason` `reason`, and all its
+    ///   seats are `Available` (best available offers them again); one
+    ///   audit record ([`AuditAction::StaffCancel`](crate::AuditAction::StaffCancel)
+    ///   by `by`, with the reason) is written with it; returns it.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [the trait's](BookingStore#cancel-safety)).
+    fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
+    ) -> impl Future<Output = Result<Reservation>> + Send;
+
+    /// Changes an event's name, description, venue text or start time, as
+    /// staff `by` do, by [`EventEdit::apply`]. Its seats, their states and
+    /// its reservations stay as they are (a reservation shows the new name).
+    ///
+    /// # Contract
+    ///
+    /// - unknown event → `NotFound(Event)`; an edit of no field, or one
+    ///   that breaks a new event's rules → `InvalidInput`; unknown `by` →
+    ///   `NotFound(User)`;
+    /// - otherwise every later read of the event shows the new details,
+    ///   and one audit record ([`AuditAction::EditEvent`](crate::AuditAction::EditEvent)
+    ///   by `by`, its reason the fields changed) is written with it;
+    ///   returns the event as edited.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [the trait's](BookingStore#cancel-safety)).
+    fn edit_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        edit: &EventEdit,
+    ) -> impl Future<Output = Result<Event>> + Send;
+
+    /// A page of an event's reservations, everyone's, for staff: those
+    /// `filter` picks, newest first (by id, descending), each with its
+    /// seats by row then number.
+    ///
+    /// # Contract
+    ///
+    /// - a page size out of range → `InvalidInput`; unknown event →
+    ///   `NotFound(Event)`;
+    /// - exactly the event's reservations that [`ReservationFilter::matches`],
+    ///   newest first, at most `filter.limit` of them.
+    ///
+    /// Cancel safety: a read; dropped, it leaves nothing behind.
+    fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> impl Future<Output = Result<Vec<Reservation>>> + Send;
+
+    /// A page of the audit log: the records `filter` picks, newest first
+    /// (by id, descending). See [`crate::audit`].
+    ///
+    /// # Contract
+    ///
+    /// - a page size out of range → `InvalidInput`;
+    /// - exactly the records that [`AuditFilter::matches`], newest first,
+    ///   at most `filter.limit` of them;
+    /// - each write that the contracts above say is audited adds one
+    ///   record, in the same transaction; a refused write adds none;
+    /// - a record never changes once written, whatever is done after.
+    ///
+    /// Cancel safety: a read; dropped, it leaves nothing behind.
+    fn audit_log(
+        &self,
+        filter: &AuditFilter,
+    ) -> impl Future<Output = Result<Vec<AuditRecord>>> + Send;
 }
 
 /// Users and login sessions.
@@ -411,6 +515,23 @@ pub trait AccountStore: Send + Sync + 'static {
     ///
     /// Cancel safety: a read; dropped, it leaves nothing behind.
     fn user(&self, user: UserId) -> impl Future<Output = Result<Option<User>>> + Send;
+
+    /// Makes `user` staff (`true`) or a customer again (`false`).
+    ///
+    /// # Contract
+    ///
+    /// - a user is a customer from [`create_user`](AccountStore::create_user)
+    ///   until this makes them staff;
+    /// - unknown user → `NotFound(User)`;
+    /// - otherwise returns the user with `staff` as asked, and every later
+    ///   read of the user ([`user`](AccountStore::user),
+    ///   [`credentials`](AccountStore::credentials),
+    ///   [`session`](AccountStore::session)) says so; setting what is
+    ///   already set changes nothing.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [`BookingStore`'s](BookingStore#cancel-safety)).
+    fn set_staff(&self, user: UserId, staff: bool) -> impl Future<Output = Result<User>> + Send;
 
     /// Starts a session for `user` that ends `ttl` after the store's now.
     ///
@@ -537,19 +658,22 @@ impl<S: BookingStore> BookingStore for std::sync::Arc<S> {
 
     fn block(
         &self,
+        by: UserId,
         event: EventId,
         seat_ids: &[SeatId],
         reason: &str,
     ) -> impl Future<Output = Result<Vec<Seat>>> + Send {
-        (**self).block(event, seat_ids, reason)
+        (**self).block(by, event, seat_ids, reason)
     }
 
     fn unblock(
         &self,
+        by: UserId,
         event: EventId,
         seat_ids: &[SeatId],
+        reason: &str,
     ) -> impl Future<Output = Result<Vec<Seat>>> + Send {
-        (**self).unblock(event, seat_ids)
+        (**self).unblock(by, event, seat_ids, reason)
     }
 
     fn best_available(
@@ -571,6 +695,39 @@ impl<S: BookingStore> BookingStore for std::sync::Arc<S> {
         reservation: ReservationId,
     ) -> impl Future<Output = Result<Reservation>> + Send {
         (**self).cancel(user, reservation)
+    }
+
+    fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
+    ) -> impl Future<Output = Result<Reservation>> + Send {
+        (**self).staff_cancel(by, reservation, reason)
+    }
+
+    fn edit_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        edit: &EventEdit,
+    ) -> impl Future<Output = Result<Event>> + Send {
+        (**self).edit_event(by, event, edit)
+    }
+
+    fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> impl Future<Output = Result<Vec<Reservation>>> + Send {
+        (**self).event_reservations(event, filter)
+    }
+
+    fn audit_log(
+        &self,
+        filter: &AuditFilter,
+    ) -> impl Future<Output = Result<Vec<AuditRecord>>> + Send {
+        (**self).audit_log(filter)
     }
 }
 
@@ -599,6 +756,10 @@ impl<S: AccountStore> AccountStore for std::sync::Arc<S> {
 
     fn user(&self, user: UserId) -> impl Future<Output = Result<Option<User>>> + Send {
         (**self).user(user)
+    }
+
+    fn set_staff(&self, user: UserId, staff: bool) -> impl Future<Output = Result<User>> + Send {
+        (**self).set_staff(user, staff)
     }
 
     fn create_session(

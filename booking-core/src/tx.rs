@@ -26,11 +26,13 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
+use crate::audit::{AuditAction, NewAuditRecord};
 use crate::clock::Timestamp;
 use crate::error::{Entity, Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
-    Hold, IdempotencyKey, OrphanPolicy, Policy, Reservation, Seat, SeatRecord, SeatState,
+    Event, EventEdit, Hold, IdempotencyKey, OrphanPolicy, Policy, Reservation, Seat, SeatRecord,
+    SeatState,
 };
 use crate::rules;
 
@@ -152,11 +154,14 @@ pub trait Tx {
         new: NewReservation<'_>,
     ) -> Result<Reservation, Self::Error>;
 
-    /// Marks `reservation` cancelled at `now` and makes its seats
-    /// available; returns it as stored.
+    /// Marks `reservation` cancelled at `now` by `by` (with staff's
+    /// `reason`, if they gave one) and makes its seats available; returns
+    /// it as stored.
     async fn cancel_reservation(
         &mut self,
         reservation: &Reservation,
+        by: UserId,
+        reason: Option<&str>,
         now: Timestamp,
     ) -> Result<Reservation, Self::Error>;
 
@@ -167,6 +172,18 @@ pub trait Tx {
         seats: &[SeatRecord],
         reason: Option<&str>,
     ) -> Result<Vec<Seat>, Self::Error>;
+
+    /// `event`'s details, locked until the transaction ends; `None` when
+    /// there is no such event.
+    async fn lock_event(&mut self, event: EventId) -> Result<Option<Event>, Self::Error>;
+
+    /// Writes `event`'s name, description, venue text and start time
+    /// (nothing else of it: its seats never change).
+    async fn set_event_details(&mut self, event: &Event) -> Result<(), Self::Error>;
+
+    /// Appends `record` to the audit log, in this transaction: it is kept
+    /// exactly when the change it records is.
+    async fn audit(&mut self, record: NewAuditRecord<'_>) -> Result<(), Self::Error>;
 }
 
 /// [`BookingStore::hold`](crate::BookingStore::hold) over a transaction.
@@ -261,15 +278,27 @@ pub async fn reserve<T: Tx>(
     if let Some(expired) = previous {
         tx.forget_key(expired.id).await?;
     }
-    tx.insert_reservation(NewReservation {
-        user,
+    let made = tx
+        .insert_reservation(NewReservation {
+            user,
+            event,
+            seats: &seats,
+            total_cents: rules::total_cents(&seats),
+            created_at: now,
+            key,
+        })
+        .await?;
+    tx.audit(NewAuditRecord {
+        actor: user,
+        action: AuditAction::Reserve,
         event,
-        seats: &seats,
-        total_cents: rules::total_cents(&seats),
-        created_at: now,
-        key,
+        reservation: Some(made.id),
+        seats: &made.seat_labels(),
+        reason: "",
+        at: now,
     })
-    .await
+    .await?;
+    Ok(made)
 }
 
 /// [`BookingStore::cancel`](crate::BookingStore::cancel) over a transaction.
@@ -284,33 +313,148 @@ pub async fn cancel<T: Tx>(
         .await?
         .ok_or_else(|| Error::not_found(Entity::Reservation, reservation.get()))?;
     rules::cancel(&found, user)?;
-    tx.cancel_reservation(&found, now).await
+    let cancelled = tx.cancel_reservation(&found, user, None, now).await?;
+    tx.audit(NewAuditRecord {
+        actor: user,
+        action: AuditAction::Cancel,
+        event: cancelled.event,
+        reservation: Some(cancelled.id),
+        seats: &cancelled.seat_labels(),
+        reason: "",
+        at: now,
+    })
+    .await?;
+    Ok(cancelled)
+}
+
+/// [`BookingStore::staff_cancel`](crate::BookingStore::staff_cancel) over a transaction.
+pub async fn staff_cancel<T: Tx>(
+    tx: &mut T,
+    by: UserId,
+    reservation: ReservationId,
+    reason: &str,
+    now: Timestamp,
+) -> Result<Reservation, T::Error> {
+    rules::check_cancel_reason(reason)?;
+    let by_found = tx.lock_user(by).await?;
+    let found = tx
+        .lock_reservation(reservation)
+        .await?
+        .ok_or_else(|| Error::not_found(Entity::Reservation, reservation.get()))?;
+    rules::staff_cancel(&found)?;
+    if !by_found {
+        return Err(Error::not_found(Entity::User, by.get()).into());
+    }
+    let cancelled = tx.cancel_reservation(&found, by, Some(reason), now).await?;
+    tx.audit(NewAuditRecord {
+        actor: by,
+        action: AuditAction::StaffCancel,
+        event: cancelled.event,
+        reservation: Some(cancelled.id),
+        seats: &cancelled.seat_labels(),
+        reason,
+        at: now,
+    })
+    .await?;
+    Ok(cancelled)
+}
+
+/// [`BookingStore::edit_event`](crate::BookingStore::edit_event) over a transaction.
+pub async fn edit_event<T: Tx>(
+    tx: &mut T,
+    by: UserId,
+    event: EventId,
+    edit: &EventEdit,
+    now: Timestamp,
+) -> Result<Event, T::Error> {
+    let by_found = tx.lock_user(by).await?;
+    let found = tx
+        .lock_event(event)
+        .await?
+        .ok_or_else(|| Error::not_found(Entity::Event, event.get()))?;
+    let edited = edit.apply(&found)?;
+    if !by_found {
+        return Err(Error::not_found(Entity::User, by.get()).into());
+    }
+    tx.set_event_details(&edited).await?;
+    tx.audit(NewAuditRecord {
+        actor: by,
+        action: AuditAction::EditEvent,
+        event,
+        reservation: None,
+        seats: &[],
+        reason: &edit.changed_fields().join(", "),
+        at: now,
+    })
+    .await?;
+    Ok(edited)
 }
 
 /// [`BookingStore::block`](crate::BookingStore::block) over a transaction.
 pub async fn block<T: Tx>(
     tx: &mut T,
+    by: UserId,
     event: EventId,
     seat_ids: &[SeatId],
     reason: &str,
     now: Timestamp,
 ) -> Result<Vec<Seat>, T::Error> {
     rules::check_block_ids(seat_ids)?;
+    rules::check_reason(reason)?;
+    let by_found = tx.lock_user(by).await?;
     let loaded = lock_seats_of_event(tx, event, seat_ids).await?;
     rules::block(event, seat_ids, &loaded, reason, now)?;
-    tx.set_blocked(&loaded, Some(reason)).await
+    if !by_found {
+        return Err(Error::not_found(Entity::User, by.get()).into());
+    }
+    let blocked = tx.set_blocked(&loaded, Some(reason)).await?;
+    audit_seats(tx, by, AuditAction::Block, event, &blocked, reason, now).await?;
+    Ok(blocked)
 }
 
 /// [`BookingStore::unblock`](crate::BookingStore::unblock) over a transaction.
 pub async fn unblock<T: Tx>(
     tx: &mut T,
+    by: UserId,
     event: EventId,
     seat_ids: &[SeatId],
+    reason: &str,
+    now: Timestamp,
 ) -> Result<Vec<Seat>, T::Error> {
     rules::check_block_ids(seat_ids)?;
+    rules::check_reason(reason)?;
+    let by_found = tx.lock_user(by).await?;
     let loaded = lock_seats_of_event(tx, event, seat_ids).await?;
-    rules::unblock(event, seat_ids, &loaded)?;
-    tx.set_blocked(&loaded, None).await
+    rules::unblock(event, seat_ids, &loaded, reason)?;
+    if !by_found {
+        return Err(Error::not_found(Entity::User, by.get()).into());
+    }
+    let unblocked = tx.set_blocked(&loaded, None).await?;
+    audit_seats(tx, by, AuditAction::Unblock, event, &unblocked, reason, now).await?;
+    Ok(unblocked)
+}
+
+/// Records a staff action on `seats` (no reservation) in the audit log.
+async fn audit_seats<T: Tx>(
+    tx: &mut T,
+    actor: UserId,
+    action: AuditAction,
+    event: EventId,
+    seats: &[Seat],
+    reason: &str,
+    at: Timestamp,
+) -> Result<(), T::Error> {
+    let labels: Vec<String> = seats.iter().map(Seat::label).collect();
+    tx.audit(NewAuditRecord {
+        actor,
+        action,
+        event,
+        reservation: None,
+        seats: &labels,
+        reason,
+        at,
+    })
+    .await
 }
 
 /// The seats of `seat_ids` in `event`, locked; `NotFound(Event)` when there

@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use booking_core::testkit::{StoreFactory, TestContext};
 use booking_core::{
-    AccountStore, BestAvailable, BookingStore, Credentials, EventId, EventSummary, Hold,
-    IdempotencyKey, MemoryStore, NewEvent, Policy, Reservation, ReservationId, Result, Seat,
-    SeatId, SeatRecord, Session, SessionId, User, UserId, Username,
+    AccountStore, AuditFilter, AuditRecord, BestAvailable, BookingStore, Credentials, Event,
+    EventEdit, EventId, EventSummary, Hold, IdempotencyKey, MemoryStore, NewEvent, Policy,
+    Reservation, ReservationFilter, ReservationId, Result, Seat, SeatId, SeatRecord, Session,
+    SessionId, User, UserId, Username,
 };
 
 /// A `MemoryStore` that answers `seats_in_rows` and `seats_in_section`
@@ -60,18 +61,21 @@ impl BookingStore for DefaultReads {
     }
     fn block(
         &self,
+        by: UserId,
         event: EventId,
         seat_ids: &[SeatId],
         reason: &str,
     ) -> impl Future<Output = Result<Vec<Seat>>> + Send {
-        self.0.block(event, seat_ids, reason)
+        self.0.block(by, event, seat_ids, reason)
     }
     fn unblock(
         &self,
+        by: UserId,
         event: EventId,
         seat_ids: &[SeatId],
+        reason: &str,
     ) -> impl Future<Output = Result<Vec<Seat>>> + Send {
-        self.0.unblock(event, seat_ids)
+        self.0.unblock(by, event, seat_ids, reason)
     }
     fn best_available(
         &self,
@@ -90,6 +94,35 @@ impl BookingStore for DefaultReads {
         reservation: ReservationId,
     ) -> impl Future<Output = Result<Reservation>> + Send {
         self.0.cancel(user, reservation)
+    }
+    fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
+    ) -> impl Future<Output = Result<Reservation>> + Send {
+        self.0.staff_cancel(by, reservation, reason)
+    }
+    fn edit_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        edit: &EventEdit,
+    ) -> impl Future<Output = Result<Event>> + Send {
+        self.0.edit_event(by, event, edit)
+    }
+    fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> impl Future<Output = Result<Vec<Reservation>>> + Send {
+        self.0.event_reservations(event, filter)
+    }
+    fn audit_log(
+        &self,
+        filter: &AuditFilter,
+    ) -> impl Future<Output = Result<Vec<AuditRecord>>> + Send {
+        self.0.audit_log(filter)
     }
 }
 
@@ -113,6 +146,9 @@ impl AccountStore for DefaultReads {
     }
     fn user(&self, user: UserId) -> impl Future<Output = Result<Option<User>>> + Send {
         self.0.user(user)
+    }
+    fn set_staff(&self, user: UserId, staff: bool) -> impl Future<Output = Result<User>> + Send {
+        self.0.set_staff(user, staff)
     }
     fn create_session(
         &self,

@@ -421,11 +421,11 @@ impl StateMachineTest for MemoryStoreMatchesModel {
                     Ok(None)
                 }
                 Op::Block { seat } => store
-                    .block(event, &[sut.seats[*seat]], "model")
+                    .block(sut.users[0], event, &[sut.seats[*seat]], "model")
                     .await
                     .map(|_| None),
                 Op::Unblock { seat } => store
-                    .unblock(event, &[sut.seats[*seat]])
+                    .unblock(sut.users[0], event, &[sut.seats[*seat]], "model")
                     .await
                     .map(|_| None),
                 Op::Best { user, count } => {

@@ -24,6 +24,7 @@ pub const ERROR_CODES: &[&str] = &[
     "not_authenticated",
     "invalid_credentials",
     "csrf_failed",
+    "forbidden",
     "not_found",
     "method_not_allowed",
     "too_many_attempts",
@@ -102,6 +103,12 @@ impl ApiError {
     /// 403 `csrf_failed`, saying why.
     pub fn csrf_rejected(message: impl Into<String>) -> Self {
         Self::new(StatusCode::FORBIDDEN, "csrf_failed", message)
+    }
+
+    /// 403 `forbidden`: the user is logged in but is a customer, and only
+    /// staff may do this.
+    pub fn forbidden() -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", "Only staff may do this")
     }
 
     /// 404 `not_found`.

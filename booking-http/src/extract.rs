@@ -276,6 +276,27 @@ impl<S: Store> FromRequestParts<Arc<AppState<S>>> for CurrentUser {
     }
 }
 
+/// The logged-in user, who must be staff (the box office's endpoints): no
+/// or an ended session → 401 `not_authenticated`; a customer → 403
+/// `forbidden`.
+pub struct StaffUser(pub User);
+
+impl<S: Store> FromRequestParts<Arc<AppState<S>>> for StaffUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &Arc<AppState<S>>,
+    ) -> Result<Self, ApiError> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        if user.staff {
+            Ok(Self(user))
+        } else {
+            Err(ApiError::forbidden())
+        }
+    }
+}
+
 /// The logged-in user and their session's id (for work that outlives the
 /// request and must stop when the session does).
 pub struct CurrentSession {
@@ -337,4 +358,78 @@ pub fn site_cookie(name: &'static str, value: String, secure: bool) -> Cookie<'s
     cookie.set_same_site(SameSite::Lax);
     cookie.set_secure(secure);
     cookie
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode, header};
+    use axum::routing::get;
+    use booking_core::{AccountStore, MemoryStore, Username};
+    use tower::ServiceExt;
+
+    use super::*;
+    use crate::state::Settings;
+
+    /// `StaffUser` answers 401 without a session, 403 `forbidden` to a
+    /// customer, and lets staff through.
+    #[tokio::test]
+    async fn staff_user_lets_only_staff_through() {
+        let state = AppState::new(MemoryStore::default(), Settings::default());
+        let hour = Duration::from_secs(3600);
+        let mut cookies = Vec::new();
+        for (name, staff) in [("ann", false), ("boss", true)] {
+            let user = state
+                .store
+                .create_user(&Username::new(name).unwrap(), "hash")
+                .await
+                .unwrap();
+            state.store.set_staff(user.id, staff).await.unwrap();
+            let id = SessionId::new(format!("{name}-0123456789abcdef")).unwrap();
+            state
+                .store
+                .create_session(&id, user.id, hour)
+                .await
+                .unwrap();
+            cookies.push(Some(format!("{SESSION_COOKIE}={}", id.as_str())));
+        }
+        let router = Router::new()
+            .route(
+                "/staff",
+                get(async |StaffUser(user): StaffUser| user.username.to_string()),
+            )
+            .with_state(state);
+        let [ann, boss] = [cookies[0].clone(), cookies[1].clone()];
+        for (cookie, status, code) in [
+            (None, StatusCode::UNAUTHORIZED, "not_authenticated"),
+            (ann, StatusCode::FORBIDDEN, "forbidden"),
+            (boss, StatusCode::OK, ""),
+        ] {
+            let mut request = Request::get("/staff");
+            if let Some(cookie) = cookie {
+                request = request.header(header::COOKIE, cookie);
+            }
+            let response = router
+                .clone()
+                .oneshot(request.body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            assert_eq!(response.status(), status);
+            let body = axum::body::to_bytes(response.into_body(), 1 << 16)
+                .await
+                .unwrap();
+            if code.is_empty() {
+                assert_eq!(&body[..], b"boss");
+            } else {
+                let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+                assert_eq!(
+                    (json["code"].as_str(), json["success"].as_bool()),
+                    (Some(code), Some(false))
+                );
+            }
+        }
+    }
 }

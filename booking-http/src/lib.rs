@@ -46,6 +46,7 @@ mod web;
 pub use accounts::{MIN_PASSWORD_CHARS, NewAccount, hash_password};
 pub use app::{MAX_BODY_BYTES, app, metrics_app};
 pub use error::{ApiError, ERROR_CODES};
+pub use extract::StaffUser;
 pub use observed::Observed;
 pub use openapi::document_of_api as openapi;
 pub use serve::{ServeLimits, serve};

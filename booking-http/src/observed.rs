@@ -8,9 +8,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use booking_core::{
-    AccountStore, BestAvailable, BookingStore, Credentials, EventId, EventSummary, Hold,
-    IdempotencyKey, NewEvent, Policy, Reservation, ReservationId, Result, Row, Seat, SeatId,
-    SeatRecord, Session, SessionId, User, UserId, Username,
+    AccountStore, AuditFilter, AuditRecord, BestAvailable, BookingStore, Credentials, Event,
+    EventEdit, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation,
+    ReservationFilter, ReservationId, Result, Row, Seat, SeatId, SeatRecord, Session, SessionId,
+    User, UserId, Username,
 };
 
 use crate::watchers::Watchers;
@@ -124,12 +125,24 @@ impl<S: BookingStore> BookingStore for Observed<S> {
         Ok(reservation)
     }
 
-    async fn block(&self, event: EventId, seat_ids: &[SeatId], reason: &str) -> Result<Vec<Seat>> {
-        self.observe(event, self.store.block(event, seat_ids, reason).await)
+    async fn block(
+        &self,
+        by: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        reason: &str,
+    ) -> Result<Vec<Seat>> {
+        self.observe(event, self.store.block(by, event, seat_ids, reason).await)
     }
 
-    async fn unblock(&self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<Seat>> {
-        self.observe(event, self.store.unblock(event, seat_ids).await)
+    async fn unblock(
+        &self,
+        by: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        reason: &str,
+    ) -> Result<Vec<Seat>> {
+        self.observe(event, self.store.unblock(by, event, seat_ids, reason).await)
     }
 
     async fn best_available(
@@ -153,6 +166,42 @@ impl<S: BookingStore> BookingStore for Observed<S> {
         self.watchers.nudge(cancelled.event);
         metrics::counter!("booking_cancellations_total").increment(1);
         Ok(cancelled)
+    }
+
+    async fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
+    ) -> Result<Reservation> {
+        let cancelled = self.store.staff_cancel(by, reservation, reason).await?;
+        self.watchers.nudge(cancelled.event);
+        metrics::counter!("booking_cancellations_total").increment(1);
+        Ok(cancelled)
+    }
+
+    fn edit_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        edit: &EventEdit,
+    ) -> impl Future<Output = Result<Event>> + Send {
+        self.store.edit_event(by, event, edit)
+    }
+
+    fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> impl Future<Output = Result<Vec<Reservation>>> + Send {
+        self.store.event_reservations(event, filter)
+    }
+
+    fn audit_log(
+        &self,
+        filter: &AuditFilter,
+    ) -> impl Future<Output = Result<Vec<AuditRecord>>> + Send {
+        self.store.audit_log(filter)
     }
 }
 
@@ -179,6 +228,10 @@ impl<S: AccountStore> AccountStore for Observed<S> {
 
     fn user(&self, user: UserId) -> impl Future<Output = Result<Option<User>>> + Send {
         self.store.user(user)
+    }
+
+    fn set_staff(&self, user: UserId, staff: bool) -> impl Future<Output = Result<User>> + Send {
+        self.store.set_staff(user, staff)
     }
 
     fn create_session(
@@ -264,9 +317,12 @@ mod tests {
         assert!(nudged(), "reserve");
         store.cancel(user, reservation.id).await.unwrap();
         assert!(nudged(), "cancel");
-        store.block(event, &seats[3..], "broken").await.unwrap();
+        store
+            .block(user, event, &seats[3..], "broken")
+            .await
+            .unwrap();
         assert!(nudged(), "block");
-        store.unblock(event, &seats[3..]).await.unwrap();
+        store.unblock(user, event, &seats[3..], "").await.unwrap();
         assert!(nudged(), "unblock");
     }
 }

@@ -692,6 +692,11 @@ pub struct ReservationView {
     /// When it was cancelled; `null` while it is confirmed.
     #[schema(schema_with = instant_or_null, required = true)]
     cancelled_at: Option<String>,
+    /// Whether staff (the box office) cancelled it, rather than its owner.
+    cancelled_by_staff: bool,
+    /// Why staff cancelled it, as they wrote it; `null` unless staff did.
+    #[schema(required = true)]
+    cancel_reason: Option<String>,
 }
 
 impl From<Reservation> for ReservationView {
@@ -706,6 +711,8 @@ impl From<Reservation> for ReservationView {
             total_price: decimal(r.total_cents),
             created_at: rfc3339(r.created_at),
             cancelled_at: r.cancelled_at.map(rfc3339),
+            cancelled_by_staff: r.cancelled_by.is_some_and(|by| by != r.user),
+            cancel_reason: r.cancel_reason,
         }
     }
 }
@@ -804,6 +811,9 @@ pub struct MeAnswer {
     user_id: i64,
     /// The user's name.
     username: String,
+    /// Whether the user is staff (may use the box office, `/api/admin/`)
+    /// rather than a customer; Django's name for it.
+    is_staff: bool,
 }
 
 impl MeAnswer {
@@ -813,6 +823,7 @@ impl MeAnswer {
             success: Success,
             user_id: user.id.get(),
             username: user.username.as_str().to_owned(),
+            is_staff: user.staff,
         }
     }
 }

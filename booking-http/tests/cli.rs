@@ -1,5 +1,6 @@
 //! `booking-server` on the command line: `user add` keeps the same password
-//! and name rules as sign-up, `event add` loads venue files and compact seat
+//! and name rules as sign-up, `user add --staff` and `user set-staff` set
+//! roles, `event add` loads venue files and compact seat
 //! maps, `--max-hold-secs` reaches the policy, and `--demo` seeds the
 //! concert hall.
 
@@ -21,8 +22,16 @@ const SERVER: &str = env!("CARGO_BIN_EXE_booking-server");
 /// Runs `booking-server --database-url URL user add NAME` with `password`
 /// on standard input; returns whether it succeeded and what it said.
 fn user_add(url: &str, name: &str, password: &str) -> (bool, String) {
+    user_add_with(url, &[name], password)
+}
+
+/// Runs `booking-server --database-url URL user add ARGS...` with
+/// `password` on standard input; returns whether it succeeded and what it
+/// said.
+fn user_add_with(url: &str, args: &[&str], password: &str) -> (bool, String) {
     let mut child = Command::new(SERVER)
-        .args(["--database-url", url, "user", "add", name])
+        .args(["--database-url", url, "user", "add"])
+        .args(args)
         .env("RUST_LOG", "off")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -73,6 +82,58 @@ fn user_add_keeps_the_sign_up_rules() {
     let (ok, said) = user_add(&url, "Carol", "a long password");
     assert!(!ok, "a name that differs only in case was accepted: {said}");
     assert!(said.contains("taken"), "{said}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Runs `booking-server --database-url URL user set-staff NAME VALUE`.
+fn set_staff(url: &str, name: &str, value: &str) -> (bool, String) {
+    let out = Command::new(SERVER)
+        .args(["--database-url", url, "user", "set-staff", name, value])
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    (out.status.success(), said(&out))
+}
+
+/// Whether the store at `path` says `name` is staff.
+fn is_staff(path: &Path, name: &str) -> bool {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = SqliteStore::open(path, SqliteOptions::default()).unwrap();
+        let found = booking_core::AccountStore::credentials(&store, name)
+            .await
+            .unwrap()
+            .unwrap();
+        found.user.staff
+    })
+}
+
+/// `user add --staff` makes staff, `user add` a customer, and `user
+/// set-staff NAME true|false` changes either; an unknown name is an error
+/// that says so.
+#[test]
+fn user_add_staff_and_set_staff() {
+    let dir = scratch("set-staff");
+    let path = dir.join("booking.db");
+    let url = format!("sqlite:{}", path.display());
+    let (ok, said) = user_add_with(&url, &["boss", "--staff"], "a long password");
+    assert!(ok && said.contains("staff"), "{said}");
+    let (ok, said) = user_add(&url, "ann", "a long password");
+    assert!(ok && said.contains("a customer"), "{said}");
+    assert!(is_staff(&path, "boss"));
+    assert!(!is_staff(&path, "ann"));
+
+    let (ok, said) = set_staff(&url, "ann", "true");
+    assert!(ok && said.contains("ann (id 2) is now staff"), "{said}");
+    assert!(is_staff(&path, "ann"));
+    let (ok, said) = set_staff(&url, "boss", "false");
+    assert!(ok && said.contains("is now a customer"), "{said}");
+    assert!(!is_staff(&path, "boss"));
+
+    let (ok, said) = set_staff(&url, "nobody", "true");
+    assert!(!ok && said.contains("no user \"nobody\""), "{said}");
+    let (ok, said) = set_staff(&url, "ann", "maybe");
+    assert!(!ok && said.contains("maybe"), "{said}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -318,7 +379,8 @@ fn event_add_refuses_a_bad_venue_file_and_says_where() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// `--demo` seeds the three 60-seat events and the concert hall.
+/// `--demo` seeds the three 60-seat events and the concert hall; its
+/// admin is staff, alice a customer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_demo_has_the_concert_hall() {
     let server = Server::start("memory:", &["--demo"]);
@@ -378,4 +440,39 @@ async fn the_demo_has_the_concert_hall() {
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     assert_eq!(categories, ["Premium", "Standard", "Economy"]);
+    let me: Value = http
+        .get(format!("{base}/api/me/"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["is_staff"], false, "alice is a customer: {me}");
+
+    let csrf: Value = http
+        .get(format!("{base}/api/csrf/"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let login = http
+        .post(format!("{base}/api/login/"))
+        .header("X-CSRFToken", csrf["csrf_token"].as_str().unwrap())
+        .json(&json!({"username": "admin", "password": "admin123"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(login.status(), StatusCode::OK);
+    let me: Value = http
+        .get(format!("{base}/api/me/"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["is_staff"], true, "the demo's admin is staff: {me}");
 }

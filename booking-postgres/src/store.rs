@@ -14,15 +14,16 @@ use std::ops::RangeInclusive;
 use std::sync::Arc;
 use std::time::Duration;
 
+use booking_core::audit::NewAuditRecord;
 use booking_core::best::{EventLayout, Layout, LayoutSeat, Position, Search, Wanted};
 use booking_core::tx::{self, NewReservation, Tx};
 use booking_core::venue::{PlacedSeat, Point, Venue};
 use booking_core::{
-    AccountStore, BestAvailable, BookingStore, CategorySummary, Clock, Credentials, Entity, Error,
-    Event, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy,
-    Reservation, ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId,
-    SeatRecord, SeatState, SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId,
-    Username, count_taken,
+    AccountStore, AuditAction, AuditFilter, AuditRecord, BestAvailable, BookingStore,
+    CategorySummary, Clock, Credentials, Entity, Error, Event, EventEdit, EventId, EventSummary,
+    Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation, ReservationFilter,
+    ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId, SeatRecord, SeatState,
+    SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId, Username, count_taken,
 };
 use booking_core::{rules, sql_free_seat, sql_live_hold};
 use deadpool_postgres::{Pool, Transaction};
@@ -218,12 +219,13 @@ fn orphan_policy(text: &str) -> Result<OrphanPolicy> {
 /// `None` if there is no such user.
 async fn lock_user(tx: &Transaction<'_>, user: UserId) -> Result<Option<User>, OpError> {
     let stmt = tx
-        .prepare_cached("SELECT username FROM users WHERE id = $1 FOR UPDATE")
+        .prepare_cached("SELECT username, staff FROM users WHERE id = $1 FOR UPDATE")
         .await?;
     match tx.query_opt(&stmt, &[&user.get()]).await? {
         Some(row) => Ok(Some(User {
             id: user,
             username: Username::new(row.get::<_, String>(0))?,
+            staff: row.get(1),
         })),
         None => Ok(None),
     }
@@ -239,7 +241,7 @@ async fn lock_user_and_read_seat(
 ) -> Result<(Option<User>, Option<SeatRecord>), OpError> {
     let stmt = tx
         .prepare_cached(&format!(
-            "SELECT {SEAT_COLUMNS}, u.username
+            "SELECT {SEAT_COLUMNS}, u.username, u.staff
              FROM users u LEFT JOIN ({SEATS}) ON s.id = $2 AND s.event_id = $3
              WHERE u.id = $1 FOR UPDATE OF u"
         ))
@@ -253,6 +255,7 @@ async fn lock_user_and_read_seat(
     let found = User {
         id: user,
         username: Username::new(row.get::<_, String>(SEAT_COLUMN_COUNT))?,
+        staff: row.get(SEAT_COLUMN_COUNT + 1),
     };
     // The seat's columns are NULL when it is not there.
     let seen = match row.get::<_, Option<i64>>(0) {
@@ -475,7 +478,7 @@ async fn load_reservations(
     let stmt = tx
         .prepare_cached(&format!(
             "SELECT r.id, r.user_id, r.event_id, e.name, r.status, r.total_cents, r.created_at,
-                    r.cancelled_at, r.idempotency_key
+                    r.cancelled_at, r.idempotency_key, r.cancelled_by, r.cancel_reason
              FROM reservations r JOIN events e ON e.id = r.event_id
              WHERE {condition} ORDER BY r.created_at DESC, r.id DESC"
         ))
@@ -520,6 +523,8 @@ async fn load_reservations(
             total_cents: head.get(5),
             created_at: head.get(6),
             cancelled_at: head.get(7),
+            cancelled_by: head.get::<_, Option<i64>>(9).map(UserId::new),
+            cancel_reason: head.get(10),
             idempotency_key: head
                 .get::<_, Option<String>>(8)
                 .map(IdempotencyKey::new)
@@ -1214,6 +1219,8 @@ impl Tx for PgTx<'_, '_> {
     async fn cancel_reservation(
         &mut self,
         reservation: &Reservation,
+        by: UserId,
+        reason: Option<&str>,
         now: Timestamp,
     ) -> Result<Reservation, OpError> {
         let tx = self.0;
@@ -1222,10 +1229,12 @@ impl Tx for PgTx<'_, '_> {
         seats_where(tx, "s.id = ANY($1) ORDER BY s.id FOR UPDATE OF s", &[&ids]).await?;
         let stmt = tx
             .prepare_cached(
-                "UPDATE reservations SET status = 'cancelled', cancelled_at = $2 WHERE id = $1",
+                "UPDATE reservations SET status = 'cancelled', cancelled_at = $2, cancelled_by = $3,
+                     cancel_reason = $4
+                 WHERE id = $1",
             )
             .await?;
-        tx.execute(&stmt, &[&id, &now]).await?;
+        tx.execute(&stmt, &[&id, &now, &by.get(), &reason]).await?;
         let stmt = tx
             .prepare_cached(
                 "UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = $1",
@@ -1246,6 +1255,75 @@ impl Tx for PgTx<'_, '_> {
         reason: Option<&str>,
     ) -> Result<Vec<Seat>, OpError> {
         set_blocked(self.0, seats, reason).await
+    }
+
+    async fn lock_event(&mut self, event: EventId) -> Result<Option<Event>, OpError> {
+        let stmt = self
+            .0
+            .prepare_cached(
+                "SELECT name, description, venue, starts_at, orphans FROM events
+                 WHERE id = $1 FOR UPDATE",
+            )
+            .await?;
+        let Some(row) = self.0.query_opt(&stmt, &[&event.get()]).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Event {
+            id: event,
+            name: row.get(0),
+            description: row.get(1),
+            venue: row.get(2),
+            starts_at: row.get(3),
+            orphans: orphan_policy(row.get(4))?,
+        }))
+    }
+
+    async fn set_event_details(&mut self, event: &Event) -> Result<(), OpError> {
+        let stmt = self
+            .0
+            .prepare_cached(
+                "UPDATE events SET name = $2, description = $3, venue = $4, starts_at = $5
+                 WHERE id = $1",
+            )
+            .await?;
+        self.0
+            .execute(
+                &stmt,
+                &[
+                    &event.id.get(),
+                    &event.name,
+                    &event.description,
+                    &event.venue,
+                    &event.starts_at,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn audit(&mut self, record: NewAuditRecord<'_>) -> Result<(), OpError> {
+        let stmt = self
+            .0
+            .prepare_cached(
+                "INSERT INTO audit_log (at, actor_id, action, event_id, reservation_id, seats, reason)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .await?;
+        self.0
+            .execute(
+                &stmt,
+                &[
+                    &record.at,
+                    &record.actor.get(),
+                    &record.action.as_str(),
+                    &record.event.get(),
+                    &record.reservation.map(ReservationId::get),
+                    &record.seats,
+                    &record.reason,
+                ],
+            )
+            .await?;
+        Ok(())
     }
 }
 
@@ -1402,18 +1480,30 @@ impl BookingStore for PgStore {
         })
     }
 
-    async fn block(&self, event: EventId, seat_ids: &[SeatId], reason: &str) -> Result<Vec<Seat>> {
+    async fn block(
+        &self,
+        by: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        reason: &str,
+    ) -> Result<Vec<Seat>> {
         // Bad ids are refused before a connection is taken.
         rules::check_block_ids(seat_ids)?;
         transaction!(self, None, |tx, now| {
-            tx::block(&mut PgTx(&tx), event, seat_ids, reason, now).await?
+            tx::block(&mut PgTx(&tx), by, event, seat_ids, reason, now).await?
         })
     }
 
-    async fn unblock(&self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<Seat>> {
+    async fn unblock(
+        &self,
+        by: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        reason: &str,
+    ) -> Result<Vec<Seat>> {
         rules::check_block_ids(seat_ids)?;
-        transaction!(self, None, |tx, _now| {
-            tx::unblock(&mut PgTx(&tx), event, seat_ids).await?
+        transaction!(self, None, |tx, now| {
+            tx::unblock(&mut PgTx(&tx), by, event, seat_ids, reason, now).await?
         })
     }
 
@@ -1536,6 +1626,109 @@ impl BookingStore for PgStore {
             tx::cancel(&mut PgTx(&tx), user, reservation, now).await?
         })
     }
+
+    async fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
+    ) -> Result<Reservation> {
+        transaction!(self, None, |tx, now| {
+            tx::staff_cancel(&mut PgTx(&tx), by, reservation, reason, now).await?
+        })
+    }
+
+    async fn edit_event(&self, by: UserId, event: EventId, edit: &EventEdit) -> Result<Event> {
+        transaction!(self, None, |tx, now| {
+            tx::edit_event(&mut PgTx(&tx), by, event, edit, now).await?
+        })
+    }
+
+    async fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> Result<Vec<Reservation>> {
+        filter.validate()?;
+        let limit = i64::from(filter.limit);
+        transaction!(self, None, |tx, _now| {
+            require_event(&tx, event).await?;
+            let mut page = load_reservations(
+                &tx,
+                "r.id IN (
+                     SELECT r.id FROM reservations r
+                     WHERE r.event_id = $1 AND ($2::TEXT IS NULL OR r.status = $2)
+                       AND ($3::BIGINT IS NULL OR r.user_id = $3)
+                       AND ($4::TEXT IS NULL OR EXISTS (
+                           SELECT 1 FROM reservation_seats rs JOIN seats s ON s.id = rs.seat_id
+                           WHERE rs.reservation_id = r.id AND s.label = $4))
+                       AND ($5::BIGINT IS NULL OR r.id < $5)
+                     ORDER BY r.id DESC LIMIT $6)",
+                &[
+                    &event.get(),
+                    &filter.status.map(ReservationStatus::as_str),
+                    &filter.user.map(UserId::get),
+                    &filter.seat,
+                    &filter.before.map(ReservationId::get),
+                    &limit,
+                ],
+            )
+            .await?;
+            page.sort_unstable_by_key(|r| std::cmp::Reverse(r.id));
+            page
+        })
+    }
+
+    async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        filter.validate()?;
+        let limit = i64::from(filter.limit);
+        transaction!(self, None, |tx, _now| {
+            let stmt = tx
+                .prepare_cached(
+                    "SELECT id, at, actor_id, action, event_id, reservation_id, seats, reason
+                     FROM audit_log
+                     WHERE ($1::BIGINT IS NULL OR event_id = $1)
+                       AND ($2::BIGINT IS NULL OR actor_id = $2)
+                       AND ($3::TEXT IS NULL OR action = $3)
+                       AND ($4::TIMESTAMPTZ IS NULL OR at >= $4)
+                       AND ($5::TIMESTAMPTZ IS NULL OR at < $5)
+                       AND ($6::BIGINT IS NULL OR id < $6)
+                     ORDER BY id DESC LIMIT $7",
+                )
+                .await?;
+            let rows = tx
+                .query(
+                    &stmt,
+                    &[
+                        &filter.event.map(EventId::get),
+                        &filter.actor.map(UserId::get),
+                        &filter.action.map(AuditAction::as_str),
+                        &filter.since,
+                        &filter.until,
+                        &filter.before,
+                        &limit,
+                    ],
+                )
+                .await?;
+            let mut records = Vec::with_capacity(rows.len());
+            for row in rows {
+                records.push(AuditRecord {
+                    id: row.get(0),
+                    at: row.get(1),
+                    actor: UserId::new(row.get(2)),
+                    action: row
+                        .get::<_, &str>(3)
+                        .parse()
+                        .map_err(|e: Error| Error::storage(BACKEND, e.to_string()))?,
+                    event: EventId::new(row.get(4)),
+                    reservation: row.get::<_, Option<i64>>(5).map(ReservationId::new),
+                    seats: row.get(6),
+                    reason: row.get(7),
+                });
+            }
+            records
+        })
+    }
 }
 
 impl AccountStore for PgStore {
@@ -1553,6 +1746,7 @@ impl AccountStore for PgStore {
             User {
                 id: UserId::new(id),
                 username: username.clone(),
+                staff: false,
             }
         })
     }
@@ -1565,7 +1759,7 @@ impl AccountStore for PgStore {
         };
         transaction!(self, None, |tx, _now| {
             let stmt = tx
-                .prepare_cached("SELECT id, password_hash FROM users WHERE username = $1")
+                .prepare_cached("SELECT id, password_hash, staff FROM users WHERE username = $1")
                 .await?;
             tx.query_opt(&stmt, &[&username.as_str()])
                 .await?
@@ -1573,6 +1767,7 @@ impl AccountStore for PgStore {
                     user: User {
                         id: UserId::new(row.get(0)),
                         username: username.clone(),
+                        staff: row.get(2),
                     },
                     password_hash: row.get(1),
                 })
@@ -1593,14 +1788,31 @@ impl AccountStore for PgStore {
     async fn user(&self, user: UserId) -> Result<Option<User>> {
         transaction!(self, None, |tx, _now| {
             let stmt = tx
-                .prepare_cached("SELECT username FROM users WHERE id = $1")
+                .prepare_cached("SELECT username, staff FROM users WHERE id = $1")
                 .await?;
             match tx.query_opt(&stmt, &[&user.get()]).await? {
                 Some(row) => Some(User {
                     id: user,
                     username: Username::new(row.get::<_, String>(0))?,
+                    staff: row.get(1),
                 }),
                 None => None,
+            }
+        })
+    }
+
+    async fn set_staff(&self, user: UserId, staff: bool) -> Result<User> {
+        transaction!(self, None, |tx, _now| {
+            let stmt = tx
+                .prepare_cached("UPDATE users SET staff = $2 WHERE id = $1 RETURNING username")
+                .await?;
+            let Some(row) = tx.query_opt(&stmt, &[&user.get(), &staff]).await? else {
+                return Err(Error::not_found(Entity::User, user.get()).into());
+            };
+            User {
+                id: user,
+                username: Username::new(row.get::<_, String>(0))?,
+                staff,
             }
         })
     }
@@ -1608,7 +1820,7 @@ impl AccountStore for PgStore {
     async fn create_session(&self, id: &SessionId, user: UserId, ttl: Duration) -> Result<Session> {
         transaction!(self, None, |tx, now| {
             let stmt = tx
-                .prepare_cached("SELECT username FROM users WHERE id = $1")
+                .prepare_cached("SELECT username, staff FROM users WHERE id = $1")
                 .await?;
             let Some(row) = tx.query_opt(&stmt, &[&user.get()]).await? else {
                 return Err(Error::not_found(Entity::User, user.get()).into());
@@ -1616,6 +1828,7 @@ impl AccountStore for PgStore {
             let found = User {
                 id: user,
                 username: Username::new(row.get::<_, String>(0))?,
+                staff: row.get(1),
             };
             let expires_at = booking_core::add_duration(now, ttl);
             let stmt = tx
@@ -1641,7 +1854,7 @@ impl AccountStore for PgStore {
         connections::statement(&self.pool, async |client| {
             let stmt = client
                 .prepare_cached(
-                    "SELECT u.id, u.username, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+                    "SELECT u.id, u.username, s.expires_at, u.staff FROM sessions s JOIN users u ON u.id = s.user_id
                      WHERE s.id_sha256 = $1 AND s.expires_at > COALESCE($2, transaction_timestamp())",
                 )
                 .await?;
@@ -1653,6 +1866,7 @@ impl AccountStore for PgStore {
                 user: User {
                     id: UserId::new(row.get(0)),
                     username: Username::new(row.get::<_, String>(1))?,
+                    staff: row.get(3),
                 },
                 expires_at: row.get(2),
             }))

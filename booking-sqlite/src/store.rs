@@ -17,15 +17,16 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 
+use booking_core::audit::NewAuditRecord;
 use booking_core::best::{self, EventLayout, Layout, LayoutSeat, Position};
 use booking_core::tx::{self, NewReservation, Tx};
 use booking_core::venue::Point;
 use booking_core::{
-    AccountStore, BestAvailable, BookingStore, CategorySummary, Clock, Credentials, Entity, Error,
-    Event, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy,
-    Reservation, ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId,
-    SeatRecord, SeatState, SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId,
-    Username, count_taken,
+    AccountStore, AuditAction, AuditFilter, AuditRecord, BestAvailable, BookingStore,
+    CategorySummary, Clock, Credentials, Entity, Error, Event, EventEdit, EventId, EventSummary,
+    Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation, ReservationFilter,
+    ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId, SeatRecord, SeatState,
+    SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId, Username, count_taken,
 };
 use booking_core::{rules, sql_free_seat, sql_live_hold};
 use chrono::DateTime;
@@ -571,25 +572,26 @@ fn orphan_policy(text: &str) -> Result<OrphanPolicy> {
 }
 
 fn require_user(conn: &Connection, user: UserId) -> Result<User> {
-    let name: Option<String> = conn
-        .prepare_cached("SELECT username FROM users WHERE id = ?1")
+    let found: Option<(String, bool)> = conn
+        .prepare_cached("SELECT username, staff FROM users WHERE id = ?1")
         .map_err(storage)?
-        .query_row([user.get()], |r| r.get(0))
+        .query_row([user.get()], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()
         .map_err(storage)?;
-    let Some(name) = name else {
+    let Some((name, staff)) = found else {
         return Err(Error::not_found(Entity::User, user.get()));
     };
     Ok(User {
         id: user,
         username: Username::new(name)?,
+        staff,
     })
 }
 
 /// The user and expiry of the unexpired session whose id hashes to `?1`,
 /// at `?2`: read by every request that carries a session cookie.
 const SESSION_SQL: &str =
-    "SELECT u.id, u.username, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id
+    "SELECT u.id, u.username, s.expires_at, u.staff FROM sessions s JOIN users u ON u.id = s.user_id
      WHERE s.id_sha256 = ?1 AND s.expires_at > ?2";
 
 /// The events, or only event `?1`.
@@ -775,7 +777,7 @@ fn load_reservations<P: rusqlite::Params + Copy>(
     let heads = conn
         .prepare_cached(&format!(
             "SELECT r.id, r.user_id, r.event_id, e.name, r.status, r.total_cents, r.created_at,
-                    r.cancelled_at, r.idempotency_key
+                    r.cancelled_at, r.idempotency_key, r.cancelled_by, r.cancel_reason
              FROM reservations r JOIN events e ON e.id = r.event_id
              WHERE {condition} ORDER BY r.created_at DESC, r.id DESC"
         ))
@@ -791,6 +793,7 @@ fn load_reservations<P: rusqlite::Params + Copy>(
                 r.get::<_, i64>(6)?,
                 r.get::<_, Option<i64>>(7)?,
                 r.get::<_, Option<String>>(8)?,
+                (r.get::<_, Option<i64>>(9)?, r.get::<_, Option<String>>(10)?),
             ))
         })
         .map_err(storage)?
@@ -824,7 +827,18 @@ fn load_reservations<P: rusqlite::Params + Copy>(
     heads
         .into_iter()
         .map(
-            |(id, user, event, event_name, status, total_cents, created_at, cancelled_at, key)| {
+            |(
+                id,
+                user,
+                event,
+                event_name,
+                status,
+                total_cents,
+                created_at,
+                cancelled_at,
+                key,
+                (cancelled_by, cancel_reason),
+            )| {
                 let mut seats = seats.remove(&id).unwrap_or_default();
                 seats.sort_by_key(Seat::sort_key);
                 Ok(Reservation {
@@ -839,6 +853,8 @@ fn load_reservations<P: rusqlite::Params + Copy>(
                     total_cents,
                     created_at: instant(created_at)?,
                     cancelled_at: opt_instant(cancelled_at)?,
+                    cancelled_by: cancelled_by.map(UserId::new),
+                    cancel_reason,
                     idempotency_key: key.map(IdempotencyKey::new).transpose()?,
                 })
             },
@@ -1343,14 +1359,18 @@ impl Tx for WriteTx<'_> {
     async fn cancel_reservation(
         &mut self,
         reservation: &Reservation,
+        by: UserId,
+        reason: Option<&str>,
         now: Timestamp,
     ) -> Result<Reservation> {
         let tx = self.0;
         tx.prepare_cached(
-            "UPDATE reservations SET status = 'cancelled', cancelled_at = ?2 WHERE id = ?1",
+            "UPDATE reservations SET status = 'cancelled', cancelled_at = ?2, cancelled_by = ?3,
+                 cancel_reason = ?4
+             WHERE id = ?1",
         )
         .map_err(storage)?
-        .execute(params![reservation.id.get(), micros(now)])
+        .execute(params![reservation.id.get(), micros(now), by.get(), reason])
         .map_err(storage)?;
         tx.prepare_cached(
             "UPDATE reservation_seats SET confirmed = NULL WHERE reservation_id = ?1",
@@ -1374,6 +1394,121 @@ impl Tx for WriteTx<'_> {
     ) -> Result<Vec<Seat>> {
         set_blocked(self.0, seats, reason)
     }
+
+    async fn lock_event(&mut self, event: EventId) -> Result<Option<Event>> {
+        find_event(self.0, event)
+    }
+
+    async fn set_event_details(&mut self, event: &Event) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "UPDATE events SET name = ?2, description = ?3, venue = ?4, starts_at = ?5
+                 WHERE id = ?1",
+            )
+            .map_err(storage)?
+            .execute(params![
+                event.id.get(),
+                event.name,
+                event.description,
+                event.venue,
+                micros(event.starts_at)
+            ])
+            .map_err(storage)?;
+        Ok(())
+    }
+
+    async fn audit(&mut self, record: NewAuditRecord<'_>) -> Result<()> {
+        self.0
+            .prepare_cached(
+                "INSERT INTO audit_log (at, actor_id, action, event_id, reservation_id, seats, reason)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )
+            .map_err(storage)?
+            .execute(params![
+                micros(record.at),
+                record.actor.get(),
+                record.action.as_str(),
+                record.event.get(),
+                record.reservation.map(ReservationId::get),
+                record.seats.join("\n"),
+                record.reason,
+            ])
+            .map_err(storage)?;
+        Ok(())
+    }
+}
+
+/// A page of an event's reservations (see
+/// [`BookingStore::event_reservations`]), as a condition on `reservations
+/// r` for [`load_reservations`]: event `?1`; status `?2`, user `?3`, a seat
+/// labelled `?4` and ids below `?5`, each when not `NULL`; the `?6` newest.
+const EVENT_RESERVATIONS: &str = "r.id IN (
+     SELECT r.id FROM reservations r
+     WHERE r.event_id = ?1 AND (?2 IS NULL OR r.status = ?2) AND (?3 IS NULL OR r.user_id = ?3)
+       AND (?4 IS NULL OR EXISTS (
+           SELECT 1 FROM reservation_seats rs JOIN seats s ON s.id = rs.seat_id
+           WHERE rs.reservation_id = r.id AND s.label = ?4))
+       AND (?5 IS NULL OR r.id < ?5)
+     ORDER BY r.id DESC LIMIT ?6)";
+
+/// A page of the audit log (see [`BookingStore::audit_log`]): every
+/// condition is bound, `NULL` when the filter has none.
+const AUDIT_SQL: &str =
+    "SELECT id, at, actor_id, action, event_id, reservation_id, seats, reason FROM audit_log
+     WHERE (?1 IS NULL OR event_id = ?1) AND (?2 IS NULL OR actor_id = ?2)
+       AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR at >= ?4)
+       AND (?5 IS NULL OR at < ?5) AND (?6 IS NULL OR id < ?6)
+     ORDER BY id DESC LIMIT ?7";
+
+fn audit_log(conn: &Connection, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+    type Raw = (i64, i64, i64, String, i64, Option<i64>, String, String);
+    let rows = conn
+        .prepare_cached(AUDIT_SQL)
+        .map_err(storage)?
+        .query_map(
+            params![
+                filter.event.map(EventId::get),
+                filter.actor.map(UserId::get),
+                filter.action.map(AuditAction::as_str),
+                filter.since.map(micros),
+                filter.until.map(micros),
+                filter.before,
+                filter.limit,
+            ],
+            |r| -> rusqlite::Result<Raw> {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
+            },
+        )
+        .map_err(storage)?
+        .collect::<rusqlite::Result<Vec<Raw>>>()
+        .map_err(storage)?;
+    rows.into_iter()
+        .map(
+            |(id, at, actor, action, event, reservation, seats, reason)| {
+                Ok(AuditRecord {
+                    id,
+                    at: instant(at)?,
+                    actor: UserId::new(actor),
+                    action: action
+                        .parse()
+                        .map_err(|e: Error| Error::storage(BACKEND, e.to_string()))?,
+                    event: EventId::new(event),
+                    reservation: reservation.map(ReservationId::new),
+                    seats: seats.lines().map(str::to_owned).collect(),
+                    reason,
+                })
+            },
+        )
+        .collect()
 }
 
 impl BookingStore for SqliteStore {
@@ -1599,21 +1734,49 @@ impl BookingStore for SqliteStore {
         .await
     }
 
-    async fn block(&self, event: EventId, seat_ids: &[SeatId], reason: &str) -> Result<Vec<Seat>> {
+    async fn block(
+        &self,
+        by: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        reason: &str,
+    ) -> Result<Vec<Seat>> {
         // Bad ids are refused before the writer's queue.
         rules::check_block_ids(seat_ids)?;
         let (seat_ids, reason) = (seat_ids.to_vec(), reason.to_owned());
         self.write(move |tx, now, _| {
-            run(tx::block(&mut WriteTx(tx), event, &seat_ids, &reason, now))
+            run(tx::block(
+                &mut WriteTx(tx),
+                by,
+                event,
+                &seat_ids,
+                &reason,
+                now,
+            ))
         })
         .await
     }
 
-    async fn unblock(&self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<Seat>> {
+    async fn unblock(
+        &self,
+        by: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        reason: &str,
+    ) -> Result<Vec<Seat>> {
         rules::check_block_ids(seat_ids)?;
-        let seat_ids = seat_ids.to_vec();
-        self.write(move |tx, _, _| run(tx::unblock(&mut WriteTx(tx), event, &seat_ids)))
-            .await
+        let (seat_ids, reason) = (seat_ids.to_vec(), reason.to_owned());
+        self.write(move |tx, now, _| {
+            run(tx::unblock(
+                &mut WriteTx(tx),
+                by,
+                event,
+                &seat_ids,
+                &reason,
+                now,
+            ))
+        })
+        .await
     }
 
     async fn best_available(
@@ -1636,6 +1799,64 @@ impl BookingStore for SqliteStore {
         self.write(move |tx, now, _| run(tx::cancel(&mut WriteTx(tx), user, reservation, now)))
             .await
     }
+
+    async fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
+    ) -> Result<Reservation> {
+        let reason = reason.to_owned();
+        self.write(move |tx, now, _| {
+            run(tx::staff_cancel(
+                &mut WriteTx(tx),
+                by,
+                reservation,
+                &reason,
+                now,
+            ))
+        })
+        .await
+    }
+
+    async fn edit_event(&self, by: UserId, event: EventId, edit: &EventEdit) -> Result<Event> {
+        let edit = edit.clone();
+        self.write(move |tx, now, _| run(tx::edit_event(&mut WriteTx(tx), by, event, &edit, now)))
+            .await
+    }
+
+    async fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> Result<Vec<Reservation>> {
+        filter.validate()?;
+        let filter = filter.clone();
+        self.read(move |conn, _| {
+            require_event(conn, event)?;
+            let mut page = load_reservations(
+                conn,
+                EVENT_RESERVATIONS,
+                params![
+                    event.get(),
+                    filter.status.map(ReservationStatus::as_str),
+                    filter.user.map(UserId::get),
+                    filter.seat,
+                    filter.before.map(ReservationId::get),
+                    filter.limit,
+                ],
+            )?;
+            page.sort_unstable_by_key(|r| std::cmp::Reverse(r.id));
+            Ok(page)
+        })
+        .await
+    }
+
+    async fn audit_log(&self, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
+        filter.validate()?;
+        let filter = filter.clone();
+        self.read(move |conn, _| audit_log(conn, &filter)).await
+    }
 }
 
 impl AccountStore for SqliteStore {
@@ -1649,6 +1870,7 @@ impl AccountStore for SqliteStore {
             Ok(User {
                 id: UserId::new(tx.last_insert_rowid()),
                 username,
+                staff: false,
             })
         })
         .await
@@ -1660,27 +1882,31 @@ impl AccountStore for SqliteStore {
             return Ok(None);
         };
         self.read(move |conn, _| {
-            conn.prepare_cached("SELECT id, username, password_hash FROM users WHERE username = ?1")
-                .map_err(storage)?
-                .query_row([username.as_str()], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                    ))
+            conn.prepare_cached(
+                "SELECT id, username, password_hash, staff FROM users WHERE username = ?1",
+            )
+            .map_err(storage)?
+            .query_row([username.as_str()], |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, bool>(3)?,
+                ))
+            })
+            .optional()
+            .map_err(storage)?
+            .map(|(id, name, hash, staff)| {
+                Ok(Credentials {
+                    user: User {
+                        id: UserId::new(id),
+                        username: Username::new(name)?,
+                        staff,
+                    },
+                    password_hash: hash,
                 })
-                .optional()
-                .map_err(storage)?
-                .map(|(id, name, hash)| {
-                    Ok(Credentials {
-                        user: User {
-                            id: UserId::new(id),
-                            username: Username::new(name)?,
-                        },
-                        password_hash: hash,
-                    })
-                })
-                .transpose()
+            })
+            .transpose()
         })
         .await
     }
@@ -1701,6 +1927,17 @@ impl AccountStore for SqliteStore {
             Ok(found) => Ok(Some(found)),
             Err(Error::NotFound { .. }) => Ok(None),
             Err(e) => Err(e),
+        })
+        .await
+    }
+
+    async fn set_staff(&self, user: UserId, staff: bool) -> Result<User> {
+        self.write(move |tx, _, _| {
+            tx.prepare_cached("UPDATE users SET staff = ?2 WHERE id = ?1")
+                .map_err(storage)?
+                .execute(params![user.get(), staff])
+                .map_err(storage)?;
+            require_user(tx, user)
         })
         .await
     }
@@ -1735,16 +1972,18 @@ impl AccountStore for SqliteStore {
                         r.get::<_, i64>(0)?,
                         r.get::<_, String>(1)?,
                         r.get::<_, i64>(2)?,
+                        r.get::<_, bool>(3)?,
                     ))
                 })
                 .optional()
                 .map_err(storage)?
-                .map(|(user, name, expires_at)| {
+                .map(|(user, name, expires_at, staff)| {
                     Ok(Session {
                         id,
                         user: User {
                             id: UserId::new(user),
                             username: Username::new(name)?,
+                            staff,
                         },
                         expires_at: instant(expires_at)?,
                     })

@@ -101,8 +101,11 @@ pub async fn reserve_cancel_and_block<S: Store>(store: &S, event: EventId, user:
     let cancelled = store.reserve(user, event, &[a1], None).await.unwrap();
     store.cancel(user, cancelled.id).await.unwrap();
     store
-        .block(event, &[seats[9].seat.id, seats[10].seat.id], "house")
+        .block(user, event, &[seats[9].seat.id, seats[10].seat.id], "house")
         .await
         .unwrap();
-    store.unblock(event, &[seats[9].seat.id]).await.unwrap();
+    store
+        .unblock(user, event, &[seats[9].seat.id], "")
+        .await
+        .unwrap();
 }

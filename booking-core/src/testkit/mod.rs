@@ -32,6 +32,7 @@ use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{Policy, ReservationStatus, SeatState};
 use crate::store::{BookingStore, Store};
 
+pub mod audit;
 pub mod migrated;
 pub mod suite;
 
@@ -138,10 +139,12 @@ pub async fn storm<S: BookingStore>(
 /// again, though `here` had seen them reserved: a store that keeps its
 /// events' closed seats must learn of another process's cancel.
 ///
-/// The event has two rows of four (the front one better), and two users.
-/// The front row is sold through `here` and `here` sees it full (it gives
-/// the back row, then takes it back); `elsewhere` cancels the front row;
-/// then `here` must give the front row.
+/// The event has two rows of four (the front one better), and two users
+/// and a staff user. The front row is sold through `here` and `here` sees
+/// it full (it gives the back row, then takes it back); `elsewhere` cancels
+/// the front row; then `here` must give the front row. Sold again, the
+/// front row is cancelled by staff through `elsewhere`
+/// ([`BookingStore::staff_cancel`]); `here` must give it again.
 ///
 /// # Panics
 ///
@@ -162,10 +165,11 @@ pub async fn best_available_sees_seats_reopened_elsewhere<S: Store>(here: &S, el
         .event
         .id;
     let mut users = Vec::new();
-    for name in ["first", "second"] {
+    for name in ["first", "second", "staff"] {
         let name = Username::new(name.to_owned()).expect("a name");
         users.push(here.create_user(&name, "hash").await.expect("a user").id);
     }
+    here.set_staff(users[2], true).await.expect("staff");
     let four = BestAvailable::new(4);
     let row = |holds: &[crate::Hold]| -> Vec<String> {
         holds.iter().map(|h| h.seat.label.clone()).collect()
@@ -202,6 +206,34 @@ pub async fn best_available_sees_seats_reopened_elsewhere<S: Store>(here: &S, el
         row(&again),
         ["A1", "A2", "A3", "A4"],
         "the front row, open again"
+    );
+    let ids: Vec<SeatId> = again.iter().map(|h| h.seat.id).collect();
+    let sold = here
+        .reserve(users[1], event, &ids, None)
+        .await
+        .expect("reserved again");
+    let back = here
+        .best_available(users[0], event, &four)
+        .await
+        .expect("back");
+    assert_eq!(row(&back), ["B1", "B2", "B3", "B4"]);
+    for hold in &back {
+        here.release(users[0], event, hold.seat.id)
+            .await
+            .expect("released");
+    }
+    elsewhere
+        .staff_cancel(users[2], sold.id, "moved to another date")
+        .await
+        .expect("cancelled by staff elsewhere");
+    let again = here
+        .best_available(users[0], event, &four)
+        .await
+        .expect("again");
+    assert_eq!(
+        row(&again),
+        ["A1", "A2", "A3", "A4"],
+        "the front row, open again after a staff cancel"
     );
 }
 

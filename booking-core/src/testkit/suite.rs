@@ -2,7 +2,7 @@
 //! traits. [`conformance_tests!`](crate::conformance_tests) calls each of them.
 //!
 //! Every test starts from [`Fixture::new`]: a fresh store on a manual clock,
-//! users alice, bob and carol, and a ten-seat event `A1`..`A5` ($100.00),
+//! users alice, bob and carol (customers) and `staff`, and a ten-seat event `A1`..`A5` ($100.00),
 //! `B1`..`B5` ($50.00).
 #![allow(missing_docs, clippy::missing_panics_doc)]
 
@@ -14,9 +14,9 @@ use chrono::TimeDelta;
 
 use super::{StoreFactory, TestContext, check_invariants};
 use crate::{
-    AccountStore, BookingStore, Clock, ConflictKind, Entity, Error, EventId, EventSummary,
-    IdempotencyKey, ManualClock, NewEvent, Policy, Reservation, ReservationId, ReservationStatus,
-    SeatId, SeatState, SessionId, UserId, Username,
+    AccountStore, AuditAction, AuditFilter, AuditRecord, BookingStore, Clock, ConflictKind, Entity,
+    Error, EventId, EventSummary, IdempotencyKey, ManualClock, NewEvent, Policy, Reservation,
+    ReservationId, ReservationStatus, SeatId, SeatState, SessionId, UserId, Username,
 };
 
 /// A fresh store with three users and one ten-seat event.
@@ -28,6 +28,8 @@ pub struct Fixture<'f, F: StoreFactory> {
     pub alice: UserId,
     pub bob: UserId,
     pub carol: UserId,
+    /// A staff user, who blocks and unblocks seats.
+    pub staff: UserId,
     labels: Vec<(String, SeatId)>,
     /// Users made by [`Fixture::create_users`], checked by [`Fixture::finish`] too.
     more_users: std::sync::Mutex<Vec<UserId>>,
@@ -49,13 +51,14 @@ impl<'f, F: StoreFactory> Fixture<'f, F> {
             })
             .await;
         let mut users = Vec::new();
-        for name in ["alice", "bob", "carol"] {
+        for name in ["alice", "bob", "carol", "staff"] {
             let user = store
                 .create_user(&Username::new(name).unwrap(), "hash")
                 .await
                 .expect("create user");
             users.push(user.id);
         }
+        store.set_staff(users[3], true).await.expect("make staff");
         let event = store
             .create_event(new_event("Fixture", &clock, "A:1-5:10000,B:1-5:5000"))
             .await
@@ -77,6 +80,7 @@ impl<'f, F: StoreFactory> Fixture<'f, F> {
             alice: users[0],
             bob: users[1],
             carol: users[2],
+            staff: users[3],
             labels,
             more_users: std::sync::Mutex::default(),
         }
@@ -141,7 +145,7 @@ impl<'f, F: StoreFactory> Fixture<'f, F> {
 
     /// Every user the fixture made.
     pub fn users(&self) -> Vec<UserId> {
-        let mut users = vec![self.alice, self.bob, self.carol];
+        let mut users = vec![self.alice, self.bob, self.carol, self.staff];
         users.extend(self.more_users.lock().unwrap().iter());
         users
     }
@@ -547,7 +551,7 @@ pub async fn blocked_seats_cannot_be_held_and_are_not_available<F: StoreFactory>
     let fx = Fixture::new(f).await;
     let blocked = fx
         .store
-        .block(fx.event, &fx.seats(&["A1", "A2"]), "house seats")
+        .block(fx.staff, fx.event, &fx.seats(&["A1", "A2"]), "house seats")
         .await
         .unwrap();
     let labels: Vec<_> = blocked.iter().map(crate::Seat::label).collect();
@@ -583,13 +587,17 @@ pub async fn blocked_seats_cannot_be_held_and_are_not_available<F: StoreFactory>
             .all(|h| !["A1", "A2"].contains(&h.seat.label().as_str()))
     );
 
-    let unblocked = fx.store.unblock(fx.event, &[fx.seat("A1")]).await.unwrap();
+    let unblocked = fx
+        .store
+        .unblock(fx.staff, fx.event, &[fx.seat("A1")], "")
+        .await
+        .unwrap();
     assert_eq!(unblocked[0].label(), "A1");
     fx.hold(fx.bob, "A1").await.unwrap();
     assert_eq!(fx.store.event(fx.event).await.unwrap().blocked_seats, 1);
     // Unblocking a seat that is not blocked changes nothing.
     fx.store
-        .unblock(fx.event, &fx.seats(&["A1", "A2"]))
+        .unblock(fx.staff, fx.event, &fx.seats(&["A1", "A2"]), "")
         .await
         .unwrap();
     assert!(
@@ -611,7 +619,7 @@ pub async fn block_refuses_held_and_reserved_seats_all_or_nothing<F: StoreFactor
     fx.reserve(fx.alice, &["B1"]).await.unwrap();
     let err = fx
         .store
-        .block(fx.event, &fx.seats(&["A3", "B1", "A1"]), "")
+        .block(fx.staff, fx.event, &fx.seats(&["A3", "B1", "A1"]), "")
         .await
         .unwrap_err();
     assert_eq!(
@@ -633,7 +641,7 @@ pub async fn block_refuses_held_and_reserved_seats_all_or_nothing<F: StoreFactor
     // A hold that has ended is no obstacle, and is gone once blocked.
     fx.clock.advance(Duration::from_secs(301));
     fx.store
-        .block(fx.event, &fx.seats(&["A1"]), "broken")
+        .block(fx.staff, fx.event, &fx.seats(&["A1"]), "broken")
         .await
         .unwrap();
     assert_eq!(fx.state("A1").await, SeatState::Available);
@@ -650,14 +658,28 @@ pub async fn block_rejects_bad_input_and_unknown_seats<F: StoreFactory>(f: &F) {
         (vec![a1, a1], "x"),
         (vec![a1], "bad\u{0}reason"),
     ] {
-        let err = fx.store.block(fx.event, &ids, reason).await.unwrap_err();
+        let err = fx
+            .store
+            .block(fx.staff, fx.event, &ids, reason)
+            .await
+            .unwrap_err();
         assert_eq!(err.code(), "invalid_input", "{ids:?} {reason:?}");
     }
-    let err = fx.store.unblock(fx.event, &[]).await.unwrap_err();
+    let err = fx
+        .store
+        .unblock(fx.staff, fx.event, &[], "")
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), "invalid_input");
     let nowhere = EventId::new(fx.event.get() + 1000);
-    assert_not_found(fx.store.block(nowhere, &[a1], "").await, Entity::Event);
-    assert_not_found(fx.store.unblock(nowhere, &[a1]).await, Entity::Event);
+    assert_not_found(
+        fx.store.block(fx.staff, nowhere, &[a1], "").await,
+        Entity::Event,
+    );
+    assert_not_found(
+        fx.store.unblock(fx.staff, nowhere, &[a1], "").await,
+        Entity::Event,
+    );
     let other = fx
         .store
         .create_event(new_event("Other", &fx.clock, "A:1:100"))
@@ -665,10 +687,13 @@ pub async fn block_rejects_bad_input_and_unknown_seats<F: StoreFactory>(f: &F) {
         .unwrap();
     let theirs = labels(&*fx.store, other.event.id).await["A1"];
     assert_not_found(
-        fx.store.block(fx.event, &[a1, theirs], "").await,
+        fx.store.block(fx.staff, fx.event, &[a1, theirs], "").await,
         Entity::Seat,
     );
-    assert_not_found(fx.store.unblock(fx.event, &[theirs]).await, Entity::Seat);
+    assert_not_found(
+        fx.store.unblock(fx.staff, fx.event, &[theirs], "").await,
+        Entity::Seat,
+    );
     assert_eq!(fx.state("A1").await, SeatState::Available);
     assert!(fx.store.seats(fx.event).await.unwrap()[0].blocked.is_none());
     fx.finish().await;
@@ -1033,15 +1058,29 @@ pub async fn best_available_gives_seats_that_opened_again<F: StoreFactory>(f: &F
     fx.store.cancel(fx.alice, sold.id).await.unwrap();
     assert_eq!(best_for_bob().await, front, "cancelled: open again");
     fx.store
-        .block(fx.event, &fx.seats(&["A3"]), "House seat")
+        .block(fx.staff, fx.event, &fx.seats(&["A3"]), "House seat")
         .await
         .unwrap();
     assert_eq!(best_for_bob().await, back, "A3 is blocked");
     fx.store
-        .unblock(fx.event, &fx.seats(&["A3"]))
+        .unblock(fx.staff, fx.event, &fx.seats(&["A3"]), "")
         .await
         .unwrap();
     assert_eq!(best_for_bob().await, front, "unblocked: open again");
+    for label in front {
+        fx.hold(fx.alice, label).await.unwrap();
+    }
+    let sold = fx.reserve(fx.alice, &front).await.unwrap();
+    assert_eq!(best_for_bob().await, back, "sold again");
+    fx.store
+        .staff_cancel(fx.staff, sold.id, "the show moved")
+        .await
+        .unwrap();
+    assert_eq!(
+        best_for_bob().await,
+        front,
+        "cancelled by staff: open again"
+    );
     fx.finish().await;
 }
 
@@ -1855,6 +1894,779 @@ pub async fn cancel_of_someone_elses_reservation_is_not_found<F: StoreFactory>(f
     fx.finish().await;
 }
 
+/// Staff cancel anyone's reservation with a reason: its seats are
+/// available, and its customer sees who cancelled it and why; a customer's
+/// own cancel says it was theirs, with no reason.
+pub async fn staff_cancel_frees_the_seats_and_tells_the_customer_why<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.hold(fx.alice, "A2").await.unwrap();
+    let r = fx.reserve(fx.alice, &["A1", "A2"]).await.unwrap();
+    assert_eq!((r.cancelled_by, r.cancel_reason.as_deref()), (None, None));
+    fx.clock.advance(Duration::from_secs(60));
+    let cancelled = fx
+        .store
+        .staff_cancel(fx.staff, r.id, "The artist is ill")
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, ReservationStatus::Cancelled);
+    assert_eq!(cancelled.cancelled_at, Some(fx.clock.now()));
+    assert_eq!(cancelled.cancelled_by, Some(fx.staff));
+    assert_eq!(
+        cancelled.cancel_reason.as_deref(),
+        Some("The artist is ill")
+    );
+    assert_eq!(fx.store.reservations(fx.alice).await.unwrap(), [cancelled]);
+    for label in ["A1", "A2"] {
+        assert_eq!(fx.state(label).await, SeatState::Available, "{label}");
+    }
+    assert_eq!(fx.available().await, 10);
+
+    fx.hold(fx.bob, "B1").await.unwrap();
+    let own = fx.reserve(fx.bob, &["B1"]).await.unwrap();
+    let own = fx.store.cancel(fx.bob, own.id).await.unwrap();
+    assert_eq!((own.cancelled_by, own.cancel_reason), (Some(fx.bob), None));
+    fx.finish().await;
+}
+
+/// A staff cancel needs a reason, an existing reservation not yet
+/// cancelled, and an existing user; refused, it changes nothing and
+/// leaves no audit record.
+pub async fn staff_cancel_refuses_bad_input_and_changes_nothing<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    let r = fx.reserve(fx.alice, &["A1"]).await.unwrap();
+    for blank in ["", "   ", "line\nbreak", &"x".repeat(201)] {
+        let err = fx.store.staff_cancel(fx.staff, r.id, blank).await;
+        assert_eq!(err.unwrap_err().code(), "invalid_input", "{blank:?}");
+    }
+    let unknown = ReservationId::new(r.id.get() + 1000);
+    assert_not_found(
+        fx.store.staff_cancel(fx.staff, unknown, "why").await,
+        Entity::Reservation,
+    );
+    let ghost = UserId::new(fx.staff.get() + 1000);
+    assert_not_found(
+        fx.store.staff_cancel(ghost, r.id, "why").await,
+        Entity::User,
+    );
+    assert_eq!(
+        fx.state("A1").await,
+        SeatState::Reserved { reservation: r.id }
+    );
+    assert_eq!(audit_all(&*fx.store).await.len(), 1, "the reserve's alone");
+    fx.store.cancel(fx.alice, r.id).await.unwrap();
+    let err = fx
+        .store
+        .staff_cancel(fx.staff, r.id, "why")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::AlreadyCancelled { .. }), "{err:?}");
+    let log = audit_all(&*fx.store).await;
+    assert_eq!(log.len(), 2);
+    assert_eq!(log[0].action, AuditAction::Cancel);
+    fx.finish().await;
+}
+
+/// Staff edit an event's name, description, venue text and start time;
+/// its seats, their states and its reservations stay, the reservations
+/// under the new name; a bad edit changes nothing.
+pub async fn edit_event_changes_only_its_details<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.reserve(fx.alice, &["A1"]).await.unwrap();
+    fx.hold(fx.bob, "A2").await.unwrap();
+    let seats_before = fx.store.seats(fx.event).await.unwrap();
+    let before = fx.store.event(fx.event).await.unwrap();
+    let later = before.event.starts_at + TimeDelta::days(7);
+    let rename = crate::EventEdit {
+        name: Some("Fixture, moved".into()),
+        starts_at: Some(later),
+        ..crate::EventEdit::default()
+    };
+    let edited = fx
+        .store
+        .edit_event(fx.staff, fx.event, &rename)
+        .await
+        .unwrap();
+    assert_eq!(
+        (edited.name.as_str(), edited.starts_at),
+        ("Fixture, moved", later)
+    );
+    assert_eq!(edited.venue, before.event.venue, "not given: kept");
+    let after = fx.store.event(fx.event).await.unwrap();
+    assert_eq!(after.event, edited);
+    assert_eq!(
+        (after.categories, after.sections),
+        (before.categories.clone(), before.sections.clone()),
+        "the same seats and counts"
+    );
+    assert_eq!(fx.store.seats(fx.event).await.unwrap(), seats_before);
+    let mine = fx.store.reservations(fx.alice).await.unwrap();
+    assert_eq!(mine[0].event_name, "Fixture, moved");
+    let more = crate::EventEdit {
+        description: Some("Now a week later.".into()),
+        venue: Some("Hall 2".into()),
+        ..crate::EventEdit::default()
+    };
+    let edited = fx
+        .store
+        .edit_event(fx.staff, fx.event, &more)
+        .await
+        .unwrap();
+    assert_eq!(
+        (edited.description.as_str(), edited.venue.as_str()),
+        ("Now a week later.", "Hall 2")
+    );
+    assert_eq!(edited.name, "Fixture, moved");
+
+    for bad in [
+        crate::EventEdit::default(),
+        crate::EventEdit {
+            name: Some("  ".into()),
+            ..crate::EventEdit::default()
+        },
+        crate::EventEdit {
+            venue: Some("x".repeat(201)),
+            ..crate::EventEdit::default()
+        },
+    ] {
+        let err = fx.store.edit_event(fx.staff, fx.event, &bad).await;
+        assert_eq!(err.unwrap_err().code(), "invalid_input", "{bad:?}");
+    }
+    assert_not_found(
+        fx.store
+            .edit_event(fx.staff, EventId::new(999_999), &more)
+            .await,
+        Entity::Event,
+    );
+    let ghost = UserId::new(fx.staff.get() + 1000);
+    assert_not_found(
+        fx.store.edit_event(ghost, fx.event, &rename).await,
+        Entity::User,
+    );
+    assert_eq!(
+        fx.store.event(fx.event).await.unwrap().event,
+        edited,
+        "unchanged"
+    );
+    let edits = fx
+        .store
+        .audit_log(&AuditFilter {
+            action: Some(AuditAction::EditEvent),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    let reasons: Vec<_> = edits.iter().map(|r| (r.actor, r.reason.as_str())).collect();
+    assert_eq!(
+        reasons,
+        [
+            (fx.staff, "description, venue"),
+            (fx.staff, "name, starts_at")
+        ]
+    );
+    fx.finish().await;
+}
+
+/// Staff list an event's reservations, everyone's, newest first, filtered
+/// by status, customer and seat, a page at a time.
+pub async fn event_reservations_filter_and_page<F: StoreFactory>(f: &F) {
+    use crate::ReservationFilter;
+    let fx = Fixture::new(f).await;
+    let other = fx
+        .store
+        .create_event(new_event("Other", &fx.clock, "A:1-2:1000"))
+        .await
+        .unwrap()
+        .event
+        .id;
+    let other_seats = super::seat_ids(&*fx.store, other).await;
+    fx.store
+        .hold(fx.alice, other, other_seats[0])
+        .await
+        .unwrap();
+    fx.store
+        .reserve(fx.alice, other, &other_seats[..1], None)
+        .await
+        .unwrap();
+    let mut made = Vec::new();
+    for (user, labels) in [
+        (fx.alice, &["A1", "A2"][..]),
+        (fx.bob, &["B1"][..]),
+        (fx.alice, &["B2"][..]),
+        (fx.carol, &["A3"][..]),
+    ] {
+        for label in labels {
+            fx.hold(user, label).await.unwrap();
+        }
+        made.push(fx.reserve(user, labels).await.unwrap());
+    }
+    fx.store.cancel(fx.bob, made[1].id).await.unwrap();
+    fx.hold(fx.carol, "B1").await.unwrap();
+    made.push(fx.reserve(fx.carol, &["B1"]).await.unwrap());
+    // Newest first, as each reads now.
+    let mut all = Vec::new();
+    for r in made.iter().rev() {
+        let now = fx.store.reservations(r.user).await.unwrap();
+        all.push(now.into_iter().find(|x| x.id == r.id).unwrap());
+    }
+    let list = async |filter: ReservationFilter| {
+        fx.store
+            .event_reservations(fx.event, &filter)
+            .await
+            .unwrap()
+    };
+    let base = ReservationFilter::default();
+    assert_eq!(list(base.clone()).await, all, "every one of this event");
+    let pick = |keep: &dyn Fn(&Reservation) -> bool| -> Vec<Reservation> {
+        all.iter().filter(|r| keep(r)).cloned().collect()
+    };
+    let mut cancelled = base.clone();
+    cancelled.status = Some(ReservationStatus::Cancelled);
+    assert_eq!(
+        list(cancelled).await,
+        pick(&|r| r.status == ReservationStatus::Cancelled)
+    );
+    let mut alices = base.clone();
+    alices.user = Some(fx.alice);
+    assert_eq!(list(alices).await, pick(&|r| r.user == fx.alice));
+    let mut b1 = base.clone();
+    b1.seat = Some("B1".into());
+    assert_eq!(list(b1.clone()).await, [all[0].clone(), all[3].clone()]);
+    b1.status = Some(ReservationStatus::Confirmed);
+    assert_eq!(
+        list(b1.clone()).await,
+        [all[0].clone()],
+        "B1, confirmed: carol's"
+    );
+    b1.seat = Some("Z9".into());
+    assert!(list(b1).await.is_empty(), "no seat Z9");
+
+    let mut pages = Vec::new();
+    let mut page = base.clone();
+    page.limit = 2;
+    loop {
+        let got = list(page.clone()).await;
+        let Some(oldest) = got.last() else { break };
+        page.before = Some(oldest.id);
+        pages.push(got);
+    }
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
+    assert_eq!(pages.concat(), all);
+    fx.finish().await;
+}
+
+/// Listing an event's reservations: an unknown event, a page size out of
+/// range or a seat label no seat can have is refused.
+pub async fn event_reservations_refuse_bad_input<F: StoreFactory>(f: &F) {
+    use crate::ReservationFilter;
+    let fx = Fixture::new(f).await;
+    let base = ReservationFilter::default();
+    assert_not_found(
+        fx.store
+            .event_reservations(EventId::new(999_999), &base)
+            .await,
+        Entity::Event,
+    );
+    let mut bad = base.clone();
+    bad.limit = 0;
+    let err = fx
+        .store
+        .event_reservations(fx.event, &bad)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    bad.limit = 10;
+    bad.seat = Some("A\u{0}1".into());
+    let err = fx
+        .store
+        .event_reservations(fx.event, &bad)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    fx.finish().await;
+}
+
+/// The sales summary counts each category's seats by state and its
+/// revenue, the price of each seat sold; the total sums them.
+pub async fn sales_count_each_category_and_its_revenue<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    for label in ["A1", "A2", "B1"] {
+        fx.hold(fx.alice, label).await.unwrap();
+    }
+    fx.reserve(fx.alice, &["A1", "A2", "B1"]).await.unwrap();
+    fx.hold(fx.bob, "B2").await.unwrap();
+    fx.hold(fx.bob, "A5").await.unwrap();
+    fx.store
+        .block(fx.staff, fx.event, &fx.seats(&["B5", "B4"]), "")
+        .await
+        .unwrap();
+    let sales = crate::Sales::read(&*fx.store, fx.event).await.unwrap();
+    let brief = |c: &crate::CategorySales| {
+        let counts = (c.total, c.sold, c.held, c.available, c.blocked);
+        (c.name.clone(), c.price_cents, counts, c.revenue_cents)
+    };
+    let rows: Vec<_> = sales.categories.iter().map(brief).collect();
+    assert_eq!(
+        rows,
+        [
+            ("$100.00".to_owned(), 10_000, (5, 2, 1, 2, 0), 20_000),
+            ("$50.00".to_owned(), 5_000, (5, 1, 1, 1, 2), 5_000),
+        ]
+    );
+    assert_eq!(
+        brief(&sales.total),
+        (String::new(), 0, (10, 3, 2, 3, 2), 25_000)
+    );
+    let alices: i64 = fx
+        .store
+        .reservations(fx.alice)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.total_cents)
+        .sum();
+    assert_eq!(
+        sales.total.revenue_cents, alices,
+        "the reservations' totals"
+    );
+    fx.clock.advance(Duration::from_secs(3600));
+    let later = crate::Sales::read(&*fx.store, fx.event).await.unwrap();
+    assert_eq!(
+        (later.total.held, later.total.available),
+        (0, 5),
+        "holds ended"
+    );
+    assert_not_found(
+        crate::Sales::read(&*fx.store, EventId::new(999_999)).await,
+        Entity::Event,
+    );
+    fx.finish().await;
+}
+
+/// A row or a section is blocked, and unblocked, all or nothing: one held
+/// seat in it refuses the whole block and nothing changes.
+pub async fn a_row_or_a_section_is_blocked_all_or_nothing<F: StoreFactory>(f: &F) {
+    use crate::SeatSelection;
+    let fx = Fixture::new(f).await;
+    let new = venue_event("Venue", &fx.clock, SMALL_VENUE, crate::OrphanPolicy::Allow);
+    let event = fx.store.create_event(new).await.unwrap().event.id;
+    let ids = labels(&*fx.store, event).await;
+    let row_b = SeatSelection::Row {
+        section: "Stalls".into(),
+        row: "B".parse().unwrap(),
+    };
+    let stalls_b = row_b.seat_ids(&*fx.store, event).await.unwrap();
+    let expected: Vec<SeatId> = (1..=8).map(|n| ids[&format!("Stalls B{n}")]).collect();
+    assert_eq!(stalls_b, expected);
+    let balcony = SeatSelection::Section("Balcony".into());
+    let balcony_ids = balcony.seat_ids(&*fx.store, event).await.unwrap();
+    assert_eq!(balcony_ids.len(), 6);
+
+    fx.store
+        .hold(fx.alice, event, ids["Stalls B6"])
+        .await
+        .unwrap();
+    let err = fx
+        .store
+        .block(fx.staff, event, &stalls_b, "sound desk")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        conflict_kinds(&err),
+        [(ids["Stalls B6"], ConflictKind::SeatLocked)]
+    );
+    let blocked =
+        |seats: Vec<crate::SeatRecord>| seats.iter().filter(|r| r.blocked.is_some()).count();
+    assert_eq!(
+        blocked(fx.store.seats(event).await.unwrap()),
+        0,
+        "none blocked"
+    );
+
+    fx.store
+        .release(fx.alice, event, ids["Stalls B6"])
+        .await
+        .unwrap();
+    fx.store
+        .block(fx.staff, event, &stalls_b, "sound desk")
+        .await
+        .unwrap();
+    fx.store
+        .block(fx.staff, event, &balcony_ids, "closed")
+        .await
+        .unwrap();
+    let summary = fx.store.event(event).await.unwrap();
+    let by_section: Vec<u32> = summary.sections.iter().map(|s| s.seats.blocked).collect();
+    assert_eq!(by_section, [8, 6]);
+    fx.store
+        .unblock(fx.staff, event, &balcony_ids, "open again")
+        .await
+        .unwrap();
+    assert_eq!(blocked(fx.store.seats(event).await.unwrap()), 8);
+
+    let unknown = SeatSelection::Section("Gallery".into());
+    let err = unknown.seat_ids(&*fx.store, event).await.unwrap_err();
+    assert_eq!(err.code(), "unknown_section");
+    let no_row = SeatSelection::Row {
+        section: "Balcony".into(),
+        row: "C".parse().unwrap(),
+    };
+    let err = no_row.seat_ids(&*fx.store, event).await.unwrap_err();
+    assert_eq!(err.code(), "invalid_input");
+    let log = audit_all(&*fx.store).await;
+    let actions: Vec<_> = log.iter().map(|r| (r.action, r.seats.len())).collect();
+    assert_eq!(
+        actions,
+        [
+            (AuditAction::Unblock, 6),
+            (AuditAction::Block, 6),
+            (AuditAction::Block, 8)
+        ]
+    );
+    fx.finish().await;
+}
+
+// ---- the audit log -----------------------------------------------------------------
+
+/// Every record of the audit log, newest first.
+async fn audit_all<S: BookingStore>(store: &S) -> Vec<AuditRecord> {
+    store
+        .audit_log(&AuditFilter {
+            limit: AuditFilter::MAX_LIMIT,
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("the audit log")
+}
+
+/// A reserve, a cancel, a block and an unblock each leave exactly one
+/// record: who, what, when, the event, the reservation, the seats and the
+/// reason.
+pub async fn each_audited_write_leaves_one_record<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    assert!(audit_all(&*fx.store).await.is_empty());
+    fx.hold(fx.alice, "B2").await.unwrap();
+    fx.hold(fx.alice, "A4").await.unwrap();
+    let made = fx.reserve(fx.alice, &["B2", "A4"]).await.unwrap();
+    let reserved_at = fx.clock.now();
+    let log = audit_all(&*fx.store).await;
+    assert_eq!(log.len(), 1, "{log:?}");
+    let reserve = &log[0];
+    assert_eq!(
+        (
+            reserve.actor,
+            reserve.action,
+            reserve.event,
+            reserve.reservation,
+            reserve.at
+        ),
+        (
+            fx.alice,
+            AuditAction::Reserve,
+            fx.event,
+            Some(made.id),
+            reserved_at
+        )
+    );
+    assert_eq!(reserve.seats, ["A4", "B2"], "the reservation's order");
+    assert_eq!(reserve.reason, "");
+
+    fx.clock.advance(Duration::from_secs(60));
+    fx.store.cancel(fx.alice, made.id).await.unwrap();
+    fx.clock.advance(Duration::from_secs(60));
+    fx.store
+        .block(fx.staff, fx.event, &fx.seats(&["A5", "A1"]), "house seats")
+        .await
+        .unwrap();
+    fx.clock.advance(Duration::from_secs(60));
+    fx.store
+        .unblock(fx.staff, fx.event, &fx.seats(&["A1"]), "released to sale")
+        .await
+        .unwrap();
+    fx.hold(fx.bob, "B5").await.unwrap();
+    let bobs = fx.reserve(fx.bob, &["B5"]).await.unwrap();
+    fx.store
+        .staff_cancel(fx.staff, bobs.id, "seat broken")
+        .await
+        .unwrap();
+    let mut log = audit_all(&*fx.store).await;
+    let staff_cancel = log.remove(0);
+    assert_eq!(
+        (
+            staff_cancel.actor,
+            staff_cancel.action,
+            staff_cancel.reservation,
+            staff_cancel.reason.as_str()
+        ),
+        (
+            fx.staff,
+            AuditAction::StaffCancel,
+            Some(bobs.id),
+            "seat broken"
+        )
+    );
+    assert_eq!(log.remove(0).action, AuditAction::Reserve, "bob's");
+    let brief = |r: &AuditRecord| {
+        let seats = r.seats.join(" ");
+        (r.actor, r.action, r.reservation, seats, r.reason.clone())
+    };
+    let summary: Vec<_> = log.iter().map(brief).collect();
+    let (unblock, block) = (AuditAction::Unblock, AuditAction::Block);
+    let (cancel, reserve) = (AuditAction::Cancel, AuditAction::Reserve);
+    let expected = [
+        (fx.staff, unblock, None, "A1", "released to sale"),
+        (fx.staff, block, None, "A1 A5", "house seats"),
+        (fx.alice, cancel, Some(made.id), "A4 B2", ""),
+        (fx.alice, reserve, Some(made.id), "A4 B2", ""),
+    ]
+    .map(|(a, b, c, d, e)| (a, b, c, d.to_owned(), e.to_owned()));
+    assert_eq!(summary, expected);
+    let minute = TimeDelta::seconds(60);
+    let times: Vec<_> = log.iter().map(|r| r.at).collect();
+    assert_eq!(
+        times,
+        [
+            reserved_at + minute * 3,
+            reserved_at + minute * 2,
+            reserved_at + minute,
+            reserved_at
+        ]
+    );
+    assert!(log.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+    assert!(log.iter().all(|r| r.event == fx.event));
+    fx.finish().await;
+}
+
+/// A write refused, for whatever reason, leaves no record; nor does a
+/// reserve replayed from its idempotency key, nor a hold or a release.
+pub async fn a_refused_write_leaves_no_audit_record<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    fx.hold(fx.bob, "A2").await.unwrap();
+    fx.store
+        .release(fx.bob, fx.event, fx.seat("A2"))
+        .await
+        .unwrap();
+    fx.hold(fx.bob, "A3").await.unwrap();
+    assert!(
+        audit_all(&*fx.store).await.is_empty(),
+        "holds are not audited"
+    );
+
+    // Refused reserves: a seat not held, another's, none at all.
+    assert!(fx.reserve(fx.alice, &["A1", "A2"]).await.is_err());
+    assert!(fx.reserve(fx.alice, &["A3"]).await.is_err());
+    assert!(fx.reserve(fx.alice, &[]).await.is_err());
+    // Refused blocks and unblocks: a held seat, a bad reason, an unknown
+    // user, a seat of no event.
+    assert!(
+        fx.store
+            .block(fx.staff, fx.event, &fx.seats(&["A4", "A3"]), "")
+            .await
+            .is_err()
+    );
+    assert!(
+        fx.store
+            .block(fx.staff, fx.event, &fx.seats(&["A4"]), "bad\nreason")
+            .await
+            .is_err()
+    );
+    let ghost = UserId::new(fx.staff.get() + 1000);
+    assert_not_found(
+        fx.store
+            .block(ghost, fx.event, &fx.seats(&["A4"]), "")
+            .await,
+        Entity::User,
+    );
+    assert_not_found(
+        fx.store
+            .unblock(ghost, fx.event, &fx.seats(&["A4"]), "")
+            .await,
+        Entity::User,
+    );
+    assert_eq!(fx.state("A4").await, SeatState::Available, "not blocked");
+    assert!(
+        fx.store
+            .unblock(fx.staff, fx.event, &[SeatId::new(999_999)], "")
+            .await
+            .is_err()
+    );
+    assert!(audit_all(&*fx.store).await.is_empty(), "nothing refused is");
+
+    let key = IdempotencyKey::new("once").unwrap();
+    let ids = fx.seats(&["A1"]);
+    let made = fx
+        .store
+        .reserve(fx.alice, fx.event, &ids, Some(&key))
+        .await
+        .unwrap();
+    let replayed = fx
+        .store
+        .reserve(fx.alice, fx.event, &ids, Some(&key))
+        .await
+        .unwrap();
+    assert_eq!(replayed, made);
+    assert_eq!(
+        audit_all(&*fx.store).await.len(),
+        1,
+        "a replay is no reserve"
+    );
+
+    // Refused cancels: someone else's, unknown, already cancelled.
+    assert!(fx.store.cancel(fx.bob, made.id).await.is_err());
+    assert!(
+        fx.store
+            .cancel(fx.alice, ReservationId::new(made.id.get() + 1000))
+            .await
+            .is_err()
+    );
+    fx.store.cancel(fx.alice, made.id).await.unwrap();
+    assert!(fx.store.cancel(fx.alice, made.id).await.is_err());
+    let actions: Vec<_> = audit_all(&*fx.store)
+        .await
+        .iter()
+        .map(|r| r.action)
+        .collect();
+    assert_eq!(actions, [AuditAction::Cancel, AuditAction::Reserve]);
+    fx.finish().await;
+}
+
+/// The audit log is read newest first, filtered by event, actor, action
+/// and time, a page at a time; a page size out of range is refused.
+pub async fn audit_log_filters_and_pages<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let other = fx
+        .store
+        .create_event(new_event("Other", &fx.clock, "A:1-4:1000"))
+        .await
+        .unwrap()
+        .event
+        .id;
+    let other_seats = super::seat_ids(&*fx.store, other).await;
+    let start = fx.clock.now();
+    // Alice reserves A1 and A2 one by one; Bob reserves one seat of the
+    // other event; staff block B5 in both; a minute between each.
+    for label in ["A1", "A2"] {
+        fx.hold(fx.alice, label).await.unwrap();
+        fx.reserve(fx.alice, &[label]).await.unwrap();
+        fx.clock.advance(Duration::from_secs(60));
+    }
+    fx.store.hold(fx.bob, other, other_seats[0]).await.unwrap();
+    fx.store
+        .reserve(fx.bob, other, &other_seats[..1], None)
+        .await
+        .unwrap();
+    fx.clock.advance(Duration::from_secs(60));
+    fx.store
+        .block(fx.staff, fx.event, &fx.seats(&["B5"]), "broken")
+        .await
+        .unwrap();
+    fx.store
+        .block(fx.staff, other, &other_seats[3..], "camera")
+        .await
+        .unwrap();
+    let all = audit_all(&*fx.store).await;
+    assert_eq!(all.len(), 5);
+
+    let read = async |filter: AuditFilter| -> Vec<AuditRecord> {
+        fx.store.audit_log(&filter).await.unwrap()
+    };
+    let expected = |keep: &dyn Fn(&AuditRecord) -> bool| -> Vec<AuditRecord> {
+        all.iter().filter(|r| keep(r)).cloned().collect()
+    };
+    let base = AuditFilter::default();
+    let (mut by_event, mut by_actor, mut by_both) = (base.clone(), base.clone(), base.clone());
+    by_event.event = Some(other);
+    by_actor.actor = Some(fx.alice);
+    (by_both.action, by_both.event) = (Some(AuditAction::Block), Some(fx.event));
+    assert_eq!(read(by_event).await, expected(&|r| r.event == other));
+    assert_eq!(read(by_actor).await, expected(&|r| r.actor == fx.alice));
+    assert_eq!(
+        read(by_both).await,
+        expected(&|r| r.action == AuditAction::Block && r.event == fx.event)
+    );
+    let one_minute_in = start + TimeDelta::seconds(60);
+    let two_minutes_in = start + TimeDelta::seconds(120);
+    let window = read(AuditFilter {
+        since: Some(one_minute_in),
+        until: Some(two_minutes_in),
+        ..base.clone()
+    })
+    .await;
+    assert_eq!(
+        window,
+        expected(&|r| r.at >= one_minute_in && r.at < two_minutes_in)
+    );
+    assert_eq!(window.len(), 1, "A2's reserve, and not the one at the end");
+    let mut nobody = base.clone();
+    nobody.actor = Some(fx.carol);
+    assert!(read(nobody).await.is_empty());
+
+    // Pages of two: newest first, each page after the last id of the one before.
+    let mut pages = Vec::new();
+    let mut before = None;
+    loop {
+        let page = read(AuditFilter {
+            limit: 2,
+            before,
+            ..base.clone()
+        })
+        .await;
+        if page.is_empty() {
+            break;
+        }
+        assert!(page.len() <= 2);
+        before = page.last().map(|r| r.id);
+        pages.push(page);
+    }
+    assert_eq!(pages.len(), 3);
+    assert_eq!(pages.concat(), all);
+
+    for limit in [0, AuditFilter::MAX_LIMIT + 1] {
+        let err = fx
+            .store
+            .audit_log(&AuditFilter {
+                limit,
+                ..base.clone()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), "invalid_input", "limit {limit}");
+    }
+    fx.finish().await;
+}
+
+/// A record never changes once written: cancelling the reservation it
+/// recorded, unblocking the seats it blocked, anything done after leaves
+/// it as it was.
+pub async fn audit_records_never_change<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.hold(fx.alice, "A1").await.unwrap();
+    let made = fx.reserve(fx.alice, &["A1"]).await.unwrap();
+    fx.store
+        .block(fx.staff, fx.event, &fx.seats(&["B1"]), "first reason")
+        .await
+        .unwrap();
+    let before = audit_all(&*fx.store).await;
+    fx.clock.advance(Duration::from_secs(3600));
+    fx.store.cancel(fx.alice, made.id).await.unwrap();
+    fx.store
+        .block(fx.staff, fx.event, &fx.seats(&["B1"]), "second reason")
+        .await
+        .unwrap();
+    fx.store
+        .unblock(fx.staff, fx.event, &fx.seats(&["B1"]), "")
+        .await
+        .unwrap();
+    fx.store.set_staff(fx.staff, false).await.unwrap();
+    let after = audit_all(&*fx.store).await;
+    assert_eq!(after.len(), before.len() + 3);
+    assert_eq!(after[3..], before[..], "the first records, as they were");
+    fx.finish().await;
+}
+
 // ---- accounts and sessions ---------------------------------------------------------
 
 /// Names are unique regardless of case; a login finds a name only as it
@@ -1915,6 +2727,32 @@ pub async fn users_have_unique_case_insensitive_names<F: StoreFactory>(f: &F) {
     fx.finish().await;
 }
 
+/// A new user is a customer; `set_staff` makes them staff and a customer
+/// again, and every read of the user says which they are.
+pub async fn set_staff_makes_a_user_staff_and_back<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let alice = fx.store.user(fx.alice).await.unwrap().unwrap();
+    assert!(!alice.staff, "a new user is a customer");
+    let id = SessionId::new("0123456789abcdef0123456789abcdef").unwrap();
+    let hour = Duration::from_secs(3600);
+    fx.store.create_session(&id, fx.alice, hour).await.unwrap();
+    for staff in [true, true, false, false] {
+        let set = fx.store.set_staff(fx.alice, staff).await.unwrap();
+        assert_eq!((set.id, set.staff), (fx.alice, staff));
+        assert_eq!(set.username, alice.username);
+        assert_eq!(fx.store.user(fx.alice).await.unwrap(), Some(set.clone()));
+        let creds = fx.store.credentials("alice").await.unwrap().unwrap();
+        assert_eq!(creds.user, set);
+        let session = fx.store.session(&id).await.unwrap().unwrap();
+        assert_eq!(session.user, set);
+        let bob = fx.store.user(fx.bob).await.unwrap().unwrap();
+        assert!(!bob.staff, "only alice changes");
+    }
+    let ghost = UserId::new(fx.carol.get() + 1000);
+    assert_not_found(fx.store.set_staff(ghost, true).await, Entity::User);
+    fx.finish().await;
+}
+
 pub async fn sessions_expire_and_can_be_deleted<F: StoreFactory>(f: &F) {
     let fx = Fixture::new(f).await;
     let id = SessionId::new("0123456789abcdef0123456789abcdef").unwrap();
@@ -1972,6 +2810,61 @@ pub async fn race_many_tasks_hold_one_seat_one_wins<F: StoreFactory>(f: &F) {
     }
     assert_eq!(winners.len(), 1, "exactly one of 64 holds wins");
     assert!(matches!(fx.state("A1").await, SeatState::Held { by, .. } if by == winners[0]));
+    fx.finish().await;
+}
+
+/// Staff block a seat while customers race to hold it, again and again:
+/// each time exactly one wins, the block or one hold, never both.
+pub async fn race_block_against_holds_has_one_winner<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    let users = fx.create_users("racer", 15).await;
+    for round in 0..10 {
+        let label = ["A1", "A2", "A3", "A4", "A5", "B1", "B2", "B3", "B4", "B5"][round];
+        let seat = fx.seat(label);
+        let event = fx.event;
+        let mut tasks: Vec<_> = users
+            .iter()
+            .map(|&user| {
+                let store = Arc::clone(&fx.store);
+                tokio::spawn(
+                    async move { (Some(user), store.hold(user, event, seat).await.map(drop)) },
+                )
+            })
+            .collect();
+        let (store, staff) = (Arc::clone(&fx.store), fx.staff);
+        // The block starts among the holds, not before or after them all.
+        tasks.insert(
+            round % users.len(),
+            tokio::spawn(async move {
+                (
+                    None,
+                    store.block(staff, event, &[seat], "race").await.map(drop),
+                )
+            }),
+        );
+        let mut winners = Vec::new();
+        for task in tasks {
+            match task.await.unwrap() {
+                (who, Ok(())) => winners.push(who),
+                (Some(_), Err(Error::SeatLocked(_) | Error::SeatBlocked(_)))
+                | (None, Err(Error::SeatLocked(_))) => {}
+                (who, Err(other)) => panic!("{who:?}: unexpected {other:?}"),
+            }
+        }
+        assert_eq!(winners.len(), 1, "seat {label}: {winners:?}");
+        let record = fx
+            .store
+            .seats(event)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.seat.id == seat)
+            .unwrap();
+        match winners[0] {
+            None => assert!(record.blocked.is_some() && record.state == SeatState::Available),
+            Some(user) => assert!(record.blocked.is_none() && record.state.is_held_by(user)),
+        }
+    }
     fx.finish().await;
 }
 
@@ -2304,7 +3197,7 @@ pub async fn seats_in_section_reads_one_section<F: StoreFactory>(f: &F) {
         .await
         .unwrap();
     fx.store
-        .block(event, &[ids["Balcony A6"]], "sound desk")
+        .block(fx.staff, event, &[ids["Balcony A6"]], "sound desk")
         .await
         .unwrap();
     let all = fx.store.seats(event).await.unwrap();

@@ -7,9 +7,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use booking_core::{
-    AccountStore, BestAvailable, BookingStore, Credentials, EventId, EventSummary, Hold,
-    IdempotencyKey, MemoryStore, NewEvent, Policy, Reservation, ReservationId, Result, Row, Seat,
-    SeatId, SeatRecord, Session, SessionId, User, UserId, Username,
+    AccountStore, AuditFilter, AuditRecord, BestAvailable, BookingStore, Credentials, Event,
+    EventEdit, EventId, EventSummary, Hold, IdempotencyKey, MemoryStore, NewEvent, Policy,
+    Reservation, ReservationFilter, ReservationId, Result, Row, Seat, SeatId, SeatRecord, Session,
+    SessionId, User, UserId, Username,
 };
 use tokio::sync::Semaphore;
 
@@ -113,18 +114,21 @@ impl BookingStore for Probe {
     }
     fn block(
         &self,
+        by: UserId,
         event: EventId,
         seat_ids: &[SeatId],
         reason: &str,
     ) -> impl Future<Output = Result<Vec<Seat>>> + Send {
-        self.inner.block(event, seat_ids, reason)
+        self.inner.block(by, event, seat_ids, reason)
     }
     fn unblock(
         &self,
+        by: UserId,
         event: EventId,
         seat_ids: &[SeatId],
+        reason: &str,
     ) -> impl Future<Output = Result<Vec<Seat>>> + Send {
-        self.inner.unblock(event, seat_ids)
+        self.inner.unblock(by, event, seat_ids, reason)
     }
     fn best_available(
         &self,
@@ -143,6 +147,35 @@ impl BookingStore for Probe {
         reservation: ReservationId,
     ) -> impl Future<Output = Result<Reservation>> + Send {
         self.inner.cancel(user, reservation)
+    }
+    fn staff_cancel(
+        &self,
+        by: UserId,
+        reservation: ReservationId,
+        reason: &str,
+    ) -> impl Future<Output = Result<Reservation>> + Send {
+        self.inner.staff_cancel(by, reservation, reason)
+    }
+    fn edit_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        edit: &EventEdit,
+    ) -> impl Future<Output = Result<Event>> + Send {
+        self.inner.edit_event(by, event, edit)
+    }
+    fn event_reservations(
+        &self,
+        event: EventId,
+        filter: &ReservationFilter,
+    ) -> impl Future<Output = Result<Vec<Reservation>>> + Send {
+        self.inner.event_reservations(event, filter)
+    }
+    fn audit_log(
+        &self,
+        filter: &AuditFilter,
+    ) -> impl Future<Output = Result<Vec<AuditRecord>>> + Send {
+        self.inner.audit_log(filter)
     }
 }
 
@@ -167,6 +200,9 @@ impl AccountStore for Probe {
     }
     fn user(&self, user: UserId) -> impl Future<Output = Result<Option<User>>> + Send {
         self.inner.user(user)
+    }
+    fn set_staff(&self, user: UserId, staff: bool) -> impl Future<Output = Result<User>> + Send {
+        self.inner.set_staff(user, staff)
     }
     fn create_session(
         &self,

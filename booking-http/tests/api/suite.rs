@@ -101,7 +101,7 @@ pub async fn login_me_logout<F: StoreFactory>(f: &F) {
     me.expect(200, "");
     assert_eq!(
         me.body,
-        json!({"success": true, "user_id": user_id, "username": "alice"})
+        json!({"success": true, "user_id": user_id, "username": "alice", "is_staff": false})
     );
 
     // A new session id at every login.
@@ -969,10 +969,63 @@ pub async fn reserve_list_and_cancel<F: StoreFactory>(f: &F) {
         .expect(409, "already_cancelled");
     let seats = bob.get(&format!("/api/events/{event}/seats/")).await;
     assert_eq!(seats.body["seats"][0]["status"], "available");
+    let mine = alice.get("/api/reservations/").await;
+    let listed = &mine.body["reservations"][0];
+    assert_eq!(listed["status"], "cancelled");
     assert_eq!(
-        alice.get("/api/reservations/").await.body["reservations"][0]["status"],
-        "cancelled"
+        (&listed["cancelled_by_staff"], &listed["cancel_reason"]),
+        (&json!(false), &json!(null)),
+        "cancelled by its owner"
     );
+}
+
+/// A reservation the box office cancelled tells its customer so, and why.
+pub async fn a_staff_cancel_shows_its_reason_to_the_customer<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let alice = s.login("alice").await;
+    let event = s.event;
+    let a2 = s.seat("A2").await;
+    alice
+        .post(&format!("/api/events/{event}/seats/{a2}/lock/"), json!({}))
+        .await
+        .expect(200, "");
+    let made = alice
+        .post(
+            &format!("/api/events/{event}/reserve/"),
+            json!({"seat_ids": [a2.get()]}),
+        )
+        .await;
+    made.expect(201, "");
+    assert_eq!(made.body["reservation"]["cancelled_by_staff"], false);
+    assert_eq!(made.body["reservation"]["cancel_reason"], json!(null));
+    let id = booking_core::ReservationId::new(made.body["reservation_id"].as_i64().unwrap());
+    let staff = s
+        .store
+        .store
+        .credentials("bob")
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id;
+    s.store
+        .store
+        .staff_cancel(staff, id, "The concert moved to a larger hall")
+        .await
+        .unwrap();
+    let mine = alice.get("/api/reservations/").await;
+    mine.expect(200, "");
+    let listed = &mine.body["reservations"][0];
+    assert_eq!(listed["status"], "cancelled");
+    assert_eq!(listed["cancelled_by_staff"], true);
+    assert_eq!(
+        listed["cancel_reason"],
+        "The concert moved to a larger hall"
+    );
+    alice
+        .post(&format!("/api/reservations/{id}/cancel/"), json!({}))
+        .await
+        .expect(409, "already_cancelled");
 }
 
 pub async fn reserve_input_errors<F: StoreFactory>(f: &F) {
@@ -1318,7 +1371,16 @@ pub async fn blocked_and_best_available_seats_stream_live<F: StoreFactory>(f: &F
     // Blocked elsewhere (straight in the store, as an administrator's
     // tool or another process would): seen at the next poll.
     let b8 = s.seat_of(event, "Stalls B8").await;
-    s.store.store.block(event, &[b8], "").await.unwrap();
+    let staff = s
+        .store
+        .store
+        .credentials("bob")
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id;
+    s.store.store.block(staff, event, &[b8], "").await.unwrap();
     let change = stream.next_seats().await;
     assert_eq!(change["seats"].as_array().unwrap().len(), 1);
     let seat = &change["seats"][0];
@@ -1679,9 +1741,18 @@ async fn venue_in_use<S: Store>(s: &TestServer<S>) -> (booking_core::EventId, Cl
         .await
         .expect(201, "");
     let balcony_a1 = s.seat_of(event, "Balcony A1").await;
+    let staff = s
+        .store
+        .store
+        .credentials("bob")
+        .await
+        .unwrap()
+        .unwrap()
+        .user
+        .id;
     s.store
         .store
-        .block(event, &[balcony_a1], "sound desk")
+        .block(staff, event, &[balcony_a1], "sound desk")
         .await
         .unwrap();
     (event, alice)

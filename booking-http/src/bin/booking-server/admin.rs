@@ -1,4 +1,4 @@
-//! The administration commands: `user add` and `event add`.
+//! The administration commands: `user add`, `user set-staff` and `event add`.
 
 use std::io::BufRead;
 
@@ -8,16 +8,49 @@ use booking_http::NewAccount;
 
 use crate::cli::EventArgs;
 
-/// `user add NAME`: creates a user with the password read from standard
-/// input, under the same rules as sign-up over the API.
-pub async fn add_user<S: Store>(store: &S, name: String) -> anyhow::Result<()> {
+/// `user add NAME [--staff]`: creates a user with the password read from
+/// standard input, under the same rules as sign-up over the API; with
+/// `staff`, then makes them staff (a failure between the two leaves a
+/// customer, never more rights than asked for).
+pub async fn add_user<S: Store>(store: &S, name: String, staff: bool) -> anyhow::Result<()> {
     let account = NewAccount::new(name, read_password()?).context("cannot create the user")?;
-    let user = account
+    let mut user = account
         .create(store)
         .await
         .map_err(|e| anyhow!("cannot create the user: {e}"))?;
-    println!("created user {} (id {})", user.username, user.id);
+    if staff {
+        user = store
+            .set_staff(user.id, true)
+            .await
+            .context("created the user, as a customer, but cannot make them staff")?;
+    }
+    println!(
+        "created user {} (id {}), {}",
+        user.username,
+        user.id,
+        role(staff)
+    );
     Ok(())
+}
+
+/// `user set-staff NAME true|false`: makes a user staff or a customer.
+pub async fn set_staff<S: Store>(store: &S, name: &str, staff: bool) -> anyhow::Result<()> {
+    let found = store
+        .credentials(name)
+        .await
+        .context("cannot read the user")?
+        .ok_or_else(|| anyhow!("there is no user {name:?} (names match as registered)"))?;
+    let user = store
+        .set_staff(found.user.id, staff)
+        .await
+        .context("cannot change the user's role")?;
+    println!("{} (id {}) is now {}", user.username, user.id, role(staff));
+    Ok(())
+}
+
+/// How a role reads in the commands' output.
+fn role(staff: bool) -> &'static str {
+    if staff { "staff" } else { "a customer" }
 }
 
 /// One line of standard input, without its line ending.

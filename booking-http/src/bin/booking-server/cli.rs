@@ -205,6 +205,18 @@ pub enum UserCommand {
     Add {
         /// The user name: 1-150 ASCII letters, digits and @.+-_
         name: String,
+        /// Make the user staff, who may use the box office (the admin
+        /// API), rather than a customer.
+        #[arg(long)]
+        staff: bool,
+    },
+    /// Make a user staff (`true`) or a customer again (`false`).
+    SetStaff {
+        /// The user name, as registered.
+        name: String,
+        /// `true` for staff, `false` for a customer.
+        #[arg(action = clap::ArgAction::Set)]
+        staff: bool,
     },
 }
 
@@ -305,6 +317,28 @@ mod tests {
         assert!(add(&["--seats", "A:1-2:100"]).is_ok());
         assert!(add(&[]).is_err());
         assert!(add(&["--venue", "hall.json", "--seats", "A:1-2:100"]).is_err());
+    }
+
+    #[test]
+    fn set_staff_takes_true_or_false() {
+        let set = |value: &str| {
+            Cli::try_parse_from(["booking-server", "user", "set-staff", "ann", value])
+        };
+        for (value, expected) in [("true", true), ("false", false)] {
+            let Some(Command::User(UserCommand::SetStaff { name, staff })) =
+                set(value).unwrap().command
+            else {
+                panic!("not set-staff");
+            };
+            assert_eq!((name.as_str(), staff), ("ann", expected));
+        }
+        assert!(set("yes").is_err());
+        assert!(Cli::try_parse_from(["booking-server", "user", "set-staff", "ann"]).is_err());
+        let add = Cli::try_parse_from(["booking-server", "user", "add", "ann", "--staff"]).unwrap();
+        assert!(matches!(
+            add.command,
+            Some(Command::User(UserCommand::Add { staff: true, .. }))
+        ));
     }
 
     #[test]

@@ -9,7 +9,7 @@ const CONCERT_HALL: &str = booking_core::venue::examples::CONCERT_HALL;
 
 /// Seeds an empty database: three events of 60 seats (rows A-F, seats 1-10,
 /// $100.00), a concert in the concert hall ([`CONCERT_HALL`]) and the users
-/// admin, alice and bob. A database with any event or any of those users
+/// admin (staff), alice and bob (customers). A database with any event or any of those users
 /// is left as it is.
 pub async fn seed<S: Store>(store: &S) -> anyhow::Result<()> {
     let has_events = !store
@@ -31,7 +31,13 @@ pub async fn seed<S: Store>(store: &S) -> anyhow::Result<()> {
         ("alice", "alice123"),
         ("bob", "bob123"),
     ] {
-        create_demo_user(store, name, password).await?;
+        let user = create_demo_user(store, name, password).await?;
+        if name == "admin" {
+            store
+                .set_staff(user.id, true)
+                .await
+                .context("cannot make the demo's admin staff")?;
+        }
     }
     let today = chrono::Utc::now().date_naive();
     let grid = || -> anyhow::Result<Venue> { Ok(SeatMap::grid(6, 10, 10_000)?.into()) };
@@ -89,7 +95,11 @@ pub async fn seed<S: Store>(store: &S) -> anyhow::Result<()> {
 /// Creates a demo user. The demo's passwords are the README's, short and
 /// known to all, so they skip the rules a sign-up's password must keep
 /// ([`booking_http::NewAccount`]): demo accounts are for trying the app.
-async fn create_demo_user<S: Store>(store: &S, name: &str, password: &str) -> anyhow::Result<()> {
+async fn create_demo_user<S: Store>(
+    store: &S,
+    name: &str,
+    password: &str,
+) -> anyhow::Result<booking_core::User> {
     let username = Username::new(name).context("a demo user name")?;
     let hash = booking_http::hash_password(password.to_owned())
         .await
@@ -97,8 +107,7 @@ async fn create_demo_user<S: Store>(store: &S, name: &str, password: &str) -> an
     store
         .create_user(&username, &hash)
         .await
-        .context("cannot create a demo user")?;
-    Ok(())
+        .context("cannot create a demo user")
 }
 
 #[cfg(test)]

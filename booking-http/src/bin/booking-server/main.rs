@@ -68,7 +68,12 @@ fn main() -> std::process::ExitCode {
 async fn run<S: Store>(store: S, cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None | Some(Command::Serve) => serving::serve(store, cli.serve).await,
-        Some(Command::User(UserCommand::Add { name })) => admin::add_user(&store, name).await,
+        Some(Command::User(UserCommand::Add { name, staff })) => {
+            admin::add_user(&store, name, staff).await
+        }
+        Some(Command::User(UserCommand::SetStaff { name, staff })) => {
+            admin::set_staff(&store, &name, staff).await
+        }
         Some(Command::Event(EventCommand::Add(event))) => admin::add_event(&store, event).await,
     }
 }

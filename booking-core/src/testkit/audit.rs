@@ -1,0 +1,246 @@
+//! What the backends' audit fault tests share: a churn of audited writes
+//! to run in a child process until it is killed ([`churn`]), and the check
+//! that afterwards every change has its audit record and every record its
+//! change ([`check_audit_log`]).
+//!
+//! A backend's test makes an event with [`SEAT_MAP`] and [`USERS`] users
+//! (the last of them staff), starts a child that calls [`churn`] on a store
+//! of the same database, kills it (SIGKILL) once it has reported enough
+//! writes, and calls [`check_audit_log`] on a store opened anew.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::sync::Arc;
+
+use crate::audit::{AuditAction, AuditFilter, AuditRecord};
+use crate::ids::{EventId, ReservationId, SeatId, UserId};
+use crate::model::{Reservation, ReservationStatus};
+use crate::store::BookingStore;
+
+/// The event's seats: 4 rows of 25, one row per churning user.
+pub const SEAT_MAP: &str = "A-D:1-25:1000";
+
+/// How many users the test makes: the first `USERS - 1` reserve and
+/// cancel, the last is staff and blocks and unblocks.
+pub const USERS: usize = 5;
+
+/// Writes for ever, a task per user, each on its own seats, printing a line
+/// to standard output after each write the store confirmed (`RESERVED`,
+/// `CANCELLED`, `BLOCKED`, `UNBLOCKED`). Customers reserve pairs of seats of
+/// their row and cancel them in turn (one cancel in three is staff's, with
+/// a reason); staff block and unblock pairs of seats
+/// of each row's last five, with a reason.
+///
+/// # Panics
+///
+/// On any error: every write it tries is one the rules allow.
+pub async fn churn<S: BookingStore>(store: Arc<S>, event: EventId, users: &[UserId]) {
+    let seats = super::seat_ids(&*store, event).await;
+    let rows: Vec<Vec<SeatId>> = seats.chunks(25).map(<[SeatId]>::to_vec).collect();
+    let (&staff, customers) = users.split_last().expect("users");
+    let mut tasks = Vec::new();
+    for (&user, row) in customers.iter().zip(&rows) {
+        let store = Arc::clone(&store);
+        let pairs: Vec<Vec<SeatId>> = row[..20].chunks(2).map(<[SeatId]>::to_vec).collect();
+        tasks.push(tokio::spawn(async move {
+            let mut made: Vec<Option<ReservationId>> = vec![None; pairs.len()];
+            for n in 0.. {
+                let i = n % pairs.len();
+                if let Some(id) = made[i].take() {
+                    // One cancel in three is staff's, with a reason.
+                    if n % 3 == 0 {
+                        store
+                            .staff_cancel(staff, id, "double booking")
+                            .await
+                            .expect("staff cancel");
+                    } else {
+                        store.cancel(user, id).await.expect("cancel");
+                    }
+                    report(&format!("CANCELLED {id}"));
+                } else {
+                    for &seat in &pairs[i] {
+                        store.hold(user, event, seat).await.expect("hold");
+                    }
+                    let r = store
+                        .reserve(user, event, &pairs[i], None)
+                        .await
+                        .expect("reserve");
+                    report(&format!("RESERVED {}", r.id));
+                    made[i] = Some(r.id);
+                }
+            }
+        }));
+    }
+    // Pairs of seats, so that a block is of several seats.
+    let blockable: Vec<Vec<SeatId>> = rows
+        .iter()
+        .flat_map(|row| {
+            row[20..24]
+                .chunks(2)
+                .map(<[SeatId]>::to_vec)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    tasks.push(tokio::spawn(async move {
+        let mut blocked = vec![false; blockable.len()];
+        for n in 0.. {
+            let i = n % blockable.len();
+            let reason = format!("reason {n}");
+            if blocked[i] {
+                store
+                    .unblock(staff, event, &blockable[i], &reason)
+                    .await
+                    .expect("unblock");
+                report(&format!("UNBLOCKED {n}"));
+            } else {
+                store
+                    .block(staff, event, &blockable[i], &reason)
+                    .await
+                    .expect("block");
+                report(&format!("BLOCKED {n}"));
+            }
+            blocked[i] = !blocked[i];
+        }
+    }));
+    for task in tasks {
+        task.await.expect("a churn task panicked");
+    }
+}
+
+/// Prints `line` and flushes it, so the parent sees it at once.
+fn report(line: &str) {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").expect("stdout");
+    out.flush().expect("stdout");
+}
+
+/// Checks, through the store's own reads, that `event`'s audit log and its
+/// state agree:
+///
+/// - each reservation of `users` has exactly one `reserve` record (its
+///   user, event, seats and creation instant), and one `cancel` or
+///   `staff_cancel` record (with its cancellation instant and who
+///   cancelled it) exactly when it is cancelled;
+/// - every such record is of such a reservation;
+/// - replaying the `block` and `unblock` records in order gives exactly the
+///   seats that are blocked now, each with the reason of its last block.
+///
+/// # Errors
+///
+/// What disagrees, for a person to read.
+pub async fn check_audit_log<S: BookingStore>(
+    store: &S,
+    event: EventId,
+    users: &[UserId],
+) -> Result<(), String> {
+    let log = read_whole_log(store, event).await?;
+    let mut reservations: HashMap<ReservationId, Reservation> = HashMap::new();
+    for &user in users {
+        for r in store.reservations(user).await.map_err(|e| e.to_string())? {
+            reservations.insert(r.id, r);
+        }
+    }
+    let mut per_reservation: HashMap<(ReservationId, AuditAction), Vec<&AuditRecord>> =
+        HashMap::new();
+    let mut blocked: BTreeMap<String, String> = BTreeMap::new();
+    for record in &log {
+        match record.action {
+            AuditAction::Reserve | AuditAction::Cancel | AuditAction::StaffCancel => {
+                let id = record
+                    .reservation
+                    .ok_or_else(|| format!("record {} has no reservation", record.id))?;
+                // A reservation is cancelled once, by its owner or by staff.
+                let kind = match record.action {
+                    AuditAction::StaffCancel => AuditAction::Cancel,
+                    other => other,
+                };
+                per_reservation.entry((id, kind)).or_default().push(record);
+            }
+            AuditAction::Block => {
+                for label in &record.seats {
+                    blocked.insert(label.clone(), record.reason.clone());
+                }
+            }
+            AuditAction::Unblock => {
+                for label in &record.seats {
+                    blocked.remove(label);
+                }
+            }
+            AuditAction::EditEvent => {}
+        }
+    }
+    for r in reservations.values() {
+        let reserves = per_reservation.remove(&(r.id, AuditAction::Reserve));
+        let [reserve] = reserves.as_deref().unwrap_or_default() else {
+            return Err(format!(
+                "reservation {} has {:?} reserve records",
+                r.id, reserves
+            ));
+        };
+        if (reserve.actor, reserve.event, &reserve.seats, reserve.at)
+            != (r.user, r.event, &r.seat_labels(), r.created_at)
+        {
+            return Err(format!("reservation {r:?} and its record {reserve:?}"));
+        }
+        let cancels = per_reservation
+            .remove(&(r.id, AuditAction::Cancel))
+            .unwrap_or_default();
+        match (r.status, cancels.as_slice()) {
+            (ReservationStatus::Confirmed, []) => {}
+            (ReservationStatus::Cancelled, [cancel])
+                if Some(cancel.at) == r.cancelled_at
+                    && Some(cancel.actor) == r.cancelled_by
+                    && (cancel.action == AuditAction::StaffCancel) == r.cancel_reason.is_some() => {
+            }
+            _ => {
+                return Err(format!(
+                    "reservation {} ({:?}) has cancel records {cancels:?}",
+                    r.id, r.status
+                ));
+            }
+        }
+    }
+    if let Some(((id, action), records)) = per_reservation.into_iter().next() {
+        return Err(format!(
+            "{action} records {records:?} of reservation {id}, which is not there"
+        ));
+    }
+    let now_blocked: BTreeMap<String, String> = store
+        .seats(event)
+        .await
+        .map_err(|e| e.to_string())?
+        .into_iter()
+        .filter_map(|r| Some((r.seat.label(), r.blocked?)))
+        .collect();
+    if now_blocked != blocked {
+        return Err(format!(
+            "blocked now: {now_blocked:?}; by the audit log: {blocked:?}"
+        ));
+    }
+    Ok(())
+}
+
+/// Every record of `event`, oldest first, read a page at a time.
+async fn read_whole_log<S: BookingStore>(
+    store: &S,
+    event: EventId,
+) -> Result<Vec<AuditRecord>, String> {
+    let mut log = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store
+            .audit_log(&AuditFilter {
+                event: Some(event),
+                before,
+                limit: AuditFilter::MAX_LIMIT,
+                ..AuditFilter::default()
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+        let Some(last) = page.last() else { break };
+        before = Some(last.id);
+        log.extend(page);
+    }
+    log.reverse();
+    Ok(log)
+}

@@ -1,0 +1,149 @@
+//! The audit log on a SQLite file: append-only in the database itself, and
+//! written in the same transaction as each change, so that a process
+//! killed (SIGKILL) amid concurrent writes leaves every change with its
+//! record and every record with its change.
+//!
+//! The child is this same test binary, run with `--ignored --exact
+//! audit_child` and the database path in `BOOKING_AUDIT_DB`.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use booking_core::testkit::audit::{SEAT_MAP, USERS, check_audit_log, churn};
+use booking_core::{AccountStore, BookingStore, NewEvent, UserId, Username};
+use booking_sqlite::{SqliteOptions, SqliteStore, Synchronous};
+
+const DB_VAR: &str = "BOOKING_AUDIT_DB";
+
+fn options() -> SqliteOptions {
+    SqliteOptions::default().with_synchronous(Synchronous::Full)
+}
+
+/// Makes the users (the last one staff) and the event; returns the users.
+async fn setup(store: &SqliteStore) -> Vec<UserId> {
+    let mut users = Vec::new();
+    for i in 0..USERS {
+        let name = Username::new(format!("user{i}")).unwrap();
+        users.push(store.create_user(&name, "hash").await.unwrap().id);
+    }
+    store.set_staff(users[USERS - 1], true).await.unwrap();
+    store
+        .create_event(NewEvent {
+            name: "Audit".into(),
+            description: String::new(),
+            venue: "Hall".into(),
+            starts_at: chrono::Utc::now(),
+            seating: SEAT_MAP.parse().unwrap(),
+            orphans: booking_core::OrphanPolicy::Allow,
+        })
+        .await
+        .unwrap();
+    users
+}
+
+/// Neither a record nor the log can be changed or emptied with SQL.
+#[tokio::test]
+async fn the_audit_log_is_append_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let store = SqliteStore::open(&path, options()).unwrap();
+    let users = setup(&store).await;
+    let event = store.events().await.unwrap()[0].event.id;
+    let seats = booking_core::testkit::seat_ids(&store, event).await;
+    store.hold(users[0], event, seats[0]).await.unwrap();
+    store
+        .reserve(users[0], event, &seats[..1], None)
+        .await
+        .unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    for sql in [
+        "UPDATE audit_log SET reason = 'rewritten'",
+        "UPDATE audit_log SET actor_id = 2",
+        "DELETE FROM audit_log",
+    ] {
+        let err = conn.execute(sql, []).unwrap_err();
+        assert!(err.to_string().contains("append-only"), "{sql}: {err}");
+    }
+    let (count, reason): (i64, String) = conn
+        .query_row("SELECT COUNT(*), MAX(reason) FROM audit_log", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((count, reason.as_str()), (1, ""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn after_sigkill_every_change_has_its_audit_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let users = {
+        let store = SqliteStore::open(&path, options()).unwrap();
+        setup(&store).await
+    };
+
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "audit_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(DB_VAR, &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut reported = 0;
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        if ["RESERVED", "CANCELLED", "BLOCKED", "UNBLOCKED"]
+            .iter()
+            .any(|what| line.starts_with(what))
+        {
+            reported += 1;
+        }
+        if reported >= 400 || Instant::now() > deadline {
+            break;
+        }
+    }
+    child.kill().unwrap(); // SIGKILL, amid the writes of five tasks
+    child.wait().unwrap();
+    assert!(reported >= 400, "the child reported {reported} writes");
+
+    let store = SqliteStore::open(&path, options()).expect("the file reopens after SIGKILL");
+    let event = store.events().await.unwrap()[0].event.id;
+    check_audit_log(&store, event, &users).await.unwrap();
+    let records = store
+        .audit_log(&booking_core::AuditFilter {
+            limit: booking_core::AuditFilter::MAX_LIMIT,
+            ..booking_core::AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert!(records.len() >= 400, "{} records", records.len());
+    drop(store);
+    common::assert_invariants(&path);
+}
+
+/// The child: churns audited writes until it is killed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run by after_sigkill_every_change_has_its_audit_record as a child process"]
+async fn audit_child() {
+    let path = std::env::var(DB_VAR).expect("run by the audit fault test");
+    let store = Arc::new(SqliteStore::open(&path, options()).unwrap());
+    let event = store.events().await.unwrap()[0].event.id;
+    let mut users = Vec::new();
+    for i in 0..USERS {
+        let found = store.credentials(&format!("user{i}")).await.unwrap();
+        users.push(found.expect("made by the parent").user.id);
+    }
+    churn(store, event, &users).await;
+}
