@@ -278,6 +278,15 @@ pub async fn best_available_follows_writes_elsewhere<S: Store>(here: &Arc<S>, el
         users.push(here.create_user(&name, "hash").await.expect("a user").id);
     }
     let (buyers, last_buyer) = (&users[..8], users[8]);
+    let staff = here
+        .create_user(
+            &Username::new("cachestaff".to_owned()).expect("a name"),
+            "hash",
+        )
+        .await
+        .expect("a staff user")
+        .id;
+    here.set_staff(staff, true).await.expect("made staff");
     let seats: Arc<[SeatId]> = seat_ids(&**here, event).await.into();
     let buyers_done = Arc::new(AtomicBool::new(false));
     let racing: Vec<_> = buyers
@@ -299,6 +308,7 @@ pub async fn best_available_follows_writes_elsewhere<S: Store>(here: &Arc<S>, el
         .collect();
     others.push(tokio::spawn(race_blocker(
         Arc::clone(elsewhere),
+        staff,
         event,
         seats,
         Arc::clone(&buyers_done),
@@ -397,10 +407,11 @@ async fn race_canceller<S: Store>(
     }
 }
 
-/// Blocks a random seat of `seats` and unblocks it again, again and again
-/// until `done`.
+/// Blocks a random seat of `seats` and unblocks it again, as `staff`, again
+/// and again until `done`.
 async fn race_blocker<S: Store>(
     store: Arc<S>,
+    staff: UserId,
     event: EventId,
     seats: Arc<[SeatId]>,
     done: Arc<AtomicBool>,
@@ -408,10 +419,13 @@ async fn race_blocker<S: Store>(
     let mut rng = suite::XorShift(0xD1B5_4A32_D192_ED03);
     while !done.load(Ordering::Relaxed) {
         let seat = seats[rng.below(seats.len())];
-        match store.block(event, &[seat], "race").await {
+        match store.block(staff, event, &[seat], "race").await {
             Ok(_) => {
                 tokio::task::yield_now().await;
-                store.unblock(event, &[seat]).await.expect("unblocked");
+                store
+                    .unblock(staff, event, &[seat], "race over")
+                    .await
+                    .expect("unblocked");
             }
             // Held or reserved meanwhile: not blocked.
             Err(e) if e.conflicts().is_some() => {}
