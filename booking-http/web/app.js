@@ -6,8 +6,6 @@ const notice = document.getElementById('notice');
 const nav = document.getElementById('nav');
 const money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
 const dollars = (cents) => money.format(cents / 100);
-/** A count as people read it: "60,000". */
-const formatCount = (n) => n.toLocaleString('en-US');
 const when = (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 
 let user = null;
@@ -291,7 +289,7 @@ function categoryLegend(categories) {
     categories.map((c) => {
       const swatch = h('span', { class: 'swatch category', 'aria-hidden': 'true' });
       swatch.style.setProperty('--category', c.color);
-      return h('li', {}, swatch, `${c.name} ${dollars(c.price_cents)} (${formatCount(c.available_seats)} available)`);
+      return h('li', {}, swatch, `${c.name} ${dollars(c.price_cents)} (${c.available_seats} available)`);
     }));
 }
 
@@ -878,7 +876,7 @@ function availabilityBand(s) {
 
 /** "480 of 500 seats available", "Sold out". */
 function sectionAvailability(s) {
-  return s.available_seats === 0 ? 'Sold out' : `${formatCount(s.available_seats)} of ${formatCount(s.total_seats)} seats available`;
+  return s.available_seats === 0 ? 'Sold out' : `${s.available_seats} of ${s.total_seats} seats available`;
 }
 
 /**
@@ -967,7 +965,7 @@ function showVenue(event) {
     },
   });
   view(event.name,
-    h('p', { class: 'muted' }, `${event.venue} · ${when(event.starts_at)} · ${formatCount(event.available_seats)} of ${formatCount(event.total_seats)} seats available`),
+    h('p', { class: 'muted' }, `${event.venue} · ${when(event.starts_at)} · ${event.available_seats} of ${event.total_seats} seats available`),
     event.description ? h('p', { class: 'description' }, event.description) : '',
     categoryLegend(event.categories ?? []),
     h('div', { class: 'layout' },
