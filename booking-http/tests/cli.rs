@@ -389,30 +389,8 @@ async fn the_demo_has_the_concert_hall() {
         .cookie_store(true)
         .build()
         .unwrap();
-    let csrf: Value = http
-        .get(format!("{base}/api/csrf/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let login = http
-        .post(format!("{base}/api/login/"))
-        .header("X-CSRFToken", csrf["csrf_token"].as_str().unwrap())
-        .json(&json!({"username": "alice", "password": "alice123"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(login.status(), StatusCode::OK);
-    let events: Value = http
-        .get(format!("{base}/api/events/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    log_in(&http, &base, "alice", "alice123").await;
+    let events = get_json(&http, &format!("{base}/api/events/")).await;
     let events = events["events"].as_array().unwrap();
     let shape: Vec<(&str, u64, usize)> = events
         .iter()
@@ -440,39 +418,28 @@ async fn the_demo_has_the_concert_hall() {
         .map(|c| c["name"].as_str().unwrap())
         .collect();
     assert_eq!(categories, ["Premium", "Standard", "Economy"]);
-    let me: Value = http
-        .get(format!("{base}/api/me/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me = get_json(&http, &format!("{base}/api/me/")).await;
     assert_eq!(me["is_staff"], false, "alice is a customer: {me}");
 
-    let csrf: Value = http
-        .get(format!("{base}/api/csrf/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    log_in(&http, &base, "admin", "admin123").await;
+    let me = get_json(&http, &format!("{base}/api/me/")).await;
+    assert_eq!(me["is_staff"], true, "the demo's admin is staff: {me}");
+}
+
+/// A GET of `url`, its JSON answer.
+async fn get_json(http: &reqwest::Client, url: &str) -> Value {
+    http.get(url).send().await.unwrap().json().await.unwrap()
+}
+
+/// Logs `http` (a client with a cookie store) in at `base` as `username`.
+async fn log_in(http: &reqwest::Client, base: &str, username: &str, password: &str) {
+    let csrf = get_json(http, &format!("{base}/api/csrf/")).await;
     let login = http
         .post(format!("{base}/api/login/"))
         .header("X-CSRFToken", csrf["csrf_token"].as_str().unwrap())
-        .json(&json!({"username": "admin", "password": "admin123"}))
+        .json(&json!({"username": username, "password": password}))
         .send()
         .await
         .unwrap();
-    assert_eq!(login.status(), StatusCode::OK);
-    let me: Value = http
-        .get(format!("{base}/api/me/"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(me["is_staff"], true, "the demo's admin is staff: {me}");
+    assert_eq!(login.status(), StatusCode::OK, "{username} logs in");
 }

@@ -13,36 +13,14 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use booking_core::testkit::audit::{SEAT_MAP, USERS, check_audit_log, churn};
-use booking_core::{AccountStore, BookingStore, NewEvent, UserId, Username};
+use booking_core::testkit::audit::{USERS, check_audit_log, churn, setup};
+use booking_core::{AccountStore, BookingStore};
 use booking_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
 const DB_VAR: &str = "BOOKING_AUDIT_DB";
 
 fn options() -> SqliteOptions {
     SqliteOptions::default().with_synchronous(Synchronous::Full)
-}
-
-/// Makes the users (the last one staff) and the event; returns the users.
-async fn setup(store: &SqliteStore) -> Vec<UserId> {
-    let mut users = Vec::new();
-    for i in 0..USERS {
-        let name = Username::new(format!("user{i}")).unwrap();
-        users.push(store.create_user(&name, "hash").await.unwrap().id);
-    }
-    store.set_staff(users[USERS - 1], true).await.unwrap();
-    store
-        .create_event(NewEvent {
-            name: "Audit".into(),
-            description: String::new(),
-            venue: "Hall".into(),
-            starts_at: chrono::Utc::now(),
-            seating: SEAT_MAP.parse().unwrap(),
-            orphans: booking_core::OrphanPolicy::Allow,
-        })
-        .await
-        .unwrap();
-    users
 }
 
 /// Neither a record nor the log can be changed or emptied with SQL.

@@ -14,8 +14,8 @@ use std::sync::Arc;
 
 use crate::audit::{AuditAction, AuditFilter, AuditRecord};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
-use crate::model::{Reservation, ReservationStatus};
-use crate::store::BookingStore;
+use crate::model::{NewEvent, OrphanPolicy, Reservation, ReservationStatus, Username};
+use crate::store::{BookingStore, Store};
 
 /// The event's seats: 4 rows of 25, one row per churning user.
 pub const SEAT_MAP: &str = "A-D:1-25:1000";
@@ -23,6 +23,36 @@ pub const SEAT_MAP: &str = "A-D:1-25:1000";
 /// How many users the test makes: the first `USERS - 1` reserve and
 /// cancel, the last is staff and blocks and unblocks.
 pub const USERS: usize = 5;
+
+/// Makes the [`USERS`] users (the last one staff) and the event of
+/// [`SEAT_MAP`] in `store`; returns the users.
+///
+/// # Panics
+///
+/// When the store refuses one of them.
+pub async fn setup<S: Store>(store: &S) -> Vec<UserId> {
+    let mut users = Vec::new();
+    for i in 0..USERS {
+        let name = Username::new(format!("user{i}")).expect("a name");
+        users.push(store.create_user(&name, "hash").await.expect("a user").id);
+    }
+    store
+        .set_staff(users[USERS - 1], true)
+        .await
+        .expect("made staff");
+    store
+        .create_event(NewEvent {
+            name: "Audit".into(),
+            description: String::new(),
+            venue: "Hall".into(),
+            starts_at: chrono::Utc::now(),
+            seating: SEAT_MAP.parse().expect("a seat map"),
+            orphans: OrphanPolicy::Allow,
+        })
+        .await
+        .expect("the event");
+    users
+}
 
 /// Writes for ever, a task per user, each on its own seats, printing a line
 /// to standard output after each write the store confirmed (`RESERVED`,
