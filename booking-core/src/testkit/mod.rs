@@ -170,71 +170,71 @@ pub async fn best_available_sees_seats_reopened_elsewhere<S: Store>(here: &S, el
         users.push(here.create_user(&name, "hash").await.expect("a user").id);
     }
     here.set_staff(users[2], true).await.expect("staff");
-    let four = BestAvailable::new(4);
-    let row = |holds: &[crate::Hold]| -> Vec<String> {
-        holds.iter().map(|h| h.seat.label.clone()).collect()
-    };
-    let front = here
-        .best_available(users[0], event, &four)
-        .await
-        .expect("front");
-    assert_eq!(row(&front), ["A1", "A2", "A3", "A4"]);
-    let ids: Vec<SeatId> = front.iter().map(|h| h.seat.id).collect();
-    let sold = here
-        .reserve(users[0], event, &ids, None)
-        .await
-        .expect("reserved");
-    let back = here
-        .best_available(users[1], event, &four)
-        .await
-        .expect("back");
-    assert_eq!(row(&back), ["B1", "B2", "B3", "B4"]);
-    for hold in &back {
-        here.release(users[1], event, hold.seat.id)
-            .await
-            .expect("released");
-    }
+    let sold = sell_the_front_row(here, event, users[0], users[1], "the front row").await;
     elsewhere
-        .cancel(users[0], sold.id)
+        .cancel(users[0], sold)
         .await
         .expect("cancelled elsewhere");
-    let again = here
-        .best_available(users[1], event, &four)
-        .await
-        .expect("again");
-    assert_eq!(
-        row(&again),
-        ["A1", "A2", "A3", "A4"],
-        "the front row, open again"
-    );
-    let ids: Vec<SeatId> = again.iter().map(|h| h.seat.id).collect();
-    let sold = here
-        .reserve(users[1], event, &ids, None)
-        .await
-        .expect("reserved again");
-    let back = here
-        .best_available(users[0], event, &four)
-        .await
-        .expect("back");
-    assert_eq!(row(&back), ["B1", "B2", "B3", "B4"]);
-    for hold in &back {
-        here.release(users[0], event, hold.seat.id)
-            .await
-            .expect("released");
-    }
+    let sold =
+        sell_the_front_row(here, event, users[1], users[0], "the front row, open again").await;
     elsewhere
-        .staff_cancel(users[2], sold.id, "moved to another date")
+        .staff_cancel(users[2], sold, "moved to another date")
         .await
         .expect("cancelled by staff elsewhere");
     let again = here
-        .best_available(users[0], event, &four)
+        .best_available(users[0], event, &BestAvailable::new(4))
         .await
         .expect("again");
     assert_eq!(
-        row(&again),
+        labels(&again),
         ["A1", "A2", "A3", "A4"],
         "the front row, open again after a staff cancel"
     );
+}
+
+/// For [`best_available_sees_seats_reopened_elsewhere`]: `buyer` gets the
+/// front row of four through best available (`why` says which time) and
+/// reserves it; then `other` gets the back row, which shows `store` saw the
+/// front one full, and releases it. Returns the reservation.
+async fn sell_the_front_row<S: Store>(
+    store: &S,
+    event: EventId,
+    buyer: UserId,
+    other: UserId,
+    why: &str,
+) -> ReservationId {
+    let four = crate::model::BestAvailable::new(4);
+    let front = store
+        .best_available(buyer, event, &four)
+        .await
+        .expect("the front row");
+    assert_eq!(labels(&front), ["A1", "A2", "A3", "A4"], "{why}");
+    let ids: Vec<SeatId> = front.iter().map(|h| h.seat.id).collect();
+    let sold = store
+        .reserve(buyer, event, &ids, None)
+        .await
+        .expect("reserved");
+    let back = store
+        .best_available(other, event, &four)
+        .await
+        .expect("the back row");
+    assert_eq!(
+        labels(&back),
+        ["B1", "B2", "B3", "B4"],
+        "the front row full"
+    );
+    for hold in &back {
+        store
+            .release(other, event, hold.seat.id)
+            .await
+            .expect("released");
+    }
+    sold.id
+}
+
+/// The labels of the seats of `holds`, in order.
+fn labels(holds: &[crate::Hold]) -> Vec<String> {
+    holds.iter().map(|h| h.seat.label.clone()).collect()
 }
 
 /// Best available through `here` keeps up with cancels, blocks and
