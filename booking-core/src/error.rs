@@ -1,6 +1,11 @@
 //! The one error type of the engine. Each variant is one stable `code` of the
 //! HTTP API; backends convert their driver errors into [`Error::Storage`]
 //! (or, for a constraint that encodes a rule, into that rule's variant).
+//!
+//! Messages follow Rust's convention (lower case, no full stop), so they read
+//! well inside another message (`cannot create the event: ...`); the HTTP
+//! adapter turns each into a sentence for people. They use the words the web
+//! app uses: a seat is *held* (the API's "lock") or *reserved*.
 
 use std::fmt;
 
@@ -47,7 +52,7 @@ pub enum Error {
     /// one would leave `seat_number` alone between taken seats when another
     /// pick of as many seats would not.
     #[error(
-        "This choice would leave seat {seat_number} alone between taken seats: pick seats next to it, or at the end of the free ones"
+        "this choice would leave seat {seat_number} alone between taken seats: pick seats next to it, or at the end of the free ones"
     )]
     OrphanSeat {
         /// The seat that would be stranded.
@@ -80,7 +85,7 @@ pub enum Error {
     /// when it was first taken, so it cannot be extended again. The caller
     /// may take the seat again once they have released it or it has ended.
     #[error(
-        "You have held seat {seat_number} as long as a hold may last ({}): release it, or let it expire, before taking it again",
+        "you have held seat {seat_number} as long as a hold may last ({}): release it, or let it expire, before taking it again",
         crate::clock::describe(*max_hold)
     )]
     MaxHoldReached {
@@ -259,15 +264,15 @@ pub struct SeatConflict {
 }
 
 impl SeatConflict {
-    /// A person-readable sentence about this seat.
+    /// What stopped the operation at this seat, for a person to read.
     pub fn message(&self) -> String {
         let seat = &self.seat_number;
         match self.kind {
-            ConflictKind::SeatLocked => format!("Seat {seat} is locked by another user"),
-            ConflictKind::SeatReserved => format!("Seat {seat} is already reserved"),
-            ConflictKind::NotLockHolder => format!("You do not hold a lock on seat {seat}"),
-            ConflictKind::LockExpired => format!("Your lock on seat {seat} has expired"),
-            ConflictKind::SeatBlocked => format!("Seat {seat} is not for sale"),
+            ConflictKind::SeatLocked => format!("seat {seat} is held by someone else"),
+            ConflictKind::SeatReserved => format!("seat {seat} is already reserved"),
+            ConflictKind::NotLockHolder => format!("you do not hold seat {seat}"),
+            ConflictKind::LockExpired => format!("your hold on seat {seat} has ended"),
+            ConflictKind::SeatBlocked => format!("seat {seat} is not for sale"),
         }
     }
 }
@@ -335,7 +340,7 @@ mod tests {
     fn codes_are_the_apis() {
         let seat = || Conflicts::single(SeatId::new(1), "A1".into(), ConflictKind::SeatLocked);
         assert_eq!(seat().code(), "seat_locked");
-        assert_eq!(seat().to_string(), "Seat A1 is locked by another user");
+        assert_eq!(seat().to_string(), "seat A1 is held by someone else");
         assert_eq!(Error::HoldLimit { limit: 10 }.code(), "hold_limit");
         let roof = Error::UnknownSection {
             name: "Roof".into(),
@@ -354,7 +359,7 @@ mod tests {
         assert_eq!(max.code(), "max_hold_reached");
         assert_eq!(
             max.to_string(),
-            "You have held seat A1 as long as a hold may last (15 minutes): release it, or let it expire, before taking it again"
+            "you have held seat A1 as long as a hold may last (15 minutes): release it, or let it expire, before taking it again"
         );
         assert_eq!(
             Error::not_found(Entity::Event, 7).to_string(),
@@ -382,7 +387,7 @@ mod tests {
         assert_eq!(err.code(), "lock_expired");
         assert_eq!(
             err.to_string(),
-            "Your lock on seat A1 has expired (and 2 more seats)"
+            "your hold on seat A1 has ended (and 2 more seats)"
         );
         assert_eq!(err.conflicts().unwrap().as_slice().len(), 3);
         assert!(Conflicts::into_error(vec![]).is_none());

@@ -57,12 +57,13 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    /// An error with `status`, `code` and `message`.
+    /// An error with `status`, `code` and `message`, which the answer's
+    /// `error` gives as a sentence (see [`sentence`]).
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
-            message: message.into(),
+            message: sentence(message.into()),
             conflicts: Vec::new(),
             retry_after_secs: None,
         }
@@ -195,6 +196,21 @@ impl From<Error> for ApiError {
     }
 }
 
+/// `message` as a sentence for people: its first letter capitalised, and a
+/// full stop at its end unless it ends with one, `!` or `?`. Core's errors
+/// follow Rust's convention (`seat A1 is held by someone else`), so that
+/// they read well inside other messages; the answer's `error` is read on
+/// its own (`Seat A1 is held by someone else.`).
+fn sentence(mut message: String) -> String {
+    if let Some(first) = message.chars().next().filter(char::is_ascii_lowercase) {
+        message.replace_range(..1, &first.to_ascii_uppercase().to_string());
+    }
+    if !message.ends_with(['.', '!', '?']) {
+        message.push('.');
+    }
+    message
+}
+
 /// The message, for people (as the answer's `error`).
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -287,5 +303,33 @@ impl IntoResponse for ApiError {
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
         response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_message_is_a_sentence() {
+        let said = |err: Error| ApiError::from(err).message;
+        assert_eq!(
+            said(Error::HoldLimit { limit: 4 }),
+            "You may hold at most 4 seats of this event at once."
+        );
+        assert_eq!(
+            said(Error::not_found(booking_core::Entity::Event, 7)),
+            "Event 7 not found."
+        );
+        assert_eq!(
+            ApiError::invalid_input("Is this a question?").message,
+            "Is this a question?"
+        );
+        assert_eq!(ApiError::invalid_input("").message, ".");
+        // Only a first ASCII letter is capitalised; the rest is as written.
+        assert_eq!(
+            ApiError::invalid_input("\"Q\" is not a row (A to ZZZ)").message,
+            "\"Q\" is not a row (A to ZZZ)."
+        );
     }
 }

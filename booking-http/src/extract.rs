@@ -115,9 +115,9 @@ fn json_error(err: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
         .and_then(|rest| rest.split('`').next())
     {
         return ApiError::invalid_input(if field == "." {
-            format!("{missing} is missing")
+            format!("The field {missing} is missing")
         } else {
-            format!("{field}.{missing} is missing")
+            format!("The field {field}.{missing} is missing")
         });
     }
     // A root that is no object (`[1]` reads as a struct's fields in order).
@@ -126,7 +126,7 @@ fn json_error(err: &serde_path_to_error::Error<serde_json::Error>) -> ApiError {
             "The body must be a JSON object with the fields this endpoint takes",
         );
     }
-    ApiError::invalid_input(format!("{field} has the wrong type or value"))
+    ApiError::invalid_input(format!("The field {field} has the wrong type or value"))
 }
 
 /// Path parameters; an id that is not a number is an unknown resource

@@ -77,24 +77,9 @@ function quiet() {
   notice.dataset.code = '';
 }
 
-/**
- * The page's words for a seat the server refused, in the vocabulary the page
- * shows (a seat is held or reserved); other errors keep the server's text.
- */
-const SEAT_REFUSALS = {
-  seat_locked: (seat) => `Seat ${seat} is held by someone else.`,
-  seat_reserved: (seat) => `Seat ${seat} is reserved.`,
-  seat_blocked: (seat) => `Seat ${seat} is not for sale.`,
-  not_lock_holder: (seat) => `You do not hold seat ${seat}. Hold it again, then reserve.`,
-  lock_expired: (seat) => `Your hold on seat ${seat} has ended. Hold it again, then reserve.`,
-};
-
-/** An error as a sentence: capitalised, with its full stop. */
+/** An error as a sentence: capitalised, with its full stop (the server's are already). */
 function sentence(error) {
-  const refused = error.body?.conflicts?.[0];
-  const text = refused && SEAT_REFUSALS[refused.code]
-    ? SEAT_REFUSALS[refused.code](refused.seat_number)
-    : (error.message || String(error));
+  const text = error.message || String(error);
   const capitalised = text.charAt(0).toUpperCase() + text.slice(1);
   return /[.!?…]$/.test(capitalised) ? capitalised : `${capitalised}.`;
 }

@@ -1480,7 +1480,7 @@ pub async fn hold_refuses_a_seat_held_by_another_or_reserved<F: StoreFactory>(f:
     let first = fx.hold(fx.alice, "A1").await.unwrap();
     let err = fx.hold(fx.bob, "A1").await.unwrap_err();
     assert!(matches!(err, Error::SeatLocked(_)), "{err:?}");
-    assert_eq!(err.to_string(), "Seat A1 is locked by another user");
+    assert_eq!(err.to_string(), "seat A1 is held by someone else");
     assert_eq!(
         conflict_kinds(&err),
         [(fx.seat("A1"), ConflictKind::SeatLocked)]
@@ -1666,7 +1666,7 @@ pub async fn reserve_after_expiry_is_lock_expired<F: StoreFactory>(f: &F) {
         conflict_kinds(&err),
         [(fx.seat("A1"), ConflictKind::LockExpired)]
     );
-    assert_eq!(err.to_string(), "Your lock on seat A1 has expired");
+    assert_eq!(err.to_string(), "your hold on seat A1 has ended");
     // Someone else's expired hold is simply not the caller's.
     fx.hold(fx.bob, "B1").await.unwrap();
     fx.clock.advance(Duration::from_secs(300));
@@ -1685,7 +1685,7 @@ pub async fn reserve_of_a_reserved_seat_is_seat_reserved<F: StoreFactory>(f: &F)
         assert!(matches!(err, Error::SeatReserved(_)), "{err:?}");
         assert_eq!(
             err.to_string().split(" (").next(),
-            Some("Seat A1 is already reserved")
+            Some("seat A1 is already reserved")
         );
     }
     assert!(matches!(fx.state("A2").await, SeatState::Held { by, .. } if by == fx.bob));

@@ -172,11 +172,18 @@ impl Answer {
         assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
         if status >= 400 {
             assert_eq!(self.body["success"], false, "{}", self.body);
-            assert!(self.body["error"].is_string(), "{}", self.body);
+            let error = self.body["error"].as_str().unwrap_or_default();
+            assert!(is_sentence(error), "not a sentence: {}", self.body);
             assert_eq!(self.code(), code, "{}", self.body);
         }
         self
     }
+}
+
+/// Whether an error's text reads as a sentence: it does not start with a
+/// small letter, and it ends with a full stop, `!` or `?`.
+fn is_sentence(text: &str) -> bool {
+    !text.starts_with(|c: char| c.is_lowercase()) && text.ends_with(['.', '!', '?'])
 }
 
 impl Client {

@@ -489,7 +489,7 @@ pub async fn locks_and_their_conflicts<F: StoreFactory>(f: &F) {
     );
     let taken = lock(&s, &bob, "A1").await;
     taken.expect(409, "seat_locked");
-    assert_eq!(taken.body["error"], "Seat A1 is locked by another user");
+    assert_eq!(taken.body["error"], "Seat A1 is held by someone else.");
 
     lock(&s, &alice, "A2").await.expect(200, "");
     lock(&s, &alice, "A3").await.expect(409, "hold_limit");
@@ -584,7 +584,7 @@ pub async fn locks_stop_at_max_hold<F: StoreFactory>(f: &F) {
     refused.expect(409, "max_hold_reached");
     assert_eq!(
         refused.body["error"],
-        "You have held seat A1 as long as a hold may last (15 minutes): release it, or let it expire, before taking it again"
+        "You have held seat A1 as long as a hold may last (15 minutes): release it, or let it expire, before taking it again."
     );
     let a1 = s.seat("A1").await;
     alice
@@ -2534,38 +2534,41 @@ pub async fn answers_carry_safe_headers_and_plain_errors<F: StoreFactory>(f: &F)
     let cases = [
         (
             alice.get("/api/events/abc/").await,
-            "No such resource: the event id must be a number",
+            "No such resource: the event id must be a number.",
         ),
         (
             alice
                 .post(&format!("/api/events/{event}/seats/x/lock/"), json!({}))
                 .await,
-            "No such resource: the seat id must be a number",
+            "No such resource: the seat id must be a number.",
         ),
         (
             alice
                 .post("/api/reservations/99999999999999999999/cancel/", json!({}))
                 .await,
-            "No such resource: the reservation id is out of range",
+            "No such resource: the reservation id is out of range.",
         ),
         (
             alice.post(&reserve, json!({"seat_ids": "A1"})).await,
-            "seat_ids has the wrong type or value",
+            "The field seat_ids has the wrong type or value.",
         ),
         (
             alice.post(&reserve, json!({"seat_ids": [1.5]})).await,
-            "seat_ids[0] has the wrong type or value",
+            "The field seat_ids[0] has the wrong type or value.",
         ),
-        (alice.post(&reserve, json!({})).await, "seat_ids is missing"),
+        (
+            alice.post(&reserve, json!({})).await,
+            "The field seat_ids is missing.",
+        ),
         (
             alice.post(&reserve, json!([1])).await,
-            "The body must be a JSON object with the fields this endpoint takes",
+            "The body must be a JSON object with the fields this endpoint takes.",
         ),
         (
             alice
                 .post("/api/login/", json!({"username": "alice"}))
                 .await,
-            "password is missing",
+            "The field password is missing.",
         ),
     ];
     for (answer, text) in cases {
