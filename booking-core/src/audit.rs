@@ -100,6 +100,12 @@ impl FromStr for AuditAction {
     }
 }
 
+/// A role as a [`SetStaff`](AuditAction::SetStaff) record's reason names
+/// it: `"staff"` or `"customer"`.
+pub fn role(staff: bool) -> &'static str {
+    if staff { "staff" } else { "customer" }
+}
+
 /// One entry of the audit log.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRecord {

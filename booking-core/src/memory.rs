@@ -200,6 +200,7 @@ impl State {
 
     fn create_event(&mut self, new: NewEvent, now: Timestamp) -> Result<EventSummary> {
         new.validate()?;
+        run(tx::lock_creator(self, new.created_by))?;
         self.last_event += 1;
         let id = EventId::new(self.last_event);
         let venue = &new.seating;
@@ -268,6 +269,7 @@ impl State {
         };
         let summary = data.summary(now);
         self.events.insert(id, data);
+        run(tx::audit_new_event(self, new.created_by, id, now))?;
         Ok(summary)
     }
 
@@ -783,14 +785,22 @@ impl AccountStore for MemoryStore {
         self.read(|state, _| Ok(state.users.get(&user).map(|c| c.user.clone())))
     }
 
-    async fn set_staff(&self, user: UserId, staff: bool) -> Result<User> {
-        self.write(|state, _| {
+    async fn set_staff(&self, by: Option<UserId>, user: UserId, staff: bool) -> Result<User> {
+        self.write(|state, now| {
+            if let Some(by) = by {
+                state.require_user(by)?;
+            }
             let found = state
                 .users
                 .get_mut(&user)
                 .ok_or_else(|| Error::not_found(Entity::User, user.get()))?;
+            if found.user.staff == staff {
+                return Ok(found.user.clone());
+            }
             found.user.staff = staff;
-            Ok(found.user.clone())
+            let changed = found.user.clone();
+            run(tx::audit_set_staff(state, by, user, staff, now))?;
+            Ok(changed)
         })
     }
 

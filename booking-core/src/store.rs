@@ -571,22 +571,32 @@ pub trait AccountStore: Send + Sync + 'static {
     /// Cancel safety: a read; dropped, it leaves nothing behind.
     fn user(&self, user: UserId) -> impl Future<Output = Result<Option<User>>> + Send;
 
-    /// Makes `user` staff (`true`) or a customer again (`false`).
+    /// Makes `user` staff (`true`) or a customer again (`false`), as `by`
+    /// does: a staff member, or `None` for the server's own command line
+    /// or a program that embeds the store.
     ///
     /// # Contract
     ///
     /// - a user is a customer from [`create_user`](AccountStore::create_user)
     ///   until this makes them staff;
-    /// - unknown user → `NotFound(User)`;
+    /// - unknown `by` or unknown user → `NotFound(User)`;
     /// - otherwise returns the user with `staff` as asked, and every later
     ///   read of the user ([`user`](AccountStore::user),
     ///   [`credentials`](AccountStore::credentials),
-    ///   [`session`](AccountStore::session)) says so; setting what is
-    ///   already set changes nothing.
+    ///   [`session`](AccountStore::session)) says so; one audit record
+    ///   ([`AuditAction::SetStaff`](crate::AuditAction::SetStaff) by `by`,
+    ///   naming `user`, no event, its reason the new role:
+    ///   [`audit::role`](crate::audit::role)) is written with the change;
+    ///   setting what is already set changes nothing and writes none.
     ///
     /// Cancel safety: dropped, it has happened whole or not at all (see
     /// [`BookingStore`'s](BookingStore#cancel-safety)).
-    fn set_staff(&self, user: UserId, staff: bool) -> impl Future<Output = Result<User>> + Send;
+    fn set_staff(
+        &self,
+        by: Option<UserId>,
+        user: UserId,
+        staff: bool,
+    ) -> impl Future<Output = Result<User>> + Send;
 
     /// Starts a session for `user` that ends `ttl` after the store's now.
     ///
@@ -822,8 +832,13 @@ impl<S: AccountStore> AccountStore for std::sync::Arc<S> {
         (**self).user(user)
     }
 
-    fn set_staff(&self, user: UserId, staff: bool) -> impl Future<Output = Result<User>> + Send {
-        (**self).set_staff(user, staff)
+    fn set_staff(
+        &self,
+        by: Option<UserId>,
+        user: UserId,
+        staff: bool,
+    ) -> impl Future<Output = Result<User>> + Send {
+        (**self).set_staff(by, user, staff)
     }
 
     fn create_session(

@@ -524,6 +524,64 @@ pub async fn cancel_event<T: Tx>(
     })
 }
 
+/// The check [`BookingStore::create_event`](crate::BookingStore::create_event)
+/// makes of its creator, before the backend writes the event: an unknown
+/// `created_by` → `NotFound(User)`; `None` (the command line, an embedding
+/// program) needs none.
+pub async fn lock_creator<T: Tx>(tx: &mut T, created_by: Option<UserId>) -> Result<(), T::Error> {
+    match created_by {
+        Some(by) if !tx.lock_user(by).await? => {
+            Err(Error::not_found(Entity::User, by.get()).into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The audit record of a new event, written by the backend in the
+/// transaction that created it ([`lock_creator`] checked `created_by`).
+pub async fn audit_new_event<T: Tx>(
+    tx: &mut T,
+    created_by: Option<UserId>,
+    event: EventId,
+    now: Timestamp,
+) -> Result<(), T::Error> {
+    tx.audit(NewAuditRecord {
+        actor: created_by,
+        action: AuditAction::CreateEvent,
+        event: Some(event),
+        user: None,
+        reservation: None,
+        seats: &[],
+        reason: "",
+        at: now,
+    })
+    .await
+}
+
+/// The audit record of a role change, written by the backend in the
+/// transaction that made `user` staff (or a customer again), as `by` did
+/// (`None`: the command line, an embedding program). Its reason is the new
+/// role ([`audit::role`](crate::audit::role)).
+pub async fn audit_set_staff<T: Tx>(
+    tx: &mut T,
+    by: Option<UserId>,
+    user: UserId,
+    staff: bool,
+    now: Timestamp,
+) -> Result<(), T::Error> {
+    tx.audit(NewAuditRecord {
+        actor: by,
+        action: AuditAction::SetStaff,
+        event: None,
+        user: Some(user),
+        reservation: None,
+        seats: &[],
+        reason: crate::audit::role(staff),
+        at: now,
+    })
+    .await
+}
+
 /// [`BookingStore::block`](crate::BookingStore::block) over a transaction.
 pub async fn block<T: Tx>(
     tx: &mut T,

@@ -155,8 +155,13 @@ impl AccountStore for DefaultReads {
     fn user(&self, user: UserId) -> impl Future<Output = Result<Option<User>>> + Send {
         self.0.user(user)
     }
-    fn set_staff(&self, user: UserId, staff: bool) -> impl Future<Output = Result<User>> + Send {
-        self.0.set_staff(user, staff)
+    fn set_staff(
+        &self,
+        by: Option<UserId>,
+        user: UserId,
+        staff: bool,
+    ) -> impl Future<Output = Result<User>> + Send {
+        self.0.set_staff(by, user, staff)
     }
     fn create_session(
         &self,

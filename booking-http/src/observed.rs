@@ -245,8 +245,13 @@ impl<S: AccountStore> AccountStore for Observed<S> {
         self.store.user(user)
     }
 
-    fn set_staff(&self, user: UserId, staff: bool) -> impl Future<Output = Result<User>> + Send {
-        self.store.set_staff(user, staff)
+    fn set_staff(
+        &self,
+        by: Option<UserId>,
+        user: UserId,
+        staff: bool,
+    ) -> impl Future<Output = Result<User>> + Send {
+        self.store.set_staff(by, user, staff)
     }
 
     fn create_session(

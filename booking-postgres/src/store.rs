@@ -1499,6 +1499,7 @@ impl BookingStore for PgStore {
         let total =
             i32::try_from(placed.len()).map_err(|_| Error::invalid_input("too many seats"))?;
         let summary = transaction!(self, None, |tx, now| {
+            tx::lock_creator(&mut PgTx(&tx), new.created_by).await?;
             let stmt = tx
                 .prepare_cached(
                     "INSERT INTO events (name, description, venue, starts_at, total_seats, orphans)
@@ -1517,6 +1518,7 @@ impl BookingStore for PgStore {
             insert_groups(&tx, id, &new.seating, &placed).await?;
             insert_seats(&tx, id, &new.seating, &placed).await?;
             insert_rows(&tx, id, &new.seating).await?;
+            tx::audit_new_event(&mut PgTx(&tx), new.created_by, EventId::new(id), now).await?;
             summaries(&tx, Some(EventId::new(id)), now)
                 .await?
                 .pop()
@@ -1982,19 +1984,25 @@ impl AccountStore for PgStore {
         })
     }
 
-    async fn set_staff(&self, user: UserId, staff: bool) -> Result<User> {
-        transaction!(self, None, |tx, _now| {
-            let stmt = tx
-                .prepare_cached("UPDATE users SET staff = $2 WHERE id = $1 RETURNING username")
-                .await?;
-            let Some(row) = tx.query_opt(&stmt, &[&user.get(), &staff]).await? else {
+    async fn set_staff(&self, by: Option<UserId>, user: UserId, staff: bool) -> Result<User> {
+        transaction!(self, None, |tx, now| {
+            if let Some(by) = by
+                && lock_user(&tx, by).await?.is_none()
+            {
+                return Err(Error::not_found(Entity::User, by.get()).into());
+            }
+            let Some(mut found) = lock_user(&tx, user).await? else {
                 return Err(Error::not_found(Entity::User, user.get()).into());
             };
-            User {
-                id: user,
-                username: Username::new(row.get::<_, String>(0))?,
-                staff,
+            if found.staff != staff {
+                let stmt = tx
+                    .prepare_cached("UPDATE users SET staff = $2 WHERE id = $1")
+                    .await?;
+                tx.execute(&stmt, &[&user.get(), &staff]).await?;
+                tx::audit_set_staff(&mut PgTx(&tx), by, user, staff, now).await?;
+                found.staff = staff;
             }
+            found
         })
     }
 

@@ -1512,6 +1512,30 @@ impl Tx for WriteTx<'_> {
     }
 }
 
+/// The rows of new event `id`, every seat open (see `refresh_closed`).
+fn insert_rows(tx: &Connection, id: EventId, venue: &booking_core::Venue) -> Result<()> {
+    let mut insert = tx
+        .prepare_cached(
+            "INSERT INTO event_rows (event_id, section, line, closed, closed_seats)
+             VALUES (?1, ?2, ?3, ?4, 0)",
+        )
+        .map_err(storage)?;
+    for (section, s) in venue.sections.iter().enumerate() {
+        for (line, row) in s.rows.iter().enumerate() {
+            let seats = row.runs.iter().map(Vec::len).sum::<usize>();
+            insert
+                .execute(params![
+                    id.get(),
+                    int(section),
+                    int(line),
+                    "0".repeat(seats)
+                ])
+                .map_err(storage)?;
+        }
+    }
+    Ok(())
+}
+
 /// Appends `record` to the audit log, in the writer's transaction.
 fn insert_audit(tx: &Connection, record: &NewAuditRecord<'_>) -> Result<()> {
     tx.prepare_cached(
@@ -1628,6 +1652,7 @@ impl BookingStore for SqliteStore {
     async fn create_event(&self, new: NewEvent) -> Result<EventSummary> {
         new.validate()?;
         self.write(move |tx, now, _| {
+            run(tx::lock_creator(&mut WriteTx(tx), new.created_by))?;
             let venue = &new.seating;
             let placed = venue.placed_seats();
             let total = i64::try_from(placed.len())
@@ -1704,20 +1729,8 @@ impl BookingStore for SqliteStore {
                     ])
                     .map_err(storage)?;
             }
-            let mut insert = tx
-                .prepare_cached(
-                    "INSERT INTO event_rows (event_id, section, line, closed, closed_seats)
-                     VALUES (?1, ?2, ?3, ?4, 0)",
-                )
-                .map_err(storage)?;
-            for (section, s) in venue.sections.iter().enumerate() {
-                for (line, row) in s.rows.iter().enumerate() {
-                    let seats = row.runs.iter().map(Vec::len).sum::<usize>();
-                    insert
-                        .execute(params![id.get(), int(section), int(line), "0".repeat(seats)])
-                        .map_err(storage)?;
-                }
-            }
+            insert_rows(tx, id, venue)?;
+            run(tx::audit_new_event(&mut WriteTx(tx), new.created_by, id, now))?;
             summaries(tx, Some(id), now)?
                 .pop()
                 .ok_or_else(|| Error::storage(BACKEND, "the new event vanished"))
@@ -2053,13 +2066,22 @@ impl AccountStore for SqliteStore {
         .await
     }
 
-    async fn set_staff(&self, user: UserId, staff: bool) -> Result<User> {
-        self.write(move |tx, _, _| {
+    async fn set_staff(&self, by: Option<UserId>, user: UserId, staff: bool) -> Result<User> {
+        self.write(move |tx, now, _| {
+            if let Some(by) = by {
+                require_user(tx, by)?;
+            }
+            let mut found = require_user(tx, user)?;
+            if found.staff == staff {
+                return Ok(found);
+            }
             tx.prepare_cached("UPDATE users SET staff = ?2 WHERE id = ?1")
                 .map_err(storage)?
                 .execute(params![user.get(), staff])
                 .map_err(storage)?;
-            require_user(tx, user)
+            run(tx::audit_set_staff(&mut WriteTx(tx), by, user, staff, now))?;
+            found.staff = staff;
+            Ok(found)
         })
         .await
     }

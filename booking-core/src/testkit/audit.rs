@@ -37,7 +37,7 @@ pub async fn setup<S: Store>(store: &S) -> Vec<UserId> {
         users.push(store.create_user(&name, "hash").await.expect("a user").id);
     }
     store
-        .set_staff(users[USERS - 1], true)
+        .set_staff(None, users[USERS - 1], true)
         .await
         .expect("made staff");
     store
@@ -149,7 +149,7 @@ pub async fn churn<S: BookingStore>(store: Arc<S>, event: EventId, users: &[User
     }
 }
 
-/// Makes event `Cancelled {n}` of four seats, where `customers[0]`
+/// Makes event `Cancelled {n}` of four seats as `staff`, where `customers[0]`
 /// reserves two and `customers[1]` holds one, then cancels it as `staff`
 /// with a reason; returns it.
 ///
@@ -170,7 +170,7 @@ pub async fn cancel_an_event<S: BookingStore>(
             starts_at: chrono::Utc::now(),
             seating: "A:1-4:1000".parse().expect("a seat map"),
             orphans: OrphanPolicy::Allow,
-            created_by: None,
+            created_by: Some(staff),
         })
         .await
         .expect("an event to cancel")
@@ -224,6 +224,7 @@ fn report(line: &str) {
 /// - every such record is of such a reservation;
 /// - replaying the `block` and `unblock` records in order gives exactly the
 ///   seats that are blocked now, each with the reason of its last block;
+/// - the event has one `create_event` record;
 /// - the event has one `cancel_event` record (its instant, actor and
 ///   reason) exactly when it is cancelled, and then no seat held or
 ///   reserved.
@@ -249,6 +250,7 @@ pub async fn check_audit_log<S: BookingStore>(
         HashMap::new();
     let mut blocked: BTreeMap<String, String> = BTreeMap::new();
     let mut cancels = Vec::new();
+    let mut created = Vec::new();
     for record in &log {
         match record.action {
             AuditAction::Reserve | AuditAction::Cancel | AuditAction::StaffCancel => {
@@ -273,8 +275,12 @@ pub async fn check_audit_log<S: BookingStore>(
                 }
             }
             AuditAction::CancelEvent => cancels.push(record),
-            AuditAction::EditEvent | AuditAction::CreateEvent | AuditAction::SetStaff => {}
+            AuditAction::CreateEvent => created.push(record),
+            AuditAction::EditEvent | AuditAction::SetStaff => {}
         }
+    }
+    if created.len() != 1 {
+        return Err(format!("event {event} has creation records {created:?}"));
     }
     check_cancel_record(store, event, &cancels).await?;
     for r in reservations.values() {

@@ -33,6 +33,9 @@ pub struct Fixture<'f, F: StoreFactory> {
     labels: Vec<(String, SeatId)>,
     /// Users made by [`Fixture::create_users`], checked by [`Fixture::finish`] too.
     more_users: std::sync::Mutex<Vec<UserId>>,
+    /// The audit log's last record once the fixture was made (its staff
+    /// user's role change and its event's creation).
+    setup_record: i64,
 }
 
 impl<'f, F: StoreFactory> Fixture<'f, F> {
@@ -58,7 +61,10 @@ impl<'f, F: StoreFactory> Fixture<'f, F> {
                 .expect("create user");
             users.push(user.id);
         }
-        store.set_staff(users[3], true).await.expect("make staff");
+        store
+            .set_staff(None, users[3], true)
+            .await
+            .expect("make staff");
         let event = store
             .create_event(new_event("Fixture", &clock, "A:1-5:10000,B:1-5:5000"))
             .await
@@ -72,6 +78,12 @@ impl<'f, F: StoreFactory> Fixture<'f, F> {
             .into_iter()
             .map(|r| (r.seat.label(), r.seat.id))
             .collect();
+        let setup = audit_all(&store).await;
+        assert_eq!(
+            setup.iter().map(|r| r.action).collect::<Vec<_>>(),
+            [AuditAction::CreateEvent, AuditAction::SetStaff],
+            "the fixture's own records"
+        );
         Self {
             factory,
             store: Arc::new(store),
@@ -83,7 +95,15 @@ impl<'f, F: StoreFactory> Fixture<'f, F> {
             staff: users[3],
             labels,
             more_users: std::sync::Mutex::default(),
+            setup_record: setup[0].id,
         }
+    }
+
+    /// The audit log since the fixture was made, newest first.
+    pub async fn audit_log(&self) -> Vec<AuditRecord> {
+        let mut log = audit_all(&*self.store).await;
+        log.retain(|r| r.id > self.setup_record);
+        log
     }
 
     /// The id of the fixture event's seat labelled `label`.
@@ -1955,7 +1975,7 @@ pub async fn staff_cancel_refuses_bad_input_and_changes_nothing<F: StoreFactory>
         fx.state("A1").await,
         SeatState::Reserved { reservation: r.id }
     );
-    assert_eq!(audit_all(&*fx.store).await.len(), 1, "the reserve's alone");
+    assert_eq!(fx.audit_log().await.len(), 1, "the reserve's alone");
     fx.store.cancel(fx.alice, r.id).await.unwrap();
     let err = fx
         .store
@@ -1963,7 +1983,7 @@ pub async fn staff_cancel_refuses_bad_input_and_changes_nothing<F: StoreFactory>
         .await
         .unwrap_err();
     assert!(matches!(err, Error::AlreadyCancelled { .. }), "{err:?}");
-    let log = audit_all(&*fx.store).await;
+    let log = fx.audit_log().await;
     assert_eq!(log.len(), 2);
     assert_eq!(log[0].action, AuditAction::Cancel);
     fx.finish().await;
@@ -1993,7 +2013,7 @@ async fn assert_cancel_records<F: StoreFactory>(
     reservations: &[ReservationId; 2],
     reason: &str,
 ) {
-    let log = audit_all(&*fx.store).await;
+    let log = fx.audit_log().await;
     let new: Vec<_> = log[..log.len() - logged_before]
         .iter()
         .rev()
@@ -2075,7 +2095,7 @@ pub async fn cancel_event_cancels_its_reservations_and_holds<F: StoreFactory>(f:
         .block(fx.staff, fx.event, &fx.seats(&["A5"]), "broken")
         .await
         .unwrap();
-    let logged_before = audit_all(&*fx.store).await.len();
+    let logged_before = fx.audit_log().await.len();
     fx.clock.advance(Duration::from_secs(60));
 
     let reason = "The venue is flooded";
@@ -2169,7 +2189,7 @@ pub async fn a_cancelled_event_refuses_every_write<F: StoreFactory>(f: &F) {
         .cancel_event(fx.staff, fx.event, "Postponed")
         .await
         .unwrap();
-    let logged = audit_all(&*fx.store).await.len();
+    let logged = fx.audit_log().await.len();
     let event = fx.event;
     assert_event_cancelled(fx.hold(fx.bob, "A2").await, event, "hold");
     assert_event_cancelled(fx.hold(fx.bob, "B5").await, event, "hold of a blocked seat");
@@ -2221,7 +2241,7 @@ pub async fn a_cancelled_event_refuses_every_write<F: StoreFactory>(f: &F) {
         "a second cancel",
     );
     assert_eq!(
-        audit_all(&*fx.store).await.len(),
+        fx.audit_log().await.len(),
         logged,
         "refusals leave no record"
     );
@@ -2267,7 +2287,7 @@ pub async fn cancel_event_refuses_bad_input_and_changes_nothing<F: StoreFactory>
     let r = fx.reserve(fx.alice, &["A1"]).await.unwrap();
     fx.hold(fx.bob, "B1").await.unwrap();
     let seats_before = fx.store.seats(fx.event).await.unwrap();
-    let logged = audit_all(&*fx.store).await.len();
+    let logged = fx.audit_log().await.len();
     for blank in ["", "   ", "line\nbreak", &"x".repeat(201)] {
         let err = fx.store.cancel_event(fx.staff, fx.event, blank).await;
         assert_eq!(err.unwrap_err().code(), "invalid_input", "{blank:?}");
@@ -2295,7 +2315,7 @@ pub async fn cancel_event_refuses_bad_input_and_changes_nothing<F: StoreFactory>
     assert_eq!(fx.store.seats(fx.event).await.unwrap(), seats_before);
     let mine = fx.store.reservations(fx.alice).await.unwrap();
     assert_eq!(mine, [r], "still confirmed");
-    assert_eq!(audit_all(&*fx.store).await.len(), logged);
+    assert_eq!(fx.audit_log().await.len(), logged);
     // Still open: holds and reserves go on.
     fx.hold(fx.carol, "B2").await.unwrap();
     fx.reserve(fx.carol, &["B2"]).await.unwrap();
@@ -2827,14 +2847,15 @@ pub async fn a_row_or_a_section_is_blocked_all_or_nothing<F: StoreFactory>(f: &F
     };
     let err = no_row.seat_ids(&*fx.store, event).await.unwrap_err();
     assert_eq!(err.code(), "invalid_input");
-    let log = audit_all(&*fx.store).await;
+    let log = fx.audit_log().await;
     let actions: Vec<_> = log.iter().map(|r| (r.action, r.seats.len())).collect();
     assert_eq!(
         actions,
         [
             (AuditAction::Unblock, 6),
             (AuditAction::Block, 6),
-            (AuditAction::Block, 8)
+            (AuditAction::Block, 8),
+            (AuditAction::CreateEvent, 0),
         ]
     );
     fx.finish().await;
@@ -2858,12 +2879,12 @@ async fn audit_all<S: BookingStore>(store: &S) -> Vec<AuditRecord> {
 /// reason.
 pub async fn each_audited_write_leaves_one_record<F: StoreFactory>(f: &F) {
     let fx = Fixture::new(f).await;
-    assert!(audit_all(&*fx.store).await.is_empty());
+    assert!(fx.audit_log().await.is_empty());
     fx.hold(fx.alice, "B2").await.unwrap();
     fx.hold(fx.alice, "A4").await.unwrap();
     let made = fx.reserve(fx.alice, &["B2", "A4"]).await.unwrap();
     let reserved_at = fx.clock.now();
-    let log = audit_all(&*fx.store).await;
+    let log = fx.audit_log().await;
     assert_eq!(log.len(), 1, "{log:?}");
     let reserve = &log[0];
     assert_eq!(
@@ -2903,7 +2924,7 @@ pub async fn each_audited_write_leaves_one_record<F: StoreFactory>(f: &F) {
         .staff_cancel(fx.staff, bobs.id, "seat broken")
         .await
         .unwrap();
-    let mut log = audit_all(&*fx.store).await;
+    let mut log = fx.audit_log().await;
     let staff_cancel = log.remove(0);
     assert_eq!(
         (
@@ -2962,10 +2983,7 @@ pub async fn a_refused_write_leaves_no_audit_record<F: StoreFactory>(f: &F) {
         .await
         .unwrap();
     fx.hold(fx.bob, "A3").await.unwrap();
-    assert!(
-        audit_all(&*fx.store).await.is_empty(),
-        "holds are not audited"
-    );
+    assert!(fx.audit_log().await.is_empty(), "holds are not audited");
 
     // Refused reserves: a seat not held, another's, none at all.
     assert!(fx.reserve(fx.alice, &["A1", "A2"]).await.is_err());
@@ -3005,7 +3023,7 @@ pub async fn a_refused_write_leaves_no_audit_record<F: StoreFactory>(f: &F) {
             .await
             .is_err()
     );
-    assert!(audit_all(&*fx.store).await.is_empty(), "nothing refused is");
+    assert!(fx.audit_log().await.is_empty(), "nothing refused is");
 
     let key = IdempotencyKey::new("once").unwrap();
     let ids = fx.seats(&["A1"]);
@@ -3020,11 +3038,7 @@ pub async fn a_refused_write_leaves_no_audit_record<F: StoreFactory>(f: &F) {
         .await
         .unwrap();
     assert_eq!(replayed, made);
-    assert_eq!(
-        audit_all(&*fx.store).await.len(),
-        1,
-        "a replay is no reserve"
-    );
+    assert_eq!(fx.audit_log().await.len(), 1, "a replay is no reserve");
 
     // Refused cancels: someone else's, unknown, already cancelled.
     assert!(fx.store.cancel(fx.bob, made.id).await.is_err());
@@ -3036,11 +3050,7 @@ pub async fn a_refused_write_leaves_no_audit_record<F: StoreFactory>(f: &F) {
     );
     fx.store.cancel(fx.alice, made.id).await.unwrap();
     assert!(fx.store.cancel(fx.alice, made.id).await.is_err());
-    let actions: Vec<_> = audit_all(&*fx.store)
-        .await
-        .iter()
-        .map(|r| r.action)
-        .collect();
+    let actions: Vec<_> = fx.audit_log().await.iter().map(|r| r.action).collect();
     assert_eq!(actions, [AuditAction::Cancel, AuditAction::Reserve]);
     fx.finish().await;
 }
@@ -3079,8 +3089,8 @@ pub async fn audit_log_filters_and_pages<F: StoreFactory>(f: &F) {
         .block(fx.staff, other, &other_seats[3..], "camera")
         .await
         .unwrap();
-    let all = audit_all(&*fx.store).await;
-    assert_eq!(all.len(), 5);
+    let all = fx.audit_log().await;
+    assert_eq!(all.len(), 6, "the other event's creation, then five");
 
     let read = async |filter: AuditFilter| -> Vec<AuditRecord> {
         fx.store.audit_log(&filter).await.unwrap()
@@ -3136,8 +3146,8 @@ pub async fn audit_log_filters_and_pages<F: StoreFactory>(f: &F) {
         before = page.last().map(|r| r.id);
         pages.push(page);
     }
-    assert_eq!(pages.len(), 3);
-    assert_eq!(pages.concat(), all);
+    assert_eq!(pages.len(), 4, "six records, then the fixture's two");
+    assert_eq!(pages.concat()[..all.len()], all[..]);
 
     for limit in [0, AuditFilter::MAX_LIMIT + 1] {
         let err = fx
@@ -3164,7 +3174,7 @@ pub async fn audit_records_never_change<F: StoreFactory>(f: &F) {
         .block(fx.staff, fx.event, &fx.seats(&["B1"]), "first reason")
         .await
         .unwrap();
-    let before = audit_all(&*fx.store).await;
+    let before = fx.audit_log().await;
     fx.clock.advance(Duration::from_secs(3600));
     fx.store.cancel(fx.alice, made.id).await.unwrap();
     fx.store
@@ -3175,10 +3185,10 @@ pub async fn audit_records_never_change<F: StoreFactory>(f: &F) {
         .unblock(fx.staff, fx.event, &fx.seats(&["B1"]), "")
         .await
         .unwrap();
-    fx.store.set_staff(fx.staff, false).await.unwrap();
-    let after = audit_all(&*fx.store).await;
-    assert_eq!(after.len(), before.len() + 3);
-    assert_eq!(after[3..], before[..], "the first records, as they were");
+    fx.store.set_staff(None, fx.staff, false).await.unwrap();
+    let after = fx.audit_log().await;
+    assert_eq!(after.len(), before.len() + 4, "the role change's too");
+    assert_eq!(after[4..], before[..], "the first records, as they were");
     fx.finish().await;
 }
 
@@ -3252,7 +3262,11 @@ pub async fn set_staff_makes_a_user_staff_and_back<F: StoreFactory>(f: &F) {
     let hour = Duration::from_secs(3600);
     fx.store.create_session(&id, fx.alice, hour).await.unwrap();
     for staff in [true, true, false, false] {
-        let set = fx.store.set_staff(fx.alice, staff).await.unwrap();
+        let set = fx
+            .store
+            .set_staff(Some(fx.staff), fx.alice, staff)
+            .await
+            .unwrap();
         assert_eq!((set.id, set.staff), (fx.alice, staff));
         assert_eq!(set.username, alice.username);
         assert_eq!(fx.store.user(fx.alice).await.unwrap(), Some(set.clone()));
@@ -3264,7 +3278,146 @@ pub async fn set_staff_makes_a_user_staff_and_back<F: StoreFactory>(f: &F) {
         assert!(!bob.staff, "only alice changes");
     }
     let ghost = UserId::new(fx.carol.get() + 1000);
-    assert_not_found(fx.store.set_staff(ghost, true).await, Entity::User);
+    assert_not_found(fx.store.set_staff(None, ghost, true).await, Entity::User);
+    fx.finish().await;
+}
+
+/// A role change leaves one `set_staff` record, by whoever made it
+/// (`None`: the command line), naming the user and the new role, with no
+/// event; setting what is set, or a refused change, leaves none.
+pub async fn set_staff_leaves_a_record_naming_the_user<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.clock.advance(Duration::from_secs(60));
+    fx.store
+        .set_staff(Some(fx.staff), fx.alice, true)
+        .await
+        .unwrap();
+    fx.store
+        .set_staff(Some(fx.staff), fx.alice, true)
+        .await
+        .unwrap();
+    fx.store.set_staff(None, fx.alice, false).await.unwrap();
+    fx.store.set_staff(None, fx.bob, false).await.unwrap();
+    let ghost = UserId::new(fx.staff.get() + 1000);
+    assert_not_found(
+        fx.store.set_staff(Some(ghost), fx.bob, true).await,
+        Entity::User,
+    );
+    assert_not_found(fx.store.set_staff(None, ghost, true).await, Entity::User);
+    assert!(!fx.store.user(fx.bob).await.unwrap().unwrap().staff);
+    let log: Vec<_> = fx
+        .audit_log()
+        .await
+        .iter()
+        .map(|r| {
+            (
+                r.actor,
+                r.action,
+                r.event,
+                r.user,
+                r.reservation,
+                r.reason.clone(),
+                r.at,
+            )
+        })
+        .collect();
+    let (set, now) = (AuditAction::SetStaff, fx.clock.now());
+    assert_eq!(
+        log,
+        [
+            (
+                None,
+                set,
+                None,
+                Some(fx.alice),
+                None,
+                "customer".into(),
+                now
+            ),
+            (
+                Some(fx.staff),
+                set,
+                None,
+                Some(fx.alice),
+                None,
+                "staff".into(),
+                now
+            ),
+        ]
+    );
+    let filtered = fx
+        .store
+        .audit_log(&AuditFilter {
+            actor: Some(fx.staff),
+            action: Some(set),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(filtered.len(), 1, "a record with no actor is no one's");
+    fx.finish().await;
+}
+
+/// Creating an event leaves one `create_event` record of it, by its
+/// creator (`None`: the command line); an unknown creator is refused and
+/// creates nothing.
+pub async fn create_event_leaves_a_record_by_its_creator<F: StoreFactory>(f: &F) {
+    let fx = Fixture::new(f).await;
+    fx.clock.advance(Duration::from_secs(60));
+    let by_staff = fx
+        .store
+        .create_event(NewEvent {
+            created_by: Some(fx.staff),
+            ..new_event("By staff", &fx.clock, "A:1-2:100")
+        })
+        .await
+        .unwrap();
+    let by_nobody = fx
+        .store
+        .create_event(new_event("From the command line", &fx.clock, "A:1:100"))
+        .await
+        .unwrap();
+    let ghost = UserId::new(fx.staff.get() + 1000);
+    assert_not_found(
+        fx.store
+            .create_event(NewEvent {
+                created_by: Some(ghost),
+                ..new_event("By nobody known", &fx.clock, "A:1:100")
+            })
+            .await,
+        Entity::User,
+    );
+    assert_eq!(fx.store.events().await.unwrap().len(), 3, "none made");
+    let log: Vec<_> = fx
+        .audit_log()
+        .await
+        .iter()
+        .map(|r| (r.actor, r.action, r.event, r.user, r.seats.len(), r.at))
+        .collect();
+    let (create, now) = (AuditAction::CreateEvent, fx.clock.now());
+    assert_eq!(
+        log,
+        [
+            (None, create, Some(by_nobody.event.id), None, 0, now),
+            (
+                Some(fx.staff),
+                create,
+                Some(by_staff.event.id),
+                None,
+                0,
+                now
+            ),
+        ]
+    );
+    let of_event = fx
+        .store
+        .audit_log(&AuditFilter {
+            event: Some(by_staff.event.id),
+            ..AuditFilter::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(of_event.len(), 1);
     fx.finish().await;
 }
 

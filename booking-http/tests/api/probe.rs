@@ -209,8 +209,13 @@ impl AccountStore for Probe {
     fn user(&self, user: UserId) -> impl Future<Output = Result<Option<User>>> + Send {
         self.inner.user(user)
     }
-    fn set_staff(&self, user: UserId, staff: bool) -> impl Future<Output = Result<User>> + Send {
-        self.inner.set_staff(user, staff)
+    fn set_staff(
+        &self,
+        by: Option<UserId>,
+        user: UserId,
+        staff: bool,
+    ) -> impl Future<Output = Result<User>> + Send {
+        self.inner.set_staff(by, user, staff)
     }
     fn create_session(
         &self,
