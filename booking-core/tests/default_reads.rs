@@ -118,6 +118,14 @@ impl BookingStore for DefaultReads {
     ) -> impl Future<Output = Result<Vec<Reservation>>> + Send {
         self.0.event_reservations(event, filter)
     }
+    fn cancel_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        reason: &str,
+    ) -> impl Future<Output = Result<booking_core::EventCancellation>> + Send {
+        self.0.cancel_event(by, event, reason)
+    }
     fn audit_log(
         &self,
         filter: &AuditFilter,
@@ -147,8 +155,13 @@ impl AccountStore for DefaultReads {
     fn user(&self, user: UserId) -> impl Future<Output = Result<Option<User>>> + Send {
         self.0.user(user)
     }
-    fn set_staff(&self, user: UserId, staff: bool) -> impl Future<Output = Result<User>> + Send {
-        self.0.set_staff(user, staff)
+    fn set_staff(
+        &self,
+        by: Option<UserId>,
+        user: UserId,
+        staff: bool,
+    ) -> impl Future<Output = Result<User>> + Send {
+        self.0.set_staff(by, user, staff)
     }
     fn create_session(
         &self,

@@ -387,7 +387,7 @@ mod tests {
                 .create_user(&Username::new(name).unwrap(), "hash")
                 .await
                 .unwrap();
-            state.store.set_staff(user.id, staff).await.unwrap();
+            state.store.set_staff(None, user.id, staff).await.unwrap();
             let id = SessionId::new(format!("{name}-0123456789abcdef")).unwrap();
             state
                 .store

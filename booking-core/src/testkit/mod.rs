@@ -159,6 +159,7 @@ pub async fn best_available_sees_seats_reopened_elsewhere<S: Store>(here: &S, el
             starts_at: chrono::Utc::now(),
             seating: "A-B:1-4:1000".parse().expect("a seat map"),
             orphans: OrphanPolicy::Allow,
+            created_by: None,
         })
         .await
         .expect("the event")
@@ -169,7 +170,7 @@ pub async fn best_available_sees_seats_reopened_elsewhere<S: Store>(here: &S, el
         let name = Username::new(name.to_owned()).expect("a name");
         users.push(here.create_user(&name, "hash").await.expect("a user").id);
     }
-    here.set_staff(users[2], true).await.expect("staff");
+    here.set_staff(None, users[2], true).await.expect("staff");
     let sold = sell_the_front_row(here, event, users[0], users[1], "the front row").await;
     elsewhere
         .cancel(users[0], sold)
@@ -267,6 +268,7 @@ pub async fn best_available_follows_writes_elsewhere<S: Store>(here: &Arc<S>, el
             starts_at: chrono::Utc::now(),
             seating: "A-J:1-6:1000".parse().expect("a seat map"),
             orphans: OrphanPolicy::Allow,
+            created_by: None,
         })
         .await
         .expect("the event")
@@ -286,7 +288,7 @@ pub async fn best_available_follows_writes_elsewhere<S: Store>(here: &Arc<S>, el
         .await
         .expect("a staff user")
         .id;
-    here.set_staff(staff, true).await.expect("made staff");
+    here.set_staff(None, staff, true).await.expect("made staff");
     let seats: Arc<[SeatId]> = seat_ids(&**here, event).await.into();
     let buyers_done = Arc::new(AtomicBool::new(false));
     let racing: Vec<_> = buyers

@@ -171,6 +171,14 @@ impl BookingStore for Probe {
     ) -> impl Future<Output = Result<Vec<Reservation>>> + Send {
         self.inner.event_reservations(event, filter)
     }
+    fn cancel_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        reason: &str,
+    ) -> impl Future<Output = Result<booking_core::EventCancellation>> + Send {
+        self.inner.cancel_event(by, event, reason)
+    }
     fn audit_log(
         &self,
         filter: &AuditFilter,
@@ -201,8 +209,13 @@ impl AccountStore for Probe {
     fn user(&self, user: UserId) -> impl Future<Output = Result<Option<User>>> + Send {
         self.inner.user(user)
     }
-    fn set_staff(&self, user: UserId, staff: bool) -> impl Future<Output = Result<User>> + Send {
-        self.inner.set_staff(user, staff)
+    fn set_staff(
+        &self,
+        by: Option<UserId>,
+        user: UserId,
+        staff: bool,
+    ) -> impl Future<Output = Result<User>> + Send {
+        self.inner.set_staff(by, user, staff)
     }
     fn create_session(
         &self,

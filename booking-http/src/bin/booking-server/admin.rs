@@ -20,7 +20,7 @@ pub async fn add_user<S: Store>(store: &S, name: String, staff: bool) -> anyhow:
         .map_err(|e| anyhow!("cannot create the user: {e}"))?;
     if staff {
         user = store
-            .set_staff(user.id, true)
+            .set_staff(None, user.id, true)
             .await
             .context("created the user, as a customer, but cannot make them staff")?;
     }
@@ -33,7 +33,8 @@ pub async fn add_user<S: Store>(store: &S, name: String, staff: bool) -> anyhow:
     Ok(())
 }
 
-/// `user set-staff NAME true|false`: makes a user staff or a customer.
+/// `user set-staff NAME true|false`: makes a user staff or a customer (a
+/// `set_staff` audit record with no actor: the command line did it).
 pub async fn set_staff<S: Store>(store: &S, name: &str, staff: bool) -> anyhow::Result<()> {
     let found = store
         .credentials(name)
@@ -41,7 +42,7 @@ pub async fn set_staff<S: Store>(store: &S, name: &str, staff: bool) -> anyhow::
         .context("cannot read the user")?
         .ok_or_else(|| anyhow!("there is no user {name:?} (names match as registered)"))?;
     let user = store
-        .set_staff(found.user.id, staff)
+        .set_staff(None, found.user.id, staff)
         .await
         .context("cannot change the user's role")?;
     println!("{} (id {}) is now {}", user.username, user.id, role(staff));
@@ -78,6 +79,7 @@ pub async fn add_event<S: Store>(store: &S, args: EventArgs) -> anyhow::Result<(
             } else {
                 OrphanPolicy::Allow
             },
+            created_by: None,
         })
         .await
         .context("cannot create the event")?;

@@ -34,7 +34,7 @@ pub async fn seed<S: Store>(store: &S) -> anyhow::Result<()> {
         let user = create_demo_user(store, name, password).await?;
         if name == "admin" {
             store
-                .set_staff(user.id, true)
+                .set_staff(None, user.id, true)
                 .await
                 .context("cannot make the demo's admin staff")?;
         }
@@ -84,6 +84,7 @@ pub async fn seed<S: Store>(store: &S) -> anyhow::Result<()> {
                 starts_at,
                 seating,
                 orphans: OrphanPolicy::Allow,
+                created_by: None,
             })
             .await
             .context("cannot create a demo event")?;
