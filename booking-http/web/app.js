@@ -110,10 +110,7 @@ function fail(error) {
   say(sentence(error), false, error.code ?? '');
 }
 
-/**
- * A cell of a table of class `stack`, naming its column: a narrow screen
- * shows each row as a card, each value under its column's name (app.css).
- */
+/** A table cell naming its column: a phone shows a table.stack's rows as cards (app.css). */
 const cell = (column, ...content) => h('td', { 'data-column': column }, ...content);
 
 /** Replaces the page's content; focus goes to its heading. */
@@ -147,6 +144,7 @@ async function route() {
     }
   }
   nav.hidden = !user;
+  document.getElementById('box-office').hidden = !user?.is_staff;
   document.getElementById('who').textContent = user ? `Signed in as ${user.username}` : '';
   if (!user) return showLogin();
   if (hash === '#/login') return (location.hash = '#/events');
@@ -154,6 +152,8 @@ async function route() {
   try {
     if (seats) await showEvent(Number(seats[1]), seats[2] && decodeURIComponent(seats[2]));
     else if (hash === '#/reservations') await showReservations();
+    // The box office's pages: their module is fetched by staff only.
+    else if (hash.startsWith('#/admin') && user.is_staff) await (await import('./admin.js')).show(hash);
     else await showEvents();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return fail(error);
@@ -178,8 +178,8 @@ function accountForm(title, button, path, onDone) {
     onsubmit: async (event) => {
       event.preventDefault();
       try {
-        const answer = await api('POST', path, { username: name.value, password: password.value });
-        user = { user_id: answer.user_id, username: answer.username };
+        // route() then reads who this is (with their role) from /api/me/.
+        await api('POST', path, { username: name.value, password: password.value });
         quiet();
         onDone();
       } catch (error) {
@@ -1251,3 +1251,6 @@ document.getElementById('logout').addEventListener('click', async () => {
 });
 window.addEventListener('hashchange', () => { quiet(); route(); });
 api('GET', '/api/csrf/').catch(fail).finally(route);
+
+// What the box office's module (admin.js) shares with this one.
+export { ApiError, LARGE_VENUE, api, cell, dollars, fail, h, say, seatZoom, sentence, view, when, zoomControls };

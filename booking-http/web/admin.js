@@ -1,0 +1,395 @@
+// The box office: the staff's pages. app.js fetches this module only when a
+// staff user opens #/admin (a customer never downloads it). It talks to the
+// server through the API's box office, /api/admin/ (docs/API.md), and uses
+// app.js's helpers and look; admin.css adds what only these pages have.
+
+import {
+  ApiError, LARGE_VENUE, api, cell, dollars, fail, h, say, seatZoom, sentence, view, when, zoomControls,
+} from './app.js';
+
+// Its styles, loaded before the first page is drawn.
+await new Promise((resolve) => {
+  document.head.append(h('link', { rel: 'stylesheet', href: '/admin.css', onload: resolve, onerror: resolve }));
+});
+
+const count = new Intl.NumberFormat('en-US');
+/** "1 seat", "1,200 seats". */
+const seats = (n) => `${count.format(n)} seat${n === 1 ? '' : 's'}`;
+
+/**
+ * Shows the box office's page for `hash` (`#/admin...`, with filters after
+ * a `?`). An unknown page is a 404, which app.js shows as "Not found".
+ */
+export async function show(hash) {
+  const [path, query] = hash.slice('#/admin'.length).split('?');
+  const filters = new URLSearchParams(query ?? '');
+  if (path === '' || path === '/') return showEvents();
+  if (path === '/events/new') return showNewEvent();
+  const match = path.match(/^\/events\/(\d+)()?$/);
+  if (!match) throw new ApiError(404, 'not_found', 'The box office has no such page.');
+  const { event } = await api('GET', `/api/events/${match[1]}/`);
+  const page = { '': showDetails };
+  return page[match[2] ?? ''](event, filters);
+}
+
+// ---- small helpers
+
+let fields = 0;
+
+/** A labelled control, with a hint under it when given. */
+function field(label, control, hint) {
+  fields += 1;
+  control.id ||= `field-${fields}`;
+  const note = hint ? h('p', { class: 'hint muted', id: `${control.id}-hint` }, hint) : '';
+  if (hint) control.setAttribute('aria-describedby', note.id);
+  return h('div', { class: 'field' }, h('label', { for: control.id }, label), control, note);
+}
+
+/** A text input (`attrs` as for `h`). */
+const input = (attrs = {}) => h('input', { type: 'text', ...attrs });
+
+/** A select of `options`, `[value, text]` pairs. */
+const select = (options, attrs = {}) =>
+  h('select', attrs, options.map(([value, text]) => h('option', { value }, text)));
+
+/**
+ * A table that a narrow screen shows as cards (class `stack`, app.css):
+ * `columns` are its headings, `rows` its body's rows.
+ */
+function table(caption, columns, rows, foot) {
+  return h('table', { class: 'stack' },
+    h('caption', {}, caption),
+    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
+    h('tbody', {}, rows),
+    foot ? h('tfoot', {}, foot) : '');
+}
+
+/** A row's heading cell: the thing the row is about. */
+const rowHead = (...content) => h('th', { scope: 'row' }, ...content);
+
+/** An RFC 3339 instant as a `datetime-local` input's value, in this browser's time zone. */
+function localInput(iso) {
+  const d = new Date(iso);
+  const two = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())}T${two(d.getHours())}:${two(d.getMinutes())}`;
+}
+
+/** A `datetime-local` input's value (this browser's time zone) as an RFC 3339 instant. */
+const instant = (local) => new Date(local).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+
+/** A list of seat labels, shortened when long: "A1, A2, A3 and 27 more". */
+function seatList(labels, most = 8) {
+  if (labels.length <= most) return labels.join(', ');
+  return `${labels.slice(0, most).join(', ')} and ${labels.length - most} more`;
+}
+
+/** The seats a 409 names (`conflicts`), in the page's words: "A1 is held, A2 is reserved". */
+function conflicts(error) {
+  const words = { seat_locked: 'held', seat_reserved: 'reserved', seat_blocked: 'not for sale' };
+  return (error.body?.conflicts ?? []).map((c) => `${c.seat_number} is ${words[c.code] ?? c.code.replace('_', ' ')}`).join(', ');
+}
+
+/**
+ * Asks for a reason in a modal dialog before `act(reason)`: `title` is the
+ * dialog's heading and its button's text, `detail` what will happen. The
+ * dialog stays open, saying what went wrong, when `act` fails.
+ */
+function askReason({ title, detail, hint, button, act }) {
+  const reason = h('textarea', { rows: 3, required: true, maxlength: 500 });
+  const problem = h('p', { class: 'problem', role: 'alert' });
+  const send = h('button', { type: 'submit', class: 'danger' }, button);
+  const dialog = h('dialog', { 'aria-labelledby': 'dialog-title', class: 'card' },
+    h('form', {
+      async onsubmit(e) {
+        e.preventDefault();
+        send.disabled = true;
+        problem.textContent = '';
+        try {
+          await act(reason.value.trim());
+          dialog.close();
+        } catch (error) {
+          if (error.status === 401) {
+            dialog.close();
+            fail(error);
+          } else {
+            problem.textContent = sentence(error);
+          }
+        } finally {
+          send.disabled = false;
+        }
+      },
+    },
+    h('h2', { id: 'dialog-title' }, title),
+    h('p', {}, detail),
+    field('Reason', reason, hint),
+    problem,
+    h('div', { class: 'actions' }, send, ' ',
+      h('button', { type: 'button', class: 'secondary', onclick: () => dialog.close() }, 'Keep it'))));
+  dialog.addEventListener('close', () => dialog.remove());
+  document.body.append(dialog);
+  dialog.showModal();
+}
+
+// ---- the events
+
+/** The box office's first page: every event, cancelled ones too. */
+async function showEvents() {
+  const { events } = await api('GET', '/api/admin/events/');
+  view('Box office',
+    h('p', { class: 'toolbar' },
+      h('a', { class: 'button', href: '#/admin/events/new' }, 'New event'),
+      h('a', { href: '#/admin/audit' }, 'Audit log')),
+    events.length === 0 ? h('p', { class: 'muted' }, 'No events yet.') : '',
+    h('div', { class: 'cards' }, events.map((e) => {
+      const base = `#/admin/events/${e.id}`;
+      return h('article', { class: `card${e.cancelled_at ? ' was-cancelled' : ''}`, 'aria-labelledby': `event-${e.id}` },
+        h('h2', { id: `event-${e.id}` }, e.name),
+        h('p', { class: 'muted' }, e.venue, e.venue ? h('br') : '', when(e.starts_at)),
+        e.cancelled_at
+          ? h('p', { class: 'tag' }, `Cancelled: ${e.cancel_reason}`)
+          : h('p', {}, `${count.format(e.reserved_seats)} of ${seats(e.total_seats)} sold`,
+            h('br'), h('span', { class: 'muted' },
+              `${count.format(e.held_seats)} held · ${count.format(e.blocked_seats)} not for sale`)),
+        h('p', { class: 'links' },
+          h('a', { href: base }, 'Details'), h('a', { href: `${base}/seats` }, 'Seats'),
+          h('a', { href: `${base}/reservations` }, 'Reservations'), h('a', { href: `${base}/sales` }, 'Sales')));
+    })));
+}
+
+const TABS = [['', 'Details'], ['/seats', 'Seats'], ['/reservations', 'Reservations'], ['/sales', 'Sales']];
+
+/** One of an event's pages (`tab`, as in TABS): its name, when and where, and the links to the others. */
+function eventPage(event, tab, ...content) {
+  const base = `#/admin/events/${event.id}`;
+  view(event.name,
+    h('p', { class: 'muted' }, [event.venue, when(event.starts_at)].filter(Boolean).join(' · ')),
+    event.cancelled_at
+      ? h('p', { class: 'tag' }, `Cancelled ${when(event.cancelled_at)}: ${event.cancel_reason}`)
+      : '',
+    h('nav', { class: 'tabs', 'aria-label': 'Event pages' },
+      h('a', { href: '#/admin' }, '← Box office'),
+      TABS.map(([path, name]) => h('a', { href: base + path, 'aria-current': path === tab ? 'page' : false }, name)),
+      h('a', { href: `#/admin/audit?event=${event.id}` }, 'Audit log')),
+    ...content);
+  document.title = `${TABS.find(([path]) => path === tab)[1]}: ${event.name} · booking`;
+}
+
+/** Creating an event: its details, and its seats from a venue file or the compact notation, previewed. */
+function showNewEvent() {
+  const name = input({ required: true, maxlength: 200 });
+  const startsAt = h('input', { type: 'datetime-local', required: true });
+  const place = input({ maxlength: 200 });
+  const description = h('textarea', { rows: 3, maxlength: 5000 });
+  const fromFile = h('input', { type: 'radio', name: 'source', id: 'source-venue', checked: true });
+  const fromMap = h('input', { type: 'radio', name: 'source', id: 'source-map' });
+  const file = h('input', { type: 'file', accept: '.json,application/json' });
+  const venueText = h('textarea', { rows: 8, class: 'code', spellcheck: 'false' });
+  const seatMap = input({ class: 'code', spellcheck: 'false' });
+  const venuePart = h('div', {},
+    field('Venue file', file, 'A JSON file as docs/venue.md describes: sections, rows, price categories.'),
+    field('The venue file\'s text', venueText, 'Filled in from the file chosen; you can also paste it here.'));
+  const mapPart = h('div', { hidden: true },
+    field('Seat map', seatMap,
+      'Rows:seats:price in cents, blocks separated by commas: A-F:1-10:10000 is rows A to F, seats 1 to 10, $100.00 each.'));
+  const preview = h('div', { class: 'preview-body' },
+    h('p', { class: 'muted' }, 'Choose a venue file or write a seat map: its sections and prices show here.'));
+  let shown = ''; // the seats the preview shows, as sent
+
+  const pick = () => {
+    venuePart.hidden = !fromFile.checked;
+    mapPart.hidden = fromFile.checked;
+    showPreview();
+  };
+  fromFile.addEventListener('change', pick);
+  fromMap.addEventListener('change', pick);
+
+  /** The seats asked for, as the API takes them: `{venue}` or `{seats}`; a problem throws its sentence. */
+  function seating() {
+    if (fromMap.checked) {
+      if (!seatMap.value.trim()) throw new Error('Write the seat map, such as A-F:1-10:10000.');
+      return { seats: seatMap.value.trim() };
+    }
+    if (!venueText.value.trim()) throw new Error('Choose a venue file, or paste its text.');
+    try {
+      return { venue: JSON.parse(venueText.value) };
+    } catch (error) {
+      throw new Error(`The venue file is not JSON: ${error.message}`);
+    }
+  }
+
+  async function showPreview() {
+    let body;
+    try {
+      body = seating();
+    } catch (error) {
+      shown = '';
+      preview.replaceChildren(h('p', { class: 'muted' }, error.message));
+      return;
+    }
+    const asked = JSON.stringify(body);
+    if (asked === shown) return;
+    shown = asked;
+    try {
+      const answer = await api('POST', '/api/admin/events/preview/', body);
+      if (shown === asked) preview.replaceChildren(...previewOf(answer.preview));
+    } catch (error) {
+      if (error.status === 401) return fail(error);
+      if (shown === asked) preview.replaceChildren(h('p', { class: 'problem' }, sentence(error)));
+    }
+  }
+  file.addEventListener('change', async () => {
+    venueText.value = (await file.files[0]?.text()) ?? '';
+    showPreview();
+  });
+  venueText.addEventListener('change', showPreview);
+  seatMap.addEventListener('change', showPreview);
+
+  const create = h('button', { type: 'submit' }, 'Create event');
+  // The preview beside the form; on a phone, between the seats and the button that creates them.
+  const form = h('form', {
+    class: 'new-event', 'aria-label': 'New event',
+    async onsubmit(e) {
+      e.preventDefault();
+      let body;
+      try {
+        body = seating();
+      } catch (error) {
+        say(error.message);
+        return;
+      }
+      create.disabled = true;
+      try {
+        const { event } = await api('POST', '/api/admin/events/', {
+          name: name.value,
+          starts_at: instant(startsAt.value),
+          ...(place.value.trim() ? { location: place.value.trim() } : {}),
+          description: description.value,
+          ...body,
+        });
+        location.hash = `#/admin/events/${event.id}`;
+        // The notice outlives the page change (app.js quiets it on hashchange).
+        setTimeout(() => say(`${event.name} is created, with ${seats(event.total_seats)}.`, true));
+      } catch (error) {
+        fail(error);
+      } finally {
+        create.disabled = false;
+      }
+    },
+  },
+  h('div', { class: 'card fields' },
+    h('h2', {}, 'The event'),
+    field('Name', name),
+    field('Starts at', startsAt, `In your time zone (${timeZone}).`),
+    field('Location', place, 'Where it takes place, as customers see it. Left empty: the venue file\'s name.'),
+    field('Description', description),
+    h('fieldset', {},
+      h('legend', {}, 'Its seats'),
+      h('div', { class: 'choice' }, fromFile, h('label', { for: fromFile.id }, 'From a venue file')),
+      h('div', { class: 'choice' }, fromMap, h('label', { for: fromMap.id }, 'From a seat map in the compact notation')),
+      venuePart, mapPart,
+      h('button', { type: 'button', class: 'secondary', onclick: () => { shown = ''; showPreview(); } }, 'Preview the seats'))),
+  h('section', { class: 'card preview', 'aria-labelledby': 'preview-title', 'aria-live': 'polite' },
+    h('h2', { id: 'preview-title' }, 'Preview'), preview),
+  h('div', { class: 'create' }, create));
+
+  view('New event',
+    h('nav', { class: 'tabs', 'aria-label': 'Box office' }, h('a', { href: '#/admin' }, '← Box office')),
+    form);
+}
+
+/** What the preview shows of a venue: its seats, sections and price categories. */
+function previewOf(p) {
+  const named = p.sections.some((s) => s.name !== '');
+  return [
+    h('p', { class: 'total' }, named ? `${seats(p.total_seats)} in ${p.sections.length} sections` : seats(p.total_seats)),
+    named
+      ? table('Sections', ['Section', 'Rows', 'Seats', 'Wheelchair spaces', 'Companion seats'],
+        p.sections.map((s) => h('tr', {}, rowHead(s.name), cell('Rows', count.format(s.rows)),
+          cell('Seats', count.format(s.total_seats)), cell('Wheelchair spaces', count.format(s.accessible)),
+          cell('Companion seats', count.format(s.companion)))))
+      : '',
+    table('Price categories', ['Category', 'Price', 'Seats'], p.categories.map((c) => {
+      const swatch = h('span', { class: 'swatch category', 'aria-hidden': 'true' });
+      swatch.style.setProperty('--category', c.color);
+      return h('tr', {}, rowHead(swatch, ' ', c.name), cell('Price', dollars(c.price_cents)),
+        cell('Seats', count.format(c.total_seats)));
+    })),
+  ];
+}
+
+/** An event's details, to edit; and cancelling it, with a reason. */
+function showDetails(event) {
+  const name = input({ required: true, maxlength: 200, value: event.name });
+  const place = input({ maxlength: 200, value: event.venue });
+  const startsAt = h('input', { type: 'datetime-local', required: true, value: localInput(event.starts_at) });
+  const description = h('textarea', { rows: 4, maxlength: 5000 });
+  description.value = event.description;
+  const cancelled = Boolean(event.cancelled_at);
+  const save = h('button', { type: 'submit' }, 'Save changes');
+  const edit = h('form', {
+    class: 'card', 'aria-labelledby': 'edit-title',
+    async onsubmit(e) {
+      e.preventDefault();
+      // Only what changed is sent: the audit log then names just that.
+      const now = {
+        name: name.value, location: place.value, description: description.value, starts_at: instant(startsAt.value),
+      };
+      const before = { name: event.name, location: event.venue, description: event.description, starts_at: instant(localInput(event.starts_at)) };
+      const changed = Object.fromEntries(Object.entries(now).filter(([key, value]) => value !== before[key]));
+      if (Object.keys(changed).length === 0) return say('Nothing has changed.', true);
+      save.disabled = true;
+      try {
+        const answer = await api('PATCH', `/api/admin/events/${event.id}/`, changed);
+        showDetails(answer.event);
+        say('The changes are saved.', true);
+      } catch (error) {
+        fail(error);
+      } finally {
+        save.disabled = false;
+      }
+    },
+  },
+  h('h2', { id: 'edit-title' }, 'Details'),
+  h('fieldset', { class: 'plain', disabled: cancelled },
+    h('legend', { class: 'visually-hidden' }, 'The event\'s details'),
+    field('Name', name),
+    field('Location', place),
+    field('Starts at', startsAt, `In your time zone (${timeZone}).`),
+    field('Description', description),
+    h('div', { class: 'actions' }, save)),
+  cancelled ? h('p', { class: 'muted' }, 'A cancelled event cannot be changed.') : '');
+
+  const counts = h('section', { class: 'card', 'aria-labelledby': 'counts-title' },
+    h('h2', { id: 'counts-title' }, 'Seats'),
+    h('ul', { class: 'plain-list' },
+      h('li', {}, `${seats(event.total_seats)} in all`),
+      h('li', {}, `${count.format(event.reserved_seats)} reserved`),
+      h('li', {}, `${count.format(event.held_seats)} held`),
+      h('li', {}, `${count.format(event.blocked_seats)} not for sale`),
+      h('li', {}, `${count.format(event.available_seats)} available`)));
+
+  const cancel = cancelled ? '' : h('section', { class: 'card danger-zone', 'aria-labelledby': 'cancel-title' },
+    h('h2', { id: 'cancel-title' }, 'Cancel the event'),
+    h('p', {}, 'Every confirmed reservation is cancelled, and each customer sees your reason in their reservations. '
+      + 'The event leaves the customers\' list. This cannot be undone.'),
+    h('button', {
+      type: 'button',
+      class: 'danger',
+      onclick: () => askReason({
+        title: `Cancel ${event.name}`,
+        detail: `Its ${count.format(event.reserved_seats)} reserved seats are all cancelled.`,
+        hint: 'Every customer with a reservation sees it.',
+        button: 'Cancel the event',
+        async act(reason) {
+          const answer = await api('POST', `/api/admin/events/${event.id}/cancel/`, { reason });
+          showDetails(answer.event);
+          const n = answer.reservations_cancelled;
+          say(`${answer.event.name} is cancelled, and ${n === 1 ? 'its one reservation' : `its ${count.format(n)} reservations`} with it.`, true);
+        },
+      }),
+    }, 'Cancel the event…'));
+
+  eventPage(event, '', h('div', { class: 'admin-layout' }, edit, h('div', { class: 'stack-gap' }, counts, cancel)));
+}
