@@ -25,10 +25,10 @@ export async function show(hash) {
   const filters = new URLSearchParams(query ?? '');
   if (path === '' || path === '/') return showEvents();
   if (path === '/events/new') return showNewEvent();
-  const match = path.match(/^\/events\/(\d+)()?$/);
+  const match = path.match(/^\/events\/(\d+)(\/seats)?$/);
   if (!match) throw new ApiError(404, 'not_found', 'The box office has no such page.');
   const { event } = await api('GET', `/api/events/${match[1]}/`);
-  const page = { '': showDetails };
+  const page = { '': showDetails, '/seats': showSeats };
   return page[match[2] ?? ''](event, filters);
 }
 
@@ -392,4 +392,257 @@ function showDetails(event) {
     }, 'Cancel the event…'));
 
   eventPage(event, '', h('div', { class: 'admin-layout' }, edit, h('div', { class: 'stack-gap' }, counts, cancel)));
+}
+
+// ---- the seats
+
+const STATE_TEXT = { available: 'available', held: 'held', reserved: 'reserved', blocked: 'not for sale' };
+
+/** A seat's state as staff see it: a hold whose time has passed is over. */
+function stateOf(seat) {
+  if (seat.blocked) return 'blocked';
+  if (seat.status === 'locked') return Date.parse(seat.locked_until) > Date.now() ? 'held' : 'available';
+  return seat.status;
+}
+
+/**
+ * The staff's seat view: every seat of the event (or of one section of a
+ * large venue), live. Staff choose seats by clicking them (or with the
+ * arrow keys and Enter) and block or unblock them with a reason; or block
+ * a whole row or section. Blocked seats are listed with their reasons.
+ */
+async function showSeats(event, filters) {
+  const named = event.sections.some((s) => s.name !== '');
+  // A large venue of several sections: one section at a time.
+  const bySection = event.sections.length > 1 && event.total_seats > LARGE_VENUE;
+  const sectionName = bySection ? (filters.get('section') ?? event.sections[0].name) : null;
+  const part = bySection ? `?section=${encodeURIComponent(sectionName)}` : '';
+  const [{ seats: all }, read] = await Promise.all([
+    api('GET', `/api/events/${event.id}/seats/${part}`),
+    api('GET', `/api/admin/events/${event.id}/blocks/`),
+  ]);
+  const byId = new Map(all.map((s) => [s.id, s]));
+  let { blocks } = read;
+  const reasons = new Map(blocks.map((b) => [b.seat_id, b.reason]));
+  const chosen = new Set();
+  const buttons = new Map();
+  let focusId = all[0]?.id;
+
+  // The rows, each a list of seat ids, and where each seat is in them.
+  const rows = [];
+  const at = new Map();
+  for (const s of all) {
+    const last = rows.at(-1);
+    if (!last || last.label !== s.row || last.section !== s.section) rows.push({ label: s.row, section: s.section, ids: [] });
+    at.set(s.id, [rows.length - 1, rows.at(-1).ids.length]);
+    rows.at(-1).ids.push(s.id);
+  }
+
+  function paint(id) {
+    const seat = byId.get(id);
+    const button = buttons.get(id);
+    if (!button) return;
+    const state = stateOf(seat);
+    const reason = state === 'blocked' && reasons.get(id);
+    const label = [`Seat ${seat.seat_number}`, STATE_TEXT[state] + (reason ? `: ${reason}` : ''), dollars(seat.price_cents),
+      seat.accessible && 'wheelchair space', seat.companion && 'companion seat', seat.restricted_view && 'restricted view']
+      .filter(Boolean).join(', ');
+    button.className = ['seat', state, seat.accessible && 'accessible', seat.companion && 'companion',
+      seat.restricted_view && 'restricted'].filter(Boolean).join(' ');
+    button.textContent = `${seat.row}${seat.number}`;
+    button.title = label;
+    button.setAttribute('aria-label', label);
+    button.setAttribute('aria-selected', String(chosen.has(id)));
+    button.tabIndex = id === focusId ? 0 : -1;
+  }
+
+  const grid = h('div', {
+    class: 'grid', role: 'grid', 'aria-multiselectable': 'true', 'aria-label': `Seats of ${event.name}`,
+    onkeydown(e) {
+      const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
+      if (!moves[e.key] || !at.has(focusId)) return;
+      e.preventDefault();
+      const [r, c] = at.get(focusId);
+      const to = Math.min(rows.length - 1, Math.max(0, r + moves[e.key][0]));
+      const ids = rows[to].ids;
+      const id = ids[Math.min(ids.length - 1, Math.max(0, c + moves[e.key][1]))];
+      const previous = focusId;
+      focusId = id;
+      paint(previous);
+      paint(id);
+      buttons.get(id).focus();
+    },
+  },
+  rows.flatMap((row, i) => [
+    named && row.section !== rows[i - 1]?.section
+      ? h('div', { class: 'section-name', role: 'row' }, h('span', { role: 'rowheader' }, row.section))
+      : '',
+    h('div', { class: 'row', role: 'row' },
+      h('span', { class: 'row-label', role: 'rowheader' }, row.label),
+      row.ids.map((id) => {
+        const button = h('button', {
+          type: 'button', role: 'gridcell', 'data-seat': id,
+          onclick() {
+            const previous = focusId;
+            focusId = id;
+            if (chosen.has(id)) chosen.delete(id);
+            else chosen.add(id);
+            paint(previous);
+            paint(id);
+            showChosen();
+          },
+        });
+        buttons.set(id, button);
+        return button;
+      })),
+  ]));
+
+  // The seats chosen, and what to do with them.
+  const chosenList = h('p', {});
+  const reason = input({ maxlength: 500, required: true });
+  const blockChosen = h('button', { type: 'submit', value: 'block' }, 'Block');
+  const unblockChosen = h('button', { type: 'submit', value: 'unblock', class: 'secondary' }, 'Unblock');
+  const clear = h('button', {
+    type: 'button', class: 'link',
+    onclick() {
+      const was = [...chosen];
+      chosen.clear();
+      for (const id of was) paint(id);
+      showChosen();
+    },
+  }, 'Clear the choice');
+  function showChosen() {
+    const labels = [...chosen].sort((a, b) => a - b).map((id) => byId.get(id).seat_number);
+    chosenList.textContent = labels.length === 0
+      ? 'Click seats to choose them.'
+      : `${seats(labels.length)} chosen: ${seatList(labels)}.`;
+    blockChosen.disabled = labels.length === 0;
+    unblockChosen.disabled = labels.length === 0;
+    clear.hidden = labels.length === 0;
+  }
+  // On a phone, a sheet at the screen's foot while the hall is in view (app.css's .summary).
+  const chosenForm = h('form', {
+    class: 'card summary', 'aria-labelledby': 'chosen-title',
+    onsubmit(e) {
+      e.preventDefault();
+      change(e.submitter.value, { seat_ids: [...chosen].sort((a, b) => a - b) }, reason).then((done) => {
+        if (!done) return;
+        const was = [...chosen];
+        chosen.clear();
+        for (const id of was) paint(id);
+        showChosen();
+      });
+    },
+  },
+  h('h2', { id: 'chosen-title' }, 'Chosen seats'),
+  chosenList,
+  field('Reason', reason, 'Kept in the audit log, and shown here beside each blocked seat.'),
+  h('div', { class: 'actions' }, blockChosen, ' ', unblockChosen, ' ', clear));
+
+  // A whole row or section.
+  const sectionNames = bySection ? [sectionName] : [...new Set(rows.map((r) => r.section))];
+  const sectionPick = select(sectionNames.map((s) => [s, s]));
+  const rowPick = select([]);
+  const fillRows = () => {
+    rowPick.replaceChildren(h('option', { value: '' }, 'Every row'),
+      rows.filter((r) => r.section === sectionPick.value).map((r) => h('option', { value: r.label }, `Row ${r.label}`)));
+  };
+  sectionPick.addEventListener('change', fillRows);
+  fillRows();
+  const wholeReason = input({ maxlength: 500, required: true });
+  const wholeForm = h('form', {
+    class: 'card whole-card', 'aria-labelledby': 'whole-title',
+    onsubmit(e) {
+      e.preventDefault();
+      const body = { section: sectionPick.value, ...(rowPick.value ? { row: rowPick.value } : {}) };
+      change(e.submitter.value, body, wholeReason);
+    },
+  },
+  h('h2', { id: 'whole-title' }, named ? 'A row or a section' : 'A row'),
+  named ? field('Section', sectionPick) : '',
+  field('Row', rowPick),
+  field('Reason', wholeReason),
+  h('div', { class: 'actions' },
+    h('button', { type: 'submit', value: 'block' }, 'Block'), ' ',
+    h('button', { type: 'submit', value: 'unblock', class: 'secondary' }, 'Unblock')));
+
+  const blockedTitle = h('h2', { id: 'blocked-title' });
+  const blockedList = h('div', {});
+  function showBlocks() {
+    const shownBlocks = blocks.filter((b) => !bySection || b.section === sectionName);
+    blockedTitle.textContent = `Seats not for sale (${count.format(shownBlocks.length)})`;
+    blockedList.replaceChildren(shownBlocks.length === 0
+      ? h('p', { class: 'muted' }, 'None: every seat is for sale.')
+      : h('table', { class: 'stack', 'aria-labelledby': 'blocked-title' },
+        h('thead', {}, h('tr', {}, ['Seat', 'Reason', 'Blocked by', 'When'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', {}, shownBlocks.map((b) => h('tr', {}, rowHead(b.seat_number), cell('Reason', b.reason || '—'),
+          cell('Blocked by', b.blocked_by ?? '—'), cell('When', b.blocked_at ? when(b.blocked_at) : '—'))))));
+  }
+
+  /**
+   * Blocks or unblocks (`action`) the seats `body` names, with the reason
+   * in `reasonInput`; true when done. A held or reserved seat stops a
+   * block of them all: the notice names each one.
+   */
+  async function change(action, body, reasonInput) {
+    try {
+      const answer = await api('POST', `/api/admin/events/${event.id}/${action}/`, { reason: reasonInput.value.trim(), ...body });
+      const labels = answer.seats.map((s) => s.seat_number);
+      ({ blocks } = await api('GET', `/api/admin/events/${event.id}/blocks/`));
+      reasons.clear();
+      for (const b of blocks) reasons.set(b.seat_id, b.reason);
+      for (const s of answer.seats) byId.set(s.id, s);
+      for (const s of answer.seats) paint(s.id);
+      showBlocks();
+      say(action === 'block'
+        ? `${seatList(labels)} ${labels.length === 1 ? 'is' : 'are'} not for sale now.`
+        : `${seatList(labels)} ${labels.length === 1 ? 'is' : 'are'} back on sale, unless held or reserved.`, true);
+      return true;
+    } catch (error) {
+      if (error.status === 409 && error.body?.conflicts?.length) {
+        say(`Nothing was blocked: ${conflicts(error)}.`, false, error.code);
+      } else {
+        fail(error);
+      }
+      return false;
+    }
+  }
+
+  const hall = h('div', { class: 'hall' }, h('div', { class: 'stage' }, 'Stage'), grid);
+  const hallScroll = h('section', { class: 'hall-scroll staff-hall', 'aria-label': 'Seating plan' }, hall);
+  const legend = h('ul', { class: 'legend', 'aria-label': 'Legend' },
+    Object.entries(STATE_TEXT).map(([key, text]) => h('li', {}, h('span', { class: `swatch ${key}`, 'aria-hidden': 'true' }),
+      text[0].toUpperCase() + text.slice(1))),
+    h('li', {}, h('span', { class: 'swatch available chosen', 'aria-hidden': 'true' }), 'Chosen'));
+  // A large venue's sections: choosing one shows its seats.
+  const shownSection = select(event.sections.map((s) => [s.name, s.name]), {
+    onchange: (e) => { location.hash = `#/admin/events/${event.id}/seats?section=${encodeURIComponent(e.target.value)}`; },
+  });
+  eventPage(event, '/seats',
+    bySection ? h('div', { class: 'toolbar' }, field('Section shown', shownSection)) : '',
+    legend,
+    h('div', { class: 'layout' },
+      h('div', { class: 'plan' }, zoomControls(seatZoom(hallScroll, hall)), hallScroll),
+      chosenForm, wholeForm),
+    h('section', { 'aria-labelledby': 'blocked-title', class: 'blocked-seats' }, blockedTitle, blockedList));
+  shownSection.value = sectionName ?? '';
+  for (const id of byId.keys()) paint(id);
+  showChosen();
+  showBlocks();
+  follow(event, part, (changed) => {
+    for (const s of changed) {
+      byId.set(s.id, s);
+      paint(s.id);
+    }
+  });
+}
+
+/**
+ * The event's live stream of seat changes (as the customer's page has):
+ * `onSeats(seats)` for each message, until the page changes.
+ */
+function follow(event, part, onSeats) {
+  const source = new EventSource(`/api/events/${event.id}/stream/${part}`);
+  source.addEventListener('seats', (message) => onSeats(JSON.parse(message.data).seats));
+  window.addEventListener('hashchange', () => source.close(), { once: true });
 }
