@@ -25,10 +25,10 @@ export async function show(hash) {
   const filters = new URLSearchParams(query ?? '');
   if (path === '' || path === '/') return showEvents();
   if (path === '/events/new') return showNewEvent();
-  const match = path.match(/^\/events\/(\d+)(\/seats)?$/);
+  const match = path.match(/^\/events\/(\d+)(\/seats|\/reservations)?$/);
   if (!match) throw new ApiError(404, 'not_found', 'The box office has no such page.');
   const { event } = await api('GET', `/api/events/${match[1]}/`);
-  const page = { '': showDetails, '/seats': showSeats };
+  const page = { '': showDetails, '/seats': showSeats, '/reservations': showReservations };
   return page[match[2] ?? ''](event, filters);
 }
 
@@ -645,4 +645,93 @@ function follow(event, part, onSeats) {
   const source = new EventSource(`/api/events/${event.id}/stream/${part}`);
   source.addEventListener('seats', (message) => onSeats(JSON.parse(message.data).seats));
   window.addEventListener('hashchange', () => source.close(), { once: true });
+}
+
+// ---- reservations
+
+const FILTERS = ['status', 'user', 'seat'];
+
+/** An event's reservations, by status, customer and seat; cancelling one with a reason; the CSV export. */
+async function showReservations(event, filters) {
+  const query = new URLSearchParams([...filters].filter(([key, value]) => FILTERS.includes(key) && value));
+  const path = `/api/admin/events/${event.id}/reservations/`;
+  const first = await api('GET', `${path}?${query}`);
+
+  const status = select([['', 'Any'], ['confirmed', 'Confirmed'], ['cancelled', 'Cancelled']]);
+  status.value = query.get('status') ?? '';
+  const user = input({ value: query.get('user') ?? '', autocomplete: 'off' });
+  const seat = input({ value: query.get('seat') ?? '', autocomplete: 'off' });
+  const search = h('form', {
+    class: 'card filters', role: 'search', 'aria-label': 'Find reservations',
+    onsubmit(e) {
+      e.preventDefault();
+      const asked = new URLSearchParams([['status', status.value], ['user', user.value.trim()], ['seat', seat.value.trim()]]
+        .filter(([, value]) => value));
+      location.hash = `#/admin/events/${event.id}/reservations${asked.size ? `?${asked}` : ''}`;
+    },
+  },
+  field('Status', status), field('Customer\'s user name', user), field('Seat', seat),
+  h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Find')));
+
+  const body = h('tbody', {});
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Show older reservations');
+  let before = null;
+  const add = (page) => {
+    body.append(...page.reservations.map(reservationRow));
+    before = page.next_before;
+    more.hidden = before === null;
+  };
+  more.addEventListener('click', async () => {
+    try {
+      add(await api('GET', `${path}?${new URLSearchParams([...query, ['before', before]])}`));
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+  function reservationRow(r) {
+    const row = h('tr', { class: `status-${r.status}` },
+      rowHead(`#${r.id}`),
+      cell('Customer', r.username ?? `user ${r.user_id}`),
+      cell('Seats', r.seats.join(', ')),
+      cell('Total', dollars(r.total_cents)),
+      cell('Status', r.status === 'confirmed' ? 'confirmed'
+        : r.cancelled_by_staff ? `cancelled by the box office: ${r.cancel_reason}` : 'cancelled by the customer'),
+      cell('Made', when(r.created_at)),
+      h('td', {}, r.status === 'confirmed'
+        ? h('button', {
+          type: 'button', class: 'secondary', 'aria-label': `Cancel reservation ${r.id}`,
+          onclick: () => askReason({
+            title: `Cancel reservation ${r.id}`,
+            detail: `${r.username ?? 'The customer'}'s ${r.seats.length === 1 ? 'seat' : 'seats'} ${seatList(r.seats)} `
+              + `(${dollars(r.total_cents)}) go back on sale.`,
+            hint: 'The customer sees it in their reservations.',
+            button: 'Cancel the reservation',
+            async act(reason) {
+              const answer = await api('POST', `/api/admin/reservations/${r.id}/cancel/`, { reason });
+              row.replaceWith(reservationRow(answer.reservation));
+              say(`Reservation ${r.id} is cancelled. Its seats are available again.`, true);
+            },
+          }),
+        }, 'Cancel…')
+        : ''));
+    return row;
+  }
+
+  const found = query.size ? 'Reservations found' : 'Reservations, newest first';
+  eventPage(event, '/reservations',
+    search,
+    h('p', { class: 'toolbar' },
+      h('a', { class: 'button secondary', href: `${path}export/${query.size ? `?${query}` : ''}`, download: '' },
+        query.size ? 'Export these as CSV' : 'Export all as CSV')),
+    first.reservations.length === 0
+      ? h('p', { class: 'muted' }, query.size ? 'No reservation matches.' : 'No reservations yet.')
+      : h('table', { class: 'stack' },
+        h('caption', {}, found),
+        h('thead', {}, h('tr', {},
+          ['Reservation', 'Customer', 'Seats', 'Total', 'Status', 'Made'].map((t) => h('th', { scope: 'col' }, t)),
+          h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
+        body),
+    h('p', {}, more));
+  add(first);
 }
