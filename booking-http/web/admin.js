@@ -25,10 +25,10 @@ export async function show(hash) {
   const filters = new URLSearchParams(query ?? '');
   if (path === '' || path === '/') return showEvents();
   if (path === '/events/new') return showNewEvent();
-  const match = path.match(/^\/events\/(\d+)(\/seats|\/reservations)?$/);
+  const match = path.match(/^\/events\/(\d+)(\/seats|\/reservations|\/sales)?$/);
   if (!match) throw new ApiError(404, 'not_found', 'The box office has no such page.');
   const { event } = await api('GET', `/api/events/${match[1]}/`);
-  const page = { '': showDetails, '/seats': showSeats, '/reservations': showReservations };
+  const page = { '': showDetails, '/seats': showSeats, '/reservations': showReservations, '/sales': showSales };
   return page[match[2] ?? ''](event, filters);
 }
 
@@ -734,4 +734,20 @@ async function showReservations(event, filters) {
         body),
     h('p', {}, more));
   add(first);
+}
+
+// ---- sales
+
+/** An event's sales now, by price category: seats sold, held, available and blocked, and the revenue. */
+async function showSales(event) {
+  const { sales } = await api('GET', `/api/admin/events/${event.id}/sales/`);
+  const cells = (c) => [cell('Seats', count.format(c.total)), cell('Sold', count.format(c.sold)),
+    cell('Held', count.format(c.held)), cell('Available', count.format(c.available)),
+    cell('Not for sale', count.format(c.blocked)), cell('Revenue', dollars(c.revenue_cents))];
+  eventPage(event, '/sales',
+    h('p', { class: 'total' }, `${dollars(sales.total.revenue_cents)} from ${seats(sales.total.sold)} sold`),
+    table('Sales by price category',
+      ['Category', 'Price', 'Seats', 'Sold', 'Held', 'Available', 'Not for sale', 'Revenue'],
+      sales.categories.map((c) => h('tr', {}, rowHead(c.name), cell('Price', dollars(c.price_cents)), ...cells(c))),
+      h('tr', { class: 'sum' }, rowHead('All'), h('td', {}), ...cells(sales.total))));
 }
