@@ -25,6 +25,7 @@ export async function show(hash) {
   const filters = new URLSearchParams(query ?? '');
   if (path === '' || path === '/') return showEvents();
   if (path === '/events/new') return showNewEvent();
+  if (path === '/audit') return showAudit(filters);
   const match = path.match(/^\/events\/(\d+)(\/seats|\/reservations|\/sales)?$/);
   if (!match) throw new ApiError(404, 'not_found', 'The box office has no such page.');
   const { event } = await api('GET', `/api/events/${match[1]}/`);
@@ -750,4 +751,89 @@ async function showSales(event) {
       ['Category', 'Price', 'Seats', 'Sold', 'Held', 'Available', 'Not for sale', 'Revenue'],
       sales.categories.map((c) => h('tr', {}, rowHead(c.name), cell('Price', dollars(c.price_cents)), ...cells(c))),
       h('tr', { class: 'sum' }, rowHead('All'), h('td', {}), ...cells(sales.total))));
+}
+
+// ---- the audit log
+
+const ACTIONS = {
+  create_event: 'Created the event',
+  edit_event: 'Edited the event',
+  cancel_event: 'Cancelled the event',
+  block: 'Blocked seats',
+  unblock: 'Unblocked seats',
+  staff_cancel: 'Cancelled a reservation',
+  reserve: 'Reserved',
+  cancel: 'Cancelled their reservation',
+  set_staff: 'Changed a role',
+};
+
+const AUDIT_FILTERS = ['event', 'actor', 'action', 'since', 'until'];
+
+/** The audit log, newest first, by event, person, action and time. */
+async function showAudit(filters) {
+  const query = new URLSearchParams([...filters].filter(([key, value]) => AUDIT_FILTERS.includes(key) && value));
+  const [first, { events }] = await Promise.all([
+    api('GET', `/api/admin/audit/?${query}`),
+    api('GET', '/api/admin/events/'),
+  ]);
+  const names = new Map(events.map((e) => [e.id, e.name]));
+
+  const eventPick = select([['', 'Every event'], ...events.map((e) => [String(e.id), e.name])]);
+  eventPick.value = query.get('event') ?? '';
+  const actor = input({ value: query.get('actor') ?? '', autocomplete: 'off' });
+  const action = select([['', 'Every action'], ...Object.entries(ACTIONS)]);
+  action.value = query.get('action') ?? '';
+  const since = h('input', { type: 'datetime-local', value: query.get('since') ? localInput(query.get('since')) : '' });
+  const until = h('input', { type: 'datetime-local', value: query.get('until') ? localInput(query.get('until')) : '' });
+  const search = h('form', {
+    class: 'card filters', role: 'search', 'aria-label': 'Filter the audit log',
+    onsubmit(e) {
+      e.preventDefault();
+      const asked = new URLSearchParams([['event', eventPick.value], ['actor', actor.value.trim()], ['action', action.value],
+        ['since', since.value && instant(since.value)], ['until', until.value && instant(until.value)]]
+        .filter(([, value]) => value));
+      location.hash = `#/admin/audit${asked.size ? `?${asked}` : ''}`;
+    },
+  },
+  field('Event', eventPick), field('Who (a user name)', actor), field('Action', action),
+  field('From', since), field('Until', until),
+  h('div', { class: 'actions' }, h('button', { type: 'submit' }, 'Filter'), ' ',
+    query.size ? h('a', { href: '#/admin/audit' }, 'Show everything') : ''));
+
+  const body = h('tbody', {});
+  const more = h('button', { type: 'button', class: 'secondary', hidden: true }, 'Show older records');
+  let before = null;
+  const add = (page) => {
+    body.append(...page.records.map((r) => h('tr', {},
+      rowHead(h('span', { class: 'when' }, when(r.at))),
+      cell('Who', r.actor ?? (r.actor_id === null ? 'The server\'s command line' : `user ${r.actor_id}`)),
+      cell('Action', ACTIONS[r.action] ?? r.action),
+      cell('Event', r.event_id === null ? '—' : h('a', { href: `#/admin/events/${r.event_id}` }, names.get(r.event_id) ?? `Event ${r.event_id}`)),
+      cell('Reservation', r.reservation_id === null ? '—' : `#${r.reservation_id}`),
+      cell('Seats', r.seats.length ? seatList(r.seats) : '—'),
+      cell('Reason', r.reason || '—'))));
+    before = page.next_before;
+    more.hidden = before === null;
+  };
+  more.addEventListener('click', async () => {
+    try {
+      add(await api('GET', `/api/admin/audit/?${new URLSearchParams([...query, ['before', before]])}`));
+    } catch (error) {
+      fail(error);
+    }
+  });
+
+  view('Audit log',
+    h('nav', { class: 'tabs', 'aria-label': 'Box office' }, h('a', { href: '#/admin' }, '← Box office')),
+    h('p', { class: 'muted' }, 'Every change to an event, its seats and its reservations, by whom and why. Nothing here can be changed.'),
+    search,
+    first.records.length === 0
+      ? h('p', { class: 'muted' }, 'No record matches.')
+      : h('table', { class: 'stack audit' },
+        h('caption', {}, query.size ? 'Records found, newest first' : 'Every record, newest first'),
+        h('thead', {}, h('tr', {},
+          ['When', 'Who', 'Action', 'Event', 'Reservation', 'Seats', 'Reason'].map((t) => h('th', { scope: 'col' }, t)))),
+        body),
+    h('p', {}, more));
+  add(first);
 }
