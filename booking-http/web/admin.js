@@ -237,7 +237,7 @@ function showNewEvent() {
       if (shown === asked) preview.replaceChildren(...previewOf(answer.preview));
     } catch (error) {
       if (error.status === 401) return fail(error);
-      if (shown === asked) preview.replaceChildren(h('p', { class: 'problem' }, sentence(error)));
+      if (shown === asked) preview.replaceChildren(h('p', { class: 'problem' }, mistake(error)));
     }
   }
   file.addEventListener('change', async () => {
@@ -273,7 +273,8 @@ function showNewEvent() {
         // The notice outlives the page change (app.js quiets it on hashchange).
         setTimeout(() => say(`${event.name} is created, with ${seats(event.total_seats)}.`, true));
       } catch (error) {
-        fail(error);
+        if (error.status === 401) fail(error);
+        else say(mistake(error), false, error.code);
       } finally {
         create.disabled = false;
       }
@@ -298,6 +299,18 @@ function showNewEvent() {
   view('New event',
     h('nav', { class: 'tabs', 'aria-label': 'Box office' }, h('a', { href: '#/admin' }, '← Box office')),
     form);
+}
+
+/**
+ * An error about the seats asked for, as a sentence: the server names the
+ * place in the venue file (`venue.sections[1] (Balcony).rows[0]: ...`) or
+ * the seat map (`seats: ...`), which keeps its lower case.
+ */
+function mistake(error) {
+  const where = /^(venue|seats)\b/.exec(error.message ?? '')?.[1];
+  if (error.code !== 'invalid_input' || !where) return sentence(error);
+  const text = `A mistake in the ${where === 'venue' ? 'venue file' : 'seat map'}: ${error.message}`;
+  return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
 /** What the preview shows of a venue: its seats, sections and price categories. */
@@ -546,7 +559,7 @@ async function showSeats(event, filters) {
   const rowPick = select([]);
   const fillRows = () => {
     rowPick.replaceChildren(h('option', { value: '' }, 'Every row'),
-      rows.filter((r) => r.section === sectionPick.value).map((r) => h('option', { value: r.label }, `Row ${r.label}`)));
+      ...rows.filter((r) => r.section === sectionPick.value).map((r) => h('option', { value: r.label }, `Row ${r.label}`)));
   };
   sectionPick.addEventListener('change', fillRows);
   fillRows();
