@@ -80,10 +80,27 @@ const instant = (local) => new Date(local).toISOString().replace(/\.\d{3}Z$/, 'Z
 
 const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
 
-/** A list of seat labels, shortened when long: "A1, A2, A3 and 27 more". */
+/**
+ * Seat labels as a person reads them: three or more one after another in a
+ * row as one run ("Balcony A1 to A32"), and a long list shortened
+ * ("A1, A3, A5 and 27 more").
+ */
 function seatList(labels, most = 8) {
-  if (labels.length <= most) return labels.join(', ');
-  return `${labels.slice(0, most).join(', ')} and ${labels.length - most} more`;
+  const runs = [];
+  for (const label of labels) {
+    const [, prefix, number] = /^(.*?)(\d+)$/.exec(label) ?? [label, label, NaN];
+    const last = runs.at(-1);
+    if (last && last.prefix === prefix && last.to + 1 === Number(number)) {
+      last.to += 1;
+      last.labels.push(label);
+    } else {
+      runs.push({ prefix, from: Number(number), to: Number(number), labels: [label] });
+    }
+  }
+  const parts = runs.flatMap((r) => (r.labels.length < 3 ? r.labels
+    : [`${r.labels[0]} to ${r.labels.at(-1).split(' ').at(-1)}`]));
+  if (parts.length <= most) return parts.join(', ');
+  return `${parts.slice(0, most).join(', ')} and ${parts.length - most} more`;
 }
 
 /** The seats a 409 names (`conflicts`), in the page's words: "A1 is held, A2 is reserved". */
@@ -265,7 +282,8 @@ function showNewEvent() {
         const { event } = await api('POST', '/api/admin/events/', {
           name: name.value,
           starts_at: instant(startsAt.value),
-          ...(place.value.trim() ? { location: place.value.trim() } : {}),
+          // As `booking-server event add` does, the venue file's name is the default location.
+          location: place.value.trim() || (body.venue?.name ?? ''),
           description: description.value,
           ...body,
         });
@@ -588,9 +606,12 @@ async function showSeats(event, filters) {
     blockedList.replaceChildren(shownBlocks.length === 0
       ? h('p', { class: 'muted' }, 'None: every seat is for sale.')
       : h('table', { class: 'stack', 'aria-labelledby': 'blocked-title' },
-        h('thead', {}, h('tr', {}, ['Seat', 'Reason', 'Blocked by', 'When'].map((c) => h('th', { scope: 'col' }, c)))),
-        h('tbody', {}, shownBlocks.map((b) => h('tr', {}, rowHead(b.seat_number), cell('Reason', b.reason || '—'),
-          cell('Blocked by', b.blocked_by ?? '—'), cell('When', b.blocked_at ? when(b.blocked_at) : '—'))))));
+        h('thead', {}, h('tr', {}, ['Seats', 'Reason', 'Blocked by', 'When'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', {}, blockRuns(shownBlocks).map((run) => h('tr', {},
+          rowHead(run.length === 1 ? run[0].seat_number
+            : `${seatList(run.map((b) => b.seat_number))} (${seats(run.length)})`),
+          cell('Reason', run[0].reason || '—'), cell('Blocked by', run[0].blocked_by ?? '—'),
+          cell('When', run[0].blocked_at ? when(run[0].blocked_at) : '—'))))));
   }
 
   /**
@@ -649,6 +670,23 @@ async function showSeats(event, filters) {
       paint(s.id);
     }
   });
+}
+
+/**
+ * Blocked seats (`blocks`, by row then number) as runs: seats of one row,
+ * numbered one after another, blocked by one person at one time for one
+ * reason (a row blocked at once is one run, not 32 lines).
+ */
+function blockRuns(blocks) {
+  const runs = [];
+  for (const b of blocks) {
+    const last = runs.at(-1)?.at(-1);
+    const same = last && last.section === b.section && last.row === b.row && last.number + 1 === b.number
+      && last.reason === b.reason && last.blocked_by_id === b.blocked_by_id && last.blocked_at === b.blocked_at;
+    if (same) runs.at(-1).push(b);
+    else runs.push([b]);
+  }
+  return runs;
 }
 
 /**
