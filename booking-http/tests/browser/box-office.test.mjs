@@ -139,6 +139,25 @@ test('staff create an event from the concert hall file, block a row and cancel a
   await alice.getByRole('button', { name: 'Confirm reservation' }).click();
   await alice.getByRole('alert').filter({ hasText: 'Reserved Orchestra A1, Orchestra A2' }).waitFor();
 
+  // A block of a row with a reserved seat blocks nothing, and says which seats stop it.
+  await whole.getByLabel('Section').selectOption('Orchestra');
+  await whole.getByLabel('Row').selectOption('A');
+  await whole.getByRole('button', { name: 'Block', exact: true }).click();
+  await staff.getByRole('alert')
+    .filter({ hasText: 'Nothing was blocked: Orchestra A1 is reserved, Orchestra A2 is reserved.' }).waitFor();
+  assert.equal(await seatState(alice, 'Orchestra A3'), 'available');
+
+  // The keyboard chooses seats too: the arrow keys move, Enter chooses.
+  await seat(staff, 'Balcony B7').focus();
+  await staff.keyboard.press('ArrowRight');
+  await staff.keyboard.press('Enter');
+  await chosen.getByText('1 seat chosen: Balcony B8.').waitFor();
+  await staff.keyboard.press('ArrowDown');
+  await staff.keyboard.press('Enter');
+  await chosen.getByText('2 seats chosen: Balcony B8, Balcony C8.').waitFor();
+  await chosen.getByRole('button', { name: 'Clear the choice' }).click();
+  await chosen.getByText('Click seats to choose them.').waitFor();
+
   await tab(staff, 'Reservations');
   const search = staff.getByRole('search', { name: 'Find reservations' });
   await search.getByLabel('Customer').fill('alice');
