@@ -649,12 +649,18 @@ async function showSeats(event, filters) {
     Object.entries(STATE_TEXT).map(([key, text]) => h('li', {}, h('span', { class: `swatch ${key}`, 'aria-hidden': 'true' }),
       text[0].toUpperCase() + text.slice(1))),
     h('li', {}, h('span', { class: 'swatch available chosen', 'aria-hidden': 'true' }), 'Chosen'));
-  // A large venue's sections: choosing one shows its seats.
-  const shownSection = select(event.sections.map((s) => [s.name, s.name]), {
-    onchange: (e) => { location.hash = `#/admin/events/${event.id}/seats?section=${encodeURIComponent(e.target.value)}`; },
-  });
+  // A large venue's sections: choosing one, then Show, shows its seats.
+  const shownSection = select(event.sections.map((s) => [s.name, s.name]));
   eventPage(event, '/seats',
-    bySection ? h('div', { class: 'toolbar' }, field('Section shown', shownSection)) : '',
+    bySection
+      ? h('form', {
+        class: 'toolbar section-pick', 'aria-label': 'Section shown',
+        onsubmit(e) {
+          e.preventDefault();
+          location.hash = `#/admin/events/${event.id}/seats?section=${encodeURIComponent(shownSection.value)}`;
+        },
+      }, field('Section shown', shownSection), h('button', { type: 'submit', class: 'secondary' }, 'Show'))
+      : '',
     legend,
     h('div', { class: 'layout' },
       h('div', { class: 'plan' }, zoomControls(seatZoom(hallScroll, hall)), hallScroll),
