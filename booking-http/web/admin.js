@@ -94,7 +94,7 @@ function seatList(labels, most = 8) {
       last.to += 1;
       last.labels.push(label);
     } else {
-      runs.push({ prefix, from: Number(number), to: Number(number), labels: [label] });
+      runs.push({ prefix, to: Number(number), labels: [label] });
     }
   }
   const parts = runs.flatMap((r) => (r.labels.length < 3 ? r.labels
@@ -110,9 +110,10 @@ function conflicts(error) {
 }
 
 /**
- * Asks for a reason in a modal dialog before `act(reason)`: `title` is the
- * dialog's heading and its button's text, `detail` what will happen. The
- * dialog stays open, saying what went wrong, when `act` fails.
+ * Asks for a reason in a modal dialog, then does `act(reason)`: `title` is
+ * the dialog's heading, `detail` what will happen, `hint` who will read the
+ * reason, `button` the text of the button that does it. When `act` fails,
+ * the dialog stays open and says why.
  */
 function askReason({ title, detail, hint, button, act }) {
   const reason = h('textarea', { rows: 3, required: true, maxlength: 500 });
@@ -287,9 +288,10 @@ function showNewEvent() {
           description: description.value,
           ...body,
         });
+        // Said once app.js's own listener, which quiets the last notice, has seen the page change.
+        window.addEventListener('hashchange', () => say(`${event.name} is created, with ${seats(event.total_seats)}.`, true),
+          { once: true });
         location.hash = `#/admin/events/${event.id}`;
-        // The notice outlives the page change (app.js quiets it on hashchange).
-        setTimeout(() => say(`${event.name} is created, with ${seats(event.total_seats)}.`, true));
       } catch (error) {
         if (error.status === 401) fail(error);
         else say(mistake(error), false, error.code);
@@ -411,7 +413,8 @@ function showDetails(event) {
       class: 'danger',
       onclick: () => askReason({
         title: `Cancel ${event.name}`,
-        detail: `Its ${count.format(event.reserved_seats)} reserved seats are all cancelled.`,
+        detail: `${event.reserved_seats === 0 ? 'No seat of it is reserved.' : `Its reservations (${seats(event.reserved_seats)}) are cancelled.`} `
+          + 'It leaves the customers\' list; this cannot be undone.',
         hint: 'Every customer with a reservation sees it.',
         button: 'Cancel the event',
         async act(reason) {
@@ -631,7 +634,7 @@ async function showSeats(event, filters) {
       showBlocks();
       say(action === 'block'
         ? `${seatList(labels)} ${labels.length === 1 ? 'is' : 'are'} not for sale now.`
-        : `${seatList(labels)} ${labels.length === 1 ? 'is' : 'are'} back on sale, unless held or reserved.`, true);
+        : `${seatList(labels)} ${labels.length === 1 ? 'is' : 'are'} for sale again.`, true);
       return true;
     } catch (error) {
       if (error.status === 409 && error.body?.conflicts?.length) {
@@ -676,7 +679,16 @@ async function showSeats(event, filters) {
       paint(s.id);
     }
   });
+  // A hold ends when its time is up, which the stream does not say: every
+  // few seconds the seats shown as held are looked at again.
+  const expire = setInterval(() => {
+    for (const [id, button] of buttons) if (button.classList.contains('held')) paint(id);
+  }, 5000);
+  onLeave(() => clearInterval(expire));
 }
+
+/** Calls `done` when the page changes (app.js shows every page on a hash change). */
+const onLeave = (done) => window.addEventListener('hashchange', done, { once: true });
 
 /**
  * Blocked seats (`blocks`, by row then number) as runs: seats of one row,
@@ -702,7 +714,7 @@ function blockRuns(blocks) {
 function follow(event, part, onSeats) {
   const source = new EventSource(`/api/events/${event.id}/stream/${part}`);
   source.addEventListener('seats', (message) => onSeats(JSON.parse(message.data).seats));
-  window.addEventListener('hashchange', () => source.close(), { once: true });
+  onLeave(() => source.close());
 }
 
 // ---- reservations
