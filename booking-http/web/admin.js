@@ -495,9 +495,11 @@ async function showSeats(event, filters) {
     class: 'grid', role: 'grid', 'aria-multiselectable': 'true', 'aria-label': `Seats of ${event.name}`,
     onkeydown(e) {
       const moves = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] };
-      if (!moves[e.key] || !at.has(focusId)) return;
+      // From the seat that has focus (the grid's one Tab stop, or one clicked).
+      const from = Number(e.target.dataset.seat);
+      if (!moves[e.key] || !at.has(from)) return;
       e.preventDefault();
-      const [r, c] = at.get(focusId);
+      const [r, c] = at.get(from);
       const to = Math.min(rows.length - 1, Math.max(0, r + moves[e.key][0]));
       const ids = rows[to].ids;
       const id = ids[Math.min(ids.length - 1, Math.max(0, c + moves[e.key][1]))];

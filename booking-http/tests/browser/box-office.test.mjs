@@ -3,18 +3,22 @@
 // customer's reservation with a reason, which the customer then reads; a
 // customer sees blocked seats marked and cannot hold one, and never sees
 // (or downloads) the box office. axe-core finds no violations on any of
-// its pages and states, on desktop and phone.
+// its pages and states, on desktop and phone. It takes the README's
+// picture of the staff's seat view: target/browser/box-office.png.
 //
 //   cd booking-http/tests/browser && npm ci && npm test
 
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   DESKTOP, PHONE, accessibilityViolations, launchBrowser, logIn, openEvent, root, seat, seatBecomes, seatState, startServer,
 } from './harness.mjs';
 
 const concertHall = join(root, 'examples/venues/concert-hall.json');
+// Where the README's picture of the staff's seat view goes (a copy is kept at docs/box-office.png).
+const screenshot = process.env.BOX_OFFICE_SCREENSHOT ?? join(root, 'target/browser/box-office.png');
 
 let server;
 let browser;
@@ -130,6 +134,19 @@ test('staff create an event from the concert hall file, block a row and cancel a
   await chosen.getByRole('button', { name: 'Block', exact: true }).click();
   await staff.getByRole('alert').filter({ hasText: 'Balcony B7 is not for sale now.' }).waitFor();
   await seatBecomes(alice, 'Balcony B7', 'not for sale', 2000);
+
+  // The README's picture of the staff's seat view: the balcony, its front
+  // row and a seat blocked, two seats chosen.
+  await seat(staff, 'Balcony C9').click();
+  await seat(staff, 'Balcony C10').click();
+  await staff.evaluate(() => {
+    document.querySelector('.hall-scroll').scrollTop = 1e6;
+    window.scrollTo(0, document.querySelector('.hall-scroll').getBoundingClientRect().top + window.scrollY - 260);
+  });
+  await staff.getByRole('alert').evaluate((notice) => { notice.hidden = true; });
+  mkdirSync(dirname(screenshot), { recursive: true });
+  await staff.screenshot({ path: screenshot });
+  await chosen.getByRole('button', { name: 'Clear the choice' }).click();
 
   // The customer reserves two seats; staff cancel the reservation, with a reason.
   await seat(alice, 'Orchestra A1').click();
