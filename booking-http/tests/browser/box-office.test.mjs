@@ -182,6 +182,14 @@ test('staff create an event from the concert hall file, block a row and cancel a
   await staff.getByRole('table', { name: 'Reservations found' }).waitFor();
   const row = staff.getByRole('row').filter({ hasText: 'Orchestra A1, Orchestra A2' });
   assert.match(await row.innerText(), /alice[\s\S]*\$180.00[\s\S]*confirmed/);
+  // The export link gives the reservations found, as CSV.
+  const exported = await staff.evaluate(async (href) => {
+    const r = await fetch(href);
+    return { type: r.headers.get('content-type'), text: await r.text() };
+  }, await staff.getByRole('link', { name: 'Export these as CSV' }).getAttribute('href'));
+  assert.equal(exported.type, 'text/csv; charset=utf-8');
+  assert.match(exported.text, /^reservation_id,status,user_id,username,seats,/);
+  assert.match(exported.text, /\r\n\d+,confirmed,\d+,alice,Orchestra A1 Orchestra A2,2,18000,180\.00,/);
   await row.getByRole('button', { name: /^Cancel reservation/ }).click();
   const dialog = staff.getByRole('dialog', { name: /^Cancel reservation/ });
   await dialog.getByLabel('Reason').fill('The orchestra needs the front row');
@@ -207,6 +215,13 @@ test('staff create an event from the concert hall file, block a row and cancel a
   const actions = await log.locator('td[data-column=Action]').allInnerTexts();
   assert.deepEqual(actions, ['Cancelled a reservation', 'Reserved', 'Blocked seats', 'Blocked seats', 'Created the event']);
   assert.match(await log.getByRole('row').nth(1).innerText(), /admin[\s\S]*Orchestra A1, Orchestra A2[\s\S]*The orchestra needs the front row/);
+  // Filtered by action: the blocks, the row as one run of seats.
+  const filters = staff.getByRole('search', { name: 'Filter the audit log' });
+  await filters.getByLabel('Action').selectOption('block');
+  await filters.getByRole('button', { name: 'Filter' }).click();
+  await staff.waitForFunction(() => location.hash.includes('action=block'));
+  await log.waitFor();
+  assert.deepEqual(await log.locator('td[data-column=Seats]').allInnerTexts(), ['Balcony B7', 'Balcony A1 to A32']);
   await staff.context().close();
   await alice.context().close();
 });
