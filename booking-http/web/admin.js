@@ -559,7 +559,7 @@ async function showSeats(event, filters) {
   }
   // On a phone, a sheet at the screen's foot while the hall is in view (app.css's .summary).
   const chosenForm = h('form', {
-    class: 'card summary', 'aria-labelledby': 'chosen-title',
+    class: 'card summary chosen-sheet', 'aria-labelledby': 'chosen-title',
     onsubmit(e) {
       e.preventDefault();
       change(e.submitter.value, { seat_ids: [...chosen].sort((a, b) => a - b) }, reason).then((done) => {
