@@ -293,6 +293,11 @@ test('staff edit an event and cancel it with a reason; its customers read why, a
   await staff.getByRole('alert').filter({ hasText: 'Bruckner Seventh is cancelled, and its one reservation with it.' }).waitFor();
   await staff.getByText(/^Cancelled .*: The conductor is ill$/).waitFor();
   assert.equal(await details.getByRole('button', { name: 'Save changes' }).isDisabled(), true);
+  assert.deepEqual(await accessibilityViolations(staff), [], 'a cancelled event\'s details');
+  await staff.getByRole('link', { name: '← Box office' }).click();
+  const card = staff.getByRole('article', { name: 'Bruckner Seventh' });
+  await card.getByText('Cancelled: The conductor is ill').waitFor();
+  assert.deepEqual(await accessibilityViolations(staff), [], 'the box office with a cancelled event');
 
   await alice.getByRole('link', { name: 'My reservations' }).click();
   const mine = alice.getByRole('row').filter({ hasText: 'Bruckner Seventh' });
