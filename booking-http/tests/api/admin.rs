@@ -17,8 +17,9 @@ async fn server<F: StoreFactory>(f: &F) -> TestServer<F::Store> {
     TestServer::start(f, Policy::default(), Settings::default()).await
 }
 
-/// The concert hall of the repository's examples.
-const CONCERT_HALL: &str = include_str!("../../../examples/venues/concert-hall.json");
+/// The concert hall of the repository's examples, as booking-core builds
+/// it in.
+const CONCERT_HALL: &str = booking_core::venue::examples::CONCERT_HALL;
 
 /// `client` holds and reserves the seats `labels` of `event`; the
 /// reservation's id.
