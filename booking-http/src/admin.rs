@@ -29,8 +29,8 @@ use crate::extract::{
 };
 use crate::state::AppState;
 use crate::views::{
-    AuditList, AuditRecordView, BlockView, BlocksAnswer, EventDetail, EventList, PreviewAnswer,
-    SalesAnswer, SeatsSchema, SeatsView, StaffCancelAnswer, StaffReservationList,
+    AuditList, AuditRecordView, BlockView, BlocksAnswer, EventCancelAnswer, EventDetail, EventList,
+    PreviewAnswer, SalesAnswer, SeatsSchema, SeatsView, StaffCancelAnswer, StaffReservationList,
     StaffReservationView,
 };
 
@@ -38,7 +38,8 @@ type AppStateRef<S> = State<Arc<AppState<S>>>;
 
 // ---- events ---------------------------------------------------------------------
 
-/// Every event, soonest first, cancelled ones included.
+/// Every event, soonest first, cancelled ones included (with
+/// `cancelled_at` and `cancel_reason`).
 #[utoipa::path(get, path = "/api/admin/events/", tag = "box office",
     responses((status = 200, description = "The events.", body = EventList)))]
 pub async fn all_events<S: Store>(
@@ -162,9 +163,11 @@ fn instant(field: &str, text: &str) -> Result<Timestamp, ApiError> {
 }
 
 impl NewEventBody {
-    /// The event asked for (→ 400 `invalid_input` naming the problem).
-    fn into_new_event(self) -> Result<NewEvent, ApiError> {
+    /// The event asked for, created by `staff` (→ 400 `invalid_input`
+    /// naming the problem).
+    fn into_new_event(self, staff: UserId) -> Result<NewEvent, ApiError> {
         Ok(NewEvent {
+            created_by: Some(staff),
             starts_at: instant("starts_at", &self.starts_at)?,
             seating: seating(self.venue, self.seats)?,
             name: self.name,
@@ -192,7 +195,8 @@ pub async fn preview_event(
     Ok(Json(PreviewAnswer::new(&venue)))
 }
 
-/// Creates an event from a venue file or the compact notation.
+/// Creates an event from a venue file or the compact notation; the audit
+/// log records who did.
 #[utoipa::path(post, path = "/api/admin/events/", tag = "box office",
     request_body = NewEventBody,
     responses(
@@ -201,10 +205,10 @@ pub async fn preview_event(
     ))]
 pub async fn create_event<S: Store>(
     State(state): AppStateRef<S>,
-    _: StaffUser,
+    StaffUser(staff): StaffUser,
     ApiJson(body): ApiJson<NewEventBody>,
 ) -> Result<(StatusCode, Json<EventDetail>), ApiError> {
-    let event = body.into_new_event()?;
+    let event = body.into_new_event(staff.id)?;
     let created = state.store.create_event(event).await?;
     Ok((StatusCode::CREATED, Json(EventDetail::new(created))))
 }
@@ -250,6 +254,7 @@ impl EditEventBody {
         (status = 200, description = "The event as edited.", body = EventDetail),
         (status = 400, description = "`invalid_input`: no field given, or one breaks a new event's rules.", body = ErrorSchema),
         (status = 404, description = "`not_found`: no such event.", body = ErrorSchema),
+        (status = 409, description = "`event_cancelled`: the event is cancelled.", body = ErrorSchema),
     ))]
 pub async fn edit_event<S: Store>(
     State(state): AppStateRef<S>,
@@ -263,6 +268,44 @@ pub async fn edit_event<S: Store>(
         .edit_event(staff.id, event, &body.edit()?)
         .await?;
     Ok(Json(EventDetail::new(state.store.event(event).await?)))
+}
+
+/// Why staff cancel a reservation or an event.
+#[derive(Deserialize, ToSchema)]
+pub struct ReasonBody {
+    /// Why, for the customers, who see it on their cancelled reservations:
+    /// not blank, at most 500 characters, no control characters.
+    reason: String,
+}
+
+/// Cancels an event: every confirmed reservation of it is cancelled with
+/// the reason (its customer sees it), every hold released, and nothing
+/// of it can be booked, blocked or edited any more. Its reads still answer.
+#[utoipa::path(post, path = "/api/admin/events/{event_id}/cancel/", tag = "box office",
+    params(EventPath),
+    request_body = ReasonBody,
+    responses(
+        (status = 200, description = "The event is cancelled, and its reservations with it.", body = EventCancelAnswer),
+        (status = 400, description = "`invalid_input`: a blank or bad reason.", body = ErrorSchema),
+        (status = 404, description = "`not_found`: no such event.", body = ErrorSchema),
+        (status = 409, description = "`event_cancelled`: it is cancelled already.", body = ErrorSchema),
+    ))]
+pub async fn cancel_event<S: Store>(
+    State(state): AppStateRef<S>,
+    StaffUser(staff): StaffUser,
+    ApiPath(EventPath { event_id }): ApiPath<EventPath>,
+    ApiJson(body): ApiJson<ReasonBody>,
+) -> Result<Json<EventCancelAnswer>, ApiError> {
+    let event = EventId::new(event_id);
+    let cancelled = state
+        .store
+        .cancel_event(staff.id, event, &body.reason)
+        .await?;
+    let summary = state.store.event(event).await?;
+    Ok(Json(EventCancelAnswer::new(
+        summary,
+        cancelled.reservations.len(),
+    )))
 }
 
 // ---- seats ----------------------------------------------------------------------
@@ -334,7 +377,7 @@ async fn seats_named(
         (status = 200, description = "The seats, now blocked, as the seat map shows them.", body = SeatsSchema),
         (status = 400, description = "`invalid_input`: the seats named no way or two ways, an empty or duplicate list, a row the section does not have, or a bad reason. `unknown_section`: the event has no section of that name.", body = ErrorSchema),
         (status = 404, description = "`not_found`: no such event, or a seat id that is not in it.", body = ErrorSchema),
-        (status = 409, description = "`seat_locked`, `seat_reserved`: a seat is held or reserved, listed in `conflicts` with every other; nothing was blocked.", body = ErrorSchema),
+        (status = 409, description = "`seat_locked`, `seat_reserved`: a seat is held or reserved, listed in `conflicts` with every other; nothing was blocked. `event_cancelled`: the event is cancelled.", body = ErrorSchema),
     ))]
 pub async fn block_seats<S: Store>(
     State(state): AppStateRef<S>,
@@ -362,6 +405,7 @@ pub async fn block_seats<S: Store>(
         (status = 200, description = "The seats as the seat map shows them now.", body = SeatsSchema),
         (status = 400, description = "`invalid_input`: the seats named no way or two ways, an empty or duplicate list, a row the section does not have, or a bad reason. `unknown_section`: the event has no section of that name.", body = ErrorSchema),
         (status = 404, description = "`not_found`: no such event, or a seat id that is not in it.", body = ErrorSchema),
+        (status = 409, description = "`event_cancelled`: the event is cancelled.", body = ErrorSchema),
     ))]
 pub async fn unblock_seats<S: Store>(
     State(state): AppStateRef<S>,
@@ -402,12 +446,18 @@ pub async fn blocks<S: Store>(
         .filter(|r| r.blocked.is_some())
         .collect();
     let blocks = last_blocks(&state.store, event, &blocked).await?;
-    let names = usernames(&state.store, blocks.values().map(|r| r.actor).collect()).await?;
+    let names = usernames(
+        &state.store,
+        blocks.values().filter_map(|r| r.actor).collect(),
+    )
+    .await?;
     let views = blocked
         .into_iter()
         .map(|record| {
             let block = blocks.get(&record.seat.label);
-            let by = block.map(|b| (b.actor, names.get(&b.actor).cloned()));
+            let by = block
+                .and_then(|b| b.actor)
+                .map(|actor| (actor, names.get(&actor).cloned()));
             let reason = record.blocked.unwrap_or_default();
             BlockView::new(&record.seat, reason, by, block.map(|b| b.at))
         })
@@ -605,14 +655,6 @@ pub async fn export_reservations<S: Store>(
     Ok(csv.attachment(&format!("event-{event}-reservations.csv")))
 }
 
-/// Why staff cancel a reservation.
-#[derive(Deserialize, ToSchema)]
-pub struct ReasonBody {
-    /// Why, for the customer, who sees it in their reservations: not
-    /// blank, at most 500 characters, no control characters.
-    reason: String,
-}
-
 /// Cancels anyone's reservation, with a reason its customer sees.
 #[utoipa::path(post, path = "/api/admin/reservations/{id}/cancel/", tag = "box office",
     params(ReservationPath),
@@ -703,13 +745,11 @@ impl AuditSearch {
 /// The page of the audit log `filter` picks, with each actor's name.
 async fn audit_page(store: &impl Store, filter: &AuditFilter) -> Result<AuditList, ApiError> {
     let records = store.audit_log(filter).await?;
-    let names = usernames(store, records.iter().map(|r| r.actor).collect()).await?;
+    let users = records.iter().flat_map(|r| [r.actor, r.user]).flatten();
+    let names = usernames(store, users.collect()).await?;
     let views = records
         .into_iter()
-        .map(|r| {
-            let name = names.get(&r.actor).cloned();
-            AuditRecordView::new(r, name)
-        })
+        .map(|r| AuditRecordView::new(r, &names))
         .collect();
     Ok(AuditList::new(views, filter.limit))
 }

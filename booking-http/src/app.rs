@@ -136,6 +136,10 @@ fn admin_routes<S: Store>() -> Router<Arc<AppState<S>>> {
             patch(admin::edit_event::<S>),
         )
         .route(
+            "/api/admin/events/{event_id}/cancel/",
+            post(admin::cancel_event::<S>),
+        )
+        .route(
             "/api/admin/events/{event_id}/block/",
             post(admin::block_seats::<S>),
         )

@@ -65,6 +65,7 @@ const PUBLIC_PATHS: &[&str] = &[
         admin::preview_event,
         admin::create_event,
         admin::edit_event,
+        admin::cancel_event,
         admin::block_seats,
         admin::unblock_seats,
         admin::blocks,

@@ -2,12 +2,13 @@
 //! type here, and each type's OpenAPI schema is derived from it
 //! ([`crate::openapi`]), so the reference cannot drift from what is sent.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use booking_core::{
-    AuditAction, AuditRecord, CategorySales, CategorySummary, EventSummary, Reservation,
+    AuditAction, AuditRecord, CategorySales, CategorySummary, EventId, EventSummary, Reservation,
     ReservationId, ReservationStatus, Row, Sales, Seat, SeatCounts, SeatRecord, SeatState,
     SectionSummary, Timestamp, UserId, Venue,
 };
@@ -132,12 +133,25 @@ pub struct EventView {
     /// same way. An event made from the compact seat-map notation has one,
     /// named `""`.
     sections: Vec<SectionView>,
+    /// When staff cancelled it; `null` unless they did. A cancelled event
+    /// can no longer be booked (409 `event_cancelled`).
+    #[schema(schema_with = instant_or_null, required = true)]
+    cancelled_at: Option<String>,
+    /// Why staff cancelled it, as they gave it; `null` unless they did.
+    #[schema(required = true)]
+    cancel_reason: Option<String>,
 }
 
 impl From<EventSummary> for EventView {
     fn from(e: EventSummary) -> Self {
         let starts_at = rfc3339(e.event.starts_at);
+        let (cancelled_at, cancel_reason) = match e.event.cancelled {
+            Some(c) => (Some(rfc3339(c.at)), Some(c.reason)),
+            None => (None, None),
+        };
         Self {
+            cancelled_at,
+            cancel_reason,
             id: e.event.id.get(),
             name: e.event.name,
             description: e.event.description,
@@ -256,7 +270,8 @@ impl From<SectionSummary> for SectionView {
     }
 }
 
-/// `GET /api/events/`: every event, soonest first.
+/// `GET /api/events/` (events not cancelled) and `GET /api/admin/events/`
+/// (every event): events, soonest first.
 #[derive(Serialize, ToSchema)]
 pub struct EventList {
     success: Success,
@@ -786,6 +801,30 @@ impl From<Reservation> for CancelAnswer {
 
 // ---- the box office -------------------------------------------------------------
 
+/// `POST /api/admin/events/{event_id}/cancel/`: the event, now cancelled,
+/// and how many reservations were cancelled with it.
+#[derive(Serialize, ToSchema)]
+pub struct EventCancelAnswer {
+    success: Success,
+    /// The event, with `cancelled_at` and `cancel_reason`.
+    event: EventView,
+    /// How many confirmed reservations were cancelled with it (each as a
+    /// staff cancel with the event's reason, which its customer sees).
+    reservations_cancelled: usize,
+}
+
+impl EventCancelAnswer {
+    /// The answer for `event`, cancelled with `reservations_cancelled`
+    /// reservations.
+    pub fn new(event: EventSummary, reservations_cancelled: usize) -> Self {
+        Self {
+            success: Success,
+            event: event.into(),
+            reservations_cancelled,
+        }
+    }
+}
+
 /// A section of a venue about to be made an event.
 #[derive(Serialize, ToSchema)]
 #[schema(as = SectionPreview)]
@@ -1223,21 +1262,29 @@ pub struct AuditRecordView {
     /// When it was done.
     #[schema(schema_with = instant)]
     at: String,
-    /// Who did it: a user's id.
+    /// Who did it: a user's id; `null` when no user did (the server's own
+    /// command line, a program embedding the engine).
     #[schema(required = true)]
     actor_id: Option<i64>,
-    /// Their user name; `null` if the account is gone.
+    /// Their user name; `null` when no user did, or the account is gone.
     #[schema(required = true)]
     actor: Option<String>,
     /// What was done.
     #[schema(schema_with = audit_action)]
     action: &'static str,
-    /// The event it was done to.
+    /// The event it was done to; `null` for what concerns no event (a role
+    /// change).
     #[schema(required = true)]
     event_id: Option<i64>,
     /// The reservation made or cancelled; `null` for other actions.
     #[schema(required = true)]
     reservation_id: Option<i64>,
+    /// The user whose role changed (`set_staff`); `null` for other actions.
+    #[schema(required = true)]
+    user_id: Option<i64>,
+    /// Their user name; `null` for other actions, or if the account is gone.
+    #[schema(required = true)]
+    user: Option<String>,
     /// The labels of the seats changed.
     seats: Vec<String>,
     /// Why, as staff gave it; `""` when nobody said (an edit lists the
@@ -1246,16 +1293,19 @@ pub struct AuditRecordView {
 }
 
 impl AuditRecordView {
-    /// `record`, whose actor is named `actor`.
-    pub fn new(record: AuditRecord, actor: Option<String>) -> Self {
+    /// `record`, its users named as `names` says.
+    pub fn new(record: AuditRecord, names: &HashMap<UserId, String>) -> Self {
+        let name = |user: Option<UserId>| user.and_then(|u| names.get(&u).cloned());
         Self {
             id: record.id,
             at: rfc3339(record.at),
-            actor_id: Some(record.actor.get()),
-            actor,
+            actor_id: record.actor.map(UserId::get),
+            actor: name(record.actor),
             action: record.action.as_str(),
-            event_id: Some(record.event.get()),
+            event_id: record.event.map(EventId::get),
             reservation_id: record.reservation.map(ReservationId::get),
+            user_id: record.user.map(UserId::get),
+            user: name(record.user),
             seats: record.seats,
             reason: record.reason,
         }

@@ -4,7 +4,9 @@
 
 use booking_core::testkit::StoreFactory;
 use booking_core::testkit::suite::SMALL_VENUE;
-use booking_core::{EventId, Policy, Store};
+use std::time::Duration;
+
+use booking_core::{Clock, EventId, Policy, Store};
 use booking_http::Settings;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -15,8 +17,9 @@ async fn server<F: StoreFactory>(f: &F) -> TestServer<F::Store> {
     TestServer::start(f, Policy::default(), Settings::default()).await
 }
 
-/// The concert hall of the repository's examples.
-const CONCERT_HALL: &str = include_str!("../../../examples/venues/concert-hall.json");
+/// The concert hall of the repository's examples, as booking-core builds
+/// it in.
+const CONCERT_HALL: &str = booking_core::venue::examples::CONCERT_HALL;
 
 /// `client` holds and reserves the seats `labels` of `event`; the
 /// reservation's id.
@@ -392,6 +395,193 @@ pub async fn staff_edit_an_event<F: StoreFactory>(f: &F) {
         .post(&path, json!({"name": "X"}))
         .await
         .expect(405, "method_not_allowed");
+}
+
+pub async fn staff_cancel_an_event_and_its_customers_see_why<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let staff = s.staff("boss").await;
+    let alice = s.login("alice").await;
+    let bob = s.login("bob").await;
+    let event = s.event;
+    let hers = reserve(&s, &alice, event, &["A1", "A2"]).await;
+    let his = reserve(&s, &bob, event, &["B1"]).await;
+    let own = reserve(&s, &bob, event, &["B2"]).await;
+    bob.post(&format!("/api/reservations/{own}/cancel/"), json!({}))
+        .await
+        .expect(200, "");
+    let a3 = s.seat("A3").await;
+    alice
+        .post(&format!("/api/events/{event}/seats/{a3}/lock/"), json!({}))
+        .await
+        .expect(200, "");
+    staff
+        .post(
+            &format!("/api/admin/events/{event}/block/"),
+            json!({"reason": "House seats", "seat_ids": ids(&s, &["B5"]).await}),
+        )
+        .await
+        .expect(200, "");
+
+    let path = format!("/api/admin/events/{event}/cancel/");
+    for body in [json!({}), json!({"reason": "  "})] {
+        staff.post(&path, body).await.expect(400, "invalid_input");
+    }
+    let cancelled = staff
+        .post(&path, json!({"reason": "The band is ill"}))
+        .await;
+    cancelled.expect(200, "");
+    assert_eq!(cancelled.body["reservations_cancelled"], 2);
+    let shown = &cancelled.body["event"];
+    assert_eq!(shown["cancel_reason"], "The band is ill");
+    assert!(shown["cancelled_at"].is_string());
+    // No seat is held or reserved any more; the blocked one stays blocked.
+    assert_eq!(
+        (
+            &shown["available_seats"],
+            &shown["held_seats"],
+            &shown["reserved_seats"],
+            &shown["blocked_seats"]
+        ),
+        (&json!(9), &json!(0), &json!(0), &json!(1))
+    );
+    staff
+        .post(&path, json!({"reason": "again"}))
+        .await
+        .expect(409, "event_cancelled");
+    staff
+        .post("/api/admin/events/999999/cancel/", json!({"reason": "x"}))
+        .await
+        .expect(404, "not_found");
+
+    // Its customers see why; its own cancels stay theirs.
+    for (client, id, by_staff) in [(&alice, hers, true), (&bob, his, true), (&bob, own, false)] {
+        let mine = client.get("/api/reservations/").await;
+        let listed = mine.body["reservations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap();
+        assert_eq!(listed["status"], "cancelled");
+        assert_eq!(listed["cancelled_by_staff"], by_staff, "{listed}");
+        let reason = if by_staff {
+            json!("The band is ill")
+        } else {
+            json!(null)
+        };
+        assert_eq!(listed["cancel_reason"], reason);
+    }
+}
+
+/// The event `event` of an answer's `events`, if it lists it.
+fn listed(answer: &Answer, event: EventId) -> Option<&Value> {
+    answer.body["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["id"] == event.get())
+}
+
+/// A cancelled event leaves the customers' list but still answers; nothing
+/// of it can be booked, blocked or edited; its audit records are written
+/// in its transaction.
+pub async fn a_cancelled_event_is_read_but_never_booked<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let staff = s.staff("boss").await;
+    let alice = s.login("alice").await;
+    let event = s.event;
+    reserve(&s, &alice, event, &["A1"]).await;
+    reserve(&s, &alice, event, &["A2"]).await;
+    let a3 = s.seat("A3").await;
+    alice
+        .post(&format!("/api/events/{event}/seats/{a3}/lock/"), json!({}))
+        .await
+        .expect(200, "");
+    let cancelled = staff
+        .post(
+            &format!("/api/admin/events/{event}/cancel/"),
+            json!({"reason": "The band is ill"}),
+        )
+        .await;
+    cancelled.expect(200, "");
+    let shown = &cancelled.body["event"];
+
+    // Customers no longer find it on sale, but can still read it.
+    let on_sale = alice.get("/api/events/").await;
+    assert_eq!(listed(&on_sale, event), None);
+    let read = alice.get(&format!("/api/events/{event}/")).await;
+    read.expect(200, "");
+    assert_eq!(read.body["event"]["cancel_reason"], "The band is ill");
+    let all = staff.get("/api/admin/events/").await;
+    let in_list = listed(&all, event).unwrap();
+    assert_eq!(in_list["cancelled_at"], shown["cancelled_at"]);
+    let other = listed(&all, s.other_event).unwrap();
+    assert_eq!(
+        (&other["cancelled_at"], &other["cancel_reason"]),
+        (&Value::Null, &Value::Null)
+    );
+
+    // Nothing of it can be booked, blocked or edited.
+    let a4 = s.seat("A4").await;
+    alice
+        .post(&format!("/api/events/{event}/seats/{a4}/lock/"), json!({}))
+        .await
+        .expect(409, "event_cancelled");
+    alice
+        .post(
+            &format!("/api/events/{event}/best-available/"),
+            json!({"count": 1}),
+        )
+        .await
+        .expect(409, "event_cancelled");
+    alice
+        .post(
+            &format!("/api/events/{event}/reserve/"),
+            json!({"seat_ids": [a3.get()]}),
+        )
+        .await
+        .expect(409, "event_cancelled");
+    staff
+        .patch(
+            &format!("/api/admin/events/{event}/"),
+            json!({"name": "Back on"}),
+        )
+        .await
+        .expect(409, "event_cancelled");
+    for action in ["block", "unblock"] {
+        staff
+            .post(
+                &format!("/api/admin/events/{event}/{action}/"),
+                json!({"reason": "x", "seat_ids": [a4.get()]}),
+            )
+            .await
+            .expect(409, "event_cancelled");
+    }
+    // Staff still read it.
+    staff
+        .get(&format!("/api/admin/events/{event}/sales/"))
+        .await
+        .expect(200, "");
+    let audit = staff
+        .get(&format!("/api/admin/audit/?event={event}&limit=3"))
+        .await;
+    // One record of the event's cancel, and one staff cancel per
+    // reservation, all in its transaction (in either order).
+    let records = audit.body["records"].as_array().unwrap();
+    let mut actions: Vec<&str> = records
+        .iter()
+        .map(|r| r["action"].as_str().unwrap())
+        .collect();
+    actions.sort_unstable();
+    assert_eq!(actions, ["cancel_event", "staff_cancel", "staff_cancel"]);
+    let record = records
+        .iter()
+        .find(|r| r["action"] == "cancel_event")
+        .unwrap();
+    assert_eq!(record["reason"], "The band is ill");
+    assert_eq!(record["actor"], "boss");
+    assert_eq!(record["seats"], json!([]));
+    assert!(records.iter().all(|r| r["at"] == shown["cancelled_at"]));
 }
 
 // ---- seats ------------------------------------------------------------------------
@@ -847,6 +1037,9 @@ pub async fn staff_read_and_filter_the_audit_log<F: StoreFactory>(f: &F) {
     let alice = s.login("alice").await;
     let bob = s.login("bob").await;
     let event = s.event;
+    // What the setup wrote (the events' creation) is before `start`.
+    s.clock.advance(Duration::from_secs(60));
+    let start = instant(&s);
     let mine = reserve(&s, &alice, event, &["A1"]).await;
     reserve(&s, &bob, s.other_event, &["A1"]).await;
     staff
@@ -856,7 +1049,8 @@ pub async fn staff_read_and_filter_the_audit_log<F: StoreFactory>(f: &F) {
         )
         .await
         .expect(200, "");
-    s.clock.advance(std::time::Duration::from_secs(3600));
+    s.clock.advance(Duration::from_secs(3600));
+    let later = instant(&s);
     staff
         .post(
             &format!("/api/admin/reservations/{mine}/cancel/"),
@@ -865,8 +1059,7 @@ pub async fn staff_read_and_filter_the_audit_log<F: StoreFactory>(f: &F) {
         .await
         .expect(200, "");
 
-    let all = staff.get("/api/admin/audit/").await;
-    all.expect(200, "");
+    let audit = |query: &str| staff.get(&format!("/api/admin/audit/?since={start}{query}"));
     let actions = |answer: &Answer| -> Vec<String> {
         answer.body["records"]
             .as_array()
@@ -875,6 +1068,8 @@ pub async fn staff_read_and_filter_the_audit_log<F: StoreFactory>(f: &F) {
             .map(|r| r["action"].as_str().unwrap().to_owned())
             .collect()
     };
+    let all = audit("").await;
+    all.expect(200, "");
     assert_eq!(
         actions(&all),
         ["staff_cancel", "block", "reserve", "reserve"]
@@ -885,36 +1080,36 @@ pub async fn staff_read_and_filter_the_audit_log<F: StoreFactory>(f: &F) {
     assert_eq!(cancel["reservation_id"], mine);
     assert_eq!(cancel["seats"], json!(["A1"]));
     assert_eq!(cancel["reason"], "Double booking");
+    assert_eq!(cancel["at"], later);
     let block = &all.body["records"][1];
     assert_eq!(block["seats"], json!(["B1", "B2", "B3", "B4", "B5"]));
     assert_eq!(block["reservation_id"], json!(null));
+    assert_eq!(block["at"], start);
 
-    let since = all.body["records"][0]["at"].as_str().unwrap().to_owned();
     for (query, expected) in [
         (
-            format!("?event={event}"),
+            format!("&event={event}"),
             vec!["staff_cancel", "block", "reserve"],
         ),
-        ("?actor=bob".to_owned(), vec!["reserve"]),
-        ("?actor=nobody".to_owned(), vec![]),
-        ("?action=block".to_owned(), vec!["block"]),
-        (format!("?since={since}"), vec!["staff_cancel"]),
+        ("&actor=bob".to_owned(), vec!["reserve"]),
+        ("&actor=nobody".to_owned(), vec![]),
+        ("&action=block".to_owned(), vec!["block"]),
         (
-            format!("?until={since}"),
+            format!("&until={later}"),
             vec!["block", "reserve", "reserve"],
         ),
-        (format!("?event={event}&actor=alice"), vec!["reserve"]),
+        (format!("&event={event}&actor=alice"), vec!["reserve"]),
     ] {
-        let answer = staff.get(&format!("/api/admin/audit/{query}")).await;
+        let answer = audit(&query).await;
         answer.expect(200, "");
         assert_eq!(actions(&answer), expected, "{query}");
     }
-    let page = staff.get("/api/admin/audit/?limit=3").await;
+    let since_later = staff.get(&format!("/api/admin/audit/?since={later}")).await;
+    assert_eq!(actions(&since_later), ["staff_cancel"]);
+    let page = audit("&limit=3").await;
     assert_eq!(actions(&page).len(), 3);
     let before = page.body["next_before"].as_i64().unwrap();
-    let rest = staff
-        .get(&format!("/api/admin/audit/?limit=3&before={before}"))
-        .await;
+    let rest = audit(&format!("&limit=3&before={before}")).await;
     assert_eq!(actions(&rest), ["reserve"]);
     assert_eq!(rest.body["next_before"], json!(null));
     for query in [
@@ -929,6 +1124,13 @@ pub async fn staff_read_and_filter_the_audit_log<F: StoreFactory>(f: &F) {
             .await
             .expect(400, "invalid_input");
     }
+}
+
+/// The store's now, as the API writes instants.
+fn instant<S>(s: &TestServer<S>) -> String {
+    s.clock
+        .now()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 /// A customer reads their own records, and never anyone else's, whatever
