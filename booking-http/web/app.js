@@ -152,7 +152,7 @@ async function route() {
   try {
     if (seats) await showEvent(Number(seats[1]), seats[2] && decodeURIComponent(seats[2]));
     else if (hash === '#/reservations') await showReservations();
-    // The box office's pages: their module is fetched by staff only.
+    // The box office: its module is fetched by staff only.
     else if (hash.startsWith('#/admin') && user.is_staff) await (await import('./admin.js')).show(hash);
     else await showEvents();
   } catch (error) {
@@ -178,7 +178,7 @@ function accountForm(title, button, path, onDone) {
     onsubmit: async (event) => {
       event.preventDefault();
       try {
-        // route() then reads who this is (with their role) from /api/me/.
+        // route() reads who this is, and their role, from /api/me/.
         await api('POST', path, { username: name.value, password: password.value });
         quiet();
         onDone();
@@ -279,6 +279,7 @@ const outcomeUnknown = (error) =>
  */
 async function showEvent(eventId, sectionName) {
   const { event } = await api('GET', `/api/events/${eventId}/`);
+  if (event.cancelled_at) throw new ApiError(404, '', `${event.name} is cancelled: ${event.cancel_reason}.`);
   const large = event.sections.length > 1 && event.total_seats > LARGE_VENUE;
   if (sectionName === undefined && large) return showVenue(event);
   if (sectionName !== undefined && !event.sections.some((s) => s.name === sectionName)) {
@@ -1252,5 +1253,5 @@ document.getElementById('logout').addEventListener('click', async () => {
 window.addEventListener('hashchange', () => { quiet(); route(); });
 api('GET', '/api/csrf/').catch(fail).finally(route);
 
-// What the box office's module (admin.js) shares with this one.
+// What the box office (admin.js) uses.
 export { ApiError, LARGE_VENUE, api, cell, dollars, fail, h, say, seatZoom, sentence, view, when, zoomControls };

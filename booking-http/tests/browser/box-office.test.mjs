@@ -306,6 +306,12 @@ test('staff edit an event and cancel it with a reason; its customers read why, a
   await alice.getByRole('link', { name: 'Events', exact: true }).click();
   await alice.getByRole('heading', { name: 'Events' }).waitFor();
   assert.equal(await alice.getByRole('article').filter({ hasText: 'Bruckner' }).count(), 0);
+  // Its page, from an old link, says why instead of showing seats that cannot be held.
+  const { events } = (await fetchAs(staff, 'GET', '/api/admin/events/')).body;
+  const eventId = events.find((e) => e.name === 'Bruckner Seventh').id;
+  await alice.evaluate((id) => { location.hash = `#/events/${id}`; }, eventId);
+  await alice.getByText('Bruckner Seventh is cancelled: The conductor is ill.').waitFor();
+  assert.equal(await alice.getByRole('grid').count(), 0);
   await staff.context().close();
   await alice.context().close();
 });
