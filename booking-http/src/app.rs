@@ -5,10 +5,11 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::handler::Handler;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use booking_core::Store;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -19,10 +20,14 @@ use tower_http::trace::TraceLayer;
 use crate::error::ApiError;
 use crate::extract::{CSRF_HEADER, IDEMPOTENCY_HEADER};
 use crate::state::AppState;
-use crate::{accounts, booking, csrf, live, openapi, web};
+use crate::{accounts, admin, booking, csrf, live, openapi, web};
 
 /// The largest request body accepted (64 KiB); larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The largest body of a new event and of its preview (1 MiB): they may
+/// carry a venue file, and a stadium's is a few hundred KiB.
+pub const MAX_VENUE_BODY_BYTES: usize = 1024 * 1024;
 
 /// The metrics endpoint, `GET /metrics`, on a router of its own: it tells
 /// sales volumes and login failures, so it is served apart from the API,
@@ -66,6 +71,8 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
         .route("/api/events/{event_id}/reserve/", post(booking::reserve::<S>))
         .route("/api/reservations/", get(booking::reservations::<S>))
         .route("/api/reservations/{id}/cancel/", post(booking::cancel::<S>))
+        .route("/api/audit/", get(admin::my_audit_log::<S>))
+        .merge(admin_routes())
         // Route layers run only for a matched route and method: 405 comes first.
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -111,11 +118,63 @@ pub fn app<S: Store>(state: Arc<AppState<S>>) -> Router {
         .with_state(state)
 }
 
+/// The box office's routes, `/api/admin/`: staff only (every handler
+/// takes a [`StaffUser`](crate::StaffUser)).
+fn admin_routes<S: Store>() -> Router<Arc<AppState<S>>> {
+    let venue_body = || DefaultBodyLimit::max(MAX_VENUE_BODY_BYTES);
+    Router::new()
+        .route(
+            "/api/admin/events/",
+            get(admin::all_events::<S>).post(admin::create_event::<S>.layer(venue_body())),
+        )
+        .route(
+            "/api/admin/events/preview/",
+            post(admin::preview_event).layer(venue_body()),
+        )
+        .route(
+            "/api/admin/events/{event_id}/",
+            patch(admin::edit_event::<S>),
+        )
+        .route(
+            "/api/admin/events/{event_id}/cancel/",
+            post(admin::cancel_event::<S>),
+        )
+        .route(
+            "/api/admin/events/{event_id}/block/",
+            post(admin::block_seats::<S>),
+        )
+        .route(
+            "/api/admin/events/{event_id}/unblock/",
+            post(admin::unblock_seats::<S>),
+        )
+        .route(
+            "/api/admin/events/{event_id}/blocks/",
+            get(admin::blocks::<S>),
+        )
+        .route(
+            "/api/admin/events/{event_id}/reservations/",
+            get(admin::event_reservations::<S>),
+        )
+        .route(
+            "/api/admin/events/{event_id}/reservations/export/",
+            get(admin::export_reservations::<S>),
+        )
+        .route(
+            "/api/admin/events/{event_id}/sales/",
+            get(admin::sales::<S>),
+        )
+        .route(
+            "/api/admin/reservations/{id}/cancel/",
+            post(admin::staff_cancel::<S>),
+        )
+        .route("/api/admin/audit/", get(admin::audit_log::<S>))
+}
+
 fn cors(origins: &[HeaderValue]) -> CorsLayer {
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins.iter().cloned()))
         .allow_credentials(true)
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_methods([Method::GET, Method::POST, Method::PATCH, Method::OPTIONS])
         .allow_headers([
             header::CONTENT_TYPE,
             HeaderName::from_static(CSRF_HEADER),

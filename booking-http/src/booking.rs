@@ -26,14 +26,16 @@ use crate::views::{
 
 type AppStateRef<S> = State<Arc<AppState<S>>>;
 
-/// Every event, soonest first.
+/// Every event that is not cancelled, soonest first.
 #[utoipa::path(get, path = "/api/events/", tag = "events",
-    responses((status = 200, description = "The events.", body = EventList)))]
+    responses((status = 200, description = "The events on sale (a cancelled one is left out; `GET /api/events/{event_id}/` still answers for it).", body = EventList)))]
 pub async fn events<S: Store>(
     State(state): AppStateRef<S>,
     _: CurrentUser,
 ) -> Result<Json<EventList>, ApiError> {
-    Ok(Json(EventList::new(state.store.events().await?)))
+    let mut events = state.store.events().await?;
+    events.retain(|e| e.event.cancelled.is_none());
+    Ok(Json(EventList::new(events)))
 }
 
 /// One event with its seat counts.
@@ -137,7 +139,7 @@ pub async fn holds<S: Store>(
     responses(
         (status = 200, description = "The seat is held.", body = LockAnswer),
         (status = 404, description = "`not_found`: no such event, or no such seat in it.", body = ErrorSchema),
-        (status = 409, description = "`seat_locked`: someone else holds it; `seat_reserved`: it is reserved; `seat_blocked`: it is blocked from sale; `hold_limit`: the caller holds as many seats of this event as allowed; `max_hold_reached`: the caller has held it as long as a hold may last (`max_hold`, from when it was first taken): release it, or let it become available, first.", body = ErrorSchema),
+        (status = 409, description = "`seat_locked`: someone else holds it; `seat_reserved`: it is reserved; `seat_blocked`: it is blocked from sale; `hold_limit`: the caller holds as many seats of this event as allowed; `max_hold_reached`: the caller has held it as long as a hold may last (`max_hold`, from when it was first taken): release it, or let it become available, first. `event_cancelled`: the event is cancelled.", body = ErrorSchema),
     ))]
 pub async fn lock<S: Store>(
     State(state): AppStateRef<S>,
@@ -230,7 +232,7 @@ impl From<BestAvailableBody> for BestAvailable {
         (status = 200, description = "The seats are held by the caller, each for the lock time.", body = BestAvailableAnswer),
         (status = 400, description = "`invalid_input`: `count` is 0 or over `max_seats_per_user`, `wheelchair` is over `count`, or both `wheelchair` and `accessible` are given. `unknown_category`, `unknown_section`: the event has no category or section of a name in `categories` or `sections`.", body = ErrorSchema),
         (status = 404, description = "`not_found`: no such event.", body = ErrorSchema),
-        (status = 409, description = "`no_adjacent_seats`: no `count` seats together match the request, with exactly `wheelchair` wheelchair spaces among them when it says `wheelchair` (nor, with `allow_split`, in two neighbouring rows); nothing was held. `hold_limit`: the seats the caller holds in this event plus `count` are over `max_seats_per_user`.", body = ErrorSchema),
+        (status = 409, description = "`no_adjacent_seats`: no `count` seats together match the request, with exactly `wheelchair` wheelchair spaces among them when it says `wheelchair` (nor, with `allow_split`, in two neighbouring rows); nothing was held. `hold_limit`: the seats the caller holds in this event plus `count` are over `max_seats_per_user`. `event_cancelled`: the event is cancelled.", body = ErrorSchema),
     ))]
 pub async fn best_available<S: Store>(
     State(state): AppStateRef<S>,
@@ -271,7 +273,7 @@ impl ReserveBody {
         (status = 201, description = "The reservation is made (or, with a known `Idempotency-Key`, the first answer again).", body = ReserveAnswer),
         (status = 400, description = "`invalid_input`: an empty list, duplicate ids, more than `max_seats_per_user`, or a malformed `Idempotency-Key`.", body = ErrorSchema),
         (status = 404, description = "`not_found`: no such event, or a seat id that is not in it.", body = ErrorSchema),
-        (status = 409, description = "`lock_expired`, `not_lock_holder`, `seat_reserved`: a seat is not held by the caller, listed in `conflicts`; nothing changed. `idempotency_key_reused`: the key came with another body.", body = ErrorSchema),
+        (status = 409, description = "`lock_expired`, `not_lock_holder`, `seat_reserved`: a seat is not held by the caller, listed in `conflicts`; nothing changed. `idempotency_key_reused`: the key came with another body. `event_cancelled`: the event is cancelled.", body = ErrorSchema),
     ))]
 pub async fn reserve<S: Store>(
     State(state): AppStateRef<S>,

@@ -39,6 +39,7 @@ pub const ERROR_CODES: &[&str] = &[
     "no_adjacent_seats",
     "orphan_seat",
     "already_cancelled",
+    "event_cancelled",
     "username_taken",
     "idempotency_key_reused",
     // The service.

@@ -57,7 +57,8 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
                     ApiError::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         "payload_too_large",
-                        "The body is over 64 KiB",
+                        "The body is too large: 64 KiB at most (1 MiB for a new event \
+                         or its preview, which may carry a venue file)",
                     )
                 } else {
                     ApiError::invalid_input("The body could not be read")

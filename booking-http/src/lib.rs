@@ -27,11 +27,13 @@
 //! is an [`ApiError`]: JSON `{"success": false, "error", "code"}`.
 
 mod accounts;
+mod admin;
 mod app;
 mod booking;
 mod client;
 mod csrf;
 mod error;
+mod export;
 mod extract;
 mod live;
 mod observed;
@@ -44,7 +46,7 @@ mod watchers;
 mod web;
 
 pub use accounts::{MIN_PASSWORD_CHARS, NewAccount, hash_password};
-pub use app::{MAX_BODY_BYTES, app, metrics_app};
+pub use app::{MAX_BODY_BYTES, MAX_VENUE_BODY_BYTES, app, metrics_app};
 pub use error::{ApiError, ERROR_CODES};
 pub use extract::StaffUser;
 pub use observed::Observed;

@@ -15,7 +15,7 @@ use utoipa::openapi::{Content, OpenApi as Document, RefOr};
 use utoipa::{Modify, OpenApi, ToSchema};
 
 use crate::error::ErrorSchema;
-use crate::{accounts, booking, live};
+use crate::{accounts, admin, booking, live};
 
 /// The operations that need no session: everything else answers 401
 /// `not_authenticated` without one.
@@ -34,8 +34,9 @@ const PUBLIC_PATHS: &[&str] = &[
         title = "booking",
         description = "The booking REST API: events, seat maps, seat holds (locks), \
             all-or-nothing reservations and cancels. Sessions are cookies \
-            (`sessionid`); every POST carries the `csrftoken` cookie's value in \
-            the `X-CSRFToken` header. Every error is `{\"success\": false, \
+            (`sessionid`); every POST and PATCH carries the `csrftoken` cookie's \
+            value in the `X-CSRFToken` header. `/api/admin/` is the box office: \
+            staff only. Every error is `{\"success\": false, \
             \"error\", \"code\"}`; docs/API.md in the repository explains each \
             code and what a client should do about it.",
         license(name = "MIT OR Apache-2.0"),
@@ -59,6 +60,20 @@ const PUBLIC_PATHS: &[&str] = &[
         booking::reserve,
         booking::reservations,
         booking::cancel,
+        admin::my_audit_log,
+        admin::all_events,
+        admin::preview_event,
+        admin::create_event,
+        admin::edit_event,
+        admin::cancel_event,
+        admin::block_seats,
+        admin::unblock_seats,
+        admin::blocks,
+        admin::event_reservations,
+        admin::export_reservations,
+        admin::staff_cancel,
+        admin::sales,
+        admin::audit_log,
         document,
     ),
     components(schemas(ErrorSchema, live::Message)),
@@ -66,7 +81,8 @@ const PUBLIC_PATHS: &[&str] = &[
         (name = "accounts", description = "CSRF token, sign-up, login, logout, health."),
         (name = "events", description = "Events and their seat maps."),
         (name = "holds", description = "Holding (locking) and releasing seats."),
-        (name = "reservations", description = "Reserving held seats, listing and cancelling reservations."),
+        (name = "reservations", description = "Reserving held seats, listing and cancelling reservations, and the caller's own audit records."),
+        (name = "box office", description = "Staff only (403 `forbidden` to customers): events, seat blocks, everyone's reservations, sales, and the audit log."),
     ),
     modifiers(&SharedErrors),
 )]
@@ -101,7 +117,7 @@ impl Modify for SharedErrors {
             "csrf",
             SecurityScheme::ApiKey(ApiKey::Header(ApiKeyValue::with_description(
                 "X-CSRFToken",
-                "Every POST: the value of the `csrftoken` cookie.",
+                "Every POST and PATCH: the value of the `csrftoken` cookie.",
             ))),
         );
         for (path, item) in &mut openapi.paths.paths {
@@ -112,12 +128,20 @@ impl Modify for SharedErrors {
     }
 }
 
-/// The GET and POST operations of `item`, each with whether it is unsafe.
+/// The GET, POST and PATCH operations of `item`, each with whether it is
+/// unsafe.
 fn operations(item: &mut PathItem) -> impl Iterator<Item = (bool, &mut Operation)> {
     let get = item.get.as_mut().map(|op| (false, op));
     let post = item.post.as_mut().map(|op| (true, op));
-    get.into_iter().chain(post)
+    let patch = item.patch.as_mut().map(|op| (true, op));
+    get.into_iter().chain(post).chain(patch)
 }
+
+/// The prefix of the box office's paths: staff only.
+const STAFF_PREFIX: &str = "/api/admin/";
+
+/// The paths whose body may be up to 1 MiB (a venue file).
+const VENUE_BODY_PATHS: &[&str] = &["/api/admin/events/", "/api/admin/events/preview/"];
 
 fn add_shared_errors(path: &str, unsafe_method: bool, operation: &mut Operation) {
     let mut security = Vec::new();
@@ -137,6 +161,13 @@ fn add_shared_errors(path: &str, unsafe_method: bool, operation: &mut Operation)
             "`not_authenticated`: no session, or it has ended.",
         );
     }
+    if path.starts_with(STAFF_PREFIX) {
+        add_error(
+            operation,
+            403,
+            "`forbidden`: the caller is a customer; only staff may do this.",
+        );
+    }
     if !security.is_empty() {
         operation.security = Some(security);
     }
@@ -149,7 +180,11 @@ fn add_shared_errors(path: &str, unsafe_method: bool, operation: &mut Operation)
         add_error(
             operation,
             413,
-            "`payload_too_large`: the body is over 64 KiB.",
+            if VENUE_BODY_PATHS.contains(&path) {
+                "`payload_too_large`: the body is over 1 MiB."
+            } else {
+                "`payload_too_large`: the body is over 64 KiB."
+            },
         );
         add_error(
             operation,

@@ -2,13 +2,15 @@
 //! type here, and each type's OpenAPI schema is derived from it
 //! ([`crate::openapi`]), so the reference cannot drift from what is sent.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use booking_core::{
-    CategorySummary, EventSummary, Reservation, ReservationStatus, Row, Seat, SeatCounts,
-    SeatRecord, SeatState, SectionSummary, Timestamp, UserId,
+    AuditAction, AuditRecord, CategorySales, CategorySummary, EventId, EventSummary, Reservation,
+    ReservationId, ReservationStatus, Row, Sales, Seat, SeatCounts, SeatRecord, SeatState,
+    SectionSummary, Timestamp, UserId, Venue,
 };
 use chrono::SecondsFormat;
 use serde::ser::SerializeStruct;
@@ -131,12 +133,25 @@ pub struct EventView {
     /// same way. An event made from the compact seat-map notation has one,
     /// named `""`.
     sections: Vec<SectionView>,
+    /// When staff cancelled it; `null` unless they did. A cancelled event
+    /// can no longer be booked (409 `event_cancelled`).
+    #[schema(schema_with = instant_or_null, required = true)]
+    cancelled_at: Option<String>,
+    /// Why staff cancelled it, as they gave it; `null` unless they did.
+    #[schema(required = true)]
+    cancel_reason: Option<String>,
 }
 
 impl From<EventSummary> for EventView {
     fn from(e: EventSummary) -> Self {
         let starts_at = rfc3339(e.event.starts_at);
+        let (cancelled_at, cancel_reason) = match e.event.cancelled {
+            Some(c) => (Some(rfc3339(c.at)), Some(c.reason)),
+            None => (None, None),
+        };
         Self {
+            cancelled_at,
+            cancel_reason,
             id: e.event.id.get(),
             name: e.event.name,
             description: e.event.description,
@@ -255,7 +270,8 @@ impl From<SectionSummary> for SectionView {
     }
 }
 
-/// `GET /api/events/`: every event, soonest first.
+/// `GET /api/events/` (events not cancelled) and `GET /api/admin/events/`
+/// (every event): events, soonest first.
 #[derive(Serialize, ToSchema)]
 pub struct EventList {
     success: Success,
@@ -779,6 +795,544 @@ impl From<Reservation> for CancelAnswer {
             success: Success,
             message: "Reservation cancelled".into(),
             reservation: r.into(),
+        }
+    }
+}
+
+// ---- the box office -------------------------------------------------------------
+
+/// `POST /api/admin/events/{event_id}/cancel/`: the event, now cancelled,
+/// and how many reservations were cancelled with it.
+#[derive(Serialize, ToSchema)]
+pub struct EventCancelAnswer {
+    success: Success,
+    /// The event, with `cancelled_at` and `cancel_reason`.
+    event: EventView,
+    /// How many confirmed reservations were cancelled with it (each as a
+    /// staff cancel with the event's reason, which its customer sees).
+    reservations_cancelled: usize,
+}
+
+impl EventCancelAnswer {
+    /// The answer for `event`, cancelled with `reservations_cancelled`
+    /// reservations.
+    pub fn new(event: EventSummary, reservations_cancelled: usize) -> Self {
+        Self {
+            success: Success,
+            event: event.into(),
+            reservations_cancelled,
+        }
+    }
+}
+
+/// A section of a venue about to be made an event.
+#[derive(Serialize, ToSchema)]
+#[schema(as = SectionPreview)]
+pub struct SectionPreview {
+    /// Its name (`""` for the one section of the compact notation).
+    name: String,
+    /// Where an overview draws its centre, or `null`.
+    position: Option<PositionView>,
+    /// How many rows it has.
+    rows: u32,
+    /// How many seats it has.
+    total_seats: u32,
+    /// How many of them are wheelchair spaces.
+    accessible: u32,
+    /// How many are companion seats.
+    companion: u32,
+}
+
+/// A price category of a venue about to be made an event.
+#[derive(Serialize, ToSchema)]
+#[schema(as = CategoryPreview)]
+pub struct CategoryPreview {
+    /// Its name.
+    name: String,
+    /// The price of each of its seats, in cents.
+    price_cents: i64,
+    /// Its colour, `#rrggbb`.
+    #[schema(examples("#7b3fa0"), pattern = r"^#[0-9a-f]{6}$")]
+    color: String,
+    /// How many seats it has.
+    total_seats: u32,
+}
+
+/// What an event made from a venue would have.
+#[derive(Serialize, ToSchema)]
+#[schema(as = VenuePreview)]
+pub struct VenuePreview {
+    /// All its seats.
+    total_seats: u32,
+    /// Its sections, in the venue's order.
+    sections: Vec<SectionPreview>,
+    /// Its price categories, best first.
+    categories: Vec<CategoryPreview>,
+}
+
+/// `POST /api/admin/events/preview/`: what the event would have; nothing
+/// was created.
+#[derive(Serialize, ToSchema)]
+pub struct PreviewAnswer {
+    success: Success,
+    /// The venue's sections and categories, with their seats counted.
+    preview: VenuePreview,
+}
+
+impl PreviewAnswer {
+    /// The preview of `venue`.
+    pub fn new(venue: &Venue) -> Self {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        let mut per_category = vec![0_usize; venue.categories.len()];
+        let sections = venue
+            .sections
+            .iter()
+            .map(|section| {
+                let seats: Vec<_> = section
+                    .rows
+                    .iter()
+                    .flat_map(|r| r.runs.iter().flatten())
+                    .collect();
+                for seat in &seats {
+                    if let Some(n) = per_category.get_mut(seat.category) {
+                        *n += 1;
+                    }
+                }
+                SectionPreview {
+                    name: section.name.clone(),
+                    position: section.position.map(|p| PositionView { x: p.x, y: p.y }),
+                    rows: count(section.rows.len()),
+                    total_seats: count(seats.len()),
+                    accessible: count(seats.iter().filter(|s| s.accessible).count()),
+                    companion: count(seats.iter().filter(|s| s.companion).count()),
+                }
+            })
+            .collect();
+        let categories = venue
+            .categories
+            .iter()
+            .zip(per_category)
+            .map(|(c, seats)| CategoryPreview {
+                name: c.name.clone(),
+                price_cents: c.price_cents,
+                color: c.color.clone(),
+                total_seats: count(seats),
+            })
+            .collect();
+        Self {
+            success: Success,
+            preview: VenuePreview {
+                total_seats: count(venue.len()),
+                sections,
+                categories,
+            },
+        }
+    }
+}
+
+/// A reservation as staff see it: whose it is, beside what the customer
+/// sees.
+#[derive(Serialize, ToSchema)]
+#[schema(as = StaffReservation)]
+pub struct StaffReservationView {
+    /// Its id.
+    id: i64,
+    /// Its event's id.
+    event_id: i64,
+    /// Its event's name.
+    event_name: String,
+    /// The customer's id.
+    user_id: i64,
+    /// The customer's user name; `null` if the account is gone.
+    #[schema(required = true)]
+    username: Option<String>,
+    /// Its seats' labels, by row then number.
+    seats: Vec<String>,
+    /// Confirmed or cancelled.
+    status: ReservationState,
+    /// The total in cents.
+    total_cents: i64,
+    /// The total as a plain decimal string: `"1200.00"`.
+    #[schema(examples("1200.00"), pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    total_price: String,
+    /// When it was made.
+    #[schema(schema_with = instant)]
+    created_at: String,
+    /// When it was cancelled; `null` while it is confirmed.
+    #[schema(schema_with = instant_or_null, required = true)]
+    cancelled_at: Option<String>,
+    /// Whether staff cancelled it, rather than its owner.
+    cancelled_by_staff: bool,
+    /// Why staff cancelled it; `null` unless staff did.
+    #[schema(required = true)]
+    cancel_reason: Option<String>,
+}
+
+impl StaffReservationView {
+    /// `reservation`, whose customer is named `username`.
+    pub fn new(reservation: Reservation, username: Option<String>) -> Self {
+        let user_id = reservation.user.get();
+        let ReservationView {
+            id,
+            event_id,
+            event_name,
+            seats,
+            status,
+            total_cents,
+            total_price,
+            created_at,
+            cancelled_at,
+            cancelled_by_staff,
+            cancel_reason,
+        } = reservation.into();
+        Self {
+            id,
+            event_id,
+            event_name,
+            user_id,
+            username,
+            seats,
+            status,
+            total_cents,
+            total_price,
+            created_at,
+            cancelled_at,
+            cancelled_by_staff,
+            cancel_reason,
+        }
+    }
+
+    /// Its id.
+    pub fn id(&self) -> i64 {
+        self.id
+    }
+
+    /// The cells of its line in a CSV export, in [`Self::CSV_HEADER`]'s order.
+    pub fn csv_cells(&self) -> [String; 12] {
+        [
+            self.id.to_string(),
+            match self.status {
+                ReservationState::Confirmed => "confirmed".into(),
+                ReservationState::Cancelled => "cancelled".into(),
+            },
+            self.user_id.to_string(),
+            self.username.clone().unwrap_or_default(),
+            self.seats.join(" "),
+            self.seats.len().to_string(),
+            self.total_cents.to_string(),
+            self.total_price.clone(),
+            self.created_at.clone(),
+            self.cancelled_at.clone().unwrap_or_default(),
+            self.cancelled_by_staff.to_string(),
+            self.cancel_reason.clone().unwrap_or_default(),
+        ]
+    }
+
+    /// The header line of a CSV export.
+    pub const CSV_HEADER: [&'static str; 12] = [
+        "reservation_id",
+        "status",
+        "user_id",
+        "username",
+        "seats",
+        "seat_count",
+        "total_cents",
+        "total_price",
+        "created_at",
+        "cancelled_at",
+        "cancelled_by_staff",
+        "cancel_reason",
+    ];
+}
+
+/// `GET /api/admin/events/{event_id}/reservations/`: a page of an event's
+/// reservations, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct StaffReservationList {
+    success: Success,
+    /// The reservations of this page.
+    reservations: Vec<StaffReservationView>,
+    /// The `before` that reads the next page; `null` when this page is the
+    /// last.
+    #[schema(required = true)]
+    next_before: Option<i64>,
+}
+
+impl StaffReservationList {
+    /// A page of `reservations`, at most `limit` long.
+    pub fn new(reservations: Vec<StaffReservationView>, limit: u32) -> Self {
+        let next_before = next_before(reservations.len(), limit, reservations.last().map(|r| r.id));
+        Self {
+            success: Success,
+            reservations,
+            next_before,
+        }
+    }
+}
+
+/// The id the next page starts before: the last of a full page.
+fn next_before(len: usize, limit: u32, last: Option<i64>) -> Option<i64> {
+    if u32::try_from(len).is_ok_and(|len| len >= limit) {
+        last
+    } else {
+        None
+    }
+}
+
+/// `POST /api/admin/reservations/{id}/cancel/`: the reservation, now
+/// cancelled by staff.
+#[derive(Serialize, ToSchema)]
+pub struct StaffCancelAnswer {
+    success: Success,
+    /// "Reservation cancelled".
+    message: String,
+    /// The reservation.
+    reservation: StaffReservationView,
+}
+
+impl StaffCancelAnswer {
+    /// The answer for `reservation`.
+    pub fn new(reservation: StaffReservationView) -> Self {
+        Self {
+            success: Success,
+            message: "Reservation cancelled".into(),
+            reservation,
+        }
+    }
+}
+
+/// One price category's sales (or the whole event's).
+#[derive(Serialize, ToSchema)]
+#[schema(as = CategorySales)]
+pub struct CategorySalesView {
+    /// The category's name; `""` for the event's total.
+    name: String,
+    /// The price of each of its seats in cents; `0` for the total.
+    price_cents: i64,
+    /// All its seats.
+    total: u32,
+    /// Seats in a confirmed reservation.
+    sold: u32,
+    /// Seats held right now.
+    held: u32,
+    /// Seats free to hold.
+    available: u32,
+    /// Seats blocked from sale.
+    blocked: u32,
+    /// What the sold seats cost, in cents.
+    revenue_cents: i64,
+    /// The same as a plain decimal string: `"1200.00"`.
+    #[schema(examples("1200.00"), pattern = r"^-?[0-9]+\.[0-9]{2}$")]
+    revenue: String,
+}
+
+impl From<CategorySales> for CategorySalesView {
+    fn from(c: CategorySales) -> Self {
+        Self {
+            revenue: decimal(c.revenue_cents),
+            name: c.name,
+            price_cents: c.price_cents,
+            total: c.total,
+            sold: c.sold,
+            held: c.held,
+            available: c.available,
+            blocked: c.blocked,
+            revenue_cents: c.revenue_cents,
+        }
+    }
+}
+
+/// An event's sales.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Sales)]
+pub struct SalesView {
+    /// Each price category, in the venue's order.
+    categories: Vec<CategorySalesView>,
+    /// The whole event: the sums of the categories.
+    total: CategorySalesView,
+}
+
+/// `GET /api/admin/events/{event_id}/sales/`: an event's sales right now.
+#[derive(Serialize, ToSchema)]
+pub struct SalesAnswer {
+    success: Success,
+    /// The sales.
+    sales: SalesView,
+}
+
+impl From<Sales> for SalesAnswer {
+    fn from(sales: Sales) -> Self {
+        Self {
+            success: Success,
+            sales: SalesView {
+                categories: sales.categories.into_iter().map(Into::into).collect(),
+                total: sales.total.into(),
+            },
+        }
+    }
+}
+
+/// A seat blocked from sale, and why.
+#[derive(Serialize, ToSchema)]
+#[schema(as = BlockedSeat)]
+pub struct BlockView {
+    /// The seat's id.
+    seat_id: i64,
+    /// Its label: `"A1"`, `"Balcony A1"`.
+    seat_number: String,
+    /// Its section (`""` for an event made from the compact notation).
+    section: String,
+    /// Its row.
+    row: String,
+    /// Its number in the row.
+    number: u32,
+    /// Why it is blocked, as staff gave it.
+    reason: String,
+    /// The id of who blocked it; `null` when the audit log does not say.
+    #[schema(required = true)]
+    blocked_by_id: Option<i64>,
+    /// Their user name; `null` when the audit log does not say.
+    #[schema(required = true)]
+    blocked_by: Option<String>,
+    /// When it was blocked; `null` when the audit log does not say.
+    #[schema(schema_with = instant_or_null, required = true)]
+    blocked_at: Option<String>,
+}
+
+impl BlockView {
+    /// The blocked seat `seat`, blocked for `reason` by `by` (an id and a
+    /// name) at `at`, as far as the audit log says.
+    pub fn new(
+        seat: &Seat,
+        reason: String,
+        by: Option<(UserId, Option<String>)>,
+        at: Option<Timestamp>,
+    ) -> Self {
+        let (blocked_by_id, blocked_by) = match by {
+            Some((id, name)) => (Some(id.get()), name),
+            None => (None, None),
+        };
+        Self {
+            seat_id: seat.id.get(),
+            seat_number: seat.label.clone(),
+            section: seat.section.clone(),
+            row: seat.row.to_string(),
+            number: seat.number,
+            reason,
+            blocked_by_id,
+            blocked_by,
+            blocked_at: at.map(rfc3339),
+        }
+    }
+}
+
+/// `GET /api/admin/events/{event_id}/blocks/`: the event's blocked seats,
+/// by row then number.
+#[derive(Serialize, ToSchema)]
+pub struct BlocksAnswer {
+    success: Success,
+    /// The blocked seats.
+    blocks: Vec<BlockView>,
+}
+
+impl BlocksAnswer {
+    /// The answer listing `blocks`.
+    pub fn new(blocks: Vec<BlockView>) -> Self {
+        Self {
+            success: Success,
+            blocks,
+        }
+    }
+}
+
+/// The schema of an audit action: one of [`AuditAction::ALL`].
+fn audit_action() -> RefOr<Schema> {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Type(Type::String))
+        .enum_values(Some(AuditAction::ALL.iter().map(|a| a.as_str())))
+        .into()
+}
+
+/// One record of the audit log.
+#[derive(Serialize, ToSchema)]
+#[schema(as = AuditRecord)]
+pub struct AuditRecordView {
+    /// Its id: later records have greater ids.
+    id: i64,
+    /// When it was done.
+    #[schema(schema_with = instant)]
+    at: String,
+    /// Who did it: a user's id; `null` when no user did (the server's own
+    /// command line, a program embedding the engine).
+    #[schema(required = true)]
+    actor_id: Option<i64>,
+    /// Their user name; `null` when no user did, or the account is gone.
+    #[schema(required = true)]
+    actor: Option<String>,
+    /// What was done.
+    #[schema(schema_with = audit_action)]
+    action: &'static str,
+    /// The event it was done to; `null` for what concerns no event (a role
+    /// change).
+    #[schema(required = true)]
+    event_id: Option<i64>,
+    /// The reservation made or cancelled; `null` for other actions.
+    #[schema(required = true)]
+    reservation_id: Option<i64>,
+    /// The user whose role changed (`set_staff`); `null` for other actions.
+    #[schema(required = true)]
+    user_id: Option<i64>,
+    /// Their user name; `null` for other actions, or if the account is gone.
+    #[schema(required = true)]
+    user: Option<String>,
+    /// The labels of the seats changed.
+    seats: Vec<String>,
+    /// Why, as staff gave it; `""` when nobody said (an edit lists the
+    /// fields it changed).
+    reason: String,
+}
+
+impl AuditRecordView {
+    /// `record`, its users named as `names` says.
+    pub fn new(record: AuditRecord, names: &HashMap<UserId, String>) -> Self {
+        let name = |user: Option<UserId>| user.and_then(|u| names.get(&u).cloned());
+        Self {
+            id: record.id,
+            at: rfc3339(record.at),
+            actor_id: record.actor.map(UserId::get),
+            actor: name(record.actor),
+            action: record.action.as_str(),
+            event_id: record.event.map(EventId::get),
+            reservation_id: record.reservation.map(ReservationId::get),
+            user_id: record.user.map(UserId::get),
+            user: name(record.user),
+            seats: record.seats,
+            reason: record.reason,
+        }
+    }
+}
+
+/// `GET /api/admin/audit/` and `GET /api/audit/`: a page of the audit
+/// log, newest first.
+#[derive(Serialize, ToSchema)]
+pub struct AuditList {
+    success: Success,
+    /// The records of this page.
+    records: Vec<AuditRecordView>,
+    /// The `before` that reads the next page; `null` when this page is the
+    /// last.
+    #[schema(required = true)]
+    next_before: Option<i64>,
+}
+
+impl AuditList {
+    /// A page of `records`, at most `limit` long.
+    pub fn new(records: Vec<AuditRecordView>, limit: u32) -> Self {
+        let next_before = next_before(records.len(), limit, records.last().map(|r| r.id));
+        Self {
+            success: Success,
+            records,
+            next_before,
         }
     }
 }

@@ -11,7 +11,7 @@ const when = (iso) => new Date(iso).toLocaleString(undefined, { dateStyle: 'medi
 let user = null;
 let leaveView = () => {};
 
-// ---- the API ---------------------------------------------------------------
+// ---- the API
 
 class ApiError extends Error {
   constructor(status, code, message, body) {
@@ -49,7 +49,7 @@ async function api(method, path, body, headers = {}) {
   return data;
 }
 
-// ---- small helpers -----------------------------------------------------------
+// ---- small helpers
 
 /** An element with attributes (on* are listeners) and children (strings are text). */
 function h(tag, attrs = {}, ...children) {
@@ -95,6 +95,9 @@ function fail(error) {
   say(sentence(error), false, error.code ?? '');
 }
 
+/** A table cell naming its column: a phone shows a table.stack's rows as cards (app.css). */
+const cell = (column, ...content) => h('td', { 'data-column': column }, ...content);
+
 /** Replaces the page's content; focus goes to its heading. */
 function view(title, ...children) {
   const heading = h('h1', { tabindex: '-1' }, title);
@@ -111,7 +114,7 @@ function showProblem(error) {
     h('p', {}, h('a', { href: '#/events' }, 'Back to the events')));
 }
 
-// ---- routing -------------------------------------------------------------------
+// ---- routing
 
 async function route() {
   leaveView();
@@ -126,13 +129,16 @@ async function route() {
     }
   }
   nav.hidden = !user;
+  document.getElementById('box-office').hidden = !user?.is_staff;
   document.getElementById('who').textContent = user ? `Signed in as ${user.username}` : '';
   if (!user) return showLogin();
   if (hash === '#/login') return (location.hash = '#/events');
   const seats = hash.match(/^#\/events\/(\d+)(?:\/sections\/(.*))?$/);
   try {
-    if (seats) await showEvent(Number(seats[1]), seats[2] === undefined ? undefined : decodeURIComponent(seats[2]));
+    if (seats) await showEvent(Number(seats[1]), seats[2] && decodeURIComponent(seats[2]));
     else if (hash === '#/reservations') await showReservations();
+    // The box office: its module is fetched by staff only.
+    else if (hash.startsWith('#/admin') && user.is_staff) await (await import('./admin.js')).show(hash);
     else await showEvents();
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) return fail(error);
@@ -140,7 +146,7 @@ async function route() {
   }
 }
 
-// ---- login and sign-up ---------------------------------------------------------
+// ---- login and sign-up
 
 function accountForm(title, button, path, onDone) {
   const name = h('input', { name: 'username', autocomplete: 'username', required: true, maxlength: 150 });
@@ -157,8 +163,8 @@ function accountForm(title, button, path, onDone) {
     onsubmit: async (event) => {
       event.preventDefault();
       try {
-        const answer = await api('POST', path, { username: name.value, password: password.value });
-        user = { user_id: answer.user_id, username: answer.username };
+        // route() reads who this is, and their role, from /api/me/.
+        await api('POST', path, { username: name.value, password: password.value });
         quiet();
         onDone();
       } catch (error) {
@@ -180,7 +186,7 @@ function showLogin() {
       accountForm('Sign up', 'Create account', '/api/register/', done)));
 }
 
-// ---- events ----------------------------------------------------------------------
+// ---- events
 
 async function showEvents() {
   const { events } = await api('GET', '/api/events/');
@@ -194,17 +200,23 @@ async function showEvents() {
         h('a', { class: 'button', href: `#/events/${e.id}` }, 'Choose seats')))));
 }
 
-// ---- the seat selector ---------------------------------------------------------
+// ---- the seat selector
 
-// One vocabulary with the server's messages: a seat is available, held or reserved.
-const STATUS_TEXT = { available: 'available', mine: 'held by you', held: 'held by someone else', reserved: 'reserved' };
+// One vocabulary with the server's messages (a blocked seat is not for sale).
+const STATUS_TEXT = {
+  available: 'available', mine: 'held by you', held: 'held by someone else', reserved: 'reserved', blocked: 'not for sale',
+};
 
 /** The seat as shown now: a hold whose time has passed is available. */
 function shown(seat, now = Date.now()) {
+  if (seat.blocked) return 'blocked';
   if (seat.status === 'locked' && Date.parse(seat.locked_until) <= now) return 'available';
   if (seat.status === 'locked') return seat.locked_by_me ? 'mine' : 'held';
   return seat.status;
 }
+
+/** Whether a click on a seat in `state` holds it or lets it go. */
+const clickable = (state) => state === 'available' || state === 'mine';
 
 const secondsLeft = (iso) => Math.max(0, Math.round((Date.parse(iso) - Date.now()) / 1000));
 
@@ -252,6 +264,7 @@ const outcomeUnknown = (error) =>
  */
 async function showEvent(eventId, sectionName) {
   const { event } = await api('GET', `/api/events/${eventId}/`);
+  if (event.cancelled_at) throw new ApiError(404, '', `${event.name} is cancelled: ${event.cancel_reason}.`);
   const large = event.sections.length > 1 && event.total_seats > LARGE_VENUE;
   if (sectionName === undefined && large) return showVenue(event);
   if (sectionName !== undefined && !event.sections.some((s) => s.name === sectionName)) {
@@ -536,7 +549,7 @@ async function showSeats(event, sectionName) {
     button.tabIndex = id === focusId ? 0 : -1;
     button.title = name;
     button.setAttribute('aria-label', name);
-    button.setAttribute('aria-disabled', String(state === 'held' || state === 'reserved'));
+    button.setAttribute('aria-disabled', String(!clickable(state)));
     button.setAttribute('aria-selected', String(state === 'mine'));
   }
 
@@ -624,8 +637,8 @@ async function showSeats(event, sectionName) {
     setFocus(id);
     const seat = byId.get(id);
     const state = shown(seat);
-    if (busy || state === 'held' || state === 'reserved') {
-      if (state !== 'available' && state !== 'mine') say(`Seat ${seat.seat_number} is ${STATUS_TEXT[state]}.`);
+    if (busy || !clickable(state)) {
+      if (!clickable(state)) say(`Seat ${seat.seat_number} is ${STATUS_TEXT[state]}.`);
       return;
     }
     busy = true;
@@ -836,7 +849,7 @@ async function showSeats(event, sectionName) {
   };
 }
 
-// ---- a large venue: its sections, and zooming ---------------------------------------
+// ---- a large venue: its sections, and zooming
 
 const SVG = 'http://www.w3.org/2000/svg';
 
@@ -1171,7 +1184,7 @@ function bestAvailableForm(event, { section, wheelchairs, onHeld }) {
   return form;
 }
 
-// ---- reservations ------------------------------------------------------------------
+// ---- reservations
 
 async function showReservations() {
   const [{ reservations }, { events }] = await Promise.all([
@@ -1189,30 +1202,28 @@ async function showReservations() {
       fail(error);
     }
   };
-  // Each cell names its column, for the narrow layout that shows rows as cards.
-  const cell = (column, ...content) => h('td', { 'data-column': column }, ...content);
   view('My reservations', reservations.length === 0
     ? h('p', { class: 'muted' }, 'No reservations yet. ', h('a', { href: '#/events' }, 'Find an event.'))
-    : h('table', { class: 'reservations' },
+    : h('table', { class: 'stack' },
       h('thead', {}, h('tr', {},
         ['Event', 'Seats', 'Total', 'Status', 'Made'].map((t) => h('th', { scope: 'col' }, t)),
         h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
       h('tbody', {}, reservations.map((r) => {
         const event = eventsById.get(r.event_id);
         return h('tr', { class: `status-${r.status}` },
-          cell('Event', h('strong', {}, r.event_name),
+          h('td', {}, h('strong', {}, r.event_name),
             event ? h('span', { class: 'muted event-when' }, `${when(event.starts_at)} · ${event.venue}`) : ''),
           cell('Seats', r.seats.join(', ')),
           cell('Total', dollars(r.total_cents)),
-          cell('Status', r.status),
+          cell('Status', r.cancelled_by_staff ? `cancelled by the box office: ${r.cancel_reason}` : r.status),
           cell('Made', when(r.created_at)),
-          cell('', r.status === 'confirmed'
+          h('td', {}, r.status === 'confirmed'
             ? h('button', { type: 'button', class: 'secondary', onclick: () => cancel(r), 'aria-label': `Cancel reservation ${r.id}` }, 'Cancel')
             : ''));
       }))));
 }
 
-// ---- start -------------------------------------------------------------------------------
+// ---- start
 
 document.getElementById('logout').addEventListener('click', async () => {
   try {
@@ -1226,3 +1237,6 @@ document.getElementById('logout').addEventListener('click', async () => {
 });
 window.addEventListener('hashchange', () => { quiet(); route(); });
 api('GET', '/api/csrf/').catch(fail).finally(route);
+
+// What the box office (admin.js) uses.
+export { ApiError, LARGE_VENUE, api, cell, dollars, fail, h, say, seatZoom, sentence, view, when, zoomControls };

@@ -6,7 +6,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use booking_core::testkit::{StoreFactory, TestContext};
-use booking_core::{BookingStore, Clock, EventId, ManualClock, NewEvent, Policy, SeatId, Username};
+use booking_core::{
+    AccountStore, BookingStore, Clock, EventId, ManualClock, NewEvent, Policy, SeatId, Username,
+};
 use booking_http::{AppState, Settings};
 use reqwest::cookie::{CookieStore, Jar};
 use reqwest::{Method, StatusCode, Url};
@@ -126,6 +128,24 @@ impl<S: booking_core::Store> TestServer<S> {
         self.store.store.create_event(new).await.unwrap().event.id
     }
 
+    /// A client logged in as `name`, a new staff user.
+    pub async fn staff(&self, name: &str) -> Client {
+        self.new_user(name, true).await
+    }
+
+    /// A client logged in as `name`, a new user: staff or a customer.
+    pub async fn new_user(&self, name: &str, staff: bool) -> Client {
+        let hash = booking_http::hash_password(PASSWORD.into()).await.unwrap();
+        let user = self
+            .store
+            .store
+            .create_user(&Username::new(name).unwrap(), &hash)
+            .await
+            .unwrap();
+        self.store.store.set_staff(user.id, staff).await.unwrap();
+        self.login(name).await
+    }
+
     /// The id of seat `label` of the "Show" event.
     pub async fn seat(&self, label: &str) -> SeatId {
         self.seat_of(self.event, label).await
@@ -208,6 +228,7 @@ impl Client {
         headers: &[(&str, &str)],
     ) -> impl Future<Output = Answer> + use<> {
         let safe = method == Method::GET;
+        let sent = method.clone();
         let mut request = self.http.request(method, self.base.join(path).unwrap());
         if !safe && let Some(token) = self.cookie("csrftoken") {
             request = request.header("X-CSRFToken", token);
@@ -218,7 +239,7 @@ impl Client {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        async move { read(request.send().await.unwrap()).await }
+        async move { read(&sent, request.send().await.unwrap()).await }
     }
 
     pub fn get(&self, path: &str) -> impl Future<Output = Answer> + use<> {
@@ -227,6 +248,10 @@ impl Client {
 
     pub fn post(&self, path: &str, body: Value) -> impl Future<Output = Answer> + use<> {
         self.send(Method::POST, path, Some(body), &[])
+    }
+
+    pub fn patch(&self, path: &str, body: Value) -> impl Future<Output = Answer> + use<> {
+        self.send(Method::PATCH, path, Some(body), &[])
     }
 
     /// Fetches a CSRF token first if the jar has none, then logs in.
@@ -239,10 +264,11 @@ impl Client {
     }
 }
 
-/// Reads a response whole; the body as JSON (`Value::Null` when empty,
-/// a string when not JSON). Every answer under `/api/` is checked against
-/// the OpenAPI document ([`crate::schema::check`]).
-pub async fn read(response: reqwest::Response) -> Answer {
+/// Reads the response to a `method` request whole; the body as JSON
+/// (`Value::Null` when empty, a string when not JSON). Every answer under
+/// `/api/` is checked against the OpenAPI document
+/// ([`crate::schema::check`]).
+pub async fn read(method: &Method, response: reqwest::Response) -> Answer {
     let status = response.status();
     let headers = response.headers().clone();
     let path = response.url().path().to_owned();
@@ -252,7 +278,7 @@ pub async fn read(response: reqwest::Response) -> Answer {
     } else {
         serde_json::from_str(&text).unwrap_or(Value::String(text))
     };
-    crate::schema::check(&path, status, &headers, &body);
+    crate::schema::check(method, &path, status, &headers, &body);
     Answer {
         status,
         headers,

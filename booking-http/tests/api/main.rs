@@ -1,5 +1,6 @@
 //! The whole HTTP contract over real HTTP, once per backend.
 
+mod admin;
 mod cancel;
 mod harness;
 mod probe;
@@ -8,7 +9,8 @@ mod suite;
 mod taken;
 
 // `api_tests_each!`: every `pub async fn NAME<F: StoreFactory>` of
-// suite.rs, listed at build time (build.rs), so none is left out by hand.
+// suite.rs and admin.rs, listed at build time (build.rs), so none is left
+// out by hand.
 include!(concat!(env!("OUT_DIR"), "/api_tests.rs"));
 
 /// Generates one `#[tokio::test]` per suite function, over `$factory`.
@@ -16,11 +18,11 @@ macro_rules! api_tests {
     ($factory:expr) => {
         api_tests_each!($factory);
     };
-    (@each $factory:expr; $($name:ident),* $(,)?) => {
+    (@each $factory:expr; $($module:ident::$name:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $name() {
-                crate::suite::$name(&$factory).await;
+                crate::$module::$name(&$factory).await;
             }
         )*
     };

@@ -5,8 +5,8 @@
 
 use std::sync::LazyLock;
 
-use reqwest::StatusCode;
 use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 /// The document, with every object schema closed: a field the schema does
@@ -31,12 +31,34 @@ fn close_objects(value: &mut Value) {
     }
 }
 
-/// The operation of `path` (the API has one method per path), if the
-/// document has one.
-fn operation(path: &str) -> Option<&'static Value> {
+/// The operation of `method` on `path`, if the document has one. A path
+/// the document names as it is (`/api/admin/events/preview/`) goes before
+/// a template it is also an instance of (`/api/admin/events/{event_id}/`),
+/// as the router picks it.
+fn operation(method: &Method, path: &str) -> Option<&'static Value> {
     let paths = DOCUMENT["paths"].as_object()?;
-    let (_, item) = paths.iter().find(|(template, _)| matches(template, path))?;
-    item.as_object()?.values().next()
+    let item = paths.get(path).or_else(|| {
+        paths
+            .iter()
+            .find(|(template, _)| matches(template, path))
+            .map(|(_, item)| item)
+    })?;
+    item.get(method.as_str().to_ascii_lowercase())
+}
+
+/// The document's operations under `prefix`, each as its method and path
+/// template.
+pub fn operations_under(prefix: &str) -> Vec<(Method, String)> {
+    let mut operations = Vec::new();
+    for (path, item) in DOCUMENT["paths"].as_object().unwrap() {
+        if !path.starts_with(prefix) {
+            continue;
+        }
+        for method in item.as_object().unwrap().keys() {
+            operations.push((method.to_ascii_uppercase().parse().unwrap(), path.clone()));
+        }
+    }
+    operations
 }
 
 /// Whether `path` is an instance of `template` (`/api/events/{event_id}/`).
@@ -50,9 +72,9 @@ fn matches(template: &str, path: &str) -> bool {
             .all(|(t, p)| t == p || (t.starts_with('{') && !p.is_empty()))
 }
 
-/// Checks one answer of the API against the document; panics with what
-/// differs.
-pub fn check(path: &str, status: StatusCode, headers: &HeaderMap, body: &Value) {
+/// Checks one answer of the API, to `method` on `path`, against the
+/// document; panics with what differs.
+pub fn check(method: &Method, path: &str, status: StatusCode, headers: &HeaderMap, body: &Value) {
     let preflight = headers.contains_key("access-control-allow-methods");
     if !path.starts_with("/api/") || status.is_redirection() || preflight {
         return;
@@ -64,11 +86,23 @@ pub fn check(path: &str, status: StatusCode, headers: &HeaderMap, body: &Value) 
     if content_type.starts_with("text/event-stream") {
         return;
     }
+    let operation = operation(method, path);
+    if content_type.starts_with("text/csv") {
+        // A file, not JSON: its status and type must be the documented ones.
+        let documented = operation
+            .map(|o| &o["responses"][status.as_str()]["content"])
+            .and_then(Value::as_object)
+            .is_some_and(|content| content.contains_key("text/csv"));
+        assert!(
+            documented,
+            "{method} {path} answered {status} with CSV, which it does not document"
+        );
+        return;
+    }
     assert!(
         content_type.starts_with("application/json"),
         "{path} answered {status} with {content_type:?}, not JSON: {body}"
     );
-    let operation = operation(path);
     if operation.is_some_and(|o| o["operationId"] == "document") {
         return; // The document itself: an OpenAPI document, not checked here.
     }

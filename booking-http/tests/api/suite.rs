@@ -212,6 +212,7 @@ pub async fn unsafe_requests_need_the_csrf_token<F: StoreFactory>(f: &F) {
         let url = s.base.join(path).unwrap();
         // No header at all.
         let answer = crate::harness::read(
+            &Method::POST,
             alice
                 .http
                 .post(url.clone())
@@ -224,6 +225,7 @@ pub async fn unsafe_requests_need_the_csrf_token<F: StoreFactory>(f: &F) {
         answer.expect(403, "csrf_failed");
         // A wrong token.
         let answer = crate::harness::read(
+            &Method::POST,
             alice
                 .http
                 .post(url)
@@ -239,6 +241,7 @@ pub async fn unsafe_requests_need_the_csrf_token<F: StoreFactory>(f: &F) {
     // CSRF is checked before the session.
     let anonymous = s.client();
     let answer = crate::harness::read(
+        &Method::POST,
         anonymous
             .http
             .post(s.base.join(&paths[3]).unwrap())
@@ -1125,7 +1128,7 @@ pub async fn malformed_requests_get_json_errors<F: StoreFactory>(f: &F) {
             .header("X-CSRFToken", token.clone())
             .header("Content-Type", content_type)
             .body(body);
-        async move { crate::harness::read(request.send().await.unwrap()).await }
+        async move { crate::harness::read(&Method::POST, request.send().await.unwrap()).await }
     };
     let cases: Vec<(String, &'static str, Vec<u8>, u16, &str)> = vec![
         (
@@ -1260,6 +1263,7 @@ pub async fn health_and_metrics<F: StoreFactory>(f: &F) {
     let private = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, booking_http::metrics_app()).await });
     let metrics = crate::harness::read(
+        &Method::GET,
         reqwest::get(format!("http://{private}/metrics"))
             .await
             .unwrap(),
@@ -2142,7 +2146,7 @@ pub async fn a_body_that_is_not_utf8_is_invalid_json<F: StoreFactory>(f: &F) {
             .header("X-CSRFToken", token.clone())
             .header("Content-Type", "application/json")
             .body(body.clone());
-        crate::harness::read(request.send().await.unwrap())
+        crate::harness::read(&Method::POST, request.send().await.unwrap())
             .await
             .expect(400, "invalid_json");
     }
@@ -2334,7 +2338,7 @@ async fn bare_post<S>(
     for (name, value) in headers {
         request = request.header(*name, *value);
     }
-    crate::harness::read(request.send().await.unwrap()).await
+    crate::harness::read(&Method::POST, request.send().await.unwrap()).await
 }
 
 pub async fn csrf_tokens_have_one_shape_and_turn_over_at_login<F: StoreFactory>(f: &F) {
