@@ -496,14 +496,14 @@ pub fn check_not_cancelled(event: EventId, cancelled: bool) -> Result<()> {
     Ok(())
 }
 
-/// Checks the reason staff give for cancelling a customer's reservation:
-/// the customer reads it, so it must say something. Blank, over
+/// Checks the reason staff give for cancelling a customer's reservation, or
+/// a whole event: its customers read it, so it must say something. Blank, over
 /// [`MAX_BLOCK_REASON`] characters or with a control character →
 /// [`Error::InvalidInput`].
 pub fn check_cancel_reason(reason: &str) -> Result<()> {
     if reason.trim().is_empty() {
         return Err(Error::invalid_input(
-            "say why the reservation is cancelled: its customer reads the reason",
+            "say why it is cancelled: the customers read the reason",
         ));
     }
     check_reason(reason)

@@ -117,15 +117,15 @@ pub struct PreviewBody {
 }
 
 /// The venue of `venue` (a venue file) or `seats` (the compact notation),
-/// exactly one of them; an error names the JSON path at fault and the
-/// problem.
+/// exactly one of them; an error is a sentence that names the place in the
+/// file at fault and the problem, for the page to show as it is.
 fn seating(venue: Option<serde_json::Value>, seats: Option<String>) -> Result<Venue, ApiError> {
     match (venue, seats) {
         (Some(file), None) => venue_of(file),
         (None, Some(map)) => map
             .parse::<SeatMap>()
             .map(Venue::from)
-            .map_err(|err| ApiError::invalid_input(format!("seats: {err}"))),
+            .map_err(|err| ApiError::invalid_input(format!("A mistake in the seat map: {err}"))),
         _ => Err(ApiError::invalid_input(
             "Give exactly one of venue (a venue file) and seats (the compact notation, \
              such as \"A-F:1-10:10000\")",
@@ -135,20 +135,15 @@ fn seating(venue: Option<serde_json::Value>, seats: Option<String>) -> Result<Ve
 
 /// The venue of a venue file sent as the body's `venue` object.
 fn venue_of(file: serde_json::Value) -> Result<Venue, ApiError> {
-    let within = |path: &str| match path {
-        "" | "." => "venue".to_owned(),
-        path if path.starts_with('[') => format!("venue{path}"),
-        path => format!("venue.{path}"),
+    let mistake = |path: &str, problem: &dyn std::fmt::Display| {
+        ApiError::invalid_input(match path {
+            "" | "." => format!("A mistake in the venue file: {problem}"),
+            path => format!("A mistake in the venue file, at {path}: {problem}"),
+        })
     };
-    let file: VenueFile = serde_path_to_error::deserialize(file).map_err(|err| {
-        ApiError::invalid_input(format!(
-            "{}: {}",
-            within(&err.path().to_string()),
-            err.inner()
-        ))
-    })?;
-    Venue::from_file(&file)
-        .map_err(|err| ApiError::invalid_input(format!("{}: {}", within(&err.path), err.message)))
+    let file: VenueFile = serde_path_to_error::deserialize(file)
+        .map_err(|err| mistake(&err.path().to_string(), err.inner()))?;
+    Venue::from_file(&file).map_err(|err| mistake(&err.path, &err.message))
 }
 
 /// An RFC 3339 time given as `field`.
@@ -157,7 +152,7 @@ fn instant(field: &str, text: &str) -> Result<Timestamp, ApiError> {
         .map(|t| t.with_timezone(&Utc))
         .map_err(|_| {
             ApiError::invalid_input(format!(
-                "{field} is not an RFC 3339 time such as 2026-12-03T19:00:00Z"
+                "The field {field} is not an RFC 3339 time such as 2026-12-03T19:00:00Z"
             ))
         })
 }
@@ -185,7 +180,7 @@ impl NewEventBody {
     request_body = PreviewBody,
     responses(
         (status = 200, description = "What the event would have.", body = PreviewAnswer),
-        (status = 400, description = "`invalid_input`: neither or both of `venue` and `seats`, or the venue file or the notation is wrong; `error` names the JSON path at fault (`venue.sections[1] (Balcony).rows[0]: ...`) and the problem.", body = ErrorSchema),
+        (status = 400, description = "`invalid_input`: neither or both of `venue` and `seats`, or the venue file or the notation is wrong; `error` names the JSON path at fault (`A mistake in the venue file, at sections[1] (Balcony).rows[0]: ...`) and the problem.", body = ErrorSchema),
     ))]
 pub async fn preview_event(
     _: StaffUser,

@@ -255,7 +255,7 @@ function showNewEvent() {
       if (shown === asked) preview.replaceChildren(...previewOf(answer.preview));
     } catch (error) {
       if (error.status === 401) return fail(error);
-      if (shown === asked) preview.replaceChildren(h('p', { class: 'problem' }, mistake(error)));
+      if (shown === asked) preview.replaceChildren(h('p', { class: 'problem' }, sentence(error)));
     }
   }
   file.addEventListener('change', async () => {
@@ -294,7 +294,7 @@ function showNewEvent() {
         location.hash = `#/admin/events/${event.id}`;
       } catch (error) {
         if (error.status === 401) fail(error);
-        else say(mistake(error), false, error.code);
+        else say(sentence(error), false, error.code);
       } finally {
         create.disabled = false;
       }
@@ -321,17 +321,6 @@ function showNewEvent() {
     form);
 }
 
-/**
- * An error about the seats asked for, as a sentence: the server names the
- * place in the venue file (`venue.sections[1] (Balcony).rows[0]: ...`) or
- * the seat map (`seats: ...`), which keeps its lower case.
- */
-function mistake(error) {
-  const where = /^(venue|seats)\b/.exec(error.message ?? '')?.[1];
-  if (error.code !== 'invalid_input' || !where) return sentence(error);
-  const text = `A mistake in the ${where === 'venue' ? 'venue file' : 'seat map'}: ${error.message}`;
-  return /[.!?]$/.test(text) ? text : `${text}.`;
-}
 
 /** What the preview shows of a venue: its seats, sections and price categories. */
 function previewOf(p) {

@@ -203,18 +203,18 @@ pub async fn staff_preview_a_venue_before_creating_it<F: StoreFactory>(f: &F) {
     for (body, names) in [
         (
             json!({ "venue": bad_row }),
-            "venue.sections[1] (Balcony).rows[0]",
+            "A mistake in the venue file, at sections[1] (Balcony).rows[0]",
         ),
         (
             json!({ "venue": bad_type }),
-            "venue.sections[0].rows[1].accessible",
+            "at sections[0].rows[1].accessible:",
         ),
         (json!({ "venue": unknown_field }), "colour"),
         (
             json!({ "venue": {"sections": []} }),
-            "venue: missing field `categories`",
+            "A mistake in the venue file: missing field `categories`",
         ),
-        (json!({ "seats": "A-B:1-5" }), "seats: "),
+        (json!({ "seats": "A-B:1-5" }), "A mistake in the seat map: "),
         (json!({}), "exactly one of venue"),
         (
             json!({ "venue": venue, "seats": "A:1:100" }),
@@ -287,6 +287,26 @@ pub async fn staff_create_events_from_a_venue_file_or_the_compact_notation<F: St
     let all = staff.get("/api/admin/events/").await;
     all.expect(200, "");
     assert_eq!(all.body["events"].as_array().unwrap().len(), 4);
+
+    // Each creation is audited: by staff here, by nobody for the harness's
+    // own events (made as the command line makes them).
+    let created = staff.get("/api/admin/audit/?action=create_event").await;
+    created.expect(200, "");
+    let records = created.body["records"].as_array().unwrap();
+    assert_eq!(records.len(), 4);
+    assert_eq!(
+        (&records[0]["event_id"], &records[1]["event_id"]),
+        (&json!(film), &json!(concert))
+    );
+    assert_eq!(
+        (&records[0]["actor"], &records[1]["actor"]),
+        (&json!("boss"), &json!("boss"))
+    );
+    assert_eq!(records[3]["event_id"], s.event.get());
+    assert_eq!(
+        (&records[3]["actor_id"], &records[3]["actor"]),
+        (&Value::Null, &Value::Null)
+    );
 
     for (body, says) in [
         (

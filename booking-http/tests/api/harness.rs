@@ -142,7 +142,11 @@ impl<S: booking_core::Store> TestServer<S> {
             .create_user(&Username::new(name).unwrap(), &hash)
             .await
             .unwrap();
-        self.store.store.set_staff(user.id, staff).await.unwrap();
+        self.store
+            .store
+            .set_staff(None, user.id, staff)
+            .await
+            .unwrap();
         self.login(name).await
     }
 

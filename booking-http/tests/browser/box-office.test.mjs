@@ -251,7 +251,7 @@ test('a venue file\'s mistake is named in the preview, with its place in the fil
     sections: [{ name: 'Stalls', category: 'Circle', rows: [{ label: 'A', seats: ['1-5'] }] }],
   }));
   await form.getByRole('button', { name: 'Preview the seats' }).click();
-  await preview.getByText('A mistake in the venue file: venue.sections[0] (Stalls).rows[0] (A): category "Circle" is not defined.').waitFor();
+  await preview.getByText('A mistake in the venue file, at sections[0] (Stalls).rows[0] (A): category "Circle" is not defined.').waitFor();
   await form.getByLabel('The venue file\'s text').fill('{"name": ');
   await form.getByRole('button', { name: 'Preview the seats' }).click();
   await preview.getByText(/^The venue file is not JSON/).waitFor();
