@@ -81,7 +81,8 @@ pub struct NewEventBody {
     #[schema(examples("2026-12-03T19:00:00Z"))]
     starts_at: String,
     /// Where it takes place (the event's `venue` and `location`): at most
-    /// 200 characters.
+    /// 200 characters; left out, a venue file's `name` (as `booking-server
+    /// event add` does), else empty.
     #[serde(default)]
     location: Option<String>,
     /// What it is: at most 5,000 characters.
@@ -117,14 +118,18 @@ pub struct PreviewBody {
 }
 
 /// The venue of `venue` (a venue file) or `seats` (the compact notation),
-/// exactly one of them; an error is a sentence that names the place in the
+/// exactly one of them, with the name a venue file gives the place (`""`
+/// for the notation); an error is a sentence that names the place in the
 /// file at fault and the problem, for the page to show as it is.
-fn seating(venue: Option<serde_json::Value>, seats: Option<String>) -> Result<Venue, ApiError> {
+fn seating(
+    venue: Option<serde_json::Value>,
+    seats: Option<String>,
+) -> Result<(Venue, String), ApiError> {
     match (venue, seats) {
         (Some(file), None) => venue_of(file),
         (None, Some(map)) => map
             .parse::<SeatMap>()
-            .map(Venue::from)
+            .map(|map| (Venue::from(map), String::new()))
             .map_err(|err| ApiError::invalid_input(format!("A mistake in the seat map: {err}"))),
         _ => Err(ApiError::invalid_input(
             "Give exactly one of venue (a venue file) and seats (the compact notation, \
@@ -133,8 +138,9 @@ fn seating(venue: Option<serde_json::Value>, seats: Option<String>) -> Result<Ve
     }
 }
 
-/// The venue of a venue file sent as the body's `venue` object.
-fn venue_of(file: serde_json::Value) -> Result<Venue, ApiError> {
+/// The venue of a venue file sent as the body's `venue` object, and the
+/// file's `name`.
+fn venue_of(file: serde_json::Value) -> Result<(Venue, String), ApiError> {
     let mistake = |path: &str, problem: &dyn std::fmt::Display| {
         ApiError::invalid_input(match path {
             "" | "." => format!("A mistake in the venue file: {problem}"),
@@ -143,7 +149,8 @@ fn venue_of(file: serde_json::Value) -> Result<Venue, ApiError> {
     };
     let file: VenueFile = serde_path_to_error::deserialize(file)
         .map_err(|err| mistake(&err.path().to_string(), err.inner()))?;
-    Venue::from_file(&file).map_err(|err| mistake(&err.path, &err.message))
+    let venue = Venue::from_file(&file).map_err(|err| mistake(&err.path, &err.message))?;
+    Ok((venue, file.name))
 }
 
 /// An RFC 3339 time given as `field`.
@@ -161,13 +168,15 @@ impl NewEventBody {
     /// The event asked for, created by `staff` (→ 400 `invalid_input`
     /// naming the problem).
     fn into_new_event(self, staff: UserId) -> Result<NewEvent, ApiError> {
+        let starts_at = instant("starts_at", &self.starts_at)?;
+        let (seating, place) = seating(self.venue, self.seats)?;
         Ok(NewEvent {
             created_by: Some(staff),
-            starts_at: instant("starts_at", &self.starts_at)?,
-            seating: seating(self.venue, self.seats)?,
+            starts_at,
+            seating,
             name: self.name,
             description: self.description.unwrap_or_default(),
-            venue: self.location.unwrap_or_default(),
+            venue: self.location.unwrap_or(place),
             orphans: self.orphans.unwrap_or_default().into(),
         })
     }
@@ -186,7 +195,7 @@ pub async fn preview_event(
     _: StaffUser,
     ApiJson(body): ApiJson<PreviewBody>,
 ) -> Result<Json<PreviewAnswer>, ApiError> {
-    let venue = seating(body.venue, body.seats)?;
+    let (venue, _) = seating(body.venue, body.seats)?;
     Ok(Json(PreviewAnswer::new(&venue)))
 }
 

@@ -283,8 +283,8 @@ function showNewEvent() {
         const { event } = await api('POST', '/api/admin/events/', {
           name: name.value,
           starts_at: instant(startsAt.value),
-          // As `booking-server event add` does, the venue file's name is the default location.
-          location: place.value.trim() || (body.venue?.name ?? ''),
+          // Left out, the server takes the venue file's name, as `booking-server event add` does.
+          location: place.value.trim() || undefined,
           description: description.value,
           ...body,
         });

@@ -337,6 +337,25 @@ pub async fn staff_create_events_from_a_venue_file_or_the_compact_notation<F: St
     }
 }
 
+/// Without a location, an event made from a venue file takes the file's
+/// name as its place, as the command line's `event add` does.
+pub async fn staff_create_an_event_at_the_venue_files_place<F: StoreFactory>(f: &F) {
+    let s = server(f).await;
+    let staff = s.staff("boss").await;
+    let hall: Value = serde_json::from_str(CONCERT_HALL).unwrap();
+    let unnamed = staff
+        .post(
+            "/api/admin/events/",
+            json!({"name": "Matinee", "starts_at": "2030-06-03T15:00:00Z", "venue": hall}),
+        )
+        .await;
+    unnamed.expect(201, "");
+    assert_eq!(
+        unnamed.body["event"]["location"],
+        "Concert hall (1,200 seats)"
+    );
+}
+
 /// A new event's body, and its preview's, may be up to 1 MiB (a venue
 /// file); every other body stops at 64 KiB.
 pub async fn a_venue_file_may_be_up_to_a_mebibyte<F: StoreFactory>(f: &F) {
