@@ -762,18 +762,22 @@ async fn insert_rows(tx: &Transaction<'_>, id: i64, venue: &Venue) -> Result<(),
 /// Works out again which seats of the rows of `ids` are closed (reserved
 /// or blocked; see `event_rows`), after a write that reserved, cancelled,
 /// blocked or unblocked them (and locked them). Each row is locked first,
-/// in (section, line) order, and read anew after: two writers in one row
+/// in (section, line) order, and read anew after, by a later statement
+/// (with a snapshot taken once the locks are held): two writers in one row
 /// take turns, and the last to commit sees the other's seats.
+///
+/// Both statements are prepared before either is sent, and go together
+/// (one round trip): joined after a write prepared before, as
+/// `PgTx::insert_reservation` does, they follow it in the same one.
 async fn refresh_closed(tx: &Transaction<'_>, ids: &[i64]) -> Result<(), OpError> {
-    let stmt = tx
+    let lock = tx
         .prepare_cached(
-            "SELECT r.event_id, r.section, r.line FROM event_rows r
+            "SELECT 1 FROM event_rows r
              WHERE (r.event_id, r.section, r.line) IN
                  (SELECT event_id, section, line FROM seats WHERE id = ANY($1))
              ORDER BY r.section, r.line FOR UPDATE",
         )
         .await?;
-    let rows = tx.query(&stmt, &[&ids]).await?;
     let refresh = tx
         .prepare_cached(
             "UPDATE event_rows r SET (closed, closed_seats) = (
@@ -783,19 +787,12 @@ async fn refresh_closed(tx: &Transaction<'_>, ids: &[i64]) -> Result<(), OpError
                                             OR blocked_reason IS NOT NULL)
                  FROM seats s
                  WHERE s.event_id = r.event_id AND s.section = r.section AND s.line = r.line)
-             WHERE r.event_id = $1 AND r.section = $2 AND r.line = $3",
+             WHERE (r.event_id, r.section, r.line) IN
+                 (SELECT event_id, section, line FROM seats WHERE id = ANY($1))",
         )
         .await?;
-    // Sent together (one round trip), run in the order of their locks.
-    let keys: Vec<(i64, i32, i32)> = rows
-        .iter()
-        .map(|row| (row.get(0), row.get(1), row.get(2)))
-        .collect();
-    let refresh = &refresh;
-    futures_util::future::try_join_all(keys.iter().map(|(event, section, line)| async move {
-        tx.execute(refresh, &[event, section, line]).await
-    }))
-    .await?;
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ids];
+    tokio::try_join!(tx.execute(&lock, &params), tx.execute(&refresh, &params))?;
     Ok(())
 }
 
@@ -1178,42 +1175,51 @@ impl Tx for PgTx<'_, '_> {
         new: NewReservation<'_>,
     ) -> Result<Reservation, OpError> {
         let tx = self.0;
-        // The instant as stored (to the microsecond) and the event's name
-        // come back with the id: the reservation is then made up from what
-        // this transaction wrote, not read back (two queries fewer).
+        // One statement writes the reservation, its seats' links and the
+        // seats' state; the instant as stored (to the microsecond) and the
+        // event's name come back with the id, so the reservation is made up
+        // from what this transaction wrote, not read back.
         let stmt = tx
             .prepare_cached(
-                "INSERT INTO reservations (user_id, event_id, status, total_cents, created_at, idempotency_key)
-                 VALUES ($1, $2, 'confirmed', $3, $4, $5)
-                 RETURNING id, created_at, (SELECT name FROM events WHERE id = $2)",
-            )
-            .await?;
-        let inserted = tx
-            .query_one(
-                &stmt,
-                &[
-                    &new.user.get(),
-                    &new.event.get(),
-                    &new.total_cents,
-                    &new.created_at,
-                    &new.key.map(IdempotencyKey::as_str),
-                ],
-            )
-            .await?;
-        let id = ReservationId::new(inserted.get(0));
-        let link = tx
-            .prepare_cached(
-                "INSERT INTO reservation_seats (reservation_id, seat_id, confirmed)
-                 SELECT $1, seat, TRUE FROM unnest($2::BIGINT[]) AS seat",
+                "WITH made AS (
+                     INSERT INTO reservations
+                         (user_id, event_id, status, total_cents, created_at, idempotency_key)
+                     VALUES ($1, $2, 'confirmed', $3, $4, $5)
+                     RETURNING id, created_at),
+                 linked AS (
+                     INSERT INTO reservation_seats (reservation_id, seat_id, confirmed)
+                     SELECT made.id, seat, TRUE FROM made, unnest($6::BIGINT[]) AS seat),
+                 reserved AS (
+                     UPDATE seats SET reservation_id = made.id,
+                         held_by = NULL, held_since = NULL, held_until = NULL
+                     FROM made WHERE seats.id = ANY($6))
+                 SELECT id, created_at, (SELECT name FROM events WHERE id = $2) FROM made",
             )
             .await?;
         let ids: Vec<i64> = new.seats.iter().map(|s| s.id.get()).collect();
-        // Sent together (one round trip), run in this order.
-        tokio::try_join!(
-            async { Ok::<_, OpError>(tx.execute(&link, &[&id.get(), &ids]).await?) },
-            set_seats_state(tx, &ids, SeatState::Reserved { reservation: id }),
+        // Sent together with the refresh of the rows' closed seats (one
+        // round trip), run in this order: the refresh reads the seats as
+        // this statement left them.
+        let (inserted, ()) = tokio::try_join!(
+            async {
+                Ok::<_, OpError>(
+                    tx.query_one(
+                        &stmt,
+                        &[
+                            &new.user.get(),
+                            &new.event.get(),
+                            &new.total_cents,
+                            &new.created_at,
+                            &new.key.map(IdempotencyKey::as_str),
+                            &ids,
+                        ],
+                    )
+                    .await?,
+                )
+            },
+            refresh_closed(tx, &ids),
         )?;
-        refresh_closed(tx, &ids).await?;
+        let id = ReservationId::new(inserted.get(0));
         Ok(Reservation {
             id,
             user: new.user,
