@@ -1049,8 +1049,16 @@ async fn hold_seats(tx: &Transaction<'_>, user: UserId, holds: &[Hold]) -> Resul
 }
 
 /// A transaction of this store, for [`booking_core::tx`]: rows are locked
-/// `FOR UPDATE` (the user's row first, then seats in id order).
-struct PgTx<'t, 'c>(&'t Transaction<'c>);
+/// `FOR UPDATE` (the user's row first, then seats in id order). The second
+/// field is the `events.reopened` a reservation's insert read (see
+/// `PgStore::reserve`).
+struct PgTx<'t, 'c>(&'t Transaction<'c>, Option<i64>);
+
+impl<'t, 'c> PgTx<'t, 'c> {
+    fn new(tx: &'t Transaction<'c>) -> Self {
+        Self(tx, None)
+    }
+}
 
 impl Tx for PgTx<'_, '_> {
     type Error = OpError;
@@ -1178,7 +1186,9 @@ impl Tx for PgTx<'_, '_> {
         // One statement writes the reservation, its seats' links and the
         // seats' state; the instant as stored (to the microsecond) and the
         // event's name come back with the id, so the reservation is made up
-        // from what this transaction wrote, not read back.
+        // from what this transaction wrote, not read back. So does the
+        // event's `reopened`, read with the seats locked: a write that
+        // opens them again comes after this one and adds to it.
         let stmt = tx
             .prepare_cached(
                 "WITH made AS (
@@ -1193,7 +1203,8 @@ impl Tx for PgTx<'_, '_> {
                      UPDATE seats SET reservation_id = made.id,
                          held_by = NULL, held_since = NULL, held_until = NULL
                      FROM made WHERE seats.id = ANY($6))
-                 SELECT id, created_at, (SELECT name FROM events WHERE id = $2) FROM made",
+                 SELECT made.id, made.created_at, e.name, e.reopened
+                 FROM made JOIN events e ON e.id = $2",
             )
             .await?;
         let ids: Vec<i64> = new.seats.iter().map(|s| s.id.get()).collect();
@@ -1220,6 +1231,7 @@ impl Tx for PgTx<'_, '_> {
             refresh_closed(tx, &ids),
         )?;
         let id = ReservationId::new(inserted.get(0));
+        self.1 = Some(inserted.get(3));
         Ok(Reservation {
             id,
             user: new.user,
@@ -1470,13 +1482,13 @@ impl BookingStore for PgStore {
 
     async fn hold(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Hold> {
         transaction!(self, None, |tx, now| {
-            tx::hold(&mut PgTx(&tx), user, event, seat, now, &self.policy).await?
+            tx::hold(&mut PgTx::new(&tx), user, event, seat, now, &self.policy).await?
         })
     }
 
     async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Seat> {
         transaction!(self, None, |tx, now| {
-            tx::release(&mut PgTx(&tx), user, event, seat, now).await?
+            tx::release(&mut PgTx::new(&tx), user, event, seat, now).await?
         })
     }
 
@@ -1487,18 +1499,23 @@ impl BookingStore for PgStore {
         seat_ids: &[SeatId],
         key: Option<&IdempotencyKey>,
     ) -> Result<Reservation> {
-        transaction!(self, None, |tx, now| {
-            tx::reserve(
-                &mut PgTx(&tx),
-                user,
-                event,
-                seat_ids,
-                key,
-                now,
-                &self.policy,
-            )
-            .await?
-        })
+        let (made, reopened) = transaction!(self, None, |tx, now| {
+            let mut pg = PgTx::new(&tx);
+            let made = tx::reserve(&mut pg, user, event, seat_ids, key, now, &self.policy).await?;
+            (made, pg.1)
+        })?;
+        // Committed: what this store knows of the event's closed seats
+        // learns the reservation's, under the `reopened` its insert read (a
+        // replay wrote nothing, and read none). Otherwise the next
+        // best-available requests would read the seats' row to find them
+        // taken (see `occupancy.rs`).
+        if let Some(reopened) = reopened {
+            let cache = self.events.event(event);
+            if let Some(layout) = cache.loaded_layout() {
+                cache.observe(&layout, reopened, made.seats.iter().map(|s| (s.id, true)));
+            }
+        }
+        Ok(made)
     }
 
     async fn block(
@@ -1511,7 +1528,7 @@ impl BookingStore for PgStore {
         // Bad ids are refused before a connection is taken.
         rules::check_block_ids(seat_ids)?;
         transaction!(self, None, |tx, now| {
-            tx::block(&mut PgTx(&tx), by, event, seat_ids, reason, now).await?
+            tx::block(&mut PgTx::new(&tx), by, event, seat_ids, reason, now).await?
         })
     }
 
@@ -1524,7 +1541,7 @@ impl BookingStore for PgStore {
     ) -> Result<Vec<Seat>> {
         rules::check_block_ids(seat_ids)?;
         transaction!(self, None, |tx, now| {
-            tx::unblock(&mut PgTx(&tx), by, event, seat_ids, reason, now).await?
+            tx::unblock(&mut PgTx::new(&tx), by, event, seat_ids, reason, now).await?
         })
     }
 
@@ -1644,7 +1661,7 @@ impl BookingStore for PgStore {
 
     async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {
         transaction!(self, None, |tx, now| {
-            tx::cancel(&mut PgTx(&tx), user, reservation, now).await?
+            tx::cancel(&mut PgTx::new(&tx), user, reservation, now).await?
         })
     }
 
@@ -1655,13 +1672,13 @@ impl BookingStore for PgStore {
         reason: &str,
     ) -> Result<Reservation> {
         transaction!(self, None, |tx, now| {
-            tx::staff_cancel(&mut PgTx(&tx), by, reservation, reason, now).await?
+            tx::staff_cancel(&mut PgTx::new(&tx), by, reservation, reason, now).await?
         })
     }
 
     async fn edit_event(&self, by: UserId, event: EventId, edit: &EventEdit) -> Result<Event> {
         transaction!(self, None, |tx, now| {
-            tx::edit_event(&mut PgTx(&tx), by, event, edit, now).await?
+            tx::edit_event(&mut PgTx::new(&tx), by, event, edit, now).await?
         })
     }
 
