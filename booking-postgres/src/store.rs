@@ -929,11 +929,26 @@ async fn best_optimistically(
     let (mut locked_tries, mut searches) = (0, 0);
     while locked_tries < OPTIMISTIC_TRIES && searches < MAX_SEARCHES {
         searches += 1;
+        // Closed to this search's order, as the live holds are: the seats
+        // it already counts as taken, and those its reads found not free.
+        // Its first row read is then the one that has room, rather than the
+        // best row, found with the best block picked by another request.
+        let closed: Vec<SeatId> = known
+            .holding
+            .iter()
+            .chain(&taken)
+            .copied()
+            .chain(
+                free.iter()
+                    .filter(|&(_, &free)| !free)
+                    .map(|(&seat, _)| seat),
+            )
+            .collect();
         let mut search = known.cache.search(
             known.layout,
             wanted.clone(),
             booking_core::best::request(request),
-            known.holding,
+            &closed,
         );
         while let Some(seats) = search.next_seats() {
             let unread: Vec<SeatId> = seats
