@@ -30,6 +30,7 @@ async fn main() -> Result<(), booking_core::Error> {
             starts_at: chrono::Utc::now() + chrono::TimeDelta::days(7),
             seating: "A-F:1-10:10000".parse::<SeatMap>()?.into(),
             orphans: OrphanPolicy::Allow,
+            created_by: None,
         })
         .await?;
     let event_id = event.event.id;

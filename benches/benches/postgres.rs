@@ -74,6 +74,7 @@ fn fixture(rt: &Runtime) -> Fixture {
                 starts_at: chrono::Utc::now(),
                 seating: SeatMap::grid(rows, per_row, 10_000).unwrap().into(),
                 orphans: booking_core::OrphanPolicy::Allow,
+                created_by: None,
             };
             events.push(store.create_event(event).await.unwrap().event.id);
         }

@@ -33,6 +33,7 @@ fn new_event(rows: u32, per_row: u32) -> NewEvent {
         starts_at: chrono::Utc::now(),
         seating: SeatMap::grid(rows, per_row, 5_000).unwrap().into(),
         orphans: booking_core::OrphanPolicy::Allow,
+        created_by: None,
     }
 }
 

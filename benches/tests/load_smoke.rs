@@ -25,6 +25,7 @@ async fn server(lying: bool) -> String {
             starts_at: chrono::Utc::now(),
             seating: SeatMap::grid(10, 20, 5_000).unwrap().into(),
             orphans: booking_core::OrphanPolicy::Allow,
+            created_by: None,
         })
         .await
         .unwrap();

@@ -9,6 +9,11 @@
 //! is no new reserve: it leaves none either. No store method changes or
 //! deletes a record, and the database backends refuse `UPDATE` and
 //! `DELETE` on the table.
+//!
+//! A record's actor is `None` when no user did it: an event created or a
+//! role changed from the server's own command line, or by a program that
+//! embeds the engine. Its event is `None` for what concerns no event (a
+//! role change, which names the user changed instead).
 
 use std::fmt;
 use std::str::FromStr;
@@ -36,21 +41,33 @@ pub enum AuditAction {
     Unblock,
     /// Staff edited an event's details (the reason lists the fields).
     EditEvent,
+    /// Staff cancelled an event, with a reason (each reservation it
+    /// cancelled has a `StaffCancel` record of its own).
+    CancelEvent,
+    /// An event was created (by staff, or with no actor: the command line).
+    CreateEvent,
+    /// A user's role changed: the record names the user, and its reason
+    /// says to what (`"staff"` or `"customer"`).
+    SetStaff,
 }
 
 impl AuditAction {
     /// Every action, in the order of the enum.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 9] = [
         Self::Reserve,
         Self::Cancel,
         Self::StaffCancel,
         Self::Block,
         Self::Unblock,
         Self::EditEvent,
+        Self::CancelEvent,
+        Self::CreateEvent,
+        Self::SetStaff,
     ];
 
-    /// `"reserve"`, `"cancel"`, `"staff_cancel"`, `"block"`, `"unblock"`
-    /// or `"edit_event"`: as the API and the backends spell it.
+    /// `"reserve"`, `"cancel"`, `"staff_cancel"`, `"block"`, `"unblock"`,
+    /// `"edit_event"`, `"cancel_event"`, `"create_event"` or `"set_staff"`:
+    /// as the API and the backends spell it.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Reserve => "reserve",
@@ -59,6 +76,9 @@ impl AuditAction {
             Self::Block => "block",
             Self::Unblock => "unblock",
             Self::EditEvent => "edit_event",
+            Self::CancelEvent => "cancel_event",
+            Self::CreateEvent => "create_event",
+            Self::SetStaff => "set_staff",
         }
     }
 }
@@ -87,14 +107,18 @@ pub struct AuditRecord {
     pub id: i64,
     /// When it was done: the instant of the transaction that did it.
     pub at: Timestamp,
-    /// Who did it.
-    pub actor: UserId,
+    /// Who did it; `None` when no user did (the server's command line, an
+    /// embedding program).
+    pub actor: Option<UserId>,
     /// What was done.
     pub action: AuditAction,
-    /// The event it was done to.
-    pub event: EventId,
+    /// The event it was done to; `None` for a role change.
+    pub event: Option<EventId>,
     /// The reservation it made or cancelled, if any.
     pub reservation: Option<ReservationId>,
+    /// The user whose role it changed (a
+    /// [`SetStaff`](AuditAction::SetStaff) record), if any.
+    pub user: Option<UserId>,
     /// The labels of the seats it changed, by row then number (a
     /// reservation's) or as the seats were given (a block's, by id).
     pub seats: Vec<String>,
@@ -106,14 +130,16 @@ pub struct AuditRecord {
 /// to write with the change it records.
 #[derive(Clone, Copy, Debug)]
 pub struct NewAuditRecord<'a> {
-    /// Who did it.
-    pub actor: UserId,
+    /// Who did it, if a user did.
+    pub actor: Option<UserId>,
     /// What was done.
     pub action: AuditAction,
-    /// The event.
-    pub event: EventId,
+    /// The event, if it concerns one.
+    pub event: Option<EventId>,
     /// The reservation made or cancelled, if any.
     pub reservation: Option<ReservationId>,
+    /// The user whose role changed, if any.
+    pub user: Option<UserId>,
     /// The labels of the seats changed.
     pub seats: &'a [String],
     /// Why (empty when nobody said).
@@ -132,6 +158,7 @@ impl NewAuditRecord<'_> {
             action: self.action,
             event: self.event,
             reservation: self.reservation,
+            user: self.user,
             seats: self.seats.to_vec(),
             reason: self.reason.to_owned(),
         }
@@ -145,7 +172,7 @@ impl NewAuditRecord<'_> {
 pub struct AuditFilter {
     /// Only this event's.
     pub event: Option<EventId>,
-    /// Only this user's doing.
+    /// Only this user's doing (never a record with no actor).
     pub actor: Option<UserId>,
     /// Only this action.
     pub action: Option<AuditAction>,
@@ -193,8 +220,8 @@ impl AuditFilter {
 
     /// Whether `record` meets every condition (the page size aside).
     pub fn matches(&self, record: &AuditRecord) -> bool {
-        self.event.is_none_or(|e| e == record.event)
-            && self.actor.is_none_or(|a| a == record.actor)
+        self.event.is_none_or(|e| record.event == Some(e))
+            && self.actor.is_none_or(|a| record.actor == Some(a))
             && self.action.is_none_or(|a| a == record.action)
             && self.since.is_none_or(|t| record.at >= t)
             && self.until.is_none_or(|t| record.at < t)

@@ -11,7 +11,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ReservationId, SeatId};
+use crate::ids::{EventId, ReservationId, SeatId};
 
 /// A boxed error from a storage driver.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -111,6 +111,14 @@ pub enum Error {
         /// The reservation.
         id: ReservationId,
     },
+    /// `event_cancelled`: staff cancelled the event: nothing of it can be
+    /// held, reserved, blocked, unblocked or edited any more, and it
+    /// cannot be cancelled again (its reads still answer).
+    #[error("event {id} is cancelled")]
+    EventCancelled {
+        /// The event.
+        id: EventId,
+    },
     /// `invalid_input`: the request itself is malformed (empty or duplicate
     /// seat ids, too many seats, a bad name, ...).
     #[error("{message}")]
@@ -154,6 +162,7 @@ impl Error {
             Self::MaxHoldReached { .. } => "max_hold_reached",
             Self::NotFound { .. } => "not_found",
             Self::AlreadyCancelled { .. } => "already_cancelled",
+            Self::EventCancelled { .. } => "event_cancelled",
             Self::InvalidInput { .. } => "invalid_input",
             Self::UsernameTaken { .. } => "username_taken",
             Self::IdempotencyKeyReused => "idempotency_key_reused",
@@ -361,6 +370,11 @@ mod tests {
             max.to_string(),
             "you have held seat A1 as long as a hold may last (15 minutes): release it, or let it expire, before taking it again"
         );
+        let cancelled = Error::EventCancelled {
+            id: EventId::new(7),
+        };
+        assert_eq!(cancelled.code(), "event_cancelled");
+        assert_eq!(cancelled.to_string(), "event 7 is cancelled");
         assert_eq!(
             Error::not_found(Entity::Event, 7).to_string(),
             "event 7 not found"

@@ -57,6 +57,7 @@
 //!         // A `Venue` (`Venue::from_json` reads a venue file), or a grid:
 //!         seating: SeatMap::grid(6, 10, 10_000)?.into(),
 //!         orphans: OrphanPolicy::Allow,
+//!         created_by: None,
 //!     })
 //!     .await?;
 //! let seats = store.seats(event.event.id).await?;
@@ -104,10 +105,11 @@ pub use error::{BoxError, ConflictKind, Conflicts, Entity, Error, Result, SeatCo
 pub use ids::{EventId, ReservationId, SeatId, UserId};
 pub use memory::MemoryStore;
 pub use model::{
-    BestAvailable, CategorySummary, Credentials, Event, EventEdit, EventSummary, Hold,
-    IdempotencyKey, MAX_EVENT_DESCRIPTION, MAX_EVENT_TEXT, NewEvent, OrphanPolicy, Password,
-    Policy, Reservation, ReservationStatus, Seat, SeatColumns, SeatCounts, SeatRecord, SeatState,
-    SectionSummary, Session, SessionId, TakenSeats, User, Username, count_taken,
+    BestAvailable, Cancellation, CategorySummary, Credentials, Event, EventCancellation, EventEdit,
+    EventSummary, Hold, IdempotencyKey, MAX_EVENT_DESCRIPTION, MAX_EVENT_TEXT, NewEvent,
+    OrphanPolicy, Password, Policy, Reservation, ReservationStatus, Seat, SeatColumns, SeatCounts,
+    SeatRecord, SeatState, SectionSummary, Session, SessionId, TakenSeats, User, Username,
+    count_taken,
 };
 pub use seatmap::{Row, SeatBlock, SeatMap, SeatSpec};
 pub use store::{AccountStore, BookingStore, Store};

@@ -24,14 +24,14 @@ use crate::clock::{self, Clock, SystemClock, Timestamp};
 use crate::error::{Entity, Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
-    BestAvailable, CategorySummary, Credentials, Event, EventEdit, EventSummary, Hold,
-    IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation, ReservationStatus, Seat,
+    BestAvailable, Cancellation, CategorySummary, Credentials, Event, EventCancellation, EventEdit,
+    EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation, ReservationStatus, Seat,
     SeatCounts, SeatRecord, SeatState, SectionSummary, Session, SessionId, User, Username,
 };
 use crate::rules;
 use crate::seatmap::Row;
 use crate::store::{AccountStore, BookingStore};
-use crate::tx::{self, NewReservation, Tx};
+use crate::tx::{self, EventRules, NewReservation, SeatToHold, Tx};
 use crate::venue::{Category, Point};
 
 const BACKEND: &str = "memory";
@@ -254,6 +254,7 @@ impl State {
                 venue: new.venue,
                 starts_at: new.starts_at,
                 orphans: new.orphans,
+                cancelled: None,
             },
             seats,
             groups,
@@ -279,6 +280,7 @@ impl State {
         policy: &Policy,
     ) -> Result<Vec<Hold>> {
         let data = self.event_data(event)?;
+        rules::check_not_cancelled(event, data.event.cancelled.is_some())?;
         // The request's own faults (names the event lacks) come before the
         // user's state (the hold limit), as the contract orders them.
         let wanted = data.layout.wanted(request)?;
@@ -321,8 +323,11 @@ impl Tx for State {
         Ok(self.users.contains_key(&user))
     }
 
-    async fn event(&mut self, event: EventId) -> Result<Option<OrphanPolicy>> {
-        Ok(self.events.get(&event).map(|data| data.event.orphans))
+    async fn event(&mut self, event: EventId) -> Result<Option<EventRules>> {
+        Ok(self.events.get(&event).map(|data| EventRules {
+            orphans: data.event.orphans,
+            cancelled: data.event.cancelled.is_some(),
+        }))
     }
 
     async fn seat_to_hold(
@@ -331,13 +336,16 @@ impl Tx for State {
         seat: SeatId,
         user: UserId,
         now: Timestamp,
-    ) -> Result<Option<(SeatRecord, u32)>> {
+    ) -> Result<Option<SeatToHold>> {
         let Some(index) = self.index_in(event, seat) else {
             return Ok(None);
         };
         let data = &self.events[&event];
-        let held_elsewhere = data.held_by(user, Some(seat), now);
-        Ok(Some((data.seats[index].clone(), held_elsewhere)))
+        Ok(Some(SeatToHold {
+            record: data.seats[index].clone(),
+            held_elsewhere: data.held_by(user, Some(seat), now),
+            event_cancelled: data.event.cancelled.is_some(),
+        }))
     }
 
     async fn lock_seats(&mut self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<SeatRecord>> {
@@ -481,6 +489,34 @@ impl Tx for State {
                 reservation.event_name.clone_from(&event.name);
             }
         }
+        Ok(())
+    }
+
+    async fn lock_event_seats(&mut self, event: EventId) -> Result<Vec<SeatId>> {
+        Ok(self.events.get(&event).map_or_else(Vec::new, |data| {
+            data.seats
+                .iter()
+                .filter(|r| matches!(r.state, SeatState::Held { .. }))
+                .map(|r| r.seat.id)
+                .collect()
+        }))
+    }
+
+    async fn confirmed_reservations(&mut self, event: EventId) -> Result<Vec<Reservation>> {
+        Ok(self
+            .reservations
+            .values()
+            .filter(|r| r.event == event && r.status == ReservationStatus::Confirmed)
+            .cloned()
+            .collect())
+    }
+
+    async fn set_event_cancelled(
+        &mut self,
+        event: EventId,
+        cancellation: &Cancellation,
+    ) -> Result<()> {
+        self.events.get_mut(&event).expect("locked").event.cancelled = Some(cancellation.clone());
         Ok(())
     }
 
@@ -657,6 +693,15 @@ impl BookingStore for MemoryStore {
 
     async fn edit_event(&self, by: UserId, event: EventId, edit: &EventEdit) -> Result<Event> {
         self.write(|state, now| run(tx::edit_event(state, by, event, edit, now)))
+    }
+
+    async fn cancel_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        reason: &str,
+    ) -> Result<EventCancellation> {
+        self.write(|state, now| run(tx::cancel_event(state, by, event, reason, now)))
     }
 
     async fn event_reservations(

@@ -82,6 +82,35 @@ pub struct Event {
     pub starts_at: Timestamp,
     /// Whether a reserve that strands a single seat is refused.
     pub orphans: OrphanPolicy,
+    /// Its cancellation, once staff cancelled it
+    /// ([`BookingStore::cancel_event`](crate::BookingStore::cancel_event)):
+    /// then nothing of it can be held, reserved, blocked or edited, and it
+    /// stays cancelled.
+    #[serde(default)]
+    pub cancelled: Option<Cancellation>,
+}
+
+/// When, by whom and why an event was cancelled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cancellation {
+    /// The instant of the transaction that cancelled it.
+    pub at: Timestamp,
+    /// The staff member who cancelled it.
+    pub by: UserId,
+    /// Why, as staff gave it: each of its customers reads it on their
+    /// cancelled reservation.
+    pub reason: String,
+}
+
+/// What [`BookingStore::cancel_event`](crate::BookingStore::cancel_event)
+/// did: the event as cancelled, and the reservations it cancelled with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventCancellation {
+    /// The event, its [`Event::cancelled`] set.
+    pub event: Event,
+    /// The confirmed reservations it cancelled (each as a staff cancel with
+    /// the event's reason), by id ascending.
+    pub reservations: Vec<ReservationId>,
 }
 
 /// Whether a reserve may leave a single free seat stranded between taken
@@ -305,6 +334,10 @@ pub struct NewEvent {
     pub seating: Venue,
     /// Whether a reserve may strand a single seat (default: it may).
     pub orphans: OrphanPolicy,
+    /// The staff member who creates it, for the audit log's
+    /// [`CreateEvent`](crate::AuditAction::CreateEvent) record; `None` when
+    /// no user does (the server's own command line, an embedding program).
+    pub created_by: Option<UserId>,
 }
 
 /// The longest event name or venue, in characters.

@@ -484,6 +484,18 @@ pub fn staff_cancel(reservation: &Reservation) -> Result<()> {
     Ok(())
 }
 
+/// Refuses every write to a cancelled event: `cancelled` →
+/// [`Error::EventCancelled`]. Once cancelled, an event's seats cannot be
+/// held (one by one or by best available), reserved, blocked or
+/// unblocked, its details cannot be edited, and it cannot be cancelled
+/// again; it is still read as it stands.
+pub fn check_not_cancelled(event: EventId, cancelled: bool) -> Result<()> {
+    if cancelled {
+        return Err(Error::EventCancelled { id: event });
+    }
+    Ok(())
+}
+
 /// Checks the reason staff give for cancelling a customer's reservation:
 /// the customer reads it, so it must say something. Blank, over
 /// [`MAX_BLOCK_REASON`] characters or with a control character →
@@ -769,6 +781,13 @@ mod tests {
             ALICE,
         );
         assert_eq!(err.unwrap_err().code(), "already_cancelled");
+    }
+
+    #[test]
+    fn a_cancelled_event_refuses_writes() {
+        assert!(check_not_cancelled(EVENT, false).is_ok());
+        let err = check_not_cancelled(EVENT, true).unwrap_err();
+        assert!(matches!(err, Error::EventCancelled { id } if id == EVENT));
     }
 
     #[test]

@@ -19,8 +19,9 @@ use crate::boxoffice::ReservationFilter;
 use crate::error::{Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
-    BestAvailable, Credentials, Event, EventEdit, EventSummary, Hold, IdempotencyKey, NewEvent,
-    Policy, Reservation, Seat, SeatRecord, Session, SessionId, User, Username,
+    BestAvailable, Credentials, Event, EventCancellation, EventEdit, EventSummary, Hold,
+    IdempotencyKey, NewEvent, Policy, Reservation, Seat, SeatRecord, Session, SessionId, User,
+    Username,
 };
 use crate::seatmap::Row;
 
@@ -62,19 +63,23 @@ pub trait BookingStore: Send + Sync + 'static {
     /// # Contract
     ///
     /// - the name, venue and seating are checked by [`NewEvent::validate`]
-    ///   (→ `InvalidInput`);
+    ///   (→ `InvalidInput`); an unknown `created_by` → `NotFound(User)`;
     /// - seats get ids in section, row, number order, all `Available`, each
     ///   with its section, label, category (name and price), attributes,
     ///   and (kept for best available) its rank and place in its run;
     /// - returns the event with `total_seats == available_seats ==` the
     ///   seating's size, and a summary per category and per section in the
-    ///   venue's order.
+    ///   venue's order, not cancelled;
+    /// - one audit record ([`AuditAction::CreateEvent`](crate::AuditAction::CreateEvent)
+    ///   of the new event, by `created_by`, `None` included) is written
+    ///   with it.
     ///
     /// Cancel safety: dropped, it has happened whole or not at all (see
     /// [the trait's](BookingStore#cancel-safety)).
     fn create_event(&self, event: NewEvent) -> impl Future<Output = Result<EventSummary>> + Send;
 
-    /// Every event, by start time then id, with seat counts at the store's now.
+    /// Every event, by start time then id, with seat counts at the store's
+    /// now; cancelled events too (each with its [`Event::cancelled`]).
     ///
     /// # Contract
     ///
@@ -195,7 +200,8 @@ pub trait BookingStore: Send + Sync + 'static {
     /// # Contract
     ///
     /// - unknown event → `NotFound(Event)`; a seat not of that event →
-    ///   `NotFound(Seat)`; unknown user → `NotFound(User)`;
+    ///   `NotFound(Seat)`; a cancelled event → `EventCancelled`; unknown
+    ///   user → `NotFound(User)`;
     /// - then the rule: `SeatReserved`, `SeatLocked`, `HoldLimit`,
     ///   `MaxHoldReached`, or the hold until `now + lock_ttl`, never past
     ///   `max_hold` from when `user` first took it (the store keeps that
@@ -243,7 +249,8 @@ pub trait BookingStore: Send + Sync + 'static {
     ///   stands, changing nothing; for anything else → `IdempotencyKeyReused`.
     ///   Failed attempts leave no key behind;
     /// - unknown event → `NotFound(Event)`; an id that is no seat of the event
-    ///   → `NotFound(Seat)`; unknown user → `NotFound(User)`;
+    ///   → `NotFound(Seat)`; a cancelled event → `EventCancelled`; unknown
+    ///   user → `NotFound(User)`;
     /// - any seat not held by `user`, unexpired → the conflict error listing
     ///   every such seat, and nothing changes;
     /// - the event refuses orphans and the seats strand one that another
@@ -274,7 +281,7 @@ pub trait BookingStore: Send + Sync + 'static {
     ///
     /// - bad ids or reason → `InvalidInput`; unknown event →
     ///   `NotFound(Event)`; an id that is no seat of the event →
-    ///   `NotFound(Seat)`;
+    ///   `NotFound(Seat)`; a cancelled event → `EventCancelled`;
     /// - a seat reserved or held (unexpired) → the conflict listing every
     ///   such seat, and nothing changes;
     /// - unknown `by` → `NotFound(User)`;
@@ -301,7 +308,8 @@ pub trait BookingStore: Send + Sync + 'static {
     ///
     /// - bad ids or reason → `InvalidInput`; unknown event →
     ///   `NotFound(Event)`; an id that is no seat of the event →
-    ///   `NotFound(Seat)`; unknown `by` → `NotFound(User)`;
+    ///   `NotFound(Seat)`; a cancelled event → `EventCancelled`; unknown
+    ///   `by` → `NotFound(User)`;
     /// - otherwise each seat is no longer blocked (one that was not stays
     ///   as it is), and one audit record
     ///   ([`AuditAction::Unblock`](crate::AuditAction::Unblock) by `by`,
@@ -323,7 +331,9 @@ pub trait BookingStore: Send + Sync + 'static {
     /// # Contract
     ///
     /// - `count` of 0 or over the per-user limit → `InvalidInput`; unknown
-    ///   event → `NotFound(Event)`; a category the event does not have →
+    ///   event → `NotFound(Event)`; a cancelled event → `EventCancelled`
+    ///   (also when it is cancelled while the request runs: nothing is
+    ///   held then); a category the event does not have →
     ///   `UnknownCategory`, a section → `UnknownSection`; unknown user →
     ///   `NotFound(User)`;
     /// - `user`'s live holds in the event plus `count` over the limit →
@@ -410,9 +420,9 @@ pub trait BookingStore: Send + Sync + 'static {
     ///
     /// # Contract
     ///
-    /// - unknown event → `NotFound(Event)`; an edit of no field, or one
-    ///   that breaks a new event's rules → `InvalidInput`; unknown `by` →
-    ///   `NotFound(User)`;
+    /// - unknown event → `NotFound(Event)`; a cancelled event →
+    ///   `EventCancelled`; an edit of no field, or one that breaks a new
+    ///   event's rules → `InvalidInput`; unknown `by` → `NotFound(User)`;
     /// - otherwise every later read of the event shows the new details,
     ///   and one audit record ([`AuditAction::EditEvent`](crate::AuditAction::EditEvent)
     ///   by `by`, its reason the fields changed) is written with it;
@@ -426,6 +436,51 @@ pub trait BookingStore: Send + Sync + 'static {
         event: EventId,
         edit: &EventEdit,
     ) -> impl Future<Output = Result<Event>> + Send;
+
+    /// Cancels an event, as staff `by` do, with `reason`, in one
+    /// transaction, all or nothing: the event is marked cancelled, every
+    /// confirmed reservation of it is cancelled as
+    /// [`staff_cancel`](BookingStore::staff_cancel) cancels one (its
+    /// customer sees why), and every hold on its seats is released.
+    /// Afterwards nothing of it can be held, reserved, blocked, unblocked or
+    /// edited (`EventCancelled`); its reads still answer, with its
+    /// [`Event::cancelled`].
+    ///
+    /// # Contract
+    ///
+    /// - a blank or bad reason ([`rules::check_cancel_reason`](crate::rules::check_cancel_reason))
+    ///   → `InvalidInput`; unknown event → `NotFound(Event)`; already
+    ///   cancelled → `EventCancelled`; unknown `by` → `NotFound(User)`;
+    ///   each refusal changes nothing;
+    /// - otherwise the event's `cancelled` is `at` now, `by`, `reason`, in
+    ///   every later read of it ([`event`](BookingStore::event),
+    ///   [`events`](BookingStore::events)); each of its reservations
+    ///   confirmed before is `Cancelled` with `cancelled_at` now,
+    ///   `cancelled_by` `by` and `cancel_reason` `reason`; every seat is
+    ///   neither held nor reserved (a blocked seat stays blocked);
+    /// - one audit record ([`AuditAction::CancelEvent`](crate::AuditAction::CancelEvent)
+    ///   by `by`, with the reason and no seats) and one
+    ///   ([`AuditAction::StaffCancel`](crate::AuditAction::StaffCancel), as
+    ///   `staff_cancel` writes) per reservation cancelled are written with it;
+    /// - afterwards [`hold`](BookingStore::hold),
+    ///   [`best_available`](BookingStore::best_available),
+    ///   [`reserve`](BookingStore::reserve), [`block`](BookingStore::block),
+    ///   [`unblock`](BookingStore::unblock) and
+    ///   [`edit_event`](BookingStore::edit_event) of it → `EventCancelled`;
+    /// - whatever holds and reserves run concurrently, once it has returned
+    ///   the event has no confirmed reservation and no live hold: each of
+    ///   them either happened before it (and was undone) or is refused;
+    /// - returns the event as cancelled and the ids of the reservations it
+    ///   cancelled, ascending.
+    ///
+    /// Cancel safety: dropped, it has happened whole or not at all (see
+    /// [the trait's](BookingStore#cancel-safety)).
+    fn cancel_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        reason: &str,
+    ) -> impl Future<Output = Result<EventCancellation>> + Send;
 
     /// A page of an event's reservations, everyone's, for staff: those
     /// `filter` picks, newest first (by id, descending), each with its
@@ -713,6 +768,15 @@ impl<S: BookingStore> BookingStore for std::sync::Arc<S> {
         edit: &EventEdit,
     ) -> impl Future<Output = Result<Event>> + Send {
         (**self).edit_event(by, event, edit)
+    }
+
+    fn cancel_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        reason: &str,
+    ) -> impl Future<Output = Result<EventCancellation>> + Send {
+        (**self).cancel_event(by, event, reason)
     }
 
     fn event_reservations(

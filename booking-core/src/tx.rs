@@ -31,8 +31,8 @@ use crate::clock::Timestamp;
 use crate::error::{Entity, Error, Result};
 use crate::ids::{EventId, ReservationId, SeatId, UserId};
 use crate::model::{
-    Event, EventEdit, Hold, IdempotencyKey, OrphanPolicy, Policy, Reservation, Seat, SeatRecord,
-    SeatState,
+    Cancellation, Event, EventCancellation, EventEdit, Hold, IdempotencyKey, OrphanPolicy, Policy,
+    Reservation, Seat, SeatRecord, SeatState,
 };
 use crate::rules;
 
@@ -53,7 +53,39 @@ pub struct NewReservation<'a> {
     pub key: Option<&'a IdempotencyKey>,
 }
 
+/// What a write needs to know of its event ([`Tx::event`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EventRules {
+    /// Whether a reserve that strands a single seat is refused.
+    pub orphans: OrphanPolicy,
+    /// Whether staff cancelled it: every write to it is then refused
+    /// ([`rules::check_not_cancelled`]).
+    pub cancelled: bool,
+}
+
+/// A seat to hold, as [`Tx::seat_to_hold`] loads it.
+#[derive(Clone, Debug)]
+pub struct SeatToHold {
+    /// The seat, locked.
+    pub record: SeatRecord,
+    /// How many *other* seats of the event the user holds at `now`.
+    pub held_elsewhere: u32,
+    /// Whether the event is cancelled, as read once the seat is locked.
+    pub event_cancelled: bool,
+}
+
 /// The loads and writes of one backend's write transaction.
+///
+/// # A cancelled event
+///
+/// [`cancel_event`] locks every seat of the event before it reads and
+/// marks the event cancelled; every other write to seats reads whether
+/// the event is cancelled once it holds its seats' locks (in a statement
+/// after the one that took them). So a write that locked a seat first
+/// is done before the cancel goes on (which then undoes its hold or
+/// cancels its reservation), and one that waited for the cancel's locks
+/// sees the event cancelled. A cancellation is never undone, so a read
+/// without locks that sees one can refuse at once.
 ///
 /// Loads return rows as stored: a hold on them may have ended (the rules
 /// judge every state at `now`). A write is only ever called once the
@@ -76,8 +108,9 @@ pub trait Tx {
     /// As [`lock_user`](Tx::lock_user), and, when the backend can read it in
     /// the same step, `seat` of `event` as committed, *without* its lock:
     /// [`hold`] refuses a seat already someone else's from that read, so a
-    /// crowd asking for one seat does not queue for its lock. The default
-    /// reads no seat.
+    /// crowd asking for one seat does not queue for its lock. No seat
+    /// when the event is cancelled (the locked read then refuses the hold
+    /// in the contract's order). The default reads no seat.
     async fn lock_user_and_peek_seat(
         &mut self,
         user: UserId,
@@ -88,18 +121,20 @@ pub trait Tx {
         Ok((self.lock_user(user).await?, None))
     }
 
-    /// `event`'s orphan policy; `None` when there is no such event.
-    async fn event(&mut self, event: EventId) -> Result<Option<OrphanPolicy>, Self::Error>;
+    /// What the writes need to know of `event`; `None` when there is no
+    /// such event. Called after the seats' locks, when there are any.
+    async fn event(&mut self, event: EventId) -> Result<Option<EventRules>, Self::Error>;
 
     /// `seat` of `event`, locked, with the number of *other* seats of the
-    /// event `user` holds at `now`; `None` when it is no seat of the event.
+    /// event `user` holds at `now` and whether the event is cancelled (read
+    /// after the lock); `None` when it is no seat of the event.
     async fn seat_to_hold(
         &mut self,
         event: EventId,
         seat: SeatId,
         user: UserId,
         now: Timestamp,
-    ) -> Result<Option<(SeatRecord, u32)>, Self::Error>;
+    ) -> Result<Option<SeatToHold>, Self::Error>;
 
     /// `seat` of `event`, locked; `None` when it is no seat of the event.
     /// The default asks [`lock_seats`](Tx::lock_seats) for the one seat.
@@ -173,9 +208,37 @@ pub trait Tx {
         reason: Option<&str>,
     ) -> Result<Vec<Seat>, Self::Error>;
 
-    /// `event`'s details, locked until the transaction ends; `None` when
-    /// there is no such event.
+    /// `event`'s details (its cancellation included), locked until the
+    /// transaction ends; `None` when there is no such event.
     async fn lock_event(&mut self, event: EventId) -> Result<Option<Event>, Self::Error>;
+
+    /// Locks every seat of `event` (none when there is no such event), in
+    /// id order, until the transaction ends; returns those that carry a
+    /// hold, live or ended.
+    async fn lock_event_seats(&mut self, event: EventId) -> Result<Vec<SeatId>, Self::Error>;
+
+    /// Makes `seats` (locked, each with a hold) `Available`. The default
+    /// sets them one by one.
+    async fn release_holds(&mut self, seats: &[SeatId]) -> Result<(), Self::Error> {
+        for &seat in seats {
+            self.set_seat_state(seat, SeatState::Available).await?;
+        }
+        Ok(())
+    }
+
+    /// Every confirmed reservation of `event`, by id, as committed once the
+    /// event's seats are locked ([`lock_event_seats`](Tx::lock_event_seats)).
+    async fn confirmed_reservations(
+        &mut self,
+        event: EventId,
+    ) -> Result<Vec<Reservation>, Self::Error>;
+
+    /// Marks `event` cancelled as `cancellation` says.
+    async fn set_event_cancelled(
+        &mut self,
+        event: EventId,
+        cancellation: &Cancellation,
+    ) -> Result<(), Self::Error>;
 
     /// Writes `event`'s name, description, venue text and start time
     /// (nothing else of it: its seats never change).
@@ -206,13 +269,14 @@ pub async fn hold<T: Tx>(
     {
         return Err(refused.into());
     }
-    let Some((record, held_elsewhere)) = tx.seat_to_hold(event, seat, user, now).await? else {
+    let Some(found) = tx.seat_to_hold(event, seat, user, now).await? else {
         return Err(missing_seat(tx, event, seat).await);
     };
+    rules::check_not_cancelled(event, found.event_cancelled)?;
     if !user_found {
         return Err(Error::not_found(Entity::User, user.get()).into());
     }
-    let taken = rules::hold(&record, user, held_elsewhere, now, policy)?;
+    let taken = rules::hold(&found.record, user, found.held_elsewhere, now, policy)?;
     let state = SeatState::Held {
         by: user,
         since: taken.since,
@@ -258,17 +322,14 @@ pub async fn reserve<T: Tx>(
     if let Some(first) = rules::replay(previous.as_ref(), event, seat_ids, now, policy)? {
         return Ok(first);
     }
-    let orphans = tx
-        .event(event)
-        .await?
-        .ok_or_else(|| Error::not_found(Entity::Event, event.get()))?;
-    let loaded = tx.lock_seats(event, seat_ids).await?;
+    let (loaded, found) = lock_seats_of_event(tx, event, seat_ids).await?;
     rules::seats_of(event, seat_ids, &loaded)?;
+    rules::check_not_cancelled(event, found.cancelled)?;
     if !user_found {
         return Err(Error::not_found(Entity::User, user.get()).into());
     }
     let seats = rules::confirm(event, seat_ids, &loaded, user, now, policy)?;
-    if orphans == OrphanPolicy::Refuse {
+    if found.orphans == OrphanPolicy::Refuse {
         let runs = tx.runs_of(event, seat_ids).await?;
         rules::check_orphans(&runs, seat_ids, now)?;
     }
@@ -289,9 +350,10 @@ pub async fn reserve<T: Tx>(
         })
         .await?;
     tx.audit(NewAuditRecord {
-        actor: user,
+        actor: Some(user),
         action: AuditAction::Reserve,
-        event,
+        event: Some(event),
+        user: None,
         reservation: Some(made.id),
         seats: &made.seat_labels(),
         reason: "",
@@ -315,9 +377,10 @@ pub async fn cancel<T: Tx>(
     rules::cancel(&found, user)?;
     let cancelled = tx.cancel_reservation(&found, user, None, now).await?;
     tx.audit(NewAuditRecord {
-        actor: user,
+        actor: Some(user),
         action: AuditAction::Cancel,
-        event: cancelled.event,
+        event: Some(cancelled.event),
+        user: None,
         reservation: Some(cancelled.id),
         seats: &cancelled.seat_labels(),
         reason: "",
@@ -347,9 +410,10 @@ pub async fn staff_cancel<T: Tx>(
     }
     let cancelled = tx.cancel_reservation(&found, by, Some(reason), now).await?;
     tx.audit(NewAuditRecord {
-        actor: by,
+        actor: Some(by),
         action: AuditAction::StaffCancel,
-        event: cancelled.event,
+        event: Some(cancelled.event),
+        user: None,
         reservation: Some(cancelled.id),
         seats: &cancelled.seat_labels(),
         reason,
@@ -372,15 +436,17 @@ pub async fn edit_event<T: Tx>(
         .lock_event(event)
         .await?
         .ok_or_else(|| Error::not_found(Entity::Event, event.get()))?;
+    rules::check_not_cancelled(event, found.cancelled.is_some())?;
     let edited = edit.apply(&found)?;
     if !by_found {
         return Err(Error::not_found(Entity::User, by.get()).into());
     }
     tx.set_event_details(&edited).await?;
     tx.audit(NewAuditRecord {
-        actor: by,
+        actor: Some(by),
         action: AuditAction::EditEvent,
-        event,
+        event: Some(event),
+        user: None,
         reservation: None,
         seats: &[],
         reason: &edit.changed_fields().join(", "),
@@ -388,6 +454,74 @@ pub async fn edit_event<T: Tx>(
     })
     .await?;
     Ok(edited)
+}
+
+/// [`BookingStore::cancel_event`](crate::BookingStore::cancel_event) over
+/// a transaction: every seat of the event locked first (see [`Tx`]), then
+/// the event; the event marked cancelled, its holds released and each
+/// confirmed reservation cancelled as staff cancel one, each change with
+/// its audit record.
+pub async fn cancel_event<T: Tx>(
+    tx: &mut T,
+    by: UserId,
+    event: EventId,
+    reason: &str,
+    now: Timestamp,
+) -> Result<EventCancellation, T::Error> {
+    rules::check_cancel_reason(reason)?;
+    let by_found = tx.lock_user(by).await?;
+    let held = tx.lock_event_seats(event).await?;
+    let found = tx
+        .lock_event(event)
+        .await?
+        .ok_or_else(|| Error::not_found(Entity::Event, event.get()))?;
+    rules::check_not_cancelled(event, found.cancelled.is_some())?;
+    if !by_found {
+        return Err(Error::not_found(Entity::User, by.get()).into());
+    }
+    let cancellation = Cancellation {
+        at: now,
+        by,
+        reason: reason.to_owned(),
+    };
+    tx.set_event_cancelled(event, &cancellation).await?;
+    tx.audit(NewAuditRecord {
+        actor: Some(by),
+        action: AuditAction::CancelEvent,
+        event: Some(event),
+        user: None,
+        reservation: None,
+        seats: &[],
+        reason,
+        at: now,
+    })
+    .await?;
+    tx.release_holds(&held).await?;
+    let mut reservations = Vec::new();
+    for confirmed in tx.confirmed_reservations(event).await? {
+        let cancelled = tx
+            .cancel_reservation(&confirmed, by, Some(reason), now)
+            .await?;
+        tx.audit(NewAuditRecord {
+            actor: Some(by),
+            action: AuditAction::StaffCancel,
+            event: Some(event),
+            user: None,
+            reservation: Some(cancelled.id),
+            seats: &cancelled.seat_labels(),
+            reason,
+            at: now,
+        })
+        .await?;
+        reservations.push(cancelled.id);
+    }
+    Ok(EventCancellation {
+        event: Event {
+            cancelled: Some(cancellation),
+            ..found
+        },
+        reservations,
+    })
 }
 
 /// [`BookingStore::block`](crate::BookingStore::block) over a transaction.
@@ -402,7 +536,9 @@ pub async fn block<T: Tx>(
     rules::check_block_ids(seat_ids)?;
     rules::check_reason(reason)?;
     let by_found = tx.lock_user(by).await?;
-    let loaded = lock_seats_of_event(tx, event, seat_ids).await?;
+    let (loaded, found) = lock_seats_of_event(tx, event, seat_ids).await?;
+    rules::seats_of(event, seat_ids, &loaded)?;
+    rules::check_not_cancelled(event, found.cancelled)?;
     rules::block(event, seat_ids, &loaded, reason, now)?;
     if !by_found {
         return Err(Error::not_found(Entity::User, by.get()).into());
@@ -424,7 +560,9 @@ pub async fn unblock<T: Tx>(
     rules::check_block_ids(seat_ids)?;
     rules::check_reason(reason)?;
     let by_found = tx.lock_user(by).await?;
-    let loaded = lock_seats_of_event(tx, event, seat_ids).await?;
+    let (loaded, found) = lock_seats_of_event(tx, event, seat_ids).await?;
+    rules::seats_of(event, seat_ids, &loaded)?;
+    rules::check_not_cancelled(event, found.cancelled)?;
     rules::unblock(event, seat_ids, &loaded, reason)?;
     if !by_found {
         return Err(Error::not_found(Entity::User, by.get()).into());
@@ -446,9 +584,10 @@ async fn audit_seats<T: Tx>(
 ) -> Result<(), T::Error> {
     let labels: Vec<String> = seats.iter().map(Seat::label).collect();
     tx.audit(NewAuditRecord {
-        actor,
+        actor: Some(actor),
         action,
-        event,
+        event: Some(event),
+        user: None,
         reservation: None,
         seats: &labels,
         reason,
@@ -457,17 +596,19 @@ async fn audit_seats<T: Tx>(
     .await
 }
 
-/// The seats of `seat_ids` in `event`, locked; `NotFound(Event)` when there
-/// is no such event.
+/// The seats of `seat_ids` in `event`, locked, then what the write needs
+/// to know of the event (read after the locks: see [`Tx`]);
+/// `NotFound(Event)` when there is no such event.
 async fn lock_seats_of_event<T: Tx>(
     tx: &mut T,
     event: EventId,
     seat_ids: &[SeatId],
-) -> Result<Vec<SeatRecord>, T::Error> {
-    if tx.event(event).await?.is_none() {
-        return Err(Error::not_found(Entity::Event, event.get()).into());
+) -> Result<(Vec<SeatRecord>, EventRules), T::Error> {
+    let loaded = tx.lock_seats(event, seat_ids).await?;
+    match tx.event(event).await? {
+        Some(found) => Ok((loaded, found)),
+        None => Err(Error::not_found(Entity::Event, event.get()).into()),
     }
-    tx.lock_seats(event, seat_ids).await
 }
 
 /// Why `seat` of `event` was not found: no such event, or no such seat in it.

@@ -118,6 +118,14 @@ impl BookingStore for DefaultReads {
     ) -> impl Future<Output = Result<Vec<Reservation>>> + Send {
         self.0.event_reservations(event, filter)
     }
+    fn cancel_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        reason: &str,
+    ) -> impl Future<Output = Result<booking_core::EventCancellation>> + Send {
+        self.0.cancel_event(by, event, reason)
+    }
     fn audit_log(
         &self,
         filter: &AuditFilter,

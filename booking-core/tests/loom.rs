@@ -46,6 +46,7 @@ fn two_users_race_to_hold_and_reserve_one_seat() {
                     starts_at: clock.now(),
                     seating: SeatMap::grid(1, 1, 100).unwrap().into(),
                     orphans: booking_core::OrphanPolicy::Allow,
+                    created_by: None,
                 })
                 .await
                 .unwrap()

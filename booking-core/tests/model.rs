@@ -370,6 +370,7 @@ impl StateMachineTest for MemoryStoreMatchesModel {
                         .unwrap()
                         .into(),
                     orphans: booking_core::OrphanPolicy::Allow,
+                    created_by: None,
                 })
                 .await
                 .unwrap()

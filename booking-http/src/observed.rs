@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use booking_core::{
     AccountStore, AuditFilter, AuditRecord, BestAvailable, BookingStore, Credentials, Event,
-    EventEdit, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, Policy, Reservation,
-    ReservationFilter, ReservationId, Result, Row, Seat, SeatId, SeatRecord, Session, SessionId,
-    User, UserId, Username,
+    EventCancellation, EventEdit, EventId, EventSummary, Hold, IdempotencyKey, NewEvent, Policy,
+    Reservation, ReservationFilter, ReservationId, Result, Row, Seat, SeatId, SeatRecord, Session,
+    SessionId, User, UserId, Username,
 };
 
 use crate::watchers::Watchers;
@@ -189,6 +189,21 @@ impl<S: BookingStore> BookingStore for Observed<S> {
         self.store.edit_event(by, event, edit)
     }
 
+    /// Nudges the event's streams, and counts each reservation it
+    /// cancelled as a cancellation.
+    async fn cancel_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        reason: &str,
+    ) -> Result<EventCancellation> {
+        let cancelled = self.store.cancel_event(by, event, reason).await?;
+        self.watchers.nudge(event);
+        metrics::counter!("booking_cancellations_total")
+            .increment(cancelled.reservations.len() as u64);
+        Ok(cancelled)
+    }
+
     fn event_reservations(
         &self,
         event: EventId,
@@ -281,6 +296,7 @@ mod tests {
                 starts_at: clock.now() + chrono::TimeDelta::days(1),
                 seating: "A:1-4:100".parse().unwrap(),
                 orphans: OrphanPolicy::Allow,
+                created_by: None,
             })
             .await
             .unwrap()

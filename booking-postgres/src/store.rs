@@ -16,14 +16,15 @@ use std::time::Duration;
 
 use booking_core::audit::NewAuditRecord;
 use booking_core::best::{EventLayout, Layout, LayoutSeat, Position, Search, Wanted};
-use booking_core::tx::{self, NewReservation, Tx};
+use booking_core::tx::{self, EventRules, NewReservation, SeatToHold, Tx};
 use booking_core::venue::{PlacedSeat, Point, Venue};
 use booking_core::{
-    AccountStore, AuditAction, AuditFilter, AuditRecord, BestAvailable, BookingStore,
-    CategorySummary, Clock, Credentials, Entity, Error, Event, EventEdit, EventId, EventSummary,
-    Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation, ReservationFilter,
-    ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId, SeatRecord, SeatState,
-    SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId, Username, count_taken,
+    AccountStore, AuditAction, AuditFilter, AuditRecord, BestAvailable, BookingStore, Cancellation,
+    CategorySummary, Clock, Credentials, Entity, Error, Event, EventCancellation, EventEdit,
+    EventId, EventSummary, Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation,
+    ReservationFilter, ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId,
+    SeatRecord, SeatState, SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId,
+    Username, count_taken,
 };
 use booking_core::{rules, sql_free_seat, sql_live_hold};
 use deadpool_postgres::{Pool, Transaction};
@@ -173,15 +174,60 @@ async fn require_event(tx: &Transaction<'_>, event: EventId) -> Result<(), OpErr
     }
 }
 
-/// `event`'s orphan policy, if there is such an event.
-async fn find_event(tx: &Transaction<'_>, event: EventId) -> Result<Option<OrphanPolicy>, OpError> {
-    let stmt = tx
-        .prepare_cached("SELECT orphans FROM events WHERE id = $1")
-        .await?;
-    match tx.query_opt(&stmt, &[&event.get()]).await? {
-        Some(row) => Ok(Some(orphan_policy(row.get(0))?)),
+/// What the writes need to know of event `$1`, for [`event_rules`].
+const FIND_EVENT: &str = "SELECT orphans, cancelled_at IS NOT NULL FROM events WHERE id = $1";
+
+/// What the writes need to know of `event`, if there is such an event.
+async fn find_event(tx: &Transaction<'_>, event: EventId) -> Result<Option<EventRules>, OpError> {
+    let stmt = tx.prepare_cached(FIND_EVENT).await?;
+    event_rules(tx.query_opt(&stmt, &[&event.get()]).await?)
+}
+
+/// The answer of [`FIND_EVENT`].
+fn event_rules(row: Option<tokio_postgres::Row>) -> Result<Option<EventRules>, OpError> {
+    match row {
+        Some(row) => Ok(Some(EventRules {
+            orphans: orphan_policy(row.get(0))?,
+            cancelled: row.get(1),
+        })),
         None => Ok(None),
     }
+}
+
+/// The columns of `events` that make an [`Event`], for [`event_from`].
+const EVENT_COLUMNS: &str =
+    "id, name, description, venue, starts_at, orphans, cancelled_at, cancelled_by, cancel_reason";
+
+/// An [`Event`] from a row that starts with [`EVENT_COLUMNS`].
+fn event_from(row: &tokio_postgres::Row) -> Result<Event> {
+    let id: i64 = row.get(0);
+    let cancelled = match (
+        row.get::<_, Option<Timestamp>>(6),
+        row.get::<_, Option<i64>>(7),
+        row.get::<_, Option<String>>(8),
+    ) {
+        (None, None, None) => None,
+        (Some(at), Some(by), Some(reason)) => Some(Cancellation {
+            at,
+            by: UserId::new(by),
+            reason,
+        }),
+        _ => {
+            return Err(Error::storage(
+                BACKEND,
+                format!("event {id} is cancelled in part"),
+            ));
+        }
+    };
+    Ok(Event {
+        id: EventId::new(id),
+        name: row.get(1),
+        description: row.get(2),
+        venue: row.get(3),
+        starts_at: row.get(4),
+        orphans: orphan_policy(row.get(5))?,
+        cancelled,
+    })
 }
 
 /// The index of `event`'s section named `name` (exactly, case included);
@@ -239,10 +285,14 @@ async fn lock_user_and_read_seat(
     seat: SeatId,
     event: EventId,
 ) -> Result<(Option<User>, Option<SeatRecord>), OpError> {
+    // No seat when the event is cancelled: the hold is then refused under
+    // the seat's lock, in the contract's order.
     let stmt = tx
         .prepare_cached(&format!(
             "SELECT {SEAT_COLUMNS}, u.username, u.staff
              FROM users u LEFT JOIN ({SEATS}) ON s.id = $2 AND s.event_id = $3
+                 AND NOT EXISTS (SELECT 1 FROM events
+                                 WHERE id = $3 AND cancelled_at IS NOT NULL)
              WHERE u.id = $1 FOR UPDATE OF u"
         ))
         .await?;
@@ -277,14 +327,16 @@ async fn seats_where(
 }
 
 /// `seat` of `event`, locked, with the number of `user`'s other live holds
-/// in the event (the hold limit's count).
+/// in the event (the hold limit's count); then, in a statement sent with
+/// it (one round trip) that runs once the seat's lock is taken, what the
+/// writes need to know of the event (whether it is cancelled: see `Tx`).
 async fn seat_to_hold(
     tx: &Transaction<'_>,
     seat: SeatId,
     user: UserId,
     now: Timestamp,
     event: EventId,
-) -> Result<Option<tokio_postgres::Row>, OpError> {
+) -> Result<(Option<tokio_postgres::Row>, Option<EventRules>), OpError> {
     let stmt = tx
         .prepare_cached(&format!(
             // The condition's columns are the inner table's, `h`.
@@ -300,9 +352,19 @@ async fn seat_to_hold(
             seats = SEATS,
         ))
         .await?;
-    Ok(tx
-        .query_opt(&stmt, &[&seat.get(), &user.get(), &now, &event.get()])
-        .await?)
+    // Both prepared first: a statement still to be prepared would be sent
+    // after the other, and could run before it.
+    let rules = tx.prepare_cached(FIND_EVENT).await?;
+    let (row, rules) = tokio::try_join!(
+        async {
+            Ok::<_, OpError>(
+                tx.query_opt(&stmt, &[&seat.get(), &user.get(), &now, &event.get()])
+                    .await?,
+            )
+        },
+        async { Ok::<_, OpError>(tx.query_opt(&rules, &[&event.get()]).await?) },
+    )?;
+    Ok((row, event_rules(rules)?))
 }
 
 async fn set_seat_state(
@@ -370,10 +432,10 @@ async fn summaries(
     let count =
         |n: i64| u32::try_from(n).map_err(|_| Error::storage(BACKEND, "a seat count out of range"));
     let stmt = tx
-        .prepare_cached(
-            "SELECT id, name, description, venue, starts_at, orphans FROM events
-             WHERE $1::BIGINT IS NULL OR id = $1 ORDER BY starts_at, id",
-        )
+        .prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events
+             WHERE $1::BIGINT IS NULL OR id = $1 ORDER BY starts_at, id"
+        ))
         .await?;
     let events = tx.query(&stmt, &[&only]).await?;
     let stmt = tx
@@ -443,14 +505,7 @@ async fn summaries(
         .map(|r| {
             let id: i64 = r.get(0);
             Ok(EventSummary::new(
-                Event {
-                    id: EventId::new(id),
-                    name: r.get(1),
-                    description: r.get(2),
-                    venue: r.get(3),
-                    starts_at: r.get(4),
-                    orphans: orphan_policy(r.get(5))?,
-                },
+                event_from(r)?,
                 categories.remove(&id).unwrap_or_default(),
                 sections.remove(&id).unwrap_or_default(),
             ))
@@ -1045,21 +1100,61 @@ async fn best_under_locks(
     ))
 }
 
-/// Writes `holds` (of `user`), in one statement.
-async fn hold_seats(tx: &Transaction<'_>, user: UserId, holds: &[Hold]) -> Result<(), OpError> {
+/// Writes `holds` (of `user`, on seats of `event` this transaction has
+/// locked), in one statement, unless the event is cancelled: that
+/// statement starts after the seats' locks were taken, so it sees a cancel
+/// that held them first (see `Tx`); then nothing is written and the
+/// answer is `EventCancelled`.
+async fn hold_seats(
+    tx: &Transaction<'_>,
+    user: UserId,
+    event: EventId,
+    holds: &[Hold],
+) -> Result<(), OpError> {
     let stmt = tx
         .prepare_cached(
             "UPDATE seats s SET reservation_id = NULL, held_by = $2,
                  held_since = u.since, held_until = u.until
              FROM UNNEST($1::BIGINT[], $3::TIMESTAMPTZ[], $4::TIMESTAMPTZ[]) AS u (id, since, until)
-             WHERE s.id = u.id",
+             WHERE s.id = u.id
+               AND NOT EXISTS (SELECT 1 FROM events WHERE id = $5 AND cancelled_at IS NOT NULL)",
         )
         .await?;
     let ids: Vec<i64> = holds.iter().map(|h| h.seat.id.get()).collect();
     let since: Vec<Timestamp> = holds.iter().map(|h| h.since).collect();
     let until: Vec<Timestamp> = holds.iter().map(|h| h.until).collect();
-    tx.execute(&stmt, &[&ids, &user.get(), &since, &until])
+    let written = tx
+        .execute(&stmt, &[&ids, &user.get(), &since, &until, &event.get()])
         .await?;
+    if written == 0 && !holds.is_empty() {
+        return Err(Error::EventCancelled { id: event }.into());
+    }
+    Ok(())
+}
+
+/// Appends `record` to the audit log, in `tx`.
+async fn insert_audit(tx: &Transaction<'_>, record: &NewAuditRecord<'_>) -> Result<(), OpError> {
+    let stmt = tx
+        .prepare_cached(
+            "INSERT INTO audit_log
+                 (at, actor_id, action, event_id, reservation_id, seats, reason, user_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .await?;
+    tx.execute(
+        &stmt,
+        &[
+            &record.at,
+            &record.actor.map(UserId::get),
+            &record.action.as_str(),
+            &record.event.map(EventId::get),
+            &record.reservation.map(ReservationId::get),
+            &record.seats,
+            &record.reason,
+            &record.user.map(UserId::get),
+        ],
+    )
+    .await?;
     Ok(())
 }
 
@@ -1093,7 +1188,7 @@ impl Tx for PgTx<'_, '_> {
         Ok((found.is_some(), seen))
     }
 
-    async fn event(&mut self, event: EventId) -> Result<Option<OrphanPolicy>, OpError> {
+    async fn event(&mut self, event: EventId) -> Result<Option<EventRules>, OpError> {
         find_event(self.0, event).await
     }
 
@@ -1103,15 +1198,17 @@ impl Tx for PgTx<'_, '_> {
         seat: SeatId,
         user: UserId,
         now: Timestamp,
-    ) -> Result<Option<(SeatRecord, u32)>, OpError> {
-        let Some(row) = seat_to_hold(self.0, seat, user, now, event).await? else {
+    ) -> Result<Option<SeatToHold>, OpError> {
+        let (row, found) = seat_to_hold(self.0, seat, user, now, event).await?;
+        let Some(row) = row else {
             return Ok(None);
         };
         let held: i64 = row.get(SEAT_COLUMN_COUNT);
-        Ok(Some((
-            seat_record(&row)?,
-            u32::try_from(held).unwrap_or(u32::MAX),
-        )))
+        Ok(Some(SeatToHold {
+            record: seat_record(&row)?,
+            held_elsewhere: u32::try_from(held).unwrap_or(u32::MAX),
+            event_cancelled: found.is_some_and(|e| e.cancelled),
+        }))
     }
 
     /// One seat by its id: a plainer plan than `lock_seats`' array.
@@ -1172,11 +1269,26 @@ impl Tx for PgTx<'_, '_> {
         &mut self,
         id: ReservationId,
     ) -> Result<Option<Reservation>, OpError> {
+        // Its seats first (a reservation's seats never change), then its
+        // row: every write locks seats before reservations (an event
+        // cancel locks its seats, then cancels its reservations), so two
+        // never wait for each other in a cycle.
         let tx = self.0;
+        let seats = tx
+            .prepare_cached(
+                "SELECT 1 FROM seats WHERE id IN
+                     (SELECT seat_id FROM reservation_seats WHERE reservation_id = $1)
+                 ORDER BY id FOR UPDATE",
+            )
+            .await?;
         let stmt = tx
             .prepare_cached("SELECT 1 FROM reservations WHERE id = $1 FOR UPDATE")
             .await?;
-        tx.query_opt(&stmt, &[&id.get()]).await?;
+        // Sent together (one round trip), run in this order.
+        tokio::try_join!(
+            async { Ok::<_, OpError>(tx.execute(&seats, &[&id.get()]).await?) },
+            async { Ok::<_, OpError>(tx.query_opt(&stmt, &[&id.get()]).await?) },
+        )?;
         load_reservation(tx, id).await
     }
 
@@ -1308,22 +1420,77 @@ impl Tx for PgTx<'_, '_> {
     async fn lock_event(&mut self, event: EventId) -> Result<Option<Event>, OpError> {
         let stmt = self
             .0
+            .prepare_cached(&format!(
+                "SELECT {EVENT_COLUMNS} FROM events WHERE id = $1 FOR UPDATE"
+            ))
+            .await?;
+        match self.0.query_opt(&stmt, &[&event.get()]).await? {
+            Some(row) => Ok(Some(event_from(&row)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn lock_event_seats(&mut self, event: EventId) -> Result<Vec<SeatId>, OpError> {
+        let stmt = self
+            .0
             .prepare_cached(
-                "SELECT name, description, venue, starts_at, orphans FROM events
-                 WHERE id = $1 FOR UPDATE",
+                "SELECT id, held_by IS NOT NULL FROM seats WHERE event_id = $1
+                 ORDER BY id FOR UPDATE",
             )
             .await?;
-        let Some(row) = self.0.query_opt(&stmt, &[&event.get()]).await? else {
-            return Ok(None);
-        };
-        Ok(Some(Event {
-            id: event,
-            name: row.get(0),
-            description: row.get(1),
-            venue: row.get(2),
-            starts_at: row.get(3),
-            orphans: orphan_policy(row.get(4))?,
-        }))
+        Ok(self
+            .0
+            .query(&stmt, &[&event.get()])
+            .await?
+            .iter()
+            .filter(|row| row.get::<_, bool>(1))
+            .map(|row| SeatId::new(row.get(0)))
+            .collect())
+    }
+
+    async fn release_holds(&mut self, seats: &[SeatId]) -> Result<(), OpError> {
+        let ids: Vec<i64> = seats.iter().map(|s| s.get()).collect();
+        set_seats_state(self.0, &ids, SeatState::Available).await
+    }
+
+    async fn confirmed_reservations(
+        &mut self,
+        event: EventId,
+    ) -> Result<Vec<Reservation>, OpError> {
+        let mut found = load_reservations(
+            self.0,
+            "r.event_id = $1 AND r.status = 'confirmed'",
+            &[&event.get()],
+        )
+        .await?;
+        found.sort_unstable_by_key(|r| r.id);
+        Ok(found)
+    }
+
+    async fn set_event_cancelled(
+        &mut self,
+        event: EventId,
+        cancellation: &Cancellation,
+    ) -> Result<(), OpError> {
+        let stmt = self
+            .0
+            .prepare_cached(
+                "UPDATE events SET cancelled_at = $2, cancelled_by = $3, cancel_reason = $4
+                 WHERE id = $1",
+            )
+            .await?;
+        self.0
+            .execute(
+                &stmt,
+                &[
+                    &event.get(),
+                    &cancellation.at,
+                    &cancellation.by.get(),
+                    &cancellation.reason,
+                ],
+            )
+            .await?;
+        Ok(())
     }
 
     async fn set_event_details(&mut self, event: &Event) -> Result<(), OpError> {
@@ -1350,28 +1517,7 @@ impl Tx for PgTx<'_, '_> {
     }
 
     async fn audit(&mut self, record: NewAuditRecord<'_>) -> Result<(), OpError> {
-        let stmt = self
-            .0
-            .prepare_cached(
-                "INSERT INTO audit_log (at, actor_id, action, event_id, reservation_id, seats, reason)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .await?;
-        self.0
-            .execute(
-                &stmt,
-                &[
-                    &record.at,
-                    &record.actor.get(),
-                    &record.action.as_str(),
-                    &record.event.get(),
-                    &record.reservation.map(ReservationId::get),
-                    &record.seats,
-                    &record.reason,
-                ],
-            )
-            .await?;
-        Ok(())
+        insert_audit(self.0, &record).await
     }
 }
 
@@ -1607,8 +1753,9 @@ impl BookingStore for PgStore {
             // last hold.
             let lock = tx
                 .prepare_cached(
-                    "SELECT (SELECT reopened FROM events WHERE id = $2)
-                     FROM users WHERE id = $1 FOR UPDATE",
+                    "SELECT e.reopened, e.cancelled_at IS NOT NULL
+                     FROM users u LEFT JOIN events e ON e.id = $2
+                     WHERE u.id = $1 FOR UPDATE OF u",
                 )
                 .await?;
             let count = tx
@@ -1630,12 +1777,18 @@ impl BookingStore for PgStore {
                 live_holds(&tx, event, now),
             )?;
             let Some(locked) = locked else {
-                require_event(&tx, event).await?;
+                let found = find_event(&tx, event)
+                    .await?
+                    .ok_or_else(|| Error::not_found(Entity::Event, event.get()))?;
+                rules::check_not_cancelled(event, found.cancelled)?;
                 return Err(Error::not_found(Entity::User, user.get()).into());
             };
             let Some(reopened) = locked.get::<_, Option<i64>>(0) else {
                 return Err(Error::not_found(Entity::Event, event.get()).into());
             };
+            // Cancelled for good: refused at once. One cancelled since is
+            // found by `hold_seats`.
+            rules::check_not_cancelled(event, locked.get(1))?;
             let layout = cache.layout(load_layout(&tx, event)).await?;
             // The request's own faults (names the event lacks) come before
             // the user's state (the hold limit), as the contract orders them.
@@ -1663,7 +1816,7 @@ impl BookingStore for PgStore {
             let records: Vec<&SeatRecord> = loaded.iter().collect();
             let mut holds = rules::hold_all(&records, user, held, now, policy)?;
             holds.sort_by_key(|h| h.seat.sort_key());
-            hold_seats(&tx, user, &holds).await?;
+            hold_seats(&tx, user, event, &holds).await?;
             holds
         })
     }
@@ -1694,6 +1847,17 @@ impl BookingStore for PgStore {
     async fn edit_event(&self, by: UserId, event: EventId, edit: &EventEdit) -> Result<Event> {
         transaction!(self, None, |tx, now| {
             tx::edit_event(&mut PgTx::new(&tx), by, event, edit, now).await?
+        })
+    }
+
+    async fn cancel_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        reason: &str,
+    ) -> Result<EventCancellation> {
+        transaction!(self, None, |tx, now| {
+            tx::cancel_event(&mut PgTx::new(&tx), by, event, reason, now).await?
         })
     }
 
@@ -1738,7 +1902,8 @@ impl BookingStore for PgStore {
         transaction!(self, None, |tx, _now| {
             let stmt = tx
                 .prepare_cached(
-                    "SELECT id, at, actor_id, action, event_id, reservation_id, seats, reason
+                    "SELECT id, at, actor_id, action, event_id, reservation_id, seats, reason,
+                            user_id
                      FROM audit_log
                      WHERE ($1::BIGINT IS NULL OR event_id = $1)
                        AND ($2::BIGINT IS NULL OR actor_id = $2)
@@ -1768,13 +1933,14 @@ impl BookingStore for PgStore {
                 records.push(AuditRecord {
                     id: row.get(0),
                     at: row.get(1),
-                    actor: UserId::new(row.get(2)),
+                    actor: row.get::<_, Option<i64>>(2).map(UserId::new),
                     action: row
                         .get::<_, &str>(3)
                         .parse()
                         .map_err(|e: Error| Error::storage(BACKEND, e.to_string()))?,
-                    event: EventId::new(row.get(4)),
+                    event: row.get::<_, Option<i64>>(4).map(EventId::new),
                     reservation: row.get::<_, Option<i64>>(5).map(ReservationId::new),
+                    user: row.get::<_, Option<i64>>(8).map(UserId::new),
                     seats: row.get(6),
                     reason: row.get(7),
                 });

@@ -11,7 +11,10 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use booking_core::testkit::audit::{USERS, check_audit_log, churn, setup};
+use booking_core::testkit::audit::{
+    USERS, a_failed_event_cancel_changes_nothing, check_every_event, churn, reservations_to_cancel,
+    setup,
+};
 use booking_core::{AccountStore, BookingStore};
 use booking_postgres::testkit::{TestDatabase, assert_invariants};
 use booking_postgres::{PgOptions, PgStore};
@@ -64,6 +67,45 @@ async fn the_audit_log_is_append_only() {
     db.drop_database().await;
 }
 
+/// An event cancel is one transaction: when the cancel of one of its
+/// reservations fails (a trigger refuses it), the event, its reservations,
+/// its seats and the audit log stay as they were; without the trigger it
+/// goes through.
+#[tokio::test]
+async fn an_event_cancel_that_fails_midway_changes_nothing() {
+    let db = TestDatabase::create().await;
+    let store = PgStore::connect(&db.url, PgOptions::default())
+        .await
+        .unwrap();
+    let users = setup(&store).await;
+    let (event, refused) = reservations_to_cancel(&store, &users).await;
+    let (conn, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    conn.batch_execute(&format!(
+        "CREATE FUNCTION refuse_a_cancel() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN RAISE EXCEPTION 'refused by the test'; END; $$;
+         CREATE TRIGGER refuse_a_cancel BEFORE UPDATE ON reservations
+             FOR EACH ROW WHEN (NEW.id = {refused}) EXECUTE FUNCTION refuse_a_cancel();"
+    ))
+    .await
+    .unwrap();
+    a_failed_event_cancel_changes_nothing(&store, event, &users).await;
+    conn.batch_execute("DROP TRIGGER refuse_a_cancel ON reservations")
+        .await
+        .unwrap();
+    let done = store
+        .cancel_event(users[USERS - 1], event, "called off")
+        .await
+        .unwrap();
+    assert_eq!(done.reservations.len(), 2);
+    check_every_event(&store, &users).await.unwrap();
+    drop(store);
+    drop(conn);
+    db.drop_database().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_sigkill_every_change_has_its_audit_record() {
     let db = TestDatabase::create().await;
@@ -92,9 +134,15 @@ async fn after_sigkill_every_change_has_its_audit_record() {
     let mut reported = 0;
     for line in stdout.lines() {
         let line = line.unwrap();
-        if ["RESERVED", "CANCELLED", "BLOCKED", "UNBLOCKED"]
-            .iter()
-            .any(|what| line.starts_with(what))
+        if [
+            "RESERVED",
+            "CANCELLED",
+            "BLOCKED",
+            "UNBLOCKED",
+            "EVENT_CANCELLED",
+        ]
+        .iter()
+        .any(|what| line.starts_with(what))
         {
             reported += 1;
         }
@@ -109,8 +157,12 @@ async fn after_sigkill_every_change_has_its_audit_record() {
     let store = PgStore::connect(&db.url, PgOptions::default())
         .await
         .unwrap();
-    let event = store.events().await.unwrap()[0].event.id;
-    check_audit_log(&store, event, &users).await.unwrap();
+    check_every_event(&store, &users).await.unwrap();
+    let events = store.events().await.unwrap();
+    assert!(
+        events.iter().any(|e| e.event.cancelled.is_some()),
+        "no event was cancelled before the kill"
+    );
     let records = store
         .audit_log(&booking_core::AuditFilter {
             limit: booking_core::AuditFilter::MAX_LIMIT,

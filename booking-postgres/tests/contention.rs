@@ -39,6 +39,7 @@ async fn setup() -> Setup {
             starts_at: chrono::Utc::now(),
             seating: "A:1-1:1000".parse().unwrap(),
             orphans: booking_core::OrphanPolicy::Allow,
+            created_by: None,
         })
         .await
         .unwrap()

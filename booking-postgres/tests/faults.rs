@@ -32,6 +32,7 @@ async fn alice_holds_two_seats(db: &TestDatabase) -> (PgStore, UserId, EventId, 
             starts_at: chrono::Utc::now(),
             seating: "A:1-2:1000".parse().unwrap(),
             orphans: booking_core::OrphanPolicy::Allow,
+            created_by: None,
         })
         .await
         .unwrap()
@@ -205,6 +206,7 @@ async fn a_storm_of_terminations_fails_no_request_that_never_began() {
             starts_at: chrono::Utc::now(),
             seating: format!("A-L:1-{TASKS}:1000").parse().unwrap(),
             orphans: booking_core::OrphanPolicy::Allow,
+            created_by: None,
         })
         .await
         .unwrap()

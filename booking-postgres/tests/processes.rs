@@ -32,6 +32,7 @@ async fn setup(users: usize, seat_map: &str) -> Setup {
             starts_at: chrono::Utc::now(),
             seating: seat_map.parse().unwrap(),
             orphans: booking_core::OrphanPolicy::Allow,
+            created_by: None,
         })
         .await
         .unwrap()

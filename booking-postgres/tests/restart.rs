@@ -181,6 +181,7 @@ async fn setup(cluster: &Cluster) -> (Arc<PgStore>, EventId, Vec<SeatId>, Vec<Us
             starts_at: chrono::Utc::now(),
             seating: "A-B:1-10:1500".parse().unwrap(),
             orphans: booking_core::OrphanPolicy::Allow,
+            created_by: None,
         })
         .await
         .unwrap()

@@ -19,14 +19,15 @@ use std::time::Duration;
 
 use booking_core::audit::NewAuditRecord;
 use booking_core::best::{self, EventLayout, Layout, LayoutSeat, Position};
-use booking_core::tx::{self, NewReservation, Tx};
+use booking_core::tx::{self, EventRules, NewReservation, SeatToHold, Tx};
 use booking_core::venue::Point;
 use booking_core::{
-    AccountStore, AuditAction, AuditFilter, AuditRecord, BestAvailable, BookingStore,
-    CategorySummary, Clock, Credentials, Entity, Error, Event, EventEdit, EventId, EventSummary,
-    Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation, ReservationFilter,
-    ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId, SeatRecord, SeatState,
-    SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId, Username, count_taken,
+    AccountStore, AuditAction, AuditFilter, AuditRecord, BestAvailable, BookingStore, Cancellation,
+    CategorySummary, Clock, Credentials, Entity, Error, Event, EventCancellation, EventEdit,
+    EventId, EventSummary, Hold, IdempotencyKey, NewEvent, OrphanPolicy, Policy, Reservation,
+    ReservationFilter, ReservationId, ReservationStatus, Result, Row, Seat, SeatCounts, SeatId,
+    SeatRecord, SeatState, SectionSummary, Session, SessionId, TakenSeats, Timestamp, User, UserId,
+    Username, count_taken,
 };
 use booking_core::{rules, sql_free_seat, sql_live_hold};
 use chrono::DateTime;
@@ -529,35 +530,94 @@ fn require_event(conn: &Connection, event: EventId) -> Result<Event> {
     find_event(conn, event)?.ok_or_else(|| Error::not_found(Entity::Event, event.get()))
 }
 
-/// `event`, if there is one.
-fn find_event(conn: &Connection, event: EventId) -> Result<Option<Event>> {
-    let row = conn
-        .prepare_cached(
-            "SELECT name, description, venue, starts_at, orphans FROM events WHERE id = ?1",
-        )
-        .map_err(storage)?
-        .query_row([event.get()], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
-                r.get::<_, String>(4)?,
-            ))
-        })
-        .optional()
-        .map_err(storage)?;
-    let Some((name, description, venue, starts_at, orphans)) = row else {
-        return Ok(None);
+/// An event's row as `event_columns!` reads it.
+type RawEvent = (
+    i64,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    (Option<i64>, Option<i64>, Option<String>),
+);
+
+/// The columns of `events` that make an [`Event`], for [`raw_event`], in its order.
+macro_rules! event_columns {
+    () => {
+        "id, name, description, venue, starts_at, orphans, cancelled_at, cancelled_by, cancel_reason"
     };
-    Ok(Some(Event {
-        id: event,
+}
+
+/// The events, or only event `?1`.
+const EVENTS_SQL: &str = concat!(
+    "SELECT ",
+    event_columns!(),
+    " FROM events WHERE ?1 IS NULL OR id = ?1"
+);
+
+fn raw_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        (r.get(6)?, r.get(7)?, r.get(8)?),
+    ))
+}
+
+fn into_event(raw: RawEvent) -> Result<Event> {
+    let (id, name, description, venue, starts_at, orphans, cancelled) = raw;
+    let cancelled = match cancelled {
+        (None, None, None) => None,
+        (Some(at), Some(by), Some(reason)) => Some(Cancellation {
+            at: instant(at)?,
+            by: UserId::new(by),
+            reason,
+        }),
+        _ => {
+            return Err(Error::storage(
+                BACKEND,
+                format!("event {id} is cancelled in part"),
+            ));
+        }
+    };
+    Ok(Event {
+        id: EventId::new(id),
         name,
         description,
         venue,
         starts_at: instant(starts_at)?,
         orphans: orphan_policy(&orphans)?,
-    }))
+        cancelled,
+    })
+}
+
+/// `event`, if there is one.
+fn find_event(conn: &Connection, event: EventId) -> Result<Option<Event>> {
+    conn.prepare_cached(concat!(
+        "SELECT ",
+        event_columns!(),
+        " FROM events WHERE id = ?1"
+    ))
+    .map_err(storage)?
+    .query_row([event.get()], raw_event)
+    .optional()
+    .map_err(storage)?
+    .map(into_event)
+    .transpose()
+}
+
+/// Whether `event` is cancelled (`false` when there is no such event).
+fn event_cancelled(conn: &Connection, event: EventId) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT cancelled_at IS NOT NULL FROM events WHERE id = ?1")
+        .map_err(storage)?
+        .query_row([event.get()], |r| r.get(0))
+        .optional()
+        .map_err(storage)?
+        .unwrap_or(false))
 }
 
 fn orphan_policy(text: &str) -> Result<OrphanPolicy> {
@@ -593,9 +653,6 @@ fn require_user(conn: &Connection, user: UserId) -> Result<User> {
 const SESSION_SQL: &str =
     "SELECT u.id, u.username, s.expires_at, u.staff FROM sessions s JOIN users u ON u.id = s.user_id
      WHERE s.id_sha256 = ?1 AND s.expires_at > ?2";
-
-/// The events, or only event `?1`.
-const EVENTS_SQL: &str = "SELECT id, name, description, venue, starts_at, orphans FROM events WHERE ?1 IS NULL OR id = ?1";
 
 /// The sections of every event, or of event `?1`: each with its total.
 const SECTIONS_SQL: &str =
@@ -639,28 +696,9 @@ fn summaries(
     let mut events = conn
         .prepare_cached(EVENTS_SQL)
         .map_err(storage)?
-        .query_map([only], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, String>(5)?,
-            ))
-        })
+        .query_map([only], raw_event)
         .map_err(storage)?
-        .map(|row| {
-            let (id, name, description, venue, starts_at, orphans) = row.map_err(storage)?;
-            Ok(Event {
-                id: EventId::new(id),
-                name,
-                description,
-                venue,
-                starts_at: instant(starts_at)?,
-                orphans: orphan_policy(&orphans)?,
-            })
-        })
+        .map(|row| into_event(row.map_err(storage)?))
         .collect::<Result<Vec<_>>>()?;
     events.sort_unstable_by_key(|e| (e.starts_at, e.id));
 
@@ -1171,7 +1209,8 @@ fn best_available_in(
     now: Timestamp,
     policy: &Policy,
 ) -> Result<Vec<Hold>> {
-    require_event(tx, event)?;
+    let found = require_event(tx, event)?;
+    rules::check_not_cancelled(event, found.cancelled.is_some())?;
     let holds = occupancy::with_event(tx, event, |layout, occupancy| {
         // The request's own faults (names the event lacks) come before the
         // user's state (the hold limit), as the contract orders them.
@@ -1256,8 +1295,11 @@ impl Tx for WriteTx<'_> {
         }
     }
 
-    async fn event(&mut self, event: EventId) -> Result<Option<OrphanPolicy>> {
-        Ok(find_event(self.0, event)?.map(|found| found.orphans))
+    async fn event(&mut self, event: EventId) -> Result<Option<EventRules>> {
+        Ok(find_event(self.0, event)?.map(|found| EventRules {
+            orphans: found.orphans,
+            cancelled: found.cancelled.is_some(),
+        }))
     }
 
     async fn seat_to_hold(
@@ -1266,12 +1308,15 @@ impl Tx for WriteTx<'_> {
         seat: SeatId,
         user: UserId,
         now: Timestamp,
-    ) -> Result<Option<(SeatRecord, u32)>> {
+    ) -> Result<Option<SeatToHold>> {
         let Some(record) = load_seats(self.0, event, &[seat])?.pop() else {
             return Ok(None);
         };
-        let held_elsewhere = held_by(self.0, event, user, Some(seat), now)?;
-        Ok(Some((record, held_elsewhere)))
+        Ok(Some(SeatToHold {
+            record,
+            held_elsewhere: held_by(self.0, event, user, Some(seat), now)?,
+            event_cancelled: event_cancelled(self.0, event)?,
+        }))
     }
 
     async fn lock_seats(&mut self, event: EventId, seat_ids: &[SeatId]) -> Result<Vec<SeatRecord>> {
@@ -1417,25 +1462,76 @@ impl Tx for WriteTx<'_> {
         Ok(())
     }
 
-    async fn audit(&mut self, record: NewAuditRecord<'_>) -> Result<()> {
+    /// The single writer serializes every write: reading is locking.
+    async fn lock_event_seats(&mut self, event: EventId) -> Result<Vec<SeatId>> {
+        let mut stmt = self
+            .0
+            .prepare_cached("SELECT id FROM seats WHERE event_id = ?1 AND held_by IS NOT NULL")
+            .map_err(storage)?;
+        let ids = stmt
+            .query_map([event.get()], |r| r.get::<_, i64>(0))
+            .map_err(storage)?
+            .map(|id| id.map(SeatId::new).map_err(storage))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(ids)
+    }
+
+    async fn confirmed_reservations(&mut self, event: EventId) -> Result<Vec<Reservation>> {
+        let mut found = load_reservations(
+            self.0,
+            "r.event_id = ?1 AND r.status = 'confirmed'",
+            [event.get()],
+        )?;
+        found.sort_unstable_by_key(|r| r.id);
+        Ok(found)
+    }
+
+    async fn set_event_cancelled(
+        &mut self,
+        event: EventId,
+        cancellation: &Cancellation,
+    ) -> Result<()> {
         self.0
             .prepare_cached(
-                "INSERT INTO audit_log (at, actor_id, action, event_id, reservation_id, seats, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "UPDATE events SET cancelled_at = ?2, cancelled_by = ?3, cancel_reason = ?4
+                 WHERE id = ?1",
             )
             .map_err(storage)?
             .execute(params![
-                micros(record.at),
-                record.actor.get(),
-                record.action.as_str(),
-                record.event.get(),
-                record.reservation.map(ReservationId::get),
-                record.seats.join("\n"),
-                record.reason,
+                event.get(),
+                micros(cancellation.at),
+                cancellation.by.get(),
+                cancellation.reason
             ])
             .map_err(storage)?;
         Ok(())
     }
+
+    async fn audit(&mut self, record: NewAuditRecord<'_>) -> Result<()> {
+        insert_audit(self.0, &record)
+    }
+}
+
+/// Appends `record` to the audit log, in the writer's transaction.
+fn insert_audit(tx: &Connection, record: &NewAuditRecord<'_>) -> Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO audit_log
+             (at, actor_id, action, event_id, reservation_id, seats, reason, user_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .map_err(storage)?
+    .execute(params![
+        micros(record.at),
+        record.actor.map(UserId::get),
+        record.action.as_str(),
+        record.event.map(EventId::get),
+        record.reservation.map(ReservationId::get),
+        record.seats.join("\n"),
+        record.reason,
+        record.user.map(UserId::get),
+    ])
+    .map_err(storage)?;
+    Ok(())
 }
 
 /// A page of an event's reservations (see
@@ -1454,14 +1550,25 @@ const EVENT_RESERVATIONS: &str = "r.id IN (
 /// A page of the audit log (see [`BookingStore::audit_log`]): every
 /// condition is bound, `NULL` when the filter has none.
 const AUDIT_SQL: &str =
-    "SELECT id, at, actor_id, action, event_id, reservation_id, seats, reason FROM audit_log
+    "SELECT id, at, actor_id, action, event_id, reservation_id, seats, reason, user_id
+     FROM audit_log
      WHERE (?1 IS NULL OR event_id = ?1) AND (?2 IS NULL OR actor_id = ?2)
        AND (?3 IS NULL OR action = ?3) AND (?4 IS NULL OR at >= ?4)
        AND (?5 IS NULL OR at < ?5) AND (?6 IS NULL OR id < ?6)
      ORDER BY id DESC LIMIT ?7";
 
 fn audit_log(conn: &Connection, filter: &AuditFilter) -> Result<Vec<AuditRecord>> {
-    type Raw = (i64, i64, i64, String, i64, Option<i64>, String, String);
+    type Raw = (
+        i64,
+        i64,
+        Option<i64>,
+        String,
+        Option<i64>,
+        Option<i64>,
+        String,
+        String,
+        Option<i64>,
+    );
     let rows = conn
         .prepare_cached(AUDIT_SQL)
         .map_err(storage)?
@@ -1485,6 +1592,7 @@ fn audit_log(conn: &Connection, filter: &AuditFilter) -> Result<Vec<AuditRecord>
                     r.get(5)?,
                     r.get(6)?,
                     r.get(7)?,
+                    r.get(8)?,
                 ))
             },
         )
@@ -1493,16 +1601,17 @@ fn audit_log(conn: &Connection, filter: &AuditFilter) -> Result<Vec<AuditRecord>
         .map_err(storage)?;
     rows.into_iter()
         .map(
-            |(id, at, actor, action, event, reservation, seats, reason)| {
+            |(id, at, actor, action, event, reservation, seats, reason, user)| {
                 Ok(AuditRecord {
                     id,
                     at: instant(at)?,
-                    actor: UserId::new(actor),
+                    actor: actor.map(UserId::new),
                     action: action
                         .parse()
                         .map_err(|e: Error| Error::storage(BACKEND, e.to_string()))?,
-                    event: EventId::new(event),
+                    event: event.map(EventId::new),
                     reservation: reservation.map(ReservationId::new),
+                    user: user.map(UserId::new),
                     seats: seats.lines().map(str::to_owned).collect(),
                     reason,
                 })
@@ -1825,6 +1934,19 @@ impl BookingStore for SqliteStore {
             .await
     }
 
+    async fn cancel_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        reason: &str,
+    ) -> Result<EventCancellation> {
+        let reason = reason.to_owned();
+        self.write(move |tx, now, _| {
+            run(tx::cancel_event(&mut WriteTx(tx), by, event, &reason, now))
+        })
+        .await
+    }
+
     async fn event_reservations(
         &self,
         event: EventId,
@@ -2100,6 +2222,7 @@ mod tests {
                 starts_at: chrono::Utc::now(),
                 seating: "A:1-2:1000".parse().unwrap(),
                 orphans: booking_core::OrphanPolicy::Allow,
+                created_by: None,
             })
             .await
             .unwrap()

@@ -13,7 +13,10 @@ use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use booking_core::testkit::audit::{USERS, check_audit_log, churn, setup};
+use booking_core::testkit::audit::{
+    USERS, a_failed_event_cancel_changes_nothing, check_every_event, churn, reservations_to_cancel,
+    setup,
+};
 use booking_core::{AccountStore, BookingStore};
 use booking_sqlite::{SqliteOptions, SqliteStore, Synchronous};
 
@@ -55,6 +58,34 @@ async fn the_audit_log_is_append_only() {
     assert_eq!((count, reason.as_str()), (1, ""));
 }
 
+/// An event cancel is one transaction: when the cancel of one of its
+/// reservations fails (a trigger refuses it), the event, its reservations,
+/// its seats and the audit log stay as they were; without the trigger it
+/// goes through.
+#[tokio::test]
+async fn an_event_cancel_that_fails_midway_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.db");
+    let store = SqliteStore::open(&path, options()).unwrap();
+    let users = setup(&store).await;
+    let (event, refused) = reservations_to_cancel(&store, &users).await;
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(&format!(
+        "CREATE TRIGGER refuse_a_cancel BEFORE UPDATE OF status ON reservations
+         WHEN NEW.id = {refused}
+         BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;"
+    ))
+    .unwrap();
+    a_failed_event_cancel_changes_nothing(&store, event, &users).await;
+    conn.execute_batch("DROP TRIGGER refuse_a_cancel").unwrap();
+    let done = store
+        .cancel_event(users[USERS - 1], event, "called off")
+        .await
+        .unwrap();
+    assert_eq!(done.reservations.len(), 2);
+    check_every_event(&store, &users).await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_sigkill_every_change_has_its_audit_record() {
     let dir = tempfile::tempdir().unwrap();
@@ -82,9 +113,15 @@ async fn after_sigkill_every_change_has_its_audit_record() {
     let mut reported = 0;
     for line in stdout.lines() {
         let line = line.unwrap();
-        if ["RESERVED", "CANCELLED", "BLOCKED", "UNBLOCKED"]
-            .iter()
-            .any(|what| line.starts_with(what))
+        if [
+            "RESERVED",
+            "CANCELLED",
+            "BLOCKED",
+            "UNBLOCKED",
+            "EVENT_CANCELLED",
+        ]
+        .iter()
+        .any(|what| line.starts_with(what))
         {
             reported += 1;
         }
@@ -97,8 +134,12 @@ async fn after_sigkill_every_change_has_its_audit_record() {
     assert!(reported >= 400, "the child reported {reported} writes");
 
     let store = SqliteStore::open(&path, options()).expect("the file reopens after SIGKILL");
-    let event = store.events().await.unwrap()[0].event.id;
-    check_audit_log(&store, event, &users).await.unwrap();
+    check_every_event(&store, &users).await.unwrap();
+    let events = store.events().await.unwrap();
+    assert!(
+        events.iter().any(|e| e.event.cancelled.is_some()),
+        "no event was cancelled before the kill"
+    );
     let records = store
         .audit_log(&booking_core::AuditFilter {
             limit: booking_core::AuditFilter::MAX_LIMIT,

@@ -42,6 +42,7 @@ async fn reported_reservations_survive_sigkill() {
                 starts_at: chrono::Utc::now(),
                 seating: "A-T:1-50:1000".parse().unwrap(),
                 orphans: booking_core::OrphanPolicy::Allow,
+                created_by: None,
             })
             .await
             .unwrap();

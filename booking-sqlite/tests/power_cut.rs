@@ -398,6 +398,7 @@ async fn run(setup: Setup, seed: u64, cut_after: Option<u64>) -> Run {
             starts_at: chrono::Utc::now(),
             seating: "A-H:1-20:1000".parse().unwrap(),
             orphans: booking_core::OrphanPolicy::Allow,
+            created_by: None,
         })
         .await
         .unwrap()

@@ -30,6 +30,7 @@ async fn storm_keeps_the_invariants_on_the_file() {
             starts_at: clock.now(),
             seating: "A-B:1-6:2500".parse().unwrap(),
             orphans: booking_core::OrphanPolicy::Allow,
+            created_by: None,
         })
         .await
         .unwrap()

@@ -134,6 +134,7 @@ async fn run<S: Store + Clone>(store: S, venue: Venue, mode: Mode) -> anyhow::Re
             starts_at: chrono::Utc::now(),
             seating: venue,
             orphans: OrphanPolicy::Allow,
+            created_by: None,
         })
         .await?
         .event

@@ -48,6 +48,7 @@ pub async fn setup<S: Store>(store: &S) -> Vec<UserId> {
             starts_at: chrono::Utc::now(),
             seating: SEAT_MAP.parse().expect("a seat map"),
             orphans: OrphanPolicy::Allow,
+            created_by: None,
         })
         .await
         .expect("the event");
@@ -56,10 +57,12 @@ pub async fn setup<S: Store>(store: &S) -> Vec<UserId> {
 
 /// Writes for ever, a task per user, each on its own seats, printing a line
 /// to standard output after each write the store confirmed (`RESERVED`,
-/// `CANCELLED`, `BLOCKED`, `UNBLOCKED`). Customers reserve pairs of seats of
-/// their row and cancel them in turn (one cancel in three is staff's, with
-/// a reason); staff block and unblock pairs of seats
-/// of each row's last five, with a reason.
+/// `CANCELLED`, `BLOCKED`, `UNBLOCKED`, `EVENT_CANCELLED`). Customers
+/// reserve pairs of seats of their row and cancel them in turn (one cancel
+/// in three is staff's, with a reason); staff block and unblock pairs of
+/// seats of each row's last five, with a reason. One more task makes small
+/// events, over and over, where two customers reserve and hold seats, and
+/// staff cancel each (see [`cancel_an_event`]).
 ///
 /// # Panics
 ///
@@ -111,7 +114,9 @@ pub async fn churn<S: BookingStore>(store: Arc<S>, event: EventId, users: &[User
                 .collect::<Vec<_>>()
         })
         .collect();
+    let staff_store = Arc::clone(&store);
     tasks.push(tokio::spawn(async move {
+        let store = staff_store;
         let mut blocked = vec![false; blockable.len()];
         for n in 0.. {
             let i = n % blockable.len();
@@ -132,9 +137,74 @@ pub async fn churn<S: BookingStore>(store: Arc<S>, event: EventId, users: &[User
             blocked[i] = !blocked[i];
         }
     }));
+    let customers = customers.to_vec();
+    tasks.push(tokio::spawn(async move {
+        for n in 0.. {
+            let event = cancel_an_event(&*store, staff, &customers, n).await;
+            report(&format!("EVENT_CANCELLED {event}"));
+        }
+    }));
     for task in tasks {
         task.await.expect("a churn task panicked");
     }
+}
+
+/// Makes event `Cancelled {n}` of four seats, where `customers[0]`
+/// reserves two and `customers[1]` holds one, then cancels it as `staff`
+/// with a reason; returns it.
+///
+/// # Panics
+///
+/// When the store refuses any of it.
+pub async fn cancel_an_event<S: BookingStore>(
+    store: &S,
+    staff: UserId,
+    customers: &[UserId],
+    n: usize,
+) -> EventId {
+    let event = store
+        .create_event(NewEvent {
+            name: format!("Cancelled {n}"),
+            description: String::new(),
+            venue: "Hall".into(),
+            starts_at: chrono::Utc::now(),
+            seating: "A:1-4:1000".parse().expect("a seat map"),
+            orphans: OrphanPolicy::Allow,
+            created_by: None,
+        })
+        .await
+        .expect("an event to cancel")
+        .event
+        .id;
+    let seats = super::seat_ids(store, event).await;
+    for &seat in &seats[..2] {
+        store.hold(customers[0], event, seat).await.expect("hold");
+    }
+    store
+        .reserve(customers[0], event, &seats[..2], None)
+        .await
+        .expect("reserve");
+    store
+        .hold(customers[1], event, seats[3])
+        .await
+        .expect("hold");
+    store
+        .cancel_event(staff, event, &format!("event {n} called off"))
+        .await
+        .expect("event cancel");
+    event
+}
+
+/// [`check_audit_log`] for every event of `store`.
+///
+/// # Errors
+///
+/// The first disagreement, for a person to read.
+pub async fn check_every_event<S: BookingStore>(store: &S, users: &[UserId]) -> Result<(), String> {
+    for summary in store.events().await.map_err(|e| e.to_string())? {
+        check_audit_log(store, summary.event.id, users).await?;
+    }
+    Ok(())
 }
 
 /// Prints `line` and flushes it, so the parent sees it at once.
@@ -153,7 +223,10 @@ fn report(line: &str) {
 ///   cancelled it) exactly when it is cancelled;
 /// - every such record is of such a reservation;
 /// - replaying the `block` and `unblock` records in order gives exactly the
-///   seats that are blocked now, each with the reason of its last block.
+///   seats that are blocked now, each with the reason of its last block;
+/// - the event has one `cancel_event` record (its instant, actor and
+///   reason) exactly when it is cancelled, and then no seat held or
+///   reserved.
 ///
 /// # Errors
 ///
@@ -167,12 +240,15 @@ pub async fn check_audit_log<S: BookingStore>(
     let mut reservations: HashMap<ReservationId, Reservation> = HashMap::new();
     for &user in users {
         for r in store.reservations(user).await.map_err(|e| e.to_string())? {
-            reservations.insert(r.id, r);
+            if r.event == event {
+                reservations.insert(r.id, r);
+            }
         }
     }
     let mut per_reservation: HashMap<(ReservationId, AuditAction), Vec<&AuditRecord>> =
         HashMap::new();
     let mut blocked: BTreeMap<String, String> = BTreeMap::new();
+    let mut cancels = Vec::new();
     for record in &log {
         match record.action {
             AuditAction::Reserve | AuditAction::Cancel | AuditAction::StaffCancel => {
@@ -196,9 +272,11 @@ pub async fn check_audit_log<S: BookingStore>(
                     blocked.remove(label);
                 }
             }
-            AuditAction::EditEvent => {}
+            AuditAction::CancelEvent => cancels.push(record),
+            AuditAction::EditEvent | AuditAction::CreateEvent | AuditAction::SetStaff => {}
         }
     }
+    check_cancel_record(store, event, &cancels).await?;
     for r in reservations.values() {
         let reserves = per_reservation.remove(&(r.id, AuditAction::Reserve));
         let [reserve] = reserves.as_deref().unwrap_or_default() else {
@@ -208,7 +286,7 @@ pub async fn check_audit_log<S: BookingStore>(
             ));
         };
         if (reserve.actor, reserve.event, &reserve.seats, reserve.at)
-            != (r.user, r.event, &r.seat_labels(), r.created_at)
+            != (Some(r.user), Some(r.event), &r.seat_labels(), r.created_at)
         {
             return Err(format!("reservation {r:?} and its record {reserve:?}"));
         }
@@ -219,7 +297,7 @@ pub async fn check_audit_log<S: BookingStore>(
             (ReservationStatus::Confirmed, []) => {}
             (ReservationStatus::Cancelled, [cancel])
                 if Some(cancel.at) == r.cancelled_at
-                    && Some(cancel.actor) == r.cancelled_by
+                    && cancel.actor == r.cancelled_by
                     && (cancel.action == AuditAction::StaffCancel) == r.cancel_reason.is_some() => {
             }
             _ => {
@@ -250,6 +328,34 @@ pub async fn check_audit_log<S: BookingStore>(
     Ok(())
 }
 
+/// Checks that `event` has one `cancel` record of `cancels` (its instant,
+/// actor and reason) exactly when it is cancelled, and then no seat held
+/// or reserved.
+async fn check_cancel_record<S: BookingStore>(
+    store: &S,
+    event: EventId,
+    cancels: &[&AuditRecord],
+) -> Result<(), String> {
+    let summary = store.event(event).await.map_err(|e| e.to_string())?;
+    match (&summary.event.cancelled, cancels) {
+        (None, []) => Ok(()),
+        (Some(cancelled), [record])
+            if (record.at, record.actor, &record.reason)
+                == (cancelled.at, Some(cancelled.by), &cancelled.reason) =>
+        {
+            if summary.reserved_seats + summary.held_seats > 0 {
+                return Err(format!(
+                    "cancelled event {event} has seats taken: {summary:?}"
+                ));
+            }
+            Ok(())
+        }
+        (cancelled, records) => Err(format!(
+            "event {event} cancelled {cancelled:?} has cancel records {records:?}"
+        )),
+    }
+}
+
 /// Every record of `event`, oldest first, read a page at a time.
 async fn read_whole_log<S: BookingStore>(
     store: &S,
@@ -273,4 +379,67 @@ async fn read_whole_log<S: BookingStore>(
     }
     log.reverse();
     Ok(log)
+}
+
+/// For a backend's test that an event cancel failing midway changes
+/// nothing: in the event of [`setup`] (made before), `users[0]` reserves
+/// two seats and `users[1]` one, and `users[2]` holds one. Returns the
+/// event and the second reservation, whose cancel the test then makes fail
+/// (a trigger, say) before it calls [`a_failed_event_cancel_changes_nothing`].
+///
+/// # Panics
+///
+/// When the store refuses any of it.
+pub async fn reservations_to_cancel<S: Store>(
+    store: &S,
+    users: &[UserId],
+) -> (EventId, ReservationId) {
+    let event = store.events().await.expect("events")[0].event.id;
+    let seats = super::seat_ids(store, event).await;
+    let mut made = Vec::new();
+    for (user, seats) in [(users[0], &seats[..2]), (users[1], &seats[2..3])] {
+        for &seat in seats {
+            store.hold(user, event, seat).await.expect("hold");
+        }
+        made.push(
+            store
+                .reserve(user, event, seats, None)
+                .await
+                .expect("reserve"),
+        );
+    }
+    store.hold(users[2], event, seats[3]).await.expect("hold");
+    (event, made[1].id)
+}
+
+/// Cancels `event` as the staff user of `users` (the last), which must
+/// fail because the cancel of one of its reservations does; then checks
+/// that nothing changed: the event is not cancelled, its seats and the
+/// reservations are as before, and the audit log has no record more.
+///
+/// # Panics
+///
+/// When the cancel succeeds, or anything changed.
+pub async fn a_failed_event_cancel_changes_nothing<S: Store>(
+    store: &S,
+    event: EventId,
+    users: &[UserId],
+) {
+    let seats = store.seats(event).await.expect("seats");
+    let mut reservations = Vec::new();
+    for &user in users {
+        reservations.push(store.reservations(user).await.expect("reservations"));
+    }
+    let log = read_whole_log(store, event).await.expect("the log");
+    let staff = *users.last().expect("users");
+    let failed = store.cancel_event(staff, event, "called off").await;
+    assert!(failed.is_err(), "the cancel went through: {failed:?}");
+    let summary = store.event(event).await.expect("the event");
+    assert_eq!(summary.event.cancelled, None, "{failed:?}");
+    assert_eq!(store.seats(event).await.expect("seats"), seats);
+    for (&user, before) in users.iter().zip(&reservations) {
+        let now = store.reservations(user).await.expect("reservations");
+        assert_eq!(&now, before, "user {user}'s reservations");
+    }
+    assert_eq!(read_whole_log(store, event).await.expect("the log"), log);
 }

@@ -27,6 +27,7 @@ pub fn new_event(map: &SeatMap) -> NewEvent {
         starts_at: chrono::Utc::now(),
         seating: map.clone().into(),
         orphans: OrphanPolicy::Allow,
+        created_by: None,
     }
 }
 

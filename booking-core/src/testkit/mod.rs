@@ -159,6 +159,7 @@ pub async fn best_available_sees_seats_reopened_elsewhere<S: Store>(here: &S, el
             starts_at: chrono::Utc::now(),
             seating: "A-B:1-4:1000".parse().expect("a seat map"),
             orphans: OrphanPolicy::Allow,
+            created_by: None,
         })
         .await
         .expect("the event")
@@ -267,6 +268,7 @@ pub async fn best_available_follows_writes_elsewhere<S: Store>(here: &Arc<S>, el
             starts_at: chrono::Utc::now(),
             seating: "A-J:1-6:1000".parse().expect("a seat map"),
             orphans: OrphanPolicy::Allow,
+            created_by: None,
         })
         .await
         .expect("the event")

@@ -64,6 +64,7 @@ impl<S: booking_core::Store> TestServer<S> {
                 starts_at: clock.now() + chrono::TimeDelta::days(1),
                 seating: map.parse().unwrap(),
                 orphans: booking_core::OrphanPolicy::Allow,
+                created_by: None,
             };
             ids.push(store.create_event(event).await.unwrap().event.id);
         }

@@ -171,6 +171,14 @@ impl BookingStore for Probe {
     ) -> impl Future<Output = Result<Vec<Reservation>>> + Send {
         self.inner.event_reservations(event, filter)
     }
+    fn cancel_event(
+        &self,
+        by: UserId,
+        event: EventId,
+        reason: &str,
+    ) -> impl Future<Output = Result<booking_core::EventCancellation>> + Send {
+        self.inner.cancel_event(by, event, reason)
+    }
     fn audit_log(
         &self,
         filter: &AuditFilter,

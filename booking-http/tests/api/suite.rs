@@ -1979,6 +1979,7 @@ pub async fn original_client_walks_through_a_booking<F: StoreFactory>(f: &F) {
         starts_at: s.clock.now() + chrono::TimeDelta::days(2),
         seating: "A:1-3:2500".parse().unwrap(),
         orphans: booking_core::OrphanPolicy::Allow,
+        created_by: None,
     };
     s.store.store.create_event(third).await.unwrap();
     let client = s.client();

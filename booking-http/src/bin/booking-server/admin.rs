@@ -78,6 +78,7 @@ pub async fn add_event<S: Store>(store: &S, args: EventArgs) -> anyhow::Result<(
             } else {
                 OrphanPolicy::Allow
             },
+            created_by: None,
         })
         .await
         .context("cannot create the event")?;

@@ -84,6 +84,7 @@ pub async fn seed<S: Store>(store: &S) -> anyhow::Result<()> {
                 starts_at,
                 seating,
                 orphans: OrphanPolicy::Allow,
+                created_by: None,
             })
             .await
             .context("cannot create a demo event")?;
