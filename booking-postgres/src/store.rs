@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use booking_core::audit::NewAuditRecord;
 use booking_core::best::{EventLayout, Layout, LayoutSeat, Position, Search, Wanted};
-use booking_core::tx::{self, EventRules, NewReservation, SeatToHold, Tx};
+use booking_core::tx::{self, EventRules, NewReservation, ReserveLoad, SeatToHold, Tx};
 use booking_core::venue::{PlacedSeat, Point, Venue};
 use booking_core::{
     AccountStore, AuditAction, AuditFilter, AuditRecord, BestAvailable, BookingStore, Cancellation,
@@ -261,12 +261,13 @@ fn orphan_policy(text: &str) -> Result<OrphanPolicy> {
     }
 }
 
+/// The lock of [`lock_user`].
+const LOCK_USER: &str = "SELECT username, staff FROM users WHERE id = $1 FOR UPDATE";
+
 /// Locks the user's row (serializing that user's holds and reserves);
 /// `None` if there is no such user.
 async fn lock_user(tx: &Transaction<'_>, user: UserId) -> Result<Option<User>, OpError> {
-    let stmt = tx
-        .prepare_cached("SELECT username, staff FROM users WHERE id = $1 FOR UPDATE")
-        .await?;
+    let stmt = tx.prepare_cached(LOCK_USER).await?;
     match tx.query_opt(&stmt, &[&user.get()]).await? {
         Some(row) => Ok(Some(User {
             id: user,
@@ -1158,6 +1159,19 @@ async fn insert_audit(tx: &Transaction<'_>, record: &NewAuditRecord<'_>) -> Resu
     Ok(())
 }
 
+/// The lookup of a user's reservation by its idempotency key.
+const RESERVATION_BY_KEY: &str =
+    "SELECT id FROM reservations WHERE user_id = $1 AND idempotency_key = $2";
+
+/// The seats of ids `$1` that are seats of event `$2`, locked in id order
+/// (`Tx::lock_seats`).
+fn lock_seats_sql() -> String {
+    format!(
+        "SELECT {SEAT_COLUMNS} FROM {SEATS}
+         WHERE s.id = ANY($1) AND s.event_id = $2 ORDER BY s.id FOR UPDATE OF s"
+    )
+}
+
 /// A transaction of this store, for [`booking_core::tx`]: rows are locked
 /// `FOR UPDATE` (the user's row first, then seats in id order). The second
 /// field is the `events.reopened` a reservation's insert read (see
@@ -1232,12 +1246,9 @@ impl Tx for PgTx<'_, '_> {
         seat_ids: &[SeatId],
     ) -> Result<Vec<SeatRecord>, OpError> {
         let ids: Vec<i64> = seat_ids.iter().map(|s| s.get()).collect();
-        seats_where(
-            self.0,
-            "s.id = ANY($1) AND s.event_id = $2 ORDER BY s.id FOR UPDATE OF s",
-            &[&ids, &event.get()],
-        )
-        .await
+        let stmt = self.0.prepare_cached(&lock_seats_sql()).await?;
+        let rows = self.0.query(&stmt, &[&ids, &event.get()]).await?;
+        Ok(rows.iter().map(seat_record).collect::<Result<_>>()?)
     }
 
     async fn reservation_by_key(
@@ -1246,15 +1257,53 @@ impl Tx for PgTx<'_, '_> {
         key: &IdempotencyKey,
     ) -> Result<Option<Reservation>, OpError> {
         let tx = self.0;
-        let stmt = tx
-            .prepare_cached(
-                "SELECT id FROM reservations WHERE user_id = $1 AND idempotency_key = $2",
-            )
-            .await?;
+        let stmt = tx.prepare_cached(RESERVATION_BY_KEY).await?;
         match tx.query_opt(&stmt, &[&user.get(), &key.as_str()]).await? {
             Some(row) => load_reservation(tx, ReservationId::new(row.get(0))).await,
             None => Ok(None),
         }
+    }
+
+    /// The four loads sent together (one round trip), run in their order:
+    /// each statement takes its snapshot once the one before is done, so
+    /// the key's lookup runs with the user's row locked, and the event is
+    /// read with the seats locked. Every statement is prepared before any
+    /// is sent, so that none waits for a preparation and goes out of turn.
+    /// A key's reservation, when there is one, is read after.
+    async fn load_for_reserve(
+        &mut self,
+        user: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        key: Option<&IdempotencyKey>,
+    ) -> Result<ReserveLoad, OpError> {
+        let tx = self.0;
+        let lock_user = tx.prepare_cached(LOCK_USER).await?;
+        let by_key = tx.prepare_cached(RESERVATION_BY_KEY).await?;
+        let lock_seats = tx.prepare_cached(&lock_seats_sql()).await?;
+        let find_event = tx.prepare_cached(FIND_EVENT).await?;
+        let ids: Vec<i64> = seat_ids.iter().map(|s| s.get()).collect();
+        let (user_row, key_row, seat_rows, event_row) = tokio::try_join!(
+            async { Ok::<_, OpError>(tx.query_opt(&lock_user, &[&user.get()]).await?) },
+            async {
+                Ok::<_, OpError>(match key {
+                    Some(key) => tx.query_opt(&by_key, &[&user.get(), &key.as_str()]).await?,
+                    None => None,
+                })
+            },
+            async { Ok::<_, OpError>(tx.query(&lock_seats, &[&ids, &event.get()]).await?) },
+            async { Ok::<_, OpError>(tx.query_opt(&find_event, &[&event.get()]).await?) },
+        )?;
+        let previous = match key_row {
+            Some(row) => load_reservation(tx, ReservationId::new(row.get(0))).await?,
+            None => None,
+        };
+        Ok(ReserveLoad {
+            user_found: user_row.is_some(),
+            previous,
+            seats: seat_rows.iter().map(seat_record).collect::<Result<_>>()?,
+            event: event_rules(event_row)?,
+        })
     }
 
     async fn runs_of(
