@@ -58,7 +58,7 @@ pub struct ApiError {
 
 impl ApiError {
     /// An error with `status`, `code` and `message`, which the answer's
-    /// `error` gives as a sentence (see [`sentence`]).
+    /// `error` gives as a sentence (see `sentence`).
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             status,
