@@ -74,6 +74,22 @@ pub struct SeatToHold {
     pub event_cancelled: bool,
 }
 
+/// What [`reserve`] loads before it decides ([`Tx::load_for_reserve`]).
+#[derive(Clone, Debug)]
+pub struct ReserveLoad {
+    /// Whether the user exists (their row is locked).
+    pub user_found: bool,
+    /// The user's reservation made with the idempotency key, if a key was
+    /// given and there is one.
+    pub previous: Option<Reservation>,
+    /// The seats asked for that are seats of the event, locked, as
+    /// [`Tx::lock_seats`] loads them.
+    pub seats: Vec<SeatRecord>,
+    /// What the write needs to know of the event, read once the seats
+    /// are locked; `None` when there is no such event.
+    pub event: Option<EventRules>,
+}
+
 /// The loads and writes of one backend's write transaction.
 ///
 /// # A cancelled event
@@ -119,6 +135,37 @@ pub trait Tx {
     ) -> Result<(bool, Option<SeatRecord>), Self::Error> {
         let _ = (event, seat);
         Ok((self.lock_user(user).await?, None))
+    }
+
+    /// What [`reserve`] needs before it decides, in this order:
+    /// [`lock_user`](Tx::lock_user), then, with a `key`,
+    /// [`reservation_by_key`](Tx::reservation_by_key) (which sees the
+    /// reservation of an earlier attempt with the key, since that one held
+    /// the user's lock until it committed), [`lock_seats`](Tx::lock_seats)
+    /// and [`event`](Tx::event) (after the seats' locks: see "A cancelled
+    /// event" above). None of them waits for another's answer, so
+    /// a backend that can send them together (one round trip) does. The
+    /// default calls them one by one.
+    async fn load_for_reserve(
+        &mut self,
+        user: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        key: Option<&IdempotencyKey>,
+    ) -> Result<ReserveLoad, Self::Error> {
+        let user_found = self.lock_user(user).await?;
+        let previous = match key {
+            Some(key) => self.reservation_by_key(user, key).await?,
+            None => None,
+        };
+        let seats = self.lock_seats(event, seat_ids).await?;
+        let event = self.event(event).await?;
+        Ok(ReserveLoad {
+            user_found,
+            previous,
+            seats,
+            event,
+        })
     }
 
     /// What the writes need to know of `event`; `None` when there is no
@@ -314,15 +361,17 @@ pub async fn reserve<T: Tx>(
     policy: &Policy,
 ) -> Result<Reservation, T::Error> {
     rules::check_seat_ids(seat_ids, policy)?;
-    let user_found = tx.lock_user(user).await?;
-    let previous = match key {
-        Some(key) => tx.reservation_by_key(user, key).await?,
-        None => None,
-    };
+    // Everything loaded at once; judged in the contract's order.
+    let ReserveLoad {
+        user_found,
+        previous,
+        seats: loaded,
+        event: found,
+    } = tx.load_for_reserve(user, event, seat_ids, key).await?;
     if let Some(first) = rules::replay(previous.as_ref(), event, seat_ids, now, policy)? {
         return Ok(first);
     }
-    let (loaded, found) = lock_seats_of_event(tx, event, seat_ids).await?;
+    let found = found.ok_or_else(|| Error::not_found(Entity::Event, event.get()))?;
     rules::seats_of(event, seat_ids, &loaded)?;
     rules::check_not_cancelled(event, found.cancelled)?;
     if !user_found {

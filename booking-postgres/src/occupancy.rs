@@ -21,6 +21,10 @@
 //!   tag. A seat seen closed then could only have opened since by a
 //!   write that added to `reopened`, which the next request sees.
 //!
+//! - A reserve reads `reopened` with its seats locked, and once it has
+//!   committed, its seats are kept closed under that tag too: a write
+//!   that opens them again comes after it.
+//!
 //! Seats other processes close are learnt when a search visits their row.
 //! The search under locks, which alone may refuse a request, reads the
 //! closed seats afresh.
@@ -75,6 +79,11 @@ impl EventCache {
             .get_or_try_init(|| async { load.await.map(Arc::new) })
             .await
             .cloned()
+    }
+
+    /// The event's layout, if it has been read.
+    pub(crate) fn loaded_layout(&self) -> Option<Arc<EventLayout>> {
+        self.layout.get().cloned()
     }
 
     /// Makes what it knows of the closed seats current for a request that

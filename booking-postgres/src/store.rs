@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use booking_core::audit::NewAuditRecord;
 use booking_core::best::{EventLayout, Layout, LayoutSeat, Position, Search, Wanted};
-use booking_core::tx::{self, EventRules, NewReservation, SeatToHold, Tx};
+use booking_core::tx::{self, EventRules, NewReservation, ReserveLoad, SeatToHold, Tx};
 use booking_core::venue::{PlacedSeat, Point, Venue};
 use booking_core::{
     AccountStore, AuditAction, AuditFilter, AuditRecord, BestAvailable, BookingStore, Cancellation,
@@ -261,12 +261,13 @@ fn orphan_policy(text: &str) -> Result<OrphanPolicy> {
     }
 }
 
+/// The lock of [`lock_user`].
+const LOCK_USER: &str = "SELECT username, staff FROM users WHERE id = $1 FOR UPDATE";
+
 /// Locks the user's row (serializing that user's holds and reserves);
 /// `None` if there is no such user.
 async fn lock_user(tx: &Transaction<'_>, user: UserId) -> Result<Option<User>, OpError> {
-    let stmt = tx
-        .prepare_cached("SELECT username, staff FROM users WHERE id = $1 FOR UPDATE")
-        .await?;
+    let stmt = tx.prepare_cached(LOCK_USER).await?;
     match tx.query_opt(&stmt, &[&user.get()]).await? {
         Some(row) => Ok(Some(User {
             id: user,
@@ -817,18 +818,22 @@ async fn insert_rows(tx: &Transaction<'_>, id: i64, venue: &Venue) -> Result<(),
 /// Works out again which seats of the rows of `ids` are closed (reserved
 /// or blocked; see `event_rows`), after a write that reserved, cancelled,
 /// blocked or unblocked them (and locked them). Each row is locked first,
-/// in (section, line) order, and read anew after: two writers in one row
+/// in (section, line) order, and read anew after, by a later statement
+/// (with a snapshot taken once the locks are held): two writers in one row
 /// take turns, and the last to commit sees the other's seats.
+///
+/// Both statements are prepared before either is sent, and go together
+/// (one round trip): joined after a write prepared before, as
+/// `PgTx::insert_reservation` does, they follow it in the same one.
 async fn refresh_closed(tx: &Transaction<'_>, ids: &[i64]) -> Result<(), OpError> {
-    let stmt = tx
+    let lock = tx
         .prepare_cached(
-            "SELECT r.event_id, r.section, r.line FROM event_rows r
+            "SELECT 1 FROM event_rows r
              WHERE (r.event_id, r.section, r.line) IN
                  (SELECT event_id, section, line FROM seats WHERE id = ANY($1))
              ORDER BY r.section, r.line FOR UPDATE",
         )
         .await?;
-    let rows = tx.query(&stmt, &[&ids]).await?;
     let refresh = tx
         .prepare_cached(
             "UPDATE event_rows r SET (closed, closed_seats) = (
@@ -838,19 +843,12 @@ async fn refresh_closed(tx: &Transaction<'_>, ids: &[i64]) -> Result<(), OpError
                                             OR blocked_reason IS NOT NULL)
                  FROM seats s
                  WHERE s.event_id = r.event_id AND s.section = r.section AND s.line = r.line)
-             WHERE r.event_id = $1 AND r.section = $2 AND r.line = $3",
+             WHERE (r.event_id, r.section, r.line) IN
+                 (SELECT event_id, section, line FROM seats WHERE id = ANY($1))",
         )
         .await?;
-    // Sent together (one round trip), run in the order of their locks.
-    let keys: Vec<(i64, i32, i32)> = rows
-        .iter()
-        .map(|row| (row.get(0), row.get(1), row.get(2)))
-        .collect();
-    let refresh = &refresh;
-    futures_util::future::try_join_all(keys.iter().map(|(event, section, line)| async move {
-        tx.execute(refresh, &[event, section, line]).await
-    }))
-    .await?;
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ids];
+    tokio::try_join!(tx.execute(&lock, &params), tx.execute(&refresh, &params))?;
     Ok(())
 }
 
@@ -987,11 +985,26 @@ async fn best_optimistically(
     let (mut locked_tries, mut searches) = (0, 0);
     while locked_tries < OPTIMISTIC_TRIES && searches < MAX_SEARCHES {
         searches += 1;
+        // Closed to this search's order, as the live holds are: the seats
+        // it already counts as taken, and those its reads found not free.
+        // Its first row read is then the one that has room, rather than the
+        // best row, found with the best block picked by another request.
+        let closed: Vec<SeatId> = known
+            .holding
+            .iter()
+            .chain(&taken)
+            .copied()
+            .chain(
+                free.iter()
+                    .filter(|&(_, &free)| !free)
+                    .map(|(&seat, _)| seat),
+            )
+            .collect();
         let mut search = known.cache.search(
             known.layout,
             wanted.clone(),
             booking_core::best::request(request),
-            known.holding,
+            &closed,
         );
         while let Some(seats) = search.next_seats() {
             let unread: Vec<SeatId> = seats
@@ -1146,9 +1159,30 @@ async fn insert_audit(tx: &Transaction<'_>, record: &NewAuditRecord<'_>) -> Resu
     Ok(())
 }
 
+/// The lookup of a user's reservation by its idempotency key.
+const RESERVATION_BY_KEY: &str =
+    "SELECT id FROM reservations WHERE user_id = $1 AND idempotency_key = $2";
+
+/// The seats of ids `$1` that are seats of event `$2`, locked in id order
+/// (`Tx::lock_seats`).
+fn lock_seats_sql() -> String {
+    format!(
+        "SELECT {SEAT_COLUMNS} FROM {SEATS}
+         WHERE s.id = ANY($1) AND s.event_id = $2 ORDER BY s.id FOR UPDATE OF s"
+    )
+}
+
 /// A transaction of this store, for [`booking_core::tx`]: rows are locked
-/// `FOR UPDATE` (the user's row first, then seats in id order).
-struct PgTx<'t, 'c>(&'t Transaction<'c>);
+/// `FOR UPDATE` (the user's row first, then seats in id order). The second
+/// field is the `events.reopened` a reservation's insert read (see
+/// `PgStore::reserve`).
+struct PgTx<'t, 'c>(&'t Transaction<'c>, Option<i64>);
+
+impl<'t, 'c> PgTx<'t, 'c> {
+    fn new(tx: &'t Transaction<'c>) -> Self {
+        Self(tx, None)
+    }
+}
 
 impl Tx for PgTx<'_, '_> {
     type Error = OpError;
@@ -1212,12 +1246,9 @@ impl Tx for PgTx<'_, '_> {
         seat_ids: &[SeatId],
     ) -> Result<Vec<SeatRecord>, OpError> {
         let ids: Vec<i64> = seat_ids.iter().map(|s| s.get()).collect();
-        seats_where(
-            self.0,
-            "s.id = ANY($1) AND s.event_id = $2 ORDER BY s.id FOR UPDATE OF s",
-            &[&ids, &event.get()],
-        )
-        .await
+        let stmt = self.0.prepare_cached(&lock_seats_sql()).await?;
+        let rows = self.0.query(&stmt, &[&ids, &event.get()]).await?;
+        Ok(rows.iter().map(seat_record).collect::<Result<_>>()?)
     }
 
     async fn reservation_by_key(
@@ -1226,15 +1257,53 @@ impl Tx for PgTx<'_, '_> {
         key: &IdempotencyKey,
     ) -> Result<Option<Reservation>, OpError> {
         let tx = self.0;
-        let stmt = tx
-            .prepare_cached(
-                "SELECT id FROM reservations WHERE user_id = $1 AND idempotency_key = $2",
-            )
-            .await?;
+        let stmt = tx.prepare_cached(RESERVATION_BY_KEY).await?;
         match tx.query_opt(&stmt, &[&user.get(), &key.as_str()]).await? {
             Some(row) => load_reservation(tx, ReservationId::new(row.get(0))).await,
             None => Ok(None),
         }
+    }
+
+    /// The four loads sent together (one round trip), run in their order:
+    /// each statement takes its snapshot once the one before is done, so
+    /// the key's lookup runs with the user's row locked, and the event is
+    /// read with the seats locked. Every statement is prepared before any
+    /// is sent, so that none waits for a preparation and goes out of turn.
+    /// A key's reservation, when there is one, is read after.
+    async fn load_for_reserve(
+        &mut self,
+        user: UserId,
+        event: EventId,
+        seat_ids: &[SeatId],
+        key: Option<&IdempotencyKey>,
+    ) -> Result<ReserveLoad, OpError> {
+        let tx = self.0;
+        let lock_user = tx.prepare_cached(LOCK_USER).await?;
+        let by_key = tx.prepare_cached(RESERVATION_BY_KEY).await?;
+        let lock_seats = tx.prepare_cached(&lock_seats_sql()).await?;
+        let find_event = tx.prepare_cached(FIND_EVENT).await?;
+        let ids: Vec<i64> = seat_ids.iter().map(|s| s.get()).collect();
+        let (user_row, key_row, seat_rows, event_row) = tokio::try_join!(
+            async { Ok::<_, OpError>(tx.query_opt(&lock_user, &[&user.get()]).await?) },
+            async {
+                Ok::<_, OpError>(match key {
+                    Some(key) => tx.query_opt(&by_key, &[&user.get(), &key.as_str()]).await?,
+                    None => None,
+                })
+            },
+            async { Ok::<_, OpError>(tx.query(&lock_seats, &[&ids, &event.get()]).await?) },
+            async { Ok::<_, OpError>(tx.query_opt(&find_event, &[&event.get()]).await?) },
+        )?;
+        let previous = match key_row {
+            Some(row) => load_reservation(tx, ReservationId::new(row.get(0))).await?,
+            None => None,
+        };
+        Ok(ReserveLoad {
+            user_found: user_row.is_some(),
+            previous,
+            seats: seat_rows.iter().map(seat_record).collect::<Result<_>>()?,
+            event: event_rules(event_row)?,
+        })
     }
 
     async fn runs_of(
@@ -1290,42 +1359,55 @@ impl Tx for PgTx<'_, '_> {
         new: NewReservation<'_>,
     ) -> Result<Reservation, OpError> {
         let tx = self.0;
-        // The instant as stored (to the microsecond) and the event's name
-        // come back with the id: the reservation is then made up from what
-        // this transaction wrote, not read back (two queries fewer).
+        // One statement writes the reservation, its seats' links and the
+        // seats' state; the instant as stored (to the microsecond) and the
+        // event's name come back with the id, so the reservation is made up
+        // from what this transaction wrote, not read back. So does the
+        // event's `reopened`, read with the seats locked: a write that
+        // opens them again comes after this one and adds to it.
         let stmt = tx
             .prepare_cached(
-                "INSERT INTO reservations (user_id, event_id, status, total_cents, created_at, idempotency_key)
-                 VALUES ($1, $2, 'confirmed', $3, $4, $5)
-                 RETURNING id, created_at, (SELECT name FROM events WHERE id = $2)",
-            )
-            .await?;
-        let inserted = tx
-            .query_one(
-                &stmt,
-                &[
-                    &new.user.get(),
-                    &new.event.get(),
-                    &new.total_cents,
-                    &new.created_at,
-                    &new.key.map(IdempotencyKey::as_str),
-                ],
-            )
-            .await?;
-        let id = ReservationId::new(inserted.get(0));
-        let link = tx
-            .prepare_cached(
-                "INSERT INTO reservation_seats (reservation_id, seat_id, confirmed)
-                 SELECT $1, seat, TRUE FROM unnest($2::BIGINT[]) AS seat",
+                "WITH made AS (
+                     INSERT INTO reservations
+                         (user_id, event_id, status, total_cents, created_at, idempotency_key)
+                     VALUES ($1, $2, 'confirmed', $3, $4, $5)
+                     RETURNING id, created_at),
+                 linked AS (
+                     INSERT INTO reservation_seats (reservation_id, seat_id, confirmed)
+                     SELECT made.id, seat, TRUE FROM made, unnest($6::BIGINT[]) AS seat),
+                 reserved AS (
+                     UPDATE seats SET reservation_id = made.id,
+                         held_by = NULL, held_since = NULL, held_until = NULL
+                     FROM made WHERE seats.id = ANY($6))
+                 SELECT made.id, made.created_at, e.name, e.reopened
+                 FROM made JOIN events e ON e.id = $2",
             )
             .await?;
         let ids: Vec<i64> = new.seats.iter().map(|s| s.id.get()).collect();
-        // Sent together (one round trip), run in this order.
-        tokio::try_join!(
-            async { Ok::<_, OpError>(tx.execute(&link, &[&id.get(), &ids]).await?) },
-            set_seats_state(tx, &ids, SeatState::Reserved { reservation: id }),
+        // Sent together with the refresh of the rows' closed seats (one
+        // round trip), run in this order: the refresh reads the seats as
+        // this statement left them.
+        let (inserted, ()) = tokio::try_join!(
+            async {
+                Ok::<_, OpError>(
+                    tx.query_one(
+                        &stmt,
+                        &[
+                            &new.user.get(),
+                            &new.event.get(),
+                            &new.total_cents,
+                            &new.created_at,
+                            &new.key.map(IdempotencyKey::as_str),
+                            &ids,
+                        ],
+                    )
+                    .await?,
+                )
+            },
+            refresh_closed(tx, &ids),
         )?;
-        refresh_closed(tx, &ids).await?;
+        let id = ReservationId::new(inserted.get(0));
+        self.1 = Some(inserted.get(3));
         Ok(Reservation {
             id,
             user: new.user,
@@ -1499,7 +1581,7 @@ impl BookingStore for PgStore {
         let total =
             i32::try_from(placed.len()).map_err(|_| Error::invalid_input("too many seats"))?;
         let summary = transaction!(self, None, |tx, now| {
-            tx::lock_creator(&mut PgTx(&tx), new.created_by).await?;
+            tx::lock_creator(&mut PgTx::new(&tx), new.created_by).await?;
             let stmt = tx
                 .prepare_cached(
                     "INSERT INTO events (name, description, venue, starts_at, total_seats, orphans)
@@ -1518,7 +1600,7 @@ impl BookingStore for PgStore {
             insert_groups(&tx, id, &new.seating, &placed).await?;
             insert_seats(&tx, id, &new.seating, &placed).await?;
             insert_rows(&tx, id, &new.seating).await?;
-            tx::audit_new_event(&mut PgTx(&tx), new.created_by, EventId::new(id), now).await?;
+            tx::audit_new_event(&mut PgTx::new(&tx), new.created_by, EventId::new(id), now).await?;
             summaries(&tx, Some(EventId::new(id)), now)
                 .await?
                 .pop()
@@ -1612,13 +1694,13 @@ impl BookingStore for PgStore {
 
     async fn hold(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Hold> {
         transaction!(self, None, |tx, now| {
-            tx::hold(&mut PgTx(&tx), user, event, seat, now, &self.policy).await?
+            tx::hold(&mut PgTx::new(&tx), user, event, seat, now, &self.policy).await?
         })
     }
 
     async fn release(&self, user: UserId, event: EventId, seat: SeatId) -> Result<Seat> {
         transaction!(self, None, |tx, now| {
-            tx::release(&mut PgTx(&tx), user, event, seat, now).await?
+            tx::release(&mut PgTx::new(&tx), user, event, seat, now).await?
         })
     }
 
@@ -1629,18 +1711,23 @@ impl BookingStore for PgStore {
         seat_ids: &[SeatId],
         key: Option<&IdempotencyKey>,
     ) -> Result<Reservation> {
-        transaction!(self, None, |tx, now| {
-            tx::reserve(
-                &mut PgTx(&tx),
-                user,
-                event,
-                seat_ids,
-                key,
-                now,
-                &self.policy,
-            )
-            .await?
-        })
+        let (made, reopened) = transaction!(self, None, |tx, now| {
+            let mut pg = PgTx::new(&tx);
+            let made = tx::reserve(&mut pg, user, event, seat_ids, key, now, &self.policy).await?;
+            (made, pg.1)
+        })?;
+        // Committed: what this store knows of the event's closed seats
+        // learns the reservation's, under the `reopened` its insert read (a
+        // replay wrote nothing, and read none). Otherwise the next
+        // best-available requests would read the seats' row to find them
+        // taken (see `occupancy.rs`).
+        if let Some(reopened) = reopened {
+            let cache = self.events.event(event);
+            if let Some(layout) = cache.loaded_layout() {
+                cache.observe(&layout, reopened, made.seats.iter().map(|s| (s.id, true)));
+            }
+        }
+        Ok(made)
     }
 
     async fn block(
@@ -1653,7 +1740,7 @@ impl BookingStore for PgStore {
         // Bad ids are refused before a connection is taken.
         rules::check_block_ids(seat_ids)?;
         transaction!(self, None, |tx, now| {
-            tx::block(&mut PgTx(&tx), by, event, seat_ids, reason, now).await?
+            tx::block(&mut PgTx::new(&tx), by, event, seat_ids, reason, now).await?
         })
     }
 
@@ -1666,7 +1753,7 @@ impl BookingStore for PgStore {
     ) -> Result<Vec<Seat>> {
         rules::check_block_ids(seat_ids)?;
         transaction!(self, None, |tx, now| {
-            tx::unblock(&mut PgTx(&tx), by, event, seat_ids, reason, now).await?
+            tx::unblock(&mut PgTx::new(&tx), by, event, seat_ids, reason, now).await?
         })
     }
 
@@ -1793,7 +1880,7 @@ impl BookingStore for PgStore {
 
     async fn cancel(&self, user: UserId, reservation: ReservationId) -> Result<Reservation> {
         transaction!(self, None, |tx, now| {
-            tx::cancel(&mut PgTx(&tx), user, reservation, now).await?
+            tx::cancel(&mut PgTx::new(&tx), user, reservation, now).await?
         })
     }
 
@@ -1804,13 +1891,13 @@ impl BookingStore for PgStore {
         reason: &str,
     ) -> Result<Reservation> {
         transaction!(self, None, |tx, now| {
-            tx::staff_cancel(&mut PgTx(&tx), by, reservation, reason, now).await?
+            tx::staff_cancel(&mut PgTx::new(&tx), by, reservation, reason, now).await?
         })
     }
 
     async fn edit_event(&self, by: UserId, event: EventId, edit: &EventEdit) -> Result<Event> {
         transaction!(self, None, |tx, now| {
-            tx::edit_event(&mut PgTx(&tx), by, event, edit, now).await?
+            tx::edit_event(&mut PgTx::new(&tx), by, event, edit, now).await?
         })
     }
 
@@ -1821,7 +1908,7 @@ impl BookingStore for PgStore {
         reason: &str,
     ) -> Result<EventCancellation> {
         transaction!(self, None, |tx, now| {
-            tx::cancel_event(&mut PgTx(&tx), by, event, reason, now).await?
+            tx::cancel_event(&mut PgTx::new(&tx), by, event, reason, now).await?
         })
     }
 
@@ -1999,7 +2086,7 @@ impl AccountStore for PgStore {
                     .prepare_cached("UPDATE users SET staff = $2 WHERE id = $1")
                     .await?;
                 tx.execute(&stmt, &[&user.get(), &staff]).await?;
-                tx::audit_set_staff(&mut PgTx(&tx), by, user, staff, now).await?;
+                tx::audit_set_staff(&mut PgTx::new(&tx), by, user, staff, now).await?;
                 found.staff = staff;
             }
             found
