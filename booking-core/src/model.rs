@@ -102,6 +102,37 @@ pub struct Cancellation {
     pub reason: String,
 }
 
+impl Cancellation {
+    /// An event's cancellation from the three columns a backend stores it
+    /// in (when, by whom, why): all empty while it is not cancelled, all set
+    /// once it is.
+    ///
+    /// # Errors
+    ///
+    /// Some set and some empty, which no write leaves → `Storage` for
+    /// `backend`, naming `event`.
+    pub fn from_columns(
+        backend: &'static str,
+        event: EventId,
+        at: Option<Timestamp>,
+        by: Option<i64>,
+        reason: Option<String>,
+    ) -> crate::Result<Option<Self>> {
+        match (at, by, reason) {
+            (None, None, None) => Ok(None),
+            (Some(at), Some(by), Some(reason)) => Ok(Some(Self {
+                at,
+                by: UserId::new(by),
+                reason,
+            })),
+            _ => Err(crate::Error::storage(
+                backend,
+                format!("event {event} is cancelled in part"),
+            )),
+        }
+    }
+}
+
 /// What [`BookingStore::cancel_event`](crate::BookingStore::cancel_event)
 /// did: the event as cancelled, and the reservations it cancelled with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

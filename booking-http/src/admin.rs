@@ -16,7 +16,7 @@ use booking_core::venue::VenueFile;
 use booking_core::{
     AccountStore, AuditAction, AuditFilter, AuditRecord, BookingStore, EventEdit, EventId,
     NewEvent, OrphanPolicy, ReservationFilter, ReservationId, Sales, SeatId, SeatMap, SeatRecord,
-    SeatSelection, Store, Timestamp, UserId, Venue,
+    SeatSelection, Store, Timestamp, User, UserId, Venue,
 };
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -389,15 +389,14 @@ pub async fn block_seats<S: Store>(
     ApiPath(EventPath { event_id }): ApiPath<EventPath>,
     ApiJson(body): ApiJson<BlockBody>,
 ) -> Result<SeatsView, ApiError> {
-    let event = EventId::new(event_id);
-    let selection = body.selection()?;
-    let ids = selection.seat_ids(&state.store, event).await?;
-    state
-        .store
-        .block(staff.id, event, &ids, &body.reason)
-        .await?;
-    let seats = seats_named(&state.store, event, &selection, &ids).await?;
-    Ok(SeatsView::new(seats, staff.id))
+    change_blocks(
+        &state,
+        &staff,
+        EventId::new(event_id),
+        &body,
+        Blocking::Block,
+    )
+    .await
 }
 
 /// Puts blocked seats back on sale: one, a list, a row or a section (a
@@ -417,13 +416,48 @@ pub async fn unblock_seats<S: Store>(
     ApiPath(EventPath { event_id }): ApiPath<EventPath>,
     ApiJson(body): ApiJson<BlockBody>,
 ) -> Result<SeatsView, ApiError> {
-    let event = EventId::new(event_id);
+    change_blocks(
+        &state,
+        &staff,
+        EventId::new(event_id),
+        &body,
+        Blocking::Unblock,
+    )
+    .await
+}
+
+/// Whether staff take seats off sale or put them back.
+#[derive(Clone, Copy)]
+enum Blocking {
+    Block,
+    Unblock,
+}
+
+/// Blocks or unblocks the seats `body` names, as `staff` do; the seats as
+/// the seat map shows them after.
+async fn change_blocks<S: Store>(
+    state: &AppState<S>,
+    staff: &User,
+    event: EventId,
+    body: &BlockBody,
+    blocking: Blocking,
+) -> Result<SeatsView, ApiError> {
     let selection = body.selection()?;
     let ids = selection.seat_ids(&state.store, event).await?;
-    state
-        .store
-        .unblock(staff.id, event, &ids, &body.reason)
-        .await?;
+    match blocking {
+        Blocking::Block => {
+            state
+                .store
+                .block(staff.id, event, &ids, &body.reason)
+                .await?
+        }
+        Blocking::Unblock => {
+            state
+                .store
+                .unblock(staff.id, event, &ids, &body.reason)
+                .await?
+        }
+    };
     let seats = seats_named(&state.store, event, &selection, &ids).await?;
     Ok(SeatsView::new(seats, staff.id))
 }

@@ -200,27 +200,10 @@ const EVENT_COLUMNS: &str =
 
 /// An [`Event`] from a row that starts with [`EVENT_COLUMNS`].
 fn event_from(row: &tokio_postgres::Row) -> Result<Event> {
-    let id: i64 = row.get(0);
-    let cancelled = match (
-        row.get::<_, Option<Timestamp>>(6),
-        row.get::<_, Option<i64>>(7),
-        row.get::<_, Option<String>>(8),
-    ) {
-        (None, None, None) => None,
-        (Some(at), Some(by), Some(reason)) => Some(Cancellation {
-            at,
-            by: UserId::new(by),
-            reason,
-        }),
-        _ => {
-            return Err(Error::storage(
-                BACKEND,
-                format!("event {id} is cancelled in part"),
-            ));
-        }
-    };
+    let id = EventId::new(row.get(0));
+    let cancelled = Cancellation::from_columns(BACKEND, id, row.get(6), row.get(7), row.get(8))?;
     Ok(Event {
-        id: EventId::new(id),
+        id,
         name: row.get(1),
         description: row.get(2),
         venue: row.get(3),

@@ -568,23 +568,11 @@ fn raw_event(r: &rusqlite::Row<'_>) -> rusqlite::Result<RawEvent> {
 }
 
 fn into_event(raw: RawEvent) -> Result<Event> {
-    let (id, name, description, venue, starts_at, orphans, cancelled) = raw;
-    let cancelled = match cancelled {
-        (None, None, None) => None,
-        (Some(at), Some(by), Some(reason)) => Some(Cancellation {
-            at: instant(at)?,
-            by: UserId::new(by),
-            reason,
-        }),
-        _ => {
-            return Err(Error::storage(
-                BACKEND,
-                format!("event {id} is cancelled in part"),
-            ));
-        }
-    };
+    let (id, name, description, venue, starts_at, orphans, (at, by, reason)) = raw;
+    let id = EventId::new(id);
+    let cancelled = Cancellation::from_columns(BACKEND, id, opt_instant(at)?, by, reason)?;
     Ok(Event {
-        id: EventId::new(id),
+        id,
         name,
         description,
         venue,
