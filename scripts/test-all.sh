@@ -38,10 +38,19 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
 # Each published crate must build from its package alone: a file it takes
 # from outside its directory (include_str!("../../examples/...")) is not
-# in the package. `cargo package` builds each one unpacked, reusing this
-# target dir's dependencies (about 2 minutes).
+# in the package. `cargo package` builds each one unpacked, against the
+# others' packages through a local registry. Cargo takes a registry's crates
+# never to change, so it would keep an earlier run's unpacked copy and build
+# of booking-core 0.1.0 and verify the others against that old core: the
+# step runs in a target dir of its own, whose builds of our crates, and
+# cargo's unpacked copies of them, are dropped first (the third-party
+# dependencies stay built).
 step "cargo package (every published crate builds from its package alone)"
-cargo package --workspace --exclude examples --exclude benches --allow-dirty --quiet
+package_dir=$target_dir/package-verify
+rm -rf "$package_dir"/debug/.fingerprint/booking-* "$package_dir"/debug/deps/*booking_* \
+  "$package_dir"/debug/build/booking-* "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/booking-*
+cargo package --workspace --exclude examples --exclude benches --allow-dirty --quiet \
+  --target-dir "$package_dir"
 
 step "cargo test --workspace"
 cargo test --workspace
